@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `ember run` argument parsing: defaults, both option forms, every refusal. */
+#include "config.h"
+#include "unit.h"
+
+static int parse(struct vm_config *cfg, enum cli_action *act, char *err, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, err);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return cli_parse(argc, argv, cfg, act, err, 256);
+}
+
+#define P(...) parse(&cfg, &act, err, "ember", __VA_ARGS__, (char *)NULL)
+
+static void test_defaults(void **state)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(P("run", "--kernel", "vmlinux"), 0);
+	assert_int_equal(act, CLI_RUN);
+	assert_string_equal(cfg.kernel, "vmlinux");
+	assert_null(cfg.initrd);
+	assert_string_equal(cfg.cmdline, CONFIG_DEFAULT_CMDLINE);
+	assert_int_equal(cfg.vcpus, 1);
+	assert_int_equal(cfg.mem_mib, 128);
+	assert_int_equal(cfg.console, CONSOLE_STDIO);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+}
+
+static void test_all_options(void **state)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(P("run", "--kernel", "k", "--initrd", "i", "--cmdline", "a b=c", "--vcpus",
+			   "32", "--mem=4096", "--console", "file:/tmp/x", "--log-level=debug"),
+			 0);
+	assert_string_equal(cfg.initrd, "i");
+	assert_string_equal(cfg.cmdline, "a b=c");
+	assert_int_equal(cfg.vcpus, 32);
+	assert_int_equal(cfg.mem_mib, 4096);
+	assert_int_equal(cfg.console, CONSOLE_FILE);
+	assert_string_equal(cfg.console_path, "/tmp/x");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	assert_int_equal(P("run", "--kernel=k", "--console=none"), 0);
+	assert_int_equal(cfg.console, CONSOLE_NONE);
+	assert_string_equal(cfg.kernel, "k");
+	assert_int_equal(P("run", "--kernel", "k", "--cmdline="), 0); /* empty is allowed */
+	assert_string_equal(cfg.cmdline, "");
+}
+
+static void test_help_version(void **state)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(P("--help"), 0);
+	assert_int_equal(act, CLI_HELP);
+	assert_int_equal(P("run", "--help"), 0);
+	assert_int_equal(act, CLI_HELP);
+	assert_int_equal(P("--version"), 0);
+	assert_int_equal(act, CLI_VERSION);
+}
+
+static void expect_error(const char *needle, ...)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256], *argv[32] = {"ember"};
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, needle);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	assert_int_equal(cli_parse(argc, argv, &cfg, &act, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	expect_error("missing command", (char *)NULL);
+	expect_error("unknown command", "boot", (char *)NULL);
+	expect_error("--kernel is required", "run", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "0", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "33", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "-1", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "2x", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", " 2", (char *)NULL);
+	expect_error("--vcpus", "run", "--kernel", "k", "--vcpus", "99999999999999999999999",
+		     (char *)NULL);
+	expect_error("--mem", "run", "--kernel", "k", "--mem", "0", (char *)NULL);
+	expect_error("--mem", "run", "--kernel", "k", "--mem", "100000000", (char *)NULL);
+	expect_error("--mem", "run", "--kernel", "k", "--mem", "18446744073709551616",
+		     (char *)NULL);
+	expect_error("--mem", "run", "--kernel", "k", "--mem", "1G", (char *)NULL);
+	expect_error("--console", "run", "--kernel", "k", "--console", "tty", (char *)NULL);
+	expect_error("--console", "run", "--kernel", "k", "--console", "file:", (char *)NULL);
+	expect_error("--log-level", "run", "--kernel", "k", "--log-level", "loud", (char *)NULL);
+	expect_error("needs a value", "run", "--kernel", (char *)NULL);
+	expect_error("unknown option", "run", "--kernel", "k", "--frobnicate", "1", (char *)NULL);
+	expect_error("unknown option", "run", "--kernel", "k",
+		     "--an-option-name-far-longer-than-any-we-have=1", (char *)NULL);
+	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_refusals),
+	};
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The command line for people: `ember run --kernel K [...]`.  Hand-rolled
+ * rather than getopt so it keeps no global state and reports exactly which
+ * argument is wrong.  Numbers are strict: digits only, in range.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "layout.h"
+
+const char cli_usage[] =
+    "usage: ember run --kernel PATH [options]\n"
+    "       ember --help | --version\n"
+    "\n"
+    "  --kernel PATH       ELF vmlinux (PVH or 64-bit entry) or bzImage\n"
+    "  --initrd PATH       initramfs loaded for the kernel\n"
+    "  --cmdline STRING    kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")\n"
+    "  --vcpus N           1..32 (default 1)\n"
+    "  --mem MIB           guest RAM in MiB (default 128)\n"
+    "  --console KIND      stdio (default), none, or file:PATH\n"
+    "  --log-level LEVEL   error, warn, info (default) or debug\n"
+    "\n"
+    "exit status: 0 guest reset/powered off, 1 bad arguments or images,\n"
+    "             2 VMM/KVM failure, 3 guest crashed (e.g. triple fault)\n";
+
+static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+	snprintf(err, errlen, fmt, arg);
+	return -EINVAL;
+}
+
+/* Decimal digits only: no sign, no spaces, no suffix, no overflow. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (max - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_console(const char *v, struct vm_config *cfg)
+{
+	if (!strcmp(v, "stdio"))
+		cfg->console = CONSOLE_STDIO;
+	else if (!strcmp(v, "none"))
+		cfg->console = CONSOLE_NONE;
+	else if (!strncmp(v, "file:", 5) && v[5]) {
+		cfg->console = CONSOLE_FILE;
+		cfg->console_path = v + 5;
+	} else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_log_level(const char *v, enum log_level *lvl)
+{
+	static const char *const names[] = {
+	    [LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(v, names[i])) {
+			*lvl = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int apply(struct vm_config *cfg, const char *opt, const char *val, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (!strcmp(opt, "--kernel")) {
+		cfg->kernel = val;
+	} else if (!strcmp(opt, "--initrd")) {
+		cfg->initrd = val;
+	} else if (!strcmp(opt, "--cmdline")) {
+		cfg->cmdline = val;
+	} else if (!strcmp(opt, "--vcpus")) {
+		if (parse_u64(val, MAX_VCPUS, &n) || n == 0)
+			return bad(err, errlen, "--vcpus: '%s' is not a number from 1 to 32", val);
+		cfg->vcpus = (unsigned)n;
+	} else if (!strcmp(opt, "--mem")) {
+		if (parse_u64(val, CONFIG_MAX_MEM_MIB, &n) || n == 0)
+			return bad(err, errlen,
+				   "--mem: '%s' is not a size in MiB from 1 to 1048576", val);
+		cfg->mem_mib = n;
+	} else if (!strcmp(opt, "--console")) {
+		if (parse_console(val, cfg))
+			return bad(err, errlen, "--console: '%s' is not stdio, none or file:PATH",
+				   val);
+	} else if (!strcmp(opt, "--log-level")) {
+		if (parse_log_level(val, &cfg->log_level))
+			return bad(err, errlen,
+				   "--log-level: '%s' is not error, warn, info or debug", val);
+	} else {
+		return bad(err, errlen, "unknown option '%s'", opt);
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
+	      char *err, size_t errlen)
+{
+	*cfg = (struct vm_config){
+	    .cmdline = CONFIG_DEFAULT_CMDLINE,
+	    .vcpus = CONFIG_DEFAULT_VCPUS,
+	    .mem_mib = CONFIG_DEFAULT_MEM_MIB,
+	    .console = CONSOLE_STDIO,
+	    .log_level = LOG_INFO,
+	};
+	err[0] = '\0';
+	if (argc < 2)
+		return bad(err, errlen, "%smissing command (try 'ember --help')", "");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		*action = CLI_HELP;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		*action = CLI_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "run"))
+		return bad(err, errlen, "unknown command '%s' (try 'ember --help')", argv[1]);
+	*action = CLI_RUN;
+
+	for (int i = 2; i < argc; i++) {
+		char opt[32];
+		const char *arg = argv[i], *val, *eq;
+		int r;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			*action = CLI_HELP;
+			return 0;
+		}
+		if (strncmp(arg, "--", 2))
+			return bad(err, errlen, "unexpected argument '%s'", arg);
+		eq = strchr(arg, '=');
+		if (eq) { /* --opt=value */
+			if ((size_t)(eq - arg) >= sizeof(opt))
+				return bad(err, errlen, "unknown option '%s'", arg);
+			memcpy(opt, arg, (size_t)(eq - arg));
+			opt[eq - arg] = '\0';
+			val = eq + 1;
+		} else { /* --opt value */
+			if (strlen(arg) >= sizeof(opt))
+				return bad(err, errlen, "unknown option '%s'", arg);
+			strcpy(opt, arg);
+			if (i + 1 >= argc)
+				return bad(err, errlen, "%s needs a value", arg);
+			val = argv[++i];
+		}
+		r = apply(cfg, opt, val, err, errlen);
+		if (r)
+			return r;
+	}
+	if (!cfg->kernel)
+		return bad(err, errlen, "%s--kernel is required", "");
+	return 0;
+}

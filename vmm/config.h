@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM's configuration as plain data.  The CLI fills it today; the API's
+ * PUT /boot-source and /machine-config will fill the same struct.
+ */
+#ifndef EMBER_CONFIG_H
+#define EMBER_CONFIG_H
+
+#include "ember.h"
+
+enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+
+#define CONFIG_DEFAULT_VCPUS   1u
+#define CONFIG_DEFAULT_MEM_MIB 128u
+#define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
+#define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;  /* NULL: none */
+	const char *cmdline; /* never NULL after cli_parse */
+	unsigned vcpus;
+	uint64_t mem_mib;
+	enum console_kind console;
+	const char *console_path; /* CONSOLE_FILE */
+	enum log_level log_level;
+};
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+/*
+ * Parses argv (argv[0] is the program).  Pure: no files opened, no globals.
+ * Returns 0 and sets *action, or -EINVAL with a message in @err.
+ */
+int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
+	      char *err, size_t errlen);
+extern const char cli_usage[];
+
+#endif /* EMBER_CONFIG_H */

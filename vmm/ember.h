@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ember.h - the one header every ember module includes.
+ *
+ * Holds what all modules share and nothing KVM-specific, so virtio/ and
+ * api-socket/ can include it: logging, the guest-memory accessor and the
+ * port/MMIO bus device interface.  Conventions: functions return 0 (or a
+ * count) on success and -errno on failure; nothing a guest can reach aborts.
+ */
+#ifndef EMBER_H
+#define EMBER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EMBER_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KiB(x)	      ((uint64_t)(x) << 10)
+#define MiB(x)	      ((uint64_t)(x) << 20)
+#define GiB(x)	      ((uint64_t)(x) << 30)
+
+/* ---- logging (vmm/log.c) ------------------------------------------------ */
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_set_level(enum log_level lvl);
+
+#define log_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A guest can trigger a message on every exit; this keeps it to a burst of
+ * @burst per @interval_ms, then one "suppressed N" line when the window opens.
+ */
+struct ratelimit {
+	uint64_t window_start_ms;
+	unsigned interval_ms, burst, printed, missed;
+};
+#define RATELIMIT_INIT(ms, n)                                                                      \
+	{                                                                                          \
+		.interval_ms = (ms), .burst = (n)                                                  \
+	}
+bool ratelimit_ok(struct ratelimit *rl);
+
+#define log_ratelimited(rl, lvl, ...)                                                              \
+	do {                                                                                       \
+		if (ratelimit_ok(rl))                                                              \
+			log_msg(lvl, __VA_ARGS__);                                                 \
+	} while (0)
+
+uint64_t time_now_us(void); /* CLOCK_MONOTONIC */
+
+/* ---- guest memory (vmm/gm.c) -------------------------------------------- */
+
+#define GM_MAX_REGIONS 4
+
+struct gm_region {
+	uint64_t gpa;  /* guest-physical start */
+	uint64_t size; /* bytes, page multiple */
+	uint8_t *host; /* host mapping of the whole region */
+};
+
+struct guest_mem {
+	struct gm_region region[GM_MAX_REGIONS];
+	unsigned nr_regions;
+};
+
+/*
+ * Every guest address goes through these.  A range [gpa, gpa+len) is valid
+ * only if it lies entirely inside one region; the arithmetic cannot wrap.
+ * len == 0 is valid iff gpa is inside a region (or one past its end).
+ */
+bool gm_range_ok(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
+int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
+uint64_t gm_total(const struct guest_mem *gm);
+
+/* ---- port I/O and MMIO bus (vmm/bus.c) ---------------------------------- */
+
+/*
+ * A device on the bus.  @off is relative to the device's base; @len is 1, 2,
+ * 4 or 8.  Reads must fill all of @data.  Callbacks run on vCPU threads, so a
+ * device that is also touched from the VMM thread takes its own lock.
+ */
+struct bus_dev_ops {
+	void (*read)(void *dev, uint64_t off, uint8_t *data, uint32_t len);
+	void (*write)(void *dev, uint64_t off, const uint8_t *data, uint32_t len);
+};
+
+#define BUS_MAX_DEVS 32
+
+struct bus_dev {
+	uint64_t base, len;
+	const struct bus_dev_ops *ops;
+	void *dev;
+};
+
+struct bus {
+	const char *name; /* "pio" / "mmio", for messages */
+	struct bus_dev devs[BUS_MAX_DEVS];
+	unsigned nr_devs;
+	struct ratelimit rl_unhandled;
+};
+
+void bus_init(struct bus *bus, const char *name);
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_dev_ops *ops,
+		 void *dev);
+/* Returns false when nothing is mapped there (reads then return all-ones). */
+bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+#endif /* EMBER_H */

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Guest memory accessor.  The only way ember turns a guest-physical address
+ * into a host pointer: a guest controls every address it hands us, so the
+ * check has to be exact and overflow-proof.
+ */
+#include <string.h>
+
+#include "ember.h"
+
+static const struct gm_region *gm_find(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < gm->nr_regions; i++) {
+		const struct gm_region *r = &gm->region[i];
+
+		if (gpa < r->gpa)
+			continue;
+		/* gpa >= r->gpa, so these subtractions cannot wrap. */
+		uint64_t off = gpa - r->gpa;
+
+		if (off > r->size || len > r->size - off)
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+bool gm_range_ok(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	return gm_find(gm, gpa, len) != NULL;
+}
+
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct gm_region *r = gm_find(gm, gpa, len);
+
+	return r ? r->host + (gpa - r->gpa) : NULL;
+}
+
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = gm_ptr(gm, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *p = gm_ptr(gm, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+uint64_t gm_total(const struct guest_mem *gm)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < gm->nr_regions; i++)
+		total += gm->region[i].size;
+	return total;
+}

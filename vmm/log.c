@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Logging to stderr, one line per message, prefixed "ember: ".  The level is
+ * the one piece of process-wide state: it is set once from the CLI before any
+ * thread starts, so reading it unlocked from other threads is safe.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ember.h"
+
+static enum log_level log_threshold = LOG_INFO;
+
+void log_set_level(enum log_level lvl)
+{
+	log_threshold = lvl;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	static const char *const prefix[] = {
+	    [LOG_ERROR] = "error: ",
+	    [LOG_WARN] = "warning: ",
+	    [LOG_INFO] = "",
+	    [LOG_DEBUG] = "debug: ",
+	};
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (lvl > log_threshold)
+		return;
+	n = snprintf(line, sizeof(line), "ember: %s", prefix[lvl]);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	/* One write() per line so lines from different threads never interleave. */
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* Nowhere left to report it. */
+	}
+}
+
+uint64_t time_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+bool ratelimit_ok(struct ratelimit *rl)
+{
+	uint64_t now = time_now_us() / 1000u;
+
+	if (now - rl->window_start_ms >= rl->interval_ms) {
+		if (rl->missed)
+			log_warn("%u similar messages suppressed", rl->missed);
+		rl->window_start_ms = now;
+		rl->printed = 0;
+		rl->missed = 0;
+	}
+	if (rl->printed < rl->burst) {
+		rl->printed++;
+		return true;
+	}
+	rl->missed++;
+	return false;
+}

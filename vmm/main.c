@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ember entry point: parse the command line, validate the kernel and initrd
+ * before touching KVM (bad input is a configuration error, exit 1), build the
+ * VM, run it.  The main thread becomes the VMM thread.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "loader.h"
+#include "vm.h"
+
+#define IMAGE_MAX_SIZE GiB(1) /* far above any kernel or initrd we boot */
+
+struct image {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* Maps a whole regular file read-only.  Returns 0 or -errno, message logged. */
+static int image_map(const char *what, const char *path, struct image *img)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	img->data = NULL;
+	img->len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		log_err("%s %s: %s", what, path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st)) {
+		r = -errno;
+		log_err("%s %s: %s", what, path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		log_err("%s %s: not a regular file", what, path);
+	} else if (st.st_size == 0 || (uint64_t)st.st_size > IMAGE_MAX_SIZE) {
+		r = -EINVAL;
+		log_err("%s %s: size %lld is empty or too large", what, path,
+			(long long)st.st_size);
+	} else {
+		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p == MAP_FAILED) {
+			r = -errno;
+			log_err("%s %s: %s", what, path, strerror(errno));
+		} else {
+			img->data = p;
+			img->len = (size_t)st.st_size;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+static void image_unmap(struct image *img)
+{
+	if (img->data)
+		munmap((void *)img->data, img->len);
+	img->data = NULL;
+}
+
+static int check_host_memory(uint64_t mem_mib)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t host_mib = pages > 0 && page > 0 ? ((uint64_t)pages * (uint64_t)page) >> 20 : 0;
+
+	if (host_mib && mem_mib > host_mib) {
+		log_err("--mem %llu MiB is more than this host has (%llu MiB)",
+			(unsigned long long)mem_mib, (unsigned long long)host_mib);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int run(const struct vm_config *cfg, uint64_t start_us)
+{
+	struct image kernel, initrd = {0};
+	struct kernel_info ki;
+	const char *why;
+	struct vm vm;
+	int code = EXIT_CONFIG;
+
+	if (check_host_memory(cfg->mem_mib))
+		return EXIT_CONFIG;
+	if (image_map("kernel", cfg->kernel, &kernel))
+		return EXIT_CONFIG;
+	if (kernel_parse(kernel.data, kernel.len, &ki, &why)) {
+		log_err("kernel %s: %s", cfg->kernel, why);
+		goto out_kernel;
+	}
+	if (cfg->initrd && image_map("initrd", cfg->initrd, &initrd))
+		goto out_kernel;
+
+	if (vm_create(&vm, cfg, start_us)) {
+		code = EXIT_VMM;
+		goto out_initrd;
+	}
+	if (vm_load(&vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len))
+		code = EXIT_CONFIG;
+	else if (vm_setup_vcpus(&vm))
+		code = EXIT_VMM;
+	else
+		code = vm_run(&vm);
+	vm_destroy(&vm);
+out_initrd:
+	image_unmap(&initrd);
+out_kernel:
+	image_unmap(&kernel);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t start_us = time_now_us();
+	struct vm_config cfg;
+	enum cli_action action;
+	char err[256];
+
+	if (cli_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
+		fprintf(stderr, "ember: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (action == CLI_HELP) {
+		fputs(cli_usage, stdout);
+		return 0;
+	}
+	if (action == CLI_VERSION) {
+		printf("ember %s\n", EMBER_VERSION);
+		return 0;
+	}
+	log_set_level(cfg.log_level);
+	/* A console reader that went away must not kill the VMM mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	return run(&cfg, start_us);
+}

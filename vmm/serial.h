@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef EMBER_SERIAL_H
+#define EMBER_SERIAL_H
+
+#include <pthread.h>
+
+#include "ember.h"
+
+#define SERIAL_RX_SIZE 4096
+
+/*
+ * 16550A UART, enough for Linux's 8250 driver: divisor latch, IER/IIR with
+ * RX-data and THR-empty interrupts, loopback, scratch.  Output goes to out_fd
+ * as written; input is queued by the VMM thread (serial_push) and read by the
+ * guest on vCPU threads, hence the lock.
+ */
+struct serial {
+	pthread_mutex_t lock;
+	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	bool thre_pending; /* THR-empty interrupt latched, cleared by reading IIR */
+	uint8_t rx[SERIAL_RX_SIZE];
+	unsigned rx_head, rx_count;
+	bool rx_was_full; /* the VMM thread stopped reading input: wake it on drain */
+	int out_fd;	  /* -1: output discarded */
+	int irq_fd;	  /* eventfd bound to the UART's GSI with KVM_IRQFD */
+	int wake_fd;	  /* eventfd the VMM thread polls to resume input, or -1 */
+};
+
+extern const struct bus_dev_ops serial_ops;
+
+int serial_init(struct serial *s, int out_fd, int irq_fd, int wake_fd);
+void serial_destroy(struct serial *s);
+/* Queues guest input; returns bytes taken (fewer than @n when full). */
+size_t serial_push(struct serial *s, const uint8_t *buf, size_t n);
+
+#endif /* EMBER_SERIAL_H */

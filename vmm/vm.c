@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * VM lifecycle: KVM VM with in-kernel irqchip and PIT, guest RAM split around
+ * the MMIO gap, vCPUs, legacy devices (COM1, i8042, boot timer), then the VMM
+ * thread's loop until the guest resets or crashes.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "mptable.h"
+#include "vm.h"
+
+#define KVM_TSS_ADDR	      0xfffbd000ull /* 3 pages KVM needs below 4 GiB, inside the gap */
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
+#define CPUID_MAX_ENTRIES     256
+
+static int kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+static int check_kvm(int kvm_fd)
+{
+	static const struct {
+		long cap;
+		const char *name;
+	} required[] = {
+	    {KVM_CAP_IRQCHIP, "IRQCHIP"},
+	    {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
+	    {KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR"},
+	    {KVM_CAP_PIT2, "PIT2"},
+	    {KVM_CAP_IRQFD, "IRQFD"},
+	    {KVM_CAP_IOEVENTFD, "IOEVENTFD"},
+	    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
+	    {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
+	};
+	int v = kvm_ioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
+
+	if (v != KVM_API_VERSION) {
+		log_err("KVM API version %d, need %d", v, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		if (kvm_ioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)required[i].cap) <= 0) {
+			log_err("KVM lacks KVM_CAP_%s", required[i].name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static int get_supported_cpuid(struct vm *vm)
+{
+	size_t size = sizeof(*vm->cpuid) + CPUID_MAX_ENTRIES * sizeof(vm->cpuid->entries[0]);
+	int r;
+
+	vm->cpuid = calloc(1, size);
+	if (!vm->cpuid)
+		return -ENOMEM;
+	vm->cpuid->nent = CPUID_MAX_ENTRIES;
+	r = kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
+	return r < 0 ? r : 0;
+}
+
+static int setup_memory(struct vm *vm)
+{
+	uint64_t low, high, size = vm->cfg->mem_mib << 20;
+	const uint64_t start[2] = {0, LAYOUT_MMIO_GAP_END};
+
+	mem_split(size, &low, &high);
+	const uint64_t len[2] = {low, high};
+
+	for (unsigned i = 0; i < 2 && len[i]; i++) {
+		struct gm_region *g = &vm->mem.region[i];
+		/* MAP_NORESERVE: a guest pays only for pages it touches. */
+		void *p = mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		struct kvm_userspace_memory_region kr = {
+		    .slot = i,
+		    .guest_phys_addr = start[i],
+		    .memory_size = len[i],
+		    .userspace_addr = (uintptr_t)p,
+		};
+
+		if (p == MAP_FAILED)
+			return -errno;
+		*g = (struct gm_region){.gpa = start[i], .size = len[i], .host = p};
+		vm->mem.nr_regions++;
+		int r = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void free_memory(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++)
+		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
+	vm->mem.nr_regions = 0;
+}
+
+void vm_request_exit(struct vm *vm, int code)
+{
+	int running = -1;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->exit_code, &running, code) &&
+	    write(vm->exit_fd, &one, sizeof(one)) < 0)
+		log_err("cannot signal the VMM thread: %s", strerror(errno));
+}
+
+static void i8042_reset(void *opaque)
+{
+	log_info("guest reset via i8042");
+	vm_request_exit(opaque, EXIT_GUEST_OK);
+}
+
+/* The boot timer: guest init writes any byte to PORT_BOOT_TIMER once it runs. */
+static void boot_timer_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	struct vm *vm = dev;
+	struct timespec cpu;
+	uint64_t us = time_now_us() - vm->start_us;
+
+	(void)off;
+	(void)data;
+	(void)len;
+	if (atomic_exchange(&vm->boot_timer_fired, true))
+		return;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	log_info("guest init after %llu ms (%llu us, %llu CPU ms)", (unsigned long long)(us / 1000),
+		 (unsigned long long)us,
+		 (unsigned long long)(cpu.tv_sec * 1000 + cpu.tv_nsec / 1000000));
+}
+
+static void boot_timer_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	(void)dev;
+	(void)off;
+	memset(data, 0, len);
+}
+
+static const struct bus_dev_ops boot_timer_ops = {
+    .read = boot_timer_read,
+    .write = boot_timer_write,
+};
+
+static void on_exit_event(struct ev_handler *h, uint32_t events)
+{
+	struct vm *vm = h->opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(h->fd, &v, sizeof(v)) < 0) {
+		/* Spurious wake-up: exit_code says whether to stop. */
+	}
+	if (atomic_load(&vm->exit_code) >= 0)
+		evloop_stop(&vm->loop);
+}
+
+static void stdin_stop(struct vm *vm)
+{
+	if (vm->stdin_polled)
+		evloop_del(&vm->loop, &vm->h_stdin);
+	vm->stdin_polled = false;
+}
+
+static void on_stdin(struct ev_handler *h, uint32_t events)
+{
+	struct vm *vm = h->opaque;
+	uint8_t buf[256];
+	ssize_t n;
+
+	(void)events;
+	n = read(h->fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		stdin_stop(vm); /* EOF or error: the guest just gets no more input */
+		return;
+	}
+	if (serial_push(&vm->serial, buf, (size_t)n) < (size_t)n)
+		stdin_stop(vm); /* full: resume when the guest drains (on_serial_wake) */
+}
+
+static void on_serial_wake(struct ev_handler *h, uint32_t events)
+{
+	struct vm *vm = h->opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(h->fd, &v, sizeof(v)) >= 0 && !vm->stdin_polled &&
+	    evloop_add(&vm->loop, &vm->h_stdin, EPOLLIN) == 0)
+		vm->stdin_polled = true;
+}
+
+static int setup_console(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	vm->console_out_fd = -1;
+	if (cfg->console == CONSOLE_FILE) {
+		vm->console_out_fd =
+		    open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (vm->console_out_fd < 0) {
+			log_err("console file %s: %s", cfg->console_path, strerror(errno));
+			return -errno;
+		}
+		vm->console_out_owned = true;
+	} else if (cfg->console == CONSOLE_STDIO) {
+		vm->console_out_fd = STDOUT_FILENO;
+		vm->h_stdin = (struct ev_handler){.fd = STDIN_FILENO, .fn = on_stdin, .opaque = vm};
+		/* epoll refuses regular files and /dev/null: then there is simply no input. */
+		vm->stdin_polled = evloop_add(&vm->loop, &vm->h_stdin, EPOLLIN) == 0;
+		if (vm->stdin_polled && isatty(STDIN_FILENO) &&
+		    tcgetattr(STDIN_FILENO, &vm->saved_termios) == 0) {
+			struct termios raw = vm->saved_termios;
+
+			/* Keys go to the guest as typed; ISIG stays so Ctrl-C still stops ember. */
+			raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+			raw.c_iflag &= ~(tcflag_t)ICRNL;
+			vm->stdin_raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+		}
+	}
+	return 0;
+}
+
+static int setup_devices(struct vm *vm)
+{
+	struct kvm_irqfd irqfd = {.gsi = IRQ_COM1};
+	int r;
+
+	vm->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->serial_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->serial_irq_fd < 0 || vm->serial_wake_fd < 0)
+		return -errno;
+	irqfd.fd = (uint32_t)vm->serial_irq_fd;
+	r = kvm_ioctl(vm->vm_fd, KVM_IRQFD, &irqfd);
+	if (r < 0)
+		return r;
+	r = setup_console(vm);
+	if (r)
+		return r;
+	r = serial_init(&vm->serial, vm->console_out_fd, vm->serial_irq_fd, vm->serial_wake_fd);
+	if (r)
+		return r;
+	r = i8042_init(&vm->i8042, i8042_reset, vm);
+	if (r) {
+		serial_destroy(&vm->serial);
+		return r;
+	}
+	vm->devices_ready = true;
+	vm->h_wake =
+	    (struct ev_handler){.fd = vm->serial_wake_fd, .fn = on_serial_wake, .opaque = vm};
+	r = evloop_add(&vm->loop, &vm->h_wake, EPOLLIN);
+	if (!r)
+		r = bus_register(&vm->pio, PORT_COM1, 8, &serial_ops, &vm->serial);
+	if (!r)
+		r = bus_register(&vm->pio, PORT_I8042_DATA, 1, &i8042_data_ops, &vm->i8042);
+	if (!r)
+		r = bus_register(&vm->pio, PORT_I8042_CMD, 1, &i8042_cmd_ops, &vm->i8042);
+	if (!r)
+		r = bus_register(&vm->pio, PORT_BOOT_TIMER, 1, &boot_timer_ops, vm);
+	return r;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->start_us = start_us;
+	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = -1;
+	vm->console_out_fd = -1;
+	vm->loop.epfd = -1;
+	atomic_init(&vm->exit_code, -1);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		r = -errno;
+		log_err("/dev/kvm: %s (no KVM on this host? `make test` and `make run` use the "
+			"nested harness in tests/nested instead)",
+			strerror(errno));
+		return r;
+	}
+	r = check_kvm(vm->kvm_fd);
+	if (r)
+		goto fail;
+	r = vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL);
+	if (r < 0) {
+		log_err("KVM_CREATE_VM: %s", strerror(-r));
+		goto fail;
+	}
+	r = kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)KVM_TSS_ADDR);
+	if (r >= 0)
+		r = kvm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
+	if (r >= 0)
+		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL);
+	if (r >= 0)
+		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit);
+	if (r < 0) {
+		log_err("KVM VM set-up (TSS, irqchip, PIT): %s", strerror(-r));
+		goto fail;
+	}
+	r = setup_memory(vm);
+	if (r) {
+		log_err("guest memory (%llu MiB): %s", (unsigned long long)cfg->mem_mib,
+			strerror(-r));
+		goto fail;
+	}
+	r = get_supported_cpuid(vm);
+	if (r) {
+		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+		goto fail;
+	}
+	vm->nr_vcpus = cfg->vcpus;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		r = vcpu_create(vm, i);
+		if (r) {
+			log_err("vCPU %u: KVM_CREATE_VCPU: %s", i, strerror(-r));
+			goto fail;
+		}
+	}
+	r = evloop_init(&vm->loop);
+	if (r)
+		goto fail;
+	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	vm->h_exit = (struct ev_handler){.fd = vm->exit_fd, .fn = on_exit_event, .opaque = vm};
+	r = evloop_add(&vm->loop, &vm->h_exit, EPOLLIN);
+	if (!r)
+		r = setup_devices(vm);
+	if (r) {
+		log_err("devices: %s", strerror(-r));
+		goto fail;
+	}
+	return 0;
+
+fail:
+	vm_destroy(vm);
+	return r < 0 ? r : -EIO;
+}
+
+int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
+	    const uint8_t *initrd, size_t initrd_len)
+{
+	struct boot_config bc = {
+	    .ki = ki,
+	    .img = img,
+	    .img_len = img_len,
+	    .cmdline = vm->cfg->cmdline,
+	    .mem_size = vm->cfg->mem_mib << 20,
+	    .initrd_size = initrd_len,
+	};
+	uint8_t mp[1024];
+	const char *why;
+	int r;
+
+	r = kernel_load(&vm->mem, img, img_len, ki, &why);
+	if (r) {
+		log_err("%s: %s", vm->cfg->kernel, why);
+		return r;
+	}
+	if (initrd) {
+		r = boot_place_initrd(ki, bc.mem_size, initrd_len, &bc.initrd_gpa);
+		if (!r)
+			r = gm_write(&vm->mem, bc.initrd_gpa, initrd, initrd_len);
+		if (r) {
+			log_err("%s: initrd (%zu bytes) does not fit in guest memory below the "
+				"kernel's limit",
+				vm->cfg->initrd, initrd_len);
+			return r;
+		}
+	}
+	vm->entry.pvh = ki->has_pvh;
+	vm->entry.rip = ki->has_pvh ? ki->pvh_entry : ki->entry64;
+	r = boot_setup(&vm->mem, &bc, vm->entry.pvh);
+	if (r) {
+		log_err(r == -E2BIG
+			    ? "kernel command line longer than the kernel accepts (%u bytes)"
+			    : "boot structures do not fit in guest memory (%u)",
+			ki->cmdline_max);
+		return r;
+	}
+	r = mptable_build(mp, sizeof(mp), LAYOUT_EBDA, vm->nr_vcpus);
+	if (r >= 0)
+		r = gm_write(&vm->mem, LAYOUT_EBDA, mp, (uint64_t)r);
+	if (r < 0) {
+		log_err("MP table: %s", strerror(-r));
+		return r;
+	}
+	log_debug("boot: %s entry at 0x%llx", vm->entry.pvh ? "PVH" : "64-bit",
+		  (unsigned long long)vm->entry.rip);
+	return 0;
+}
+
+int vm_setup_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		int r = vcpu_setup(&vm->vcpus[i]);
+
+		if (r) {
+			log_err("vCPU %u set-up: %s", i, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int vm_run(struct vm *vm)
+{
+	int r = vcpu_signal_init();
+
+	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
+		r = vcpu_start(&vm->vcpus[i]);
+	if (r) {
+		log_err("starting vCPUs: %s", strerror(-r));
+		vm_request_exit(vm, EXIT_VMM);
+	} else {
+		r = evloop_run(&vm->loop);
+		if (r) {
+			log_err("event loop: %s", strerror(-r));
+			vm_request_exit(vm, EXIT_VMM);
+		}
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].thread_started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].thread_started = false;
+	}
+	return atomic_load(&vm->exit_code);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->stdin_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &vm->saved_termios);
+	vm->stdin_raw = false;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	vm->nr_vcpus = 0;
+	if (vm->devices_ready) {
+		serial_destroy(&vm->serial);
+		i8042_destroy(&vm->i8042);
+		vm->devices_ready = false;
+	}
+	evloop_destroy(&vm->loop);
+	const int fds[] = {vm->exit_fd,	       vm->serial_irq_fd,
+			   vm->serial_wake_fd, vm->console_out_owned ? vm->console_out_fd : -1,
+			   vm->vm_fd,	       vm->kvm_fd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->vm_fd = vm->kvm_fd = -1;
+	free_memory(vm);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+}

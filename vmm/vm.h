@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VM: KVM handles, guest memory, vCPUs, the legacy devices and the VMM
+ * thread's event loop.  Threads: the caller of vm_run() becomes the VMM
+ * thread; each vCPU has its own.  vCPU threads touch devices only through
+ * bus callbacks, which lock what they share with the VMM thread.
+ */
+#ifndef EMBER_VM_H
+#define EMBER_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <termios.h>
+
+#include "config.h"
+#include "ember.h"
+#include "evloop.h"
+#include "i8042.h"
+#include "layout.h"
+#include "loader.h"
+#include "serial.h"
+
+/* Process exit codes (documented in README). */
+enum ember_exit {
+	EXIT_GUEST_OK = 0,    /* guest rebooted or powered off */
+	EXIT_CONFIG = 1,      /* bad arguments, kernel, initrd or configuration */
+	EXIT_VMM = 2,	      /* ember or KVM failed to set the VM up or run it */
+	EXIT_GUEST_CRASH = 3, /* triple fault, KVM internal error, failed entry */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool thread_started;
+	struct ratelimit rl_mmio;
+};
+
+/* Where the boot vCPU starts. */
+struct boot_entry {
+	bool pvh;
+	uint64_t rip;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	uint64_t start_us; /* process start, for the boot timer */
+	int kvm_fd, vm_fd;
+	struct guest_mem mem;
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, before normalisation */
+	struct vcpu vcpus[MAX_VCPUS];
+	unsigned nr_vcpus;
+	struct boot_entry entry;
+
+	struct bus pio, mmio;
+	struct serial serial;
+	struct i8042 i8042;
+	atomic_bool boot_timer_fired;
+
+	struct evloop loop;
+	struct ev_handler h_exit, h_stdin, h_wake;
+	int exit_fd;	      /* eventfd: a vCPU or device asks the VMM thread to stop */
+	atomic_int exit_code; /* -1 while running; first request wins */
+	int serial_irq_fd, serial_wake_fd, console_out_fd;
+	bool console_out_owned, stdin_polled, stdin_raw, devices_ready;
+	struct termios saved_termios;
+};
+
+/*
+ * Opens KVM and builds the machine: memory, irqchip, PIT, vCPUs, devices.
+ * On failure everything built so far is torn down and -errno returned.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us);
+/*
+ * Loads the kernel and initrd and writes the boot structures.  Fails only
+ * for what the user gave (sizes, command line): a configuration error.
+ */
+int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
+	    const uint8_t *initrd, size_t initrd_len);
+/* CPUID, MSRs, LAPIC, FPU on every vCPU and the boot registers on vCPU 0. */
+int vm_setup_vcpus(struct vm *vm);
+/* Runs until the guest resets or crashes; returns an enum ember_exit. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* Any thread: ask the VMM thread to stop the VM with @code (first caller wins). */
+void vm_request_exit(struct vm *vm, int code);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, unsigned index);
+int vcpu_setup(struct vcpu *v);
+int vcpu_start(struct vcpu *v);
+void vcpu_kick(struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+int vcpu_signal_init(void);
+
+#endif /* EMBER_VM_H */
