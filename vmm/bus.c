@@ -12,7 +12,6 @@ void bus_init(struct bus *bus, const char *name)
 {
 	memset(bus, 0, sizeof(*bus));
 	bus->name = name;
-	bus->rl_unhandled = (struct ratelimit)RATELIMIT_INIT(1000, 5);
 }
 
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_dev_ops *ops,

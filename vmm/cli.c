@@ -111,6 +111,19 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 	return 0;
 }
 
+/* Every option takes a value; knowing the names lets "--typo" at the end of
+ * the line be reported as unknown rather than as missing its value. */
+static bool known_option(const char *opt)
+{
+	static const char *const names[] = {"--kernel",	 "--initrd",  "--cmdline", "--vcpus",
+					    "--mem",	 "--console", "--log-level"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(opt, names[i]))
+			return true;
+	return false;
+}
+
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
 	      char *err, size_t errlen)
 {
@@ -158,6 +171,8 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 			if (strlen(arg) >= sizeof(opt))
 				return bad(err, errlen, "unknown option '%s'", arg);
 			strcpy(opt, arg);
+			if (!known_option(opt))
+				return bad(err, errlen, "unknown option '%s'", opt);
 			if (i + 1 >= argc)
 				return bad(err, errlen, "%s needs a value", arg);
 			val = argv[++i];

@@ -106,7 +106,6 @@ struct bus {
 	const char *name; /* "pio" / "mmio", for messages */
 	struct bus_dev devs[BUS_MAX_DEVS];
 	unsigned nr_devs;
-	struct ratelimit rl_unhandled;
 };
 
 void bus_init(struct bus *bus, const char *name);

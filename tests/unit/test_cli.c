@@ -116,6 +116,8 @@ static void test_refusals(void **state)
 	expect_error("--log-level", "run", "--kernel", "k", "--log-level", "loud", (char *)NULL);
 	expect_error("needs a value", "run", "--kernel", (char *)NULL);
 	expect_error("unknown option", "run", "--kernel", "k", "--frobnicate", "1", (char *)NULL);
+	/* Last on the line: unknown, not "needs a value". */
+	expect_error("unknown option", "run", "--kernel", "k", "--frobnicate", (char *)NULL);
 	expect_error("unknown option", "run", "--kernel", "k",
 		     "--an-option-name-far-longer-than-any-we-have=1", (char *)NULL);
 	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
