@@ -105,12 +105,22 @@ static int run(const struct vm_config *cfg, uint64_t start_us)
 		code = EXIT_VMM;
 		goto out_initrd;
 	}
-	if (vm_load(&vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len))
+	if (vm_load(&vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len)) {
 		code = EXIT_CONFIG;
-	else if (vm_setup_vcpus(&vm))
+		goto out_vm;
+	}
+	/*
+	 * The images now live in guest memory; keeping the file mappings
+	 * would count every page the loader touched against ember's own
+	 * footprint for the VM's whole life (~8 MiB for a vmlinux).
+	 */
+	image_unmap(&initrd);
+	image_unmap(&kernel);
+	if (vm_setup_vcpus(&vm))
 		code = EXIT_VMM;
 	else
 		code = vm_run(&vm);
+out_vm:
 	vm_destroy(&vm);
 out_initrd:
 	image_unmap(&initrd);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ember-guest - the guest side of ember's tests, one static binary.
+ *
+ *   ember-guest boot-done        write one byte to port 0x440 (boot timer)
+ *   ember-guest outb PORT VALUE  write a byte to an I/O port
+ *   ember-guest inb PORT         read a byte from an I/O port, print it
+ *   ember-guest reset            pulse the i8042 reset line (port 0x64 <- 0xfe)
+ *   ember-guest cpus             print the number of online CPUs
+ *   ember-guest memkb            print MemTotal from /proc/meminfo, in kB
+ *
+ * Port access needs ioperm(), i.e. root, which the guest's init is.  Numbers
+ * accept C syntax (0x440, 1088).  Exit status 0 on success, 1 on failure,
+ * 2 on usage errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <unistd.h>
+
+#define BOOT_DONE_PORT 0x440
+#define I8042_CMD_PORT 0x64
+#define I8042_RESET    0xfe
+
+static const char *prog = "ember-guest";
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: %s boot-done | outb PORT VALUE | inb PORT | reset | cpus | memkb\n",
+		prog);
+	return 2;
+}
+
+/* Parses a number in [0, max]; returns -1 (after a message) when it is not one. */
+static long parse_num(const char *s, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < 0 || v > max) {
+		fprintf(stderr, "%s: bad %s '%s' (0..%ld)\n", prog, what, s, max);
+		return -1;
+	}
+	return v;
+}
+
+static int port_write(unsigned port, unsigned char val)
+{
+	if (ioperm(port, 1, 1)) {
+		fprintf(stderr, "%s: ioperm(0x%x): %s\n", prog, port, strerror(errno));
+		return 1;
+	}
+	outb(val, port);
+	return 0;
+}
+
+static int port_read(unsigned port)
+{
+	if (ioperm(port, 1, 1)) {
+		fprintf(stderr, "%s: ioperm(0x%x): %s\n", prog, port, strerror(errno));
+		return 1;
+	}
+	printf("0x%02x\n", inb(port));
+	return 0;
+}
+
+static int print_memkb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long kb;
+
+	if (!f) {
+		fprintf(stderr, "%s: /proc/meminfo: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %lu kB", &kb) == 1) {
+			fclose(f);
+			printf("%lu\n", kb);
+			return 0;
+		}
+	}
+	fclose(f);
+	fprintf(stderr, "%s: no MemTotal in /proc/meminfo\n", prog);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+
+	if (!strcmp(cmd, "boot-done") && argc == 2)
+		return port_write(BOOT_DONE_PORT, 0);
+
+	if (!strcmp(cmd, "outb") && argc == 4) {
+		long port = parse_num(argv[2], 0xffff, "port");
+		long val = parse_num(argv[3], 0xff, "value");
+
+		if (port < 0 || val < 0)
+			return 2;
+		return port_write((unsigned)port, (unsigned char)val);
+	}
+
+	if (!strcmp(cmd, "inb") && argc == 3) {
+		long port = parse_num(argv[2], 0xffff, "port");
+
+		if (port < 0)
+			return 2;
+		return port_read((unsigned)port);
+	}
+
+	if (!strcmp(cmd, "reset") && argc == 2) {
+		if (port_write(I8042_CMD_PORT, I8042_RESET))
+			return 1;
+		/* The reset is asynchronous in a VMM: give it a moment to land. */
+		sleep(5);
+		fprintf(stderr, "%s: i8042 reset had no effect\n", prog);
+		return 1;
+	}
+
+	if (!strcmp(cmd, "cpus") && argc == 2) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (n < 1) {
+			fprintf(stderr, "%s: cannot count online CPUs\n", prog);
+			return 1;
+		}
+		printf("%ld\n", n);
+		return 0;
+	}
+
+	if (!strcmp(cmd, "memkb") && argc == 2)
+		return print_memkb();
+
+	return usage();
+}

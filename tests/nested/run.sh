@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The nested-KVM harness: real KVM for a machine that has none.
+#
+#   tests/nested/run.sh --tests [NAME...]   integration tests (default: all)
+#   tests/nested/run.sh --run               boot the default guest, console here
+#   tests/nested/run.sh --bench             boot-time benchmark -> bench/results/
+#
+# With a usable /dev/kvm (and EMBER_FORCE_NESTED unset) everything runs directly.
+# Otherwise it builds an L1 initramfs (busybox, the Debian kvm modules, ember,
+# the guest artifacts, the tests) and boots the host's Debian kernel in
+# QEMU/TCG with emulated SVM + NPT; the tests run in there as root, on the
+# /dev/kvm that kvm-amd provides.  Every boot has a timeout, so this always
+# ends.  Serial logs go to tests/nested/logs/; the output of each failed test
+# is also split out to tests/nested/logs/<test>.log.
+#
+# Exit status: 0 iff every test passed (--tests), the guest ran (--run), the
+# benchmark produced its table (--bench).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=$repo/build
+work=$here/work
+logs=$here/logs
+L1_TIMEOUT_TESTS=${L1_TIMEOUT_TESTS:-2400}
+L1_TIMEOUT_BENCH=${L1_TIMEOUT_BENCH:-2400}
+L1_TIMEOUT_RUN=${L1_TIMEOUT_RUN:-600}
+L1_TIMEOUT_RUN_INTERACTIVE=${L1_TIMEOUT_RUN_INTERACTIVE:-14400}
+L1_STALL=${L1_STALL:-240}
+L1_MODULES="irqbypass ccp kvm kvm-amd"
+
+die() { echo "nested: $*" >&2; exit 1; }
+say() { echo "nested: $*" >&2; }
+
+mode=${1:-}
+[ $# -gt 0 ] && shift
+case "$mode" in
+--tests | --run | --bench) mode=${mode#--} ;;
+*) die "usage: $0 --tests [NAME...] | --run | --bench" ;;
+esac
+
+for f in "$build/ember" "$build/triplefault.elf"; do
+	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
+done
+[ "$mode" != bench ] || [ -x "$build/boottime" ] || die "$build/boottime missing: run make first"
+
+kdir=$("$repo/guest/build-kernel.sh")
+initrd=$("$repo/guest/mkinitramfs.sh")
+rootfs=$("$repo/guest/mkrootfs.sh")
+mkdir -p "$logs"
+
+kvm_usable() {
+	[ -z "${EMBER_FORCE_NESTED:-}" ] && [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null
+}
+
+# ---------------------------------------------------------------- direct
+if kvm_usable; then
+	exec 3>&-
+	say "/dev/kvm is usable: running directly, no L1"
+	export EMBER=$build/ember VMLINUX=$kdir/vmlinux BZIMAGE=$kdir/bzImage
+	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
+	case "$mode" in
+	tests)
+		out=$logs/direct-tests.log
+		LOGDIR=$work/direct-it "$repo/tests/integration/run.sh" "$@" | tee "$out"
+		rc=${PIPESTATUS[0]}
+		;;
+	run)
+		cmdline="console=ttyS0 reboot=k panic=-1"
+		[ -t 0 ] && cmdline="$cmdline ember.shell=1"
+		exec "$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$cmdline"
+		;;
+	bench)
+		mkdir -p "$repo/bench/results"
+		BOOTTIME=$build/boottime BENCH_OUT=$repo/bench/results \
+			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
+			"$repo/bench/run-in-l1.sh"
+		exec "$repo/bench/report.sh" "$repo/bench/results"
+		;;
+	esac
+	summary=$(grep -E '^ember-test: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1 || true)
+	[ -n "$summary" ] || die "the tests did not finish; see $out"
+	echo "${summary#ember-test: }"
+	exit "$rc"
+fi
+
+# ---------------------------------------------------------------- nested
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 missing (make deps)"
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox missing (make deps)"
+l1_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n1)
+[ -n "$l1_kernel" ] || die "no /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)"
+l1_ver=${l1_kernel#/boot/vmlinuz-}
+[ -d "/lib/modules/$l1_ver" ] || die "no /lib/modules/$l1_ver for $l1_kernel"
+
+# Modules in load order: each one's dependencies first.
+module_order() {
+	local m dep
+	for m in "$@"; do
+		for dep in $(modinfo -k "$l1_ver" -F depends "$m" | tr , ' '); do
+			module_order "$dep"
+		done
+		echo "$m"
+	done
+}
+
+# copy_with_libs BIN DESTROOT: BIN into DESTROOT/ember/bin, its shared
+# libraries (and the dynamic loader) at their own paths under DESTROOT.
+copy_with_libs() {
+	local bin=$1 root=$2 lib
+	install -D -m 0755 "$bin" "$root/ember/bin/$(basename "$bin")"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		install -D -m 0755 "$lib" "$root$lib"
+	done
+}
+
+stage_l1() {
+	local root=$1 m f
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lib64}
+	mkdir -p "$root"/ember/{bin,guest,tests,bench,modules}
+	install -m 0755 "$busybox" "$root/bin/busybox"
+	for m in $("$busybox" --list-full); do
+		case "$m" in bin/busybox | linuxrc | sbin/init) continue ;; esac
+		mkdir -p "$root/$(dirname "$m")"
+		ln -sf /bin/busybox "$root/$m"
+	done
+	install -m 0755 "$here/l1-init" "$root/init"
+
+	module_order $L1_MODULES | awk '!seen[$0]++' >"$root/ember/modules/load-order"
+	while read -r m; do
+		f=$(modinfo -k "$l1_ver" -F filename "$m")
+		case "$f" in
+		*.ko) cp "$f" "$root/ember/modules/$m.ko" ;;
+		*.ko.xz) xz -dc "$f" >"$root/ember/modules/$m.ko" ;;
+		*.ko.zst) zstd -qdc "$f" >"$root/ember/modules/$m.ko" ;;
+		*) die "module $m: unexpected file $f" ;;
+		esac
+	done <"$root/ember/modules/load-order"
+
+	install -m 0755 "$build/ember" "$root/ember/bin/ember"
+	cp "$kdir/vmlinux" "$kdir/bzImage" "$root/ember/guest/"
+	cp "$initrd" "$root/ember/guest/initramfs.cpio"
+	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
+	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
+	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
+
+	if [ "$mode" = bench ]; then
+		install -m 0755 "$build/boottime" "$root/ember/bin/boottime"
+		install -m 0755 "$repo/bench/run-in-l1.sh" "$root/ember/bench/run-in-l1.sh"
+		# QEMU microvm for the side-by-side column: the binary, its
+		# libraries and the two firmware images microvm needs.
+		copy_with_libs "$qemu" "$root"
+		mkdir -p "$root/ember/qemu-data"
+		cp /usr/share/qemu/qboot.rom /usr/share/qemu/bios-microvm.bin \
+			"$root/ember/qemu-data/"
+	fi
+}
+
+l1root=$work/l1root
+cpio=$work/l1-$mode.cpio
+say "building the L1 initramfs ($l1_kernel)"
+stage_l1 "$l1root"
+(cd "$l1root" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0) >"$cpio"
+
+append="console=ttyS0 quiet panic=-1 ember.mode=$mode"
+interactive=0
+case "$mode" in
+tests)
+	timeout_s=$L1_TIMEOUT_TESTS
+	[ $# -eq 0 ] || append="$append ember.only=$(echo "$*" | tr ' ' ,)"
+	;;
+bench) timeout_s=$L1_TIMEOUT_BENCH ;;
+run)
+	timeout_s=$L1_TIMEOUT_RUN
+	if [ -t 0 ] && [ -t 1 ]; then
+		interactive=1 timeout_s=$L1_TIMEOUT_RUN_INTERACTIVE
+		append="$append ember.shell=1"
+	fi
+	;;
+esac
+
+qemu_cmd=(timeout --foreground -k 10 "$timeout_s" "$qemu"
+	-accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt
+	-kernel "$l1_kernel" -initrd "$cpio" -append "$append"
+	-nographic -no-reboot)
+log=$logs/l1-$mode.log
+say "booting L1 (timeout ${timeout_s}s, serial log $log)"
+rc=0
+if [ $interactive = 1 ]; then
+	say "guest shell on this console: 'exit' or 'reboot -f' ends it, Ctrl-A X kills QEMU"
+	"${qemu_cmd[@]}" || rc=$?
+else
+	"${qemu_cmd[@]}" </dev/null >"$log" 2>&1 &
+	qpid=$!
+	tail -n +1 -f --pid=$qpid "$log" &
+	# L1 prints a heartbeat every minute (l1-init): silence for longer than
+	# L1_STALL means L1 itself is wedged, so stop now rather than at the
+	# overall timeout.
+	last_size=-1 quiet=0
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 5
+		size=$(stat -c %s "$log")
+		if [ "$size" = "$last_size" ]; then
+			quiet=$((quiet + 5))
+		else
+			quiet=0 last_size=$size
+		fi
+		if [ $quiet -ge "$L1_STALL" ]; then
+			say "L1 silent for ${quiet}s: stopping it"
+			kill $qpid 2>/dev/null || true
+			break
+		fi
+	done
+	wait $qpid || rc=$?
+	sleep 0.2 # let tail print the end
+fi
+[ "$rc" -ne 124 ] || say "L1 timed out after ${timeout_s}s"
+
+# L1's own verdict: the last EMBER_L1_DONE line (serial output has \r\n).
+l1_rc() { tr -d '\r' <"$log" | sed -n 's/^EMBER_L1_DONE rc=\([0-9]*\)$/\1/p' | tail -n1; }
+
+case "$mode" in
+run)
+	[ $interactive = 1 ] && exit "$rc"
+	r=$(l1_rc)
+	[ -n "$r" ] || die "L1 did not finish; see $log"
+	exit "$r"
+	;;
+bench)
+	mkdir -p "$repo/bench/results"
+	tr -d '\r' <"$log" | sed -n '/^EMBER_BENCH_TSV_BEGIN$/,/^EMBER_BENCH_TSV_END$/p' |
+		sed '1d;$d' >"$repo/bench/results/boot.tsv"
+	[ -s "$repo/bench/results/boot.tsv" ] || die "no benchmark results; see $log"
+	exec "$repo/bench/report.sh" "$repo/bench/results"
+	;;
+esac
+
+# tests: split out the logs of failed tests, print the closing line.
+tr -d '\r' <"$log" | awk -v dir="$logs" '
+	/^ember-test-log-begin / { f = dir "/" $2 ".log"; printf "" > f; next }
+	/^ember-test-log-end /   { close(f); f = ""; next }
+	f != ""                  { print > f }'
+summary=$(tr -d '\r' <"$log" | grep -E '^ember-test: [0-9]+ passed, [0-9]+ failed$' | tail -n1 || true)
+if [ -z "$summary" ]; then
+	say "the tests did not finish (L1 exit $rc); full serial log: $log"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+for t in $(tr -d '\r' <"$log" | sed -n 's/^ember-test: FAIL \([^:]*\):.*/\1/p'); do
+	say "FAILED $t: output in $logs/$t.log"
+done
+echo "${summary#ember-test: }"
+r=$(l1_rc)
+[ "${r:-1}" = 0 ] && [ "$rc" = 0 ]
