@@ -23,13 +23,13 @@ LDFLAGS += -static -pthread
 EMBER_SRCS := $(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
-JAILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(JAILER_SRCS))
+JAILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(JAILER_SRCS)) $(BUILD)/vmm/strnum.o
 LDLIBS  := -luring -ljansson -lseccomp -lcap
 CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail
 
 # Objects the unit tests link: everything except what needs KVM, threads or
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
-UNIT_EXCLUDE := vmm/main.c vmm/vm.c vmm/vcpu.c vmm/evloop.c
+UNIT_EXCLUDE := vmm/main.c vmm/vm.c vmm/vcpu.c
 UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -6,6 +6,7 @@
 #ifndef EMBER_CONFIG_H
 #define EMBER_CONFIG_H
 
+#include "blk.h"
 #include "ember.h"
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
@@ -14,6 +15,7 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 #define CONFIG_DEFAULT_MEM_MIB 128u
 #define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
+#define CONFIG_MAX_DISKS       8u
 
 struct vm_config {
 	const char *kernel;
@@ -24,6 +26,8 @@ struct vm_config {
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
 	enum log_level log_level;
+	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */
+	unsigned nr_disks;
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };

@@ -56,6 +56,12 @@ bool ratelimit_ok(struct ratelimit *rl);
 
 uint64_t time_now_us(void); /* CLOCK_MONOTONIC */
 
+/*
+ * Decimal digits only (no sign, spaces, suffix or base prefix), value in
+ * [0, max]: 0, -EINVAL for a malformed string, -ERANGE above max.
+ */
+int str_to_u64(const char *s, uint64_t max, uint64_t *out);
+
 /* ---- guest memory (vmm/gm.c) -------------------------------------------- */
 
 #define GM_MAX_REGIONS 4

@@ -42,4 +42,14 @@
 
 #define MAX_VCPUS 32u
 
+/*
+ * virtio-mmio slots: 4 KiB each from 0xd0000000 (inside the MMIO gap), one
+ * IOAPIC pin each from 5 (0-4 are the PIT, keyboard, cascade and COM1).
+ * The IOAPIC has 24 pins, which bounds the count.
+ */
+#define LAYOUT_VIRTIO_BASE 0xd0000000ull
+#define LAYOUT_VIRTIO_SLOT 0x1000ull
+#define IRQ_VIRTIO_FIRST   5u
+#define MAX_VIRTIO_DEVS	   16u
+
 #endif /* EMBER_LAYOUT_H */

@@ -105,7 +105,8 @@ static int run(const struct vm_config *cfg, uint64_t start_us)
 		code = EXIT_VMM;
 		goto out_initrd;
 	}
-	if (vm_load(&vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len)) {
+	if (vm_add_disks(&vm) ||
+	    vm_load(&vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len)) {
 		code = EXIT_CONFIG;
 		goto out_vm;
 	}

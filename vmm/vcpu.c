@@ -51,16 +51,6 @@
 #define SIG_VCPU_KICK (SIGRTMIN + 0)
 
 /* Raw wrapper: the ioctl's result, or -errno.  Callers decide what is fatal. */
-static int kvm_ioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR && req != KVM_RUN);
-	return r < 0 ? -errno : r;
-}
-
 static void kick_handler(int sig)
 {
 	(void)sig;

@@ -5,10 +5,10 @@
  * thread's loop until the guest resets or crashes.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,16 +20,6 @@
 #define KVM_TSS_ADDR	      0xfffbd000ull /* 3 pages KVM needs below 4 GiB, inside the gap */
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
 #define CPUID_MAX_ENTRIES     256
-
-static int kvm_ioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
 
 static int check_kvm(int kvm_fd)
 {
@@ -372,7 +362,7 @@ int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kern
 	    .ki = ki,
 	    .img = img,
 	    .img_len = img_len,
-	    .cmdline = vm->cfg->cmdline,
+	    .cmdline = vm->cmdline,
 	    .mem_size = vm->cfg->mem_mib << 20,
 	    .initrd_size = initrd_len,
 	};
@@ -380,6 +370,13 @@ int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kern
 	const char *why;
 	int r;
 
+	/* The user's line, then what ember adds (devices, root=). */
+	if ((size_t)snprintf(vm->cmdline, sizeof(vm->cmdline), "%s%s", vm->cfg->cmdline,
+			     vm->cmdline_extra) >= sizeof(vm->cmdline)) {
+		log_err("kernel command line with ember's device list is longer than %zu bytes",
+			sizeof(vm->cmdline) - 1);
+		return -E2BIG;
+	}
 	r = kernel_load(&vm->mem, img, img_len, ki, &why);
 	if (r) {
 		log_err("%s: %s", vm->cfg->kernel, why);
@@ -465,6 +462,7 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	vm->nr_vcpus = 0;
+	vm_remove_virtio(vm); /* before the loop its handlers are on */
 	if (vm->devices_ready) {
 		serial_destroy(&vm->serial);
 		i8042_destroy(&vm->i8042);

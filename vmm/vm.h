@@ -11,8 +11,10 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 
+#include "blk.h"
 #include "config.h"
 #include "ember.h"
 #include "evloop.h"
@@ -20,6 +22,7 @@
 #include "layout.h"
 #include "loader.h"
 #include "serial.h"
+#include "virtio_mmio.h"
 
 /* Process exit codes (documented in README). */
 enum ember_exit {
@@ -30,6 +33,20 @@ enum ember_exit {
 };
 
 struct vm;
+
+/*
+ * ioctl on a KVM fd: -errno on failure, retried on EINTR except for KVM_RUN,
+ * whose EINTR is how a kicked vCPU comes back to us.
+ */
+static inline int kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR && req != KVM_RUN);
+	return r < 0 ? -errno : r;
+}
 
 struct vcpu {
 	struct vm *vm;
@@ -70,6 +87,16 @@ struct vm {
 	int serial_irq_fd, serial_wake_fd, console_out_fd;
 	bool console_out_owned, stdin_polled, stdin_raw, devices_ready;
 	struct termios saved_termios;
+
+	/* virtio-mmio devices, in slot order; the blk ones also in blk[]. */
+	struct virtio_mmio *virtio[MAX_VIRTIO_DEVS];
+	unsigned nr_virtio;
+	struct vblk *blk[CONFIG_MAX_DISKS];
+	unsigned nr_blk;
+	/* What ember adds to the user's command line: device list, root=. */
+	char cmdline_extra[LAYOUT_CMDLINE_MAX];
+	size_t cmdline_extra_len;
+	char cmdline[LAYOUT_CMDLINE_MAX];
 };
 
 /*
@@ -91,6 +118,15 @@ void vm_destroy(struct vm *vm);
 
 /* Any thread: ask the VMM thread to stop the VM with @code (first caller wins). */
 void vm_request_exit(struct vm *vm, int code);
+
+/* virtio_devs.c */
+/*
+ * Creates and attaches the configured disks (after vm_create, before
+ * vm_load, which puts them on the command line).  Failures are the user's
+ * (missing or unusable image): logged, -errno.
+ */
+int vm_add_disks(struct vm *vm);
+void vm_remove_virtio(struct vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, unsigned index);

@@ -13,6 +13,7 @@
 #   BZIMAGE      the same kernel as bzImage
 #   INITRD       guest initramfs                      (guest/mkinitramfs.sh)
 #   TRIPLEFAULT  tests/integration/triplefault.S, linked (make build/triplefault.elf)
+#   ROOTFS       guest ext4 root disk image               (guest/mkrootfs.sh)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
@@ -33,7 +34,9 @@ BASE_CMDLINE="console=ttyS0 reboot=k panic=-1 no_timer_check ember.timeout=120"
 
 TESTS="vmlinux_init bzimage_init vcpus_2 vcpus_4 mem_512 guest_reboot_exits_0
 guest_test_status console_stdin console_file triple_fault garbage_kernel
-truncated_kernels missing_kernel bad_arguments"
+truncated_kernels missing_kernel bad_arguments
+rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
+guest_pokes_transport bad_disks"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -234,13 +237,107 @@ t_bad_arguments() {
 		refused 'unknown\|usage' fly
 }
 
+# --- virtio-blk ---------------------------------------------------------------
+
+# A private, writable copy of the root disk for one test.
+rootfs_copy() {
+	cp "$ROOTFS" "$LOGDIR/rootfs.ext4" || { fail "cannot copy $ROOTFS"; return 1; }
+}
+
+# mkdisk PATH MIB: a zeroed raw image.
+mkdisk() { rm -f "$1" && dd if=/dev/zero of="$1" bs=1048576 count="$2" 2>/dev/null; }
+
+# Boots from the ext4 disk, no initramfs: root=/dev/vda from --disk ...,root.
+t_rootfs_boot() {
+	rootfs_copy || return 1
+	vm run --kernel "$VMLINUX" --disk "$LOGDIR/rootfs.ext4,root" \
+		--cmdline "$BASE_CMDLINE ember.test=rootfs-check" </dev/null
+	reached_init && has 'root=/dev/vda rw' && has EMBER_ROOTFS_OK &&
+		has 'EMBER_GUEST_RESULT rc=0'
+}
+
+# The guest writes a pattern with dd conv=fsync (WRITEs then a FLUSH), says
+# so, and ember is SIGKILLed at once: the host file must hold the pattern.
+disk_write() { # ENGINE
+	_img=$LOGDIR/scratch.img
+	mkdisk "$_img" 8 || { fail "mkdisk"; return 1; }
+	echo "+ ember run ... --disk $_img,id=scratch,engine=$1 (killed after the flush)" >>"$LOG"
+	"$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --disk "$_img,id=scratch,engine=$1" \
+		--cmdline "$BASE_CMDLINE ember.test=disk-write" </dev/null >>"$LOG" 2>&1 &
+	_pid=$!
+	wait_for 'EMBER_DISK_WRITTEN\|EMBER_GUEST_RESULT' 150
+	kill -9 "$_pid" 2>/dev/null
+	wait "$_pid"
+	has EMBER_DISK_WRITTEN || return 1
+	yes ember-disk-pattern | head -c 4194304 >"$LOGDIR/expect.bin"
+	head -c 4194304 "$_img" >"$LOGDIR/got.bin"
+	cmp -s "$LOGDIR/expect.bin" "$LOGDIR/got.bin" || { fail "host file lacks the pattern"; return 1; }
+	# Nothing beyond the pattern was written.
+	[ "$(tail -c +4194305 "$_img" | tr -d '\000' | wc -c)" = 0 ] ||
+		fail "bytes after the pattern are not zero"
+}
+t_disk_write_sync() { disk_write sync; }
+t_disk_write_io_uring() { disk_write io_uring; }
+
+# Read-only drive: the guest kernel sees ro, and a forced write gets IOERR;
+# the host file does not change.
+t_disk_read_only() {
+	_img=$LOGDIR/scratch.img
+	yes ro-disk-content | head -c 4194304 >"$_img"
+	_before=$(md5sum <"$_img")
+	boot "$VMLINUX" --disk "$_img,id=scratch,ro" -- ember.test=disk-ro &&
+		reached_init && has EMBER_RO_OK && has 'EMBER_GUEST_RESULT rc=0' &&
+		{ [ "$(md5sum <"$_img")" = "$_before" ] || fail "read-only image changed"; }
+}
+
+# Four disks at once, each with its own serial and size.
+t_four_disks() {
+	_args=
+	for _i in 0 1 2 3; do
+		mkdisk "$LOGDIR/d$_i.img" $((_i + 1)) || { fail mkdisk; return 1; }
+		_args="$_args --disk $LOGDIR/d$_i.img,id=d$_i"
+	done
+	# shellcheck disable=SC2086
+	boot "$VMLINUX" $_args -- ember.test=disks-list && reached_init &&
+		has 'EMBER_DISKS n=4 ' && has ':d0:2048' && has ':d1:4096' &&
+		has ':d2:6144' && has ':d3:8192'
+}
+
+# A guest that writes garbage to a disk's transport registers and submits a
+# looped descriptor chain: ember keeps running, the device answers the next
+# good request, the root disk keeps working.
+t_guest_pokes_transport() {
+	rootfs_copy && mkdisk "$LOGDIR/scratch.img" 1 || return 1
+	vm run --kernel "$VMLINUX" --disk "$LOGDIR/rootfs.ext4,root" \
+		--disk "$LOGDIR/scratch.img,id=scratch" \
+		--cmdline "$BASE_CMDLINE ember.test=poke" </dev/null
+	reached_init && has 'virtio-poke: looped chain: used idx 1' &&
+		has "GET_ID: used idx 2, len 21, status 0, serial 'scratch'" &&
+		has EMBER_POKE_SURVIVED && has 'EMBER_GUEST_RESULT rc=0'
+}
+
+t_bad_disks() {
+	printf 'odd' >"$LOGDIR/odd.img"
+	mkdisk "$LOGDIR/ok.img" 1
+	_nine=
+	for _i in 1 2 3 4 5 6 7 8 9; do _nine="$_nine --disk $LOGDIR/ok.img,id=n$_i"; done
+	refused 'no-such-disk' run --kernel "$VMLINUX" --disk "$LOGDIR/no-such-disk" &&
+		refused 'multiple of 512' run --kernel "$VMLINUX" --disk "$LOGDIR/odd.img" &&
+		refused 'frob' run --kernel "$VMLINUX" --disk "$LOGDIR/ok.img,frob" &&
+		refused 'engine' run --kernel "$VMLINUX" --disk "$LOGDIR/ok.img,engine=aio" &&
+		refused 'only one disk can be root' run --kernel "$VMLINUX" \
+			--disk "$LOGDIR/ok.img,root" --disk "$LOGDIR/ok.img,root,id=b" &&
+		# shellcheck disable=SC2086
+		refused 'more than 8' run --kernel "$VMLINUX" $_nine
+}
+
 # --- runner ----------------------------------------------------------------
 
 if [ "${1-}" = -l ]; then
 	for t in $TESTS; do echo "$t"; done
 	exit 0
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT; do
+for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS; do
 	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 done
 selected=${*:-$TESTS}

@@ -123,6 +123,33 @@ static void test_refusals(void **state)
 	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
 }
 
+/* The one strict number parser behind the CLI, HTTP and the jailer. */
+static void test_str_to_u64(void **state)
+{
+	uint64_t v = 1234;
+
+	(void)state;
+	assert_int_equal(str_to_u64("0", 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(str_to_u64("32", 32, &v), 0);
+	assert_int_equal(v, 32);
+	assert_int_equal(str_to_u64("33", 32, &v), -ERANGE);
+	/* A digit above a small max must not wrap the bound. */
+	assert_int_equal(str_to_u64("7", 5, &v), -ERANGE);
+	assert_int_equal(str_to_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(str_to_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(str_to_u64("99999999999999999999999", UINT64_MAX, &v), -ERANGE);
+	v = 42;
+	assert_int_equal(str_to_u64("", 10, &v), -EINVAL);
+	assert_int_equal(str_to_u64("-1", 10, &v), -EINVAL);
+	assert_int_equal(str_to_u64("+1", 10, &v), -EINVAL);
+	assert_int_equal(str_to_u64(" 1", 10, &v), -EINVAL);
+	assert_int_equal(str_to_u64("1 ", 10, &v), -EINVAL);
+	assert_int_equal(str_to_u64("0x10", 100, &v), -EINVAL);
+	assert_int_equal(v, 42); /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +157,7 @@ int main(void)
 	    cmocka_unit_test(test_all_options),
 	    cmocka_unit_test(test_help_version),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_str_to_u64),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

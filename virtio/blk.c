@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-blk device: one queue, a raw disk file, sync or io_uring engine.
+ *
+ * Requests live in a fixed pool of slots (one per queue entry).  With
+ * io_uring a guest can keep the whole pool in flight; when it is empty we
+ * stop taking chains and the completion handler resumes the queue, so a
+ * guest that recycles heads cannot make us allocate.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ring.h>
+
+#include "blk.h"
+#include "blk_engine.h"
+#include "blk_req.h"
+
+#define VBLK_QUEUE_MAX	 256
+#define VBLK_CONFIG_SIZE 16 /* capacity, size_max, seg_max */
+
+struct vblk {
+	struct virtio_mmio t; /* t.lock covers everything below too */
+	struct vblk_config cfg;
+	struct vblk_disk disk;
+	const struct guest_mem *gm;
+	int fd;
+	enum vblk_engine engine;
+	struct vblk_uring uring;
+	struct ev_handler uring_h;
+	struct evloop *loop;
+	bool discard; /* reset: completions must not touch the old rings */
+	char serial[VBLK_SERIAL_LEN + 1];
+	uint8_t config[VBLK_CONFIG_SIZE];
+	struct ratelimit rl;
+	struct vblk_req *slots;
+	uint16_t free_slot[VBLK_QUEUE_MAX];
+	unsigned nr_free;
+	struct virtq_chain chain; /* scratch for virtq_pop */
+};
+
+static uint64_t vblk_features(void *dev)
+{
+	struct vblk *b = dev;
+	uint64_t f = (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
+		     (1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+		     (1ull << VIRTIO_RING_F_EVENT_IDX);
+
+	if (b->disk.read_only)
+		f |= 1ull << VIRTIO_BLK_F_RO;
+	return f;
+}
+
+static void vblk_config_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	struct vblk *b = dev;
+
+	memcpy(data, b->config + off, len);
+}
+
+static void vblk_config_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	struct vblk *b = dev;
+
+	(void)data;
+	log_ratelimited(&b->rl, LOG_WARN, "%s: guest: config write at %llu (%u bytes) dropped",
+			b->t.name, (unsigned long long)off, len);
+}
+
+static void vblk_slot_put(struct vblk *b, struct vblk_req *r)
+{
+	b->free_slot[b->nr_free++] = (uint16_t)(r - b->slots);
+}
+
+/* Returns the chain and frees the slot; the caller signals. */
+static void vblk_complete(struct vblk *b, struct vblk_req *r)
+{
+	uint32_t used = vblk_req_finish(r);
+
+	if (virtq_push(&b->t.st.vq[0], b->gm, r->head, used))
+		log_ratelimited(&b->rl, LOG_WARN, "%s: used ring unreachable", b->t.name);
+	vblk_slot_put(b, r);
+}
+
+/* Returns true when the request went to io_uring and completes later. */
+static bool vblk_start(struct vblk *b, struct vblk_req *r)
+{
+	int ret = vblk_req_parse(r, &b->chain, b->gm, &b->disk);
+
+	if (ret) {
+		log_ratelimited(&b->rl, LOG_WARN,
+				"%s: guest: bad request (chain %u, type %u, sector %llu%s): %s",
+				b->t.name, r->head, r->type, (unsigned long long)r->sector,
+				b->chain.err ? ", malformed chain" : "",
+				!r->status				? "no status byte"
+				: r->status_code == VIRTIO_BLK_S_UNSUPP ? "unsupported"
+									: "I/O error");
+		return false;
+	}
+	if (r->type == VIRTIO_BLK_T_GET_ID) {
+		vblk_req_get_id(r, b->serial);
+		return false;
+	}
+	if (b->engine == VBLK_ENGINE_IO_URING && !vblk_uring_queue(&b->uring, b->fd, r))
+		return true;
+	ret = vblk_sync_run(b->fd, r);
+	if (ret)
+		log_ratelimited(&b->rl, LOG_WARN, "%s: host I/O error at sector %llu: %s",
+				b->t.name, (unsigned long long)r->sector, strerror(-ret));
+	r->status_code = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	return false;
+}
+
+/*
+ * Takes chains until the ring is empty or the slots run out; @pushed says a
+ * completion already went to the used ring and wants a signal.
+ */
+static void vblk_process(struct vblk *b, bool pushed)
+{
+	struct virtq *vq = &b->t.st.vq[0];
+	bool queued = false;
+	int n;
+
+	if (!virtio_mmio_live(&b->t) || !vq->ready)
+		goto out;
+	for (;;) {
+		while (b->nr_free) {
+			struct vblk_req *r;
+
+			n = virtq_pop(vq, b->gm, &b->chain);
+			if (n < 0) {
+				virtio_mmio_needs_reset(&b->t, "avail index ran ahead of the ring");
+				goto out;
+			}
+			if (!n)
+				break;
+			r = &b->slots[b->free_slot[--b->nr_free]];
+			if (vblk_start(b, r)) {
+				queued = true;
+			} else {
+				vblk_complete(b, r);
+				pushed = true;
+			}
+		}
+		if (!b->nr_free)
+			break; /* vblk_on_uring resumes once a slot frees up */
+		if (!virtq_arm_notify(vq, b->gm))
+			break;
+	}
+out:
+	if (queued && vblk_uring_submit(&b->uring))
+		log_ratelimited(&b->rl, LOG_WARN, "%s: io_uring submit failed, will retry",
+				b->t.name);
+	if (pushed)
+		virtio_mmio_signal_used(&b->t, 0);
+}
+
+static void vblk_uring_done(void *opaque, struct vblk_req *r, int res)
+{
+	struct vblk *b = opaque;
+
+	if (res < 0) {
+		log_ratelimited(&b->rl, LOG_WARN, "%s: host I/O error at sector %llu: %s",
+				b->t.name, (unsigned long long)r->sector, strerror(-res));
+		r->status_code = VIRTIO_BLK_S_IOERR;
+	} else {
+		r->done += (uint64_t)res;
+		r->status_code = VIRTIO_BLK_S_OK;
+		/* Short transfer: rare enough to finish synchronously. */
+		if (r->type != VIRTIO_BLK_T_FLUSH && r->done < r->len &&
+		    (res == 0 || vblk_sync_run(b->fd, r)))
+			r->status_code = VIRTIO_BLK_S_IOERR;
+	}
+	if (b->discard)
+		vblk_slot_put(b, r);
+	else
+		vblk_complete(b, r);
+}
+
+static void vblk_on_uring(struct ev_handler *h, uint32_t events)
+{
+	struct vblk *b = h->opaque;
+	eventfd_t cnt;
+
+	(void)events;
+	if (eventfd_read(h->fd, &cnt) < 0)
+		return;
+	virtio_mmio_lock(&b->t);
+	if (vblk_uring_reap(&b->uring, vblk_uring_done, b))
+		vblk_process(b, true);
+	virtio_mmio_unlock(&b->t);
+}
+
+static void vblk_queue_notify(void *dev, unsigned q)
+{
+	(void)q;
+	vblk_process(dev, false);
+}
+
+static void vblk_reset(void *dev)
+{
+	struct vblk *b = dev;
+
+	/* The guest may reuse the buffers as soon as it sees status 0. */
+	b->discard = true;
+	vblk_uring_drain(&b->uring, vblk_uring_done, b);
+	b->discard = false;
+}
+
+static const struct virtio_dev_ops vblk_ops = {
+    .device_id = VIRTIO_ID_BLOCK,
+    .num_queues = 1,
+    .queue_max = VBLK_QUEUE_MAX,
+    .features = vblk_features,
+    .config_read = vblk_config_read,
+    .config_write = vblk_config_write,
+    .config_size = VBLK_CONFIG_SIZE,
+    .reset = vblk_reset,
+    .queue_notify = vblk_queue_notify,
+};
+
+static int vblk_opt_id(const char *v, size_t n, struct vblk_config *cfg, char *err, size_t errlen)
+{
+	if (n == 0 || n >= sizeof(cfg->drive_id)) {
+		snprintf(err, errlen, "id must be 1..%zu characters", sizeof(cfg->drive_id) - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-') {
+			snprintf(err, errlen, "id '%.*s': only letters, digits, '_' and '-'",
+				 (int)n, v);
+			return -EINVAL;
+		}
+	}
+	memcpy(cfg->drive_id, v, n);
+	cfg->drive_id[n] = '\0';
+	return 0;
+}
+
+static bool opt_is(const char *opt, size_t n, const char *name)
+{
+	return n == strlen(name) && !memcmp(opt, name, n);
+}
+
+int vblk_config_parse(const char *spec, struct vblk_config *cfg, char *err, size_t errlen)
+{
+	const char *p = strchr(spec, ','), *opt;
+	size_t n = p ? (size_t)(p - spec) : strlen(spec);
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (n == 0) {
+		snprintf(err, errlen, "empty disk path");
+		return -EINVAL;
+	}
+	if (n >= sizeof(cfg->path)) {
+		snprintf(err, errlen, "disk path too long");
+		return -EINVAL;
+	}
+	memcpy(cfg->path, spec, n);
+	while (p) {
+		opt = p + 1;
+		p = strchr(opt, ',');
+		n = p ? (size_t)(p - opt) : strlen(opt);
+		if (opt_is(opt, n, "ro")) {
+			cfg->read_only = true;
+		} else if (opt_is(opt, n, "root")) {
+			cfg->is_root = true;
+		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
+			if (vblk_opt_id(opt + 3, n - 3, cfg, err, errlen))
+				return -EINVAL;
+		} else if (opt_is(opt, n, "engine=sync")) {
+			cfg->engine = VBLK_ENGINE_SYNC;
+		} else if (opt_is(opt, n, "engine=io_uring")) {
+			cfg->engine = VBLK_ENGINE_IO_URING;
+		} else if (n >= 7 && !memcmp(opt, "engine=", 7)) {
+			snprintf(err, errlen, "unknown engine '%.*s' (sync or io_uring)",
+				 (int)n - 7, opt + 7);
+			return -EINVAL;
+		} else {
+			snprintf(err, errlen, "unknown disk option '%.*s'", (int)n, opt);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void vblk_fill_config(struct vblk *b)
+{
+	uint64_t cap = htole64(b->disk.size / VBLK_SECTOR);
+	uint32_t size_max = htole32(VBLK_SIZE_MAX), seg_max = htole32(VBLK_SEG_MAX);
+
+	/* struct virtio_blk_config: capacity, size_max, seg_max. */
+	memcpy(b->config, &cap, 8);
+	memcpy(b->config + 8, &size_max, 4);
+	memcpy(b->config + 12, &seg_max, 4);
+}
+
+static int vblk_open(struct vblk *b)
+{
+	const char *path = b->cfg.path;
+	struct stat st;
+	off_t size;
+
+	b->fd = open(path, (b->cfg.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0) {
+		log_err("disk %s: cannot open %s: %s", b->cfg.drive_id, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(b->fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		log_err("disk %s: %s is not a regular file or block device", b->cfg.drive_id, path);
+		return -EINVAL;
+	}
+	size = lseek(b->fd, 0, SEEK_END);
+	if (size < 0) {
+		log_err("disk %s: cannot size %s: %s", b->cfg.drive_id, path, strerror(errno));
+		return -errno;
+	}
+	if (size % VBLK_SECTOR) {
+		log_err("disk %s: %s is %lld bytes, not a multiple of 512 (raw images only)",
+			b->cfg.drive_id, path, (long long)size);
+		return -EINVAL;
+	}
+	b->disk.size = (uint64_t)size;
+	b->disk.read_only = b->cfg.read_only;
+	return 0;
+}
+
+static int vblk_engine_start(struct vblk *b)
+{
+	int ret;
+
+	b->engine = VBLK_ENGINE_SYNC;
+	if (b->cfg.engine == VBLK_ENGINE_SYNC)
+		return 0;
+	ret = vblk_uring_init(&b->uring, VBLK_QUEUE_MAX);
+	if (ret) {
+		if (b->cfg.engine == VBLK_ENGINE_IO_URING) {
+			log_err("disk %s: engine=io_uring: %s", b->cfg.drive_id, strerror(-ret));
+			return ret;
+		}
+		log_info("disk %s: io_uring unavailable (%s), using the sync engine",
+			 b->cfg.drive_id, strerror(-ret));
+		return 0;
+	}
+	b->engine = VBLK_ENGINE_IO_URING;
+	return 0;
+}
+
+int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct guest_mem *gm,
+		struct evloop *loop)
+{
+	char name[sizeof(cfg->drive_id) + 16];
+	struct vblk *b;
+	int ret;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->fd = -1;
+	b->uring.efd = -1;
+	b->cfg = *cfg;
+	b->cfg.drive_id[sizeof(b->cfg.drive_id) - 1] = '\0';
+	b->cfg.path[sizeof(b->cfg.path) - 1] = '\0';
+	b->cfg.serial[sizeof(b->cfg.serial) - 1] = '\0';
+	b->gm = gm;
+	b->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
+	memcpy(b->serial, b->cfg.serial[0] ? b->cfg.serial : b->cfg.drive_id, VBLK_SERIAL_LEN);
+	b->serial[VBLK_SERIAL_LEN] = '\0';
+
+	ret = vblk_open(b);
+	if (ret)
+		goto err;
+	vblk_fill_config(b);
+	b->slots = calloc(VBLK_QUEUE_MAX, sizeof(*b->slots));
+	if (!b->slots) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (unsigned i = 0; i < VBLK_QUEUE_MAX; i++)
+		vblk_slot_put(b, &b->slots[VBLK_QUEUE_MAX - 1 - i]);
+	ret = vblk_engine_start(b);
+	if (ret)
+		goto err;
+	snprintf(name, sizeof(name), "virtio-blk %s", b->cfg.drive_id);
+	ret = virtio_mmio_init(&b->t, name, &vblk_ops, b, gm, loop);
+	if (ret)
+		goto err;
+	if (b->engine == VBLK_ENGINE_IO_URING && loop) {
+		b->uring_h =
+		    (struct ev_handler){.fd = b->uring.efd, .fn = vblk_on_uring, .opaque = b};
+		ret = evloop_add(loop, &b->uring_h, EPOLLIN);
+		if (ret)
+			goto err;
+		b->loop = loop;
+	}
+	*out = b;
+	return 0;
+err:
+	vblk_destroy(b);
+	return ret;
+}
+
+struct virtio_mmio *vblk_transport(struct vblk *b)
+{
+	return &b->t;
+}
+
+enum vblk_engine vblk_engine_used(const struct vblk *b)
+{
+	return b->engine;
+}
+
+uint64_t vblk_capacity(const struct vblk *b)
+{
+	return b->disk.size / VBLK_SECTOR;
+}
+
+void vblk_destroy(struct vblk *b)
+{
+	if (!b)
+		return;
+	if (b->loop)
+		evloop_del(b->loop, &b->uring_h);
+	if (b->t.ops)
+		virtio_mmio_lock(&b->t);
+	b->discard = true;
+	vblk_uring_drain(&b->uring, vblk_uring_done, b);
+	if (b->t.ops)
+		virtio_mmio_unlock(&b->t);
+	vblk_uring_exit(&b->uring);
+	virtio_mmio_destroy(&b->t);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->slots);
+	free(b);
+}

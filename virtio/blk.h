@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef EMBER_BLK_H
+#define EMBER_BLK_H
+
+#include "ember.h"
+#include "evloop.h"
+#include "virtio_mmio.h"
+
+/*
+ * virtio-blk on a raw file (never a format probe).  One queue; requests are
+ * parsed on the VMM thread and run by an engine: io_uring (default) or
+ * synchronous preadv/pwritev.
+ */
+
+enum vblk_engine { VBLK_ENGINE_DEFAULT, VBLK_ENGINE_SYNC, VBLK_ENGINE_IO_URING };
+
+#define VBLK_SERIAL_LEN 20 /* VIRTIO_BLK_ID_BYTES */
+
+/* Plain data: the CLI (--disk) and later PUT /drives/{id} fill it. */
+struct vblk_config {
+	char drive_id[64]; /* Firecracker drive_id; default GET_ID serial */
+	char path[4096];
+	bool read_only, is_root;
+	char serial[VBLK_SERIAL_LEN + 1]; /* "" -> drive_id, truncated */
+	enum vblk_engine engine;
+};
+
+/*
+ * Parses "PATH[,ro][,root][,id=NAME][,engine=sync|io_uring]" (--disk) into a
+ * zeroed *cfg.  Returns 0, or -EINVAL with a message in err.
+ */
+int vblk_config_parse(const char *spec, struct vblk_config *cfg, char *err, size_t errlen);
+
+struct vblk;
+
+/*
+ * Opens cfg->path (read-only for ro drives); its size must be a multiple of
+ * 512.  VBLK_ENGINE_DEFAULT is io_uring, falling back to sync with a log line
+ * when the kernel refuses io_uring; an explicit io_uring that cannot start
+ * is an error.  Returns 0 or -errno (with a log line saying why).
+ */
+int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct guest_mem *gm,
+		struct evloop *loop);
+struct virtio_mmio *vblk_transport(struct vblk *b);
+/* The engine actually running: VBLK_ENGINE_SYNC or VBLK_ENGINE_IO_URING. */
+enum vblk_engine vblk_engine_used(const struct vblk *b);
+uint64_t vblk_capacity(const struct vblk *b); /* in 512-byte sectors */
+void vblk_destroy(struct vblk *b);
+
+#endif /* EMBER_BLK_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef EMBER_VIRTIO_MMIO_H
+#define EMBER_VIRTIO_MMIO_H
+
+#include <pthread.h>
+
+#include "ember.h"
+#include "evloop.h"
+#include "virtq.h"
+
+/*
+ * virtio-mmio transport, version 2 (virtio 1.1, 4.2.2), one per device.
+ *
+ * Threads: register accesses arrive on vCPU threads through
+ * virtio_mmio_bus_ops; queue notifications (ioeventfd) and device backends
+ * run on the VMM thread's evloop.  t->lock serialises the two and covers the
+ * device's state too: every virtio_dev_ops callback is called with it held,
+ * and a device's own evloop handlers take it (virtio_mmio_lock) before they
+ * touch queues or call virtio_mmio_signal_used.
+ */
+
+#define VIRTIO_MMIO_SIZE       0x1000
+#define VIRTIO_MMIO_MAX_QUEUES 8
+#define VIRTIO_ID_BLOCK	       2
+#define VIRTIO_ID_NET	       1
+#define VIRTIO_ID_VSOCK	       19
+
+struct virtio_mmio;
+
+struct virtio_dev_ops {
+	uint32_t device_id;
+	unsigned num_queues; /* 1..VIRTIO_MMIO_MAX_QUEUES */
+	uint16_t queue_max;  /* power of two, <= VIRTQ_MAX_SIZE */
+	/* Device features; the transport adds VIRTIO_F_VERSION_1. */
+	uint64_t (*features)(void *dev);
+	/* [off, off+len) lies inside config_size when these are called. */
+	void (*config_read)(void *dev, uint64_t off, uint8_t *data, uint32_t len);
+	void (*config_write)(void *dev, uint64_t off, const uint8_t *data, uint32_t len);
+	uint32_t config_size;
+	/* At DRIVER_OK, ready queues validated and started; <0 -> NEEDS_RESET. */
+	int (*activate)(void *dev, struct virtio_mmio *t);
+	/* Status 0 written: drop everything tied to the old rings. */
+	void (*reset)(void *dev);
+	/* The guest kicked queue @q (VMM thread, device live, queue ready). */
+	void (*queue_notify)(void *dev, unsigned q);
+};
+
+/* The guest-visible state: plain data, what a snapshot saves. */
+struct virtio_mmio_state {
+	uint32_t status;
+	uint32_t dev_features_sel, drv_features_sel;
+	uint64_t driver_features;
+	uint32_t queue_sel;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	bool activated; /* DRIVER_OK accepted and ops->activate succeeded */
+	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
+};
+
+struct virtio_mmio {
+	struct virtio_mmio_state st;
+
+	char name[40]; /* for log lines */
+	const struct virtio_dev_ops *ops;
+	void *dev;
+	const struct guest_mem *gm;
+	struct evloop *loop;
+	pthread_mutex_t lock;
+	int irq_fd;
+	int notify_fd[VIRTIO_MMIO_MAX_QUEUES];
+	struct ev_handler notify_h[VIRTIO_MMIO_MAX_QUEUES];
+	bool ioeventfd;	       /* vmm bound notify_fd with KVM_IOEVENTFD */
+	bool warned_ioeventfd; /* a kick reached us although it was bound */
+	struct ratelimit rl;   /* guest mistakes */
+};
+
+int virtio_mmio_init(struct virtio_mmio *t, const char *name, const struct virtio_dev_ops *ops,
+		     void *dev, const struct guest_mem *gm, struct evloop *loop);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+
+extern const struct bus_dev_ops virtio_mmio_bus_ops;
+
+int virtio_mmio_irq_fd(const struct virtio_mmio *t);
+int virtio_mmio_notify_fd(const struct virtio_mmio *t, unsigned q);
+void virtio_mmio_set_ioeventfd(struct virtio_mmio *t, bool bound);
+
+/* Called with t->lock held (from ops callbacks, or after virtio_mmio_lock). */
+void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned q);
+/* The device found the guest's rings unusable: NEEDS_RESET + config IRQ. */
+void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
+/* Device config changed (e.g. a resized disk): bump generation, config IRQ. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
+/* DRIVER_OK, activated and not NEEDS_RESET: queues may be processed. */
+bool virtio_mmio_live(const struct virtio_mmio *t);
+struct virtq *virtio_mmio_queue(struct virtio_mmio *t, unsigned q);
+uint64_t virtio_mmio_driver_features(const struct virtio_mmio *t);
+void virtio_mmio_lock(struct virtio_mmio *t);
+void virtio_mmio_unlock(struct virtio_mmio *t);
+
+
+#endif /* EMBER_VIRTIO_MMIO_H */
