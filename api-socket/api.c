@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The router: (method, path, body) -> an immediate response or a command
+ * for the VMM thread.  Status codes and messages follow Firecracker (204 for
+ * a successful PUT/PATCH, 200 with a body for GET, 400 with fault_message
+ * for every refusal), because control planes match on them.
+ *
+ * Pre-boot requests only edit st->cfg, which the VMM reads at InstanceStart;
+ * everything that needs the running VM is a command, and st changes only in
+ * api_complete() once the VMM thread reports success.  A refused request
+ * leaves st untouched: each handler validates into a temporary and commits
+ * last.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_json.h"
+
+#define MSG_AFTER_START	 "The requested operation is not supported after starting the microVM."
+#define MSG_BEFORE_START "The requested operation is not supported before starting the microVM."
+
+struct api_req {
+	struct api_state *st;
+	const char *id; /* the {id} path segment, or NULL */
+	json_t *body;	/* parsed object, or NULL for GET */
+	struct api_response *resp;
+	struct api_cmd *cmd;
+};
+
+typedef enum api_result (*api_handler)(struct api_req *r);
+
+struct api_route {
+	const char *seg;    /* first path segment */
+	const char *sub;    /* fixed second segment, or NULL */
+	bool has_id;	    /* second segment is a resource id */
+	bool any_sub;	    /* any deeper path (for "not supported" families) */
+	const char *notsup; /* the whole family is not implemented yet */
+	api_handler get, put, patch;
+};
+
+const char *api_vm_state_name(enum api_vm_state s)
+{
+	static const char *const names[] = {
+	    [API_VM_NOT_STARTED] = "Not started",
+	    [API_VM_RUNNING] = "Running",
+	    [API_VM_PAUSED] = "Paused",
+	};
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "Unknown";
+}
+
+int api_state_init(struct api_state *st, const char *id)
+{
+	size_t len;
+
+	if (!id)
+		id = API_DEFAULT_ID;
+	len = strlen(id);
+	if (len == 0 || len >= API_ID_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!(id[i] == '-' || (id[i] >= '0' && id[i] <= '9') ||
+		      (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z')))
+			return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	memcpy(st->id, id, len + 1);
+	st->vm_state = API_VM_NOT_STARTED;
+	api_config_init(&st->cfg);
+	return 0;
+}
+
+void api_response_free(struct api_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+}
+
+void api_fault(struct api_response *resp, int status, const char *fmt, ...)
+{
+	char msg[API_ERR_MAX + 64];
+	json_t *o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Messages may quote client bytes (jansson's "near" text): keep them
+	 * printable ASCII so the body is always valid JSON. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+	resp->status = status;
+	o = json_pack("{s:s}", "fault_message", msg);
+	resp->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+}
+
+static enum api_result api_ok_json(struct api_req *r, json_t *o)
+{
+	r->resp->status = 200;
+	r->resp->body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (!r->resp->body)
+		api_fault(r->resp, 500, "Out of memory.");
+	return API_DONE;
+}
+
+static enum api_result api_no_content(struct api_req *r)
+{
+	r->resp->status = 204;
+	r->resp->body = NULL;
+	return API_DONE;
+}
+
+static enum api_result api_bad(struct api_req *r, const char *msg)
+{
+	api_fault(r->resp, 400, "%s", msg);
+	return API_DONE;
+}
+
+static enum api_result api_exec(struct api_req *r, enum api_cmd_kind kind)
+{
+	r->cmd->kind = kind;
+	r->cmd->cfg = &r->st->cfg;
+	return API_EXEC;
+}
+
+static bool api_preboot(struct api_req *r)
+{
+	return r->st->vm_state == API_VM_NOT_STARTED;
+}
+
+/* ---- GET ---------------------------------------------------------------- */
+
+static enum api_result api_get_info(struct api_req *r)
+{
+	return api_ok_json(r, json_pack("{s:s, s:s, s:s, s:s}", "id", r->st->id, "state",
+					api_vm_state_name(r->st->vm_state), "vmm_version",
+					EMBER_VERSION, "app_name", API_APP_NAME));
+}
+
+static enum api_result api_get_version(struct api_req *r)
+{
+	return api_ok_json(r, json_pack("{s:s}", "firecracker_version", EMBER_VERSION));
+}
+
+static enum api_result api_get_vm_config(struct api_req *r)
+{
+	char *s = api_config_to_json(&r->st->cfg);
+
+	if (!s) {
+		api_fault(r->resp, 500, "Out of memory.");
+		return API_DONE;
+	}
+	r->resp->status = 200;
+	r->resp->body = s;
+	return API_DONE;
+}
+
+static enum api_result api_get_machine(struct api_req *r)
+{
+	return api_ok_json(r, api_json_machine_config(&r->st->cfg.machine));
+}
+
+/* ---- pre-boot configuration --------------------------------------------- */
+
+static enum api_result api_put_boot_source(struct api_req *r)
+{
+	struct api_boot_source *b;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	b = malloc(sizeof(*b));
+	if (!b) {
+		api_fault(r->resp, 500, "Out of memory.");
+		return API_DONE;
+	}
+	if (api_parse_boot_source(r->body, b, err, sizeof(err))) {
+		free(b);
+		return api_bad(r, err);
+	}
+	r->st->cfg.boot = *b;
+	free(b);
+	return api_no_content(r);
+}
+
+static enum api_result api_machine(struct api_req *r, bool partial)
+{
+	struct api_machine_config m = r->st->cfg.machine;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_machine_config(r->body, partial, &m, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.machine = m;
+	return api_no_content(r);
+}
+
+static enum api_result api_put_machine(struct api_req *r)
+{
+	return api_machine(r, false);
+}
+
+static enum api_result api_patch_machine(struct api_req *r)
+{
+	return api_machine(r, true);
+}
+
+static enum api_result api_id_mismatch(struct api_req *r, const char *field, const char *body_id)
+{
+	api_fault(r->resp, 400,
+		  "The id from the path does not match the id from the body! Path \"%s\", "
+		  "\"%s\" \"%s\".",
+		  r->id, field, body_id);
+	return API_DONE;
+}
+
+static enum api_result api_put_drive(struct api_req *r)
+{
+	struct api_drive d;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_drive(r->body, &d, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(d.drive_id, r->id))
+		return api_id_mismatch(r, "drive_id", d.drive_id);
+	if (api_drive_insert(&r->st->cfg, &d, err, sizeof(err)))
+		return api_bad(r, err);
+	return api_no_content(r);
+}
+
+static enum api_result api_patch_drive(struct api_req *r)
+{
+	struct api_drive_patch p;
+	char err[API_ERR_MAX];
+	int idx;
+
+	if (api_parse_drive_patch(r->body, &p, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(p.drive_id, r->id))
+		return api_id_mismatch(r, "drive_id", p.drive_id);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	idx = api_drive_find(&r->st->cfg, p.drive_id);
+	if (idx < 0) {
+		api_fault(r->resp, 400, "drive: no drive with \"drive_id\" \"%s\".", p.drive_id);
+		return API_DONE;
+	}
+	if (!p.has_path) /* nothing ember can change besides the backing file */
+		return api_no_content(r);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	r->cmd->drive.index = (unsigned)idx;
+	memcpy(r->cmd->drive.drive_id, p.drive_id, sizeof(p.drive_id));
+	memcpy(r->cmd->drive.path_on_host, p.path_on_host, sizeof(p.path_on_host));
+	return api_exec(r, API_CMD_PATCH_DRIVE);
+}
+
+static enum api_result api_put_net(struct api_req *r)
+{
+	struct api_net n;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_net(r->body, &n, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(n.iface_id, r->id))
+		return api_id_mismatch(r, "iface_id", n.iface_id);
+	if (api_net_insert(&r->st->cfg, &n, err, sizeof(err)))
+		return api_bad(r, err);
+	return api_no_content(r);
+}
+
+static enum api_result api_patch_net(struct api_req *r)
+{
+	char id[API_ID_MAX], err[API_ERR_MAX];
+
+	/* The schema refuses the rate limiters, the only patchable fields. */
+	if (api_parse_net_patch(r->body, id, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(id, r->id))
+		return api_id_mismatch(r, "iface_id", id);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	if (api_net_find(&r->st->cfg, id) < 0) {
+		api_fault(r->resp, 400, "network-interface: no interface with \"iface_id\" \"%s\".",
+			  id);
+		return API_DONE;
+	}
+	return api_no_content(r);
+}
+
+static enum api_result api_put_vsock(struct api_req *r)
+{
+	struct api_vsock v;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_vsock(r->body, &v, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.vsock = v;
+	return api_no_content(r);
+}
+
+/* Logger and metrics open files, which is the VMM thread's business. */
+static enum api_result api_put_logger(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_logger(r->body, &r->cmd->logger, err, sizeof(err)))
+		return api_bad(r, err);
+	return api_exec(r, API_CMD_LOGGER);
+}
+
+static enum api_result api_put_metrics(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (r->st->cfg.metrics.set)
+		return api_bad(r, "Reinitialization of metrics not allowed.");
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_metrics(r->body, &r->cmd->metrics, err, sizeof(err)))
+		return api_bad(r, err);
+	return api_exec(r, API_CMD_METRICS);
+}
+
+/* ---- runtime ------------------------------------------------------------ */
+
+static enum api_result api_put_actions(struct api_req *r)
+{
+	enum api_cmd_kind kind;
+	char err[API_ERR_MAX];
+
+	if (api_parse_action(r->body, &kind, err, sizeof(err)))
+		return api_bad(r, err);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	switch (kind) {
+	case API_CMD_START:
+		if (!api_preboot(r))
+			return api_bad(r, MSG_AFTER_START);
+		if (!r->st->cfg.boot.set)
+			return api_bad(r, "Cannot start microvm without kernel configuration.");
+		break;
+	case API_CMD_CTRL_ALT_DEL:
+		if (api_preboot(r))
+			return api_bad(r, MSG_BEFORE_START);
+		break;
+	default: /* FlushMetrics works before and after start */
+		break;
+	}
+	return api_exec(r, kind);
+}
+
+static enum api_result api_patch_vm(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+	bool pause;
+
+	if (api_parse_vm_state(r->body, &pause, err, sizeof(err)))
+		return api_bad(r, err);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	if (pause == (r->st->vm_state == API_VM_PAUSED))
+		return api_no_content(r); /* already there: idempotent */
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	return api_exec(r, pause ? API_CMD_PAUSE : API_CMD_RESUME);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static const struct api_route api_routes[] = {
+    {.seg = "", .get = api_get_info},
+    {.seg = "version", .get = api_get_version},
+    {.seg = "vm", .sub = "config", .get = api_get_vm_config},
+    {.seg = "vm", .patch = api_patch_vm},
+    {.seg = "actions", .put = api_put_actions},
+    {.seg = "boot-source", .put = api_put_boot_source},
+    {.seg = "machine-config",
+     .get = api_get_machine,
+     .put = api_put_machine,
+     .patch = api_patch_machine},
+    {.seg = "drives", .has_id = true, .put = api_put_drive, .patch = api_patch_drive},
+    {.seg = "network-interfaces", .has_id = true, .put = api_put_net, .patch = api_patch_net},
+    {.seg = "vsock", .put = api_put_vsock},
+    {.seg = "logger", .put = api_put_logger},
+    {.seg = "metrics", .put = api_put_metrics},
+    {.seg = "snapshot", .any_sub = true, .notsup = "Snapshots are"},
+    {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
+    {.seg = "entropy", .any_sub = true, .notsup = "The entropy device is"},
+    {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
+    {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
+    {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
+    {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
+    {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},
+};
+
+/*
+ * Splits "/a/b" into "a" and "b" (at most two segments; one trailing slash
+ * is tolerated as Firecracker does).  Returns false for anything else.
+ */
+static bool api_split(const char *path, char *seg, char *sub, size_t size, bool *deeper)
+{
+	const char *p = path + 1, *slash;
+	size_t n;
+
+	*deeper = false;
+	seg[0] = sub[0] = '\0';
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n >= size || (slash && n == 0))
+		return false;
+	memcpy(seg, p, n);
+	seg[n] = '\0';
+	if (!slash || !slash[1])
+		return true;
+	p = slash + 1;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n >= size || n == 0)
+		return false;
+	memcpy(sub, p, n);
+	sub[n] = '\0';
+	*deeper = slash && slash[1];
+	return true;
+}
+
+static const struct api_route *api_lookup(const char *seg, const char *sub, bool deeper,
+					  bool *bad_id)
+{
+	*bad_id = false;
+	for (size_t i = 0; i < ARRAY_SIZE(api_routes); i++) {
+		const struct api_route *rt = &api_routes[i];
+
+		if (strcmp(rt->seg, seg))
+			continue;
+		if (rt->any_sub)
+			return rt;
+		if (deeper)
+			continue;
+		if (rt->has_id) {
+			*bad_id = !sub[0];
+			return rt;
+		}
+		if (rt->sub ? !strcmp(rt->sub, sub) : !sub[0])
+			return rt;
+	}
+	return NULL;
+}
+
+enum api_result api_handle(struct api_state *st, const struct http_request *req,
+			   struct api_response *resp, struct api_cmd *cmd)
+{
+	char seg[HTTP_MAX_PATH + 1], sub[HTTP_MAX_PATH + 1], err[API_ERR_MAX];
+	const char *mname = http_method_name(req->method);
+	const struct api_route *rt = NULL;
+	struct api_req r = {.st = st, .resp = resp, .cmd = cmd};
+	api_handler h = NULL;
+	enum api_result res;
+	json_error_t jerr;
+	bool deeper, bad_id = false;
+
+	resp->status = 500;
+	resp->body = NULL;
+	cmd->kind = API_CMD_NONE;
+	if (api_split(req->path, seg, sub, sizeof(seg), &deeper))
+		rt = api_lookup(seg, sub, deeper, &bad_id);
+	if (rt && rt->notsup) {
+		api_fault(resp, 400, "%s not supported by ember: %s %s.", rt->notsup, mname,
+			  req->path);
+		return API_DONE;
+	}
+	if (rt)
+		h = req->method == HTTP_GET   ? rt->get
+		    : req->method == HTTP_PUT ? rt->put
+					      : rt->patch;
+	if (!h) {
+		api_fault(resp, 400, "Invalid request method and/or path: %s %.200s.", mname,
+			  req->path + 1);
+		return API_DONE;
+	}
+	if (req->method == HTTP_GET && req->body) {
+		api_fault(resp, 400, "GET request cannot have a body.");
+		return API_DONE;
+	}
+	if (req->method != HTTP_GET && !req->body) {
+		api_fault(resp, 400, "Empty %s request.", mname);
+		return API_DONE;
+	}
+	if (rt->has_id) {
+		if (bad_id)
+			snprintf(err, sizeof(err), "%.64s: The ID cannot be empty.", seg);
+		if (bad_id || api_check_id(seg, sub, err, sizeof(err))) {
+			api_fault(resp, 400, "%s", err);
+			return API_DONE;
+		}
+		r.id = sub;
+	}
+	if (req->body) {
+		r.body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!r.body) {
+			api_fault(resp, 400,
+				  "An error occurred when deserializing the json body of a "
+				  "request: %s at line %d column %d.",
+				  jerr.text, jerr.line, jerr.column);
+			return API_DONE;
+		}
+	}
+	res = h(&r);
+	json_decref(r.body);
+	return res;
+}
+
+void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, const char *errmsg,
+		  struct api_response *resp)
+{
+	api_response_free(resp);
+	if (result) {
+		if (errmsg && errmsg[0])
+			api_fault(resp, 400, "%s", errmsg);
+		else
+			api_fault(resp, 400, "The VMM failed to execute the request: %s.",
+				  strerror(result < 0 ? -result : result));
+		return;
+	}
+	switch (cmd->kind) {
+	case API_CMD_START:
+	case API_CMD_RESUME:
+		st->vm_state = API_VM_RUNNING;
+		break;
+	case API_CMD_PAUSE:
+		st->vm_state = API_VM_PAUSED;
+		break;
+	case API_CMD_PATCH_DRIVE:
+		if (cmd->drive.index < st->cfg.nr_drives &&
+		    !strcmp(st->cfg.drives[cmd->drive.index].drive_id, cmd->drive.drive_id))
+			memcpy(st->cfg.drives[cmd->drive.index].path_on_host,
+			       cmd->drive.path_on_host, API_PATH_MAX);
+		break;
+	case API_CMD_LOGGER:
+		st->cfg.logger = cmd->logger;
+		break;
+	case API_CMD_METRICS:
+		st->cfg.metrics = cmd->metrics;
+		break;
+	default:
+		break;
+	}
+	resp->status = 204;
+	resp->body = NULL;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * api.h - Firecracker's REST API as plain data: the VM configuration the
+ * requests build, the router that validates them, and the commands that
+ * must run on the VMM thread.
+ *
+ * Contract (one API thread owns a struct api_state; nothing here locks):
+ *
+ *   struct api_response resp; struct api_cmd cmd;
+ *   if (api_handle(st, req, &resp, &cmd) == API_EXEC) {
+ *           char err[API_ERR_MAX] = "";
+ *           int rc = submit(opaque, &cmd, err, sizeof(err)); // VMM thread runs it
+ *           api_complete(st, &cmd, rc, err, &resp);
+ *   }
+ *   ... send resp.status / resp.body ...; api_response_free(&resp);
+ *
+ * API_DONE: @resp is final (GETs, pre-boot config PUTs, every refusal).
+ * API_EXEC: @cmd must be executed by the VMM thread; the api_state is not
+ * changed until api_complete() learns the outcome (rc 0: committed, e.g.
+ * state Running after API_CMD_START; rc < 0: 400 with @err as the
+ * fault_message, or a generic one when @err is empty; nothing committed).
+ * A refused request never changes the state.
+ */
+#ifndef EMBER_API_H
+#define EMBER_API_H
+
+#include "ember.h"
+#include "http.h"
+
+#define API_ID_MAX	 65   /* resource ids: [A-Za-z0-9_], 1..64 bytes */
+#define API_PATH_MAX	 4096 /* host paths, NUL included */
+#define API_CMDLINE_MAX	 4096
+#define API_IFNAME_MAX	 16  /* IFNAMSIZ */
+#define API_UDS_PATH_MAX 108 /* sizeof(sun_path) */
+#define API_PARTUUID_MAX 65
+#define API_MODULE_MAX	 128
+#define API_MAX_DRIVES	 16
+#define API_MAX_NETS	 8
+#define API_MAX_VCPUS	 32
+#define API_ERR_MAX	 256
+#define API_DEFAULT_ID	 "anonymous-instance"
+#define API_APP_NAME	 "ember"
+
+enum api_cache_type { API_CACHE_UNSAFE, API_CACHE_WRITEBACK };
+enum api_io_engine { API_IO_SYNC, API_IO_ASYNC };
+/* Firecracker's logger levels, in order; API_LOG_OFF silences everything. */
+enum api_log_level {
+	API_LOG_ERROR,
+	API_LOG_WARNING,
+	API_LOG_INFO,
+	API_LOG_DEBUG,
+	API_LOG_TRACE,
+	API_LOG_OFF
+};
+
+struct api_boot_source {
+	bool set;
+	char kernel_image_path[API_PATH_MAX];
+	char initrd_path[API_PATH_MAX]; /* "" : none */
+	bool has_boot_args;		/* false: the VMM's default command line */
+	char boot_args[API_CMDLINE_MAX];
+};
+
+struct api_machine_config {
+	uint32_t vcpu_count;   /* 1..API_MAX_VCPUS; 1 or even when smt */
+	uint64_t mem_size_mib; /* 1..CONFIG_MAX_MEM_MIB */
+	bool smt;
+	bool track_dirty_pages;
+};
+
+struct api_drive {
+	char drive_id[API_ID_MAX];
+	char path_on_host[API_PATH_MAX];
+	bool is_root_device;
+	bool is_read_only;
+	char partuuid[API_PARTUUID_MAX]; /* "" : none; only meaningful for the root device */
+	enum api_cache_type cache_type;
+	enum api_io_engine io_engine;
+};
+
+struct api_net {
+	char iface_id[API_ID_MAX];
+	char host_dev_name[API_IFNAME_MAX];
+	bool has_mac;
+	uint8_t guest_mac[6];
+};
+
+struct api_vsock {
+	bool set;
+	uint32_t guest_cid; /* >= 3 */
+	char uds_path[API_UDS_PATH_MAX];
+};
+
+struct api_logger {
+	bool set;
+	char log_path[API_PATH_MAX]; /* "" : keep logging to stderr */
+	enum api_log_level level;
+	bool show_level;
+	bool show_log_origin;
+	char module[API_MODULE_MAX]; /* "" : no filter */
+};
+
+struct api_metrics {
+	bool set;
+	char metrics_path[API_PATH_MAX];
+};
+
+/* Everything GET /vm/config shows and --config-file takes. */
+struct api_vm_config {
+	struct api_boot_source boot;
+	struct api_machine_config machine;
+	struct api_drive drives[API_MAX_DRIVES];
+	unsigned nr_drives;
+	struct api_net nets[API_MAX_NETS];
+	unsigned nr_nets;
+	struct api_vsock vsock;
+	struct api_logger logger;
+	struct api_metrics metrics;
+};
+
+enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };
+
+struct api_state {
+	char id[API_ID_MAX]; /* --id; shown by GET / */
+	enum api_vm_state vm_state;
+	struct api_vm_config cfg;
+};
+
+struct api_response {
+	int status; /* 200, 204, 400, ... */
+	char *body; /* malloc'ed JSON, NULL for 204 */
+};
+
+enum api_cmd_kind {
+	API_CMD_NONE,
+	API_CMD_START,	       /* build and boot the VM from *cmd->cfg */
+	API_CMD_PAUSE,	       /* stop all vCPUs */
+	API_CMD_RESUME,	       /* let them run again */
+	API_CMD_CTRL_ALT_DEL,  /* i8042 Ctrl-Alt-Del to the guest */
+	API_CMD_FLUSH_METRICS, /* write a metrics line now */
+	API_CMD_PATCH_DRIVE,   /* swap drive's backing file: cmd->drive */
+	API_CMD_LOGGER,	       /* (re)open the log: cmd->logger */
+	API_CMD_METRICS,       /* open the metrics file: cmd->metrics */
+};
+
+struct api_cmd {
+	enum api_cmd_kind kind;
+	/* API_CMD_START: the whole configuration.  It stays valid and unchanged
+	 * while the command runs, because the API thread is blocked until then. */
+	const struct api_vm_config *cfg;
+	union {
+		struct {
+			unsigned index; /* in cfg->drives */
+			char drive_id[API_ID_MAX];
+			char path_on_host[API_PATH_MAX];
+		} drive;
+		struct api_logger logger;
+		struct api_metrics metrics;
+	};
+};
+
+enum api_result { API_DONE = 0, API_EXEC = 1 };
+
+/* Defaults: no boot source, 1 vCPU, 128 MiB, no devices. */
+void api_config_init(struct api_vm_config *cfg);
+/* @id NULL means API_DEFAULT_ID; ids are [A-Za-z0-9-], 1..64 bytes (-EINVAL). */
+int api_state_init(struct api_state *st, const char *id);
+
+/* Routes one parsed request; see the contract at the top. */
+enum api_result api_handle(struct api_state *st, const struct http_request *req,
+			   struct api_response *resp, struct api_cmd *cmd);
+/* Turns the VMM thread's verdict on @cmd into the final response. */
+void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, const char *errmsg,
+		  struct api_response *resp);
+void api_response_free(struct api_response *resp);
+/* A {"fault_message": ...} response; the server uses it for HTTP-level errors. */
+void api_fault(struct api_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * The GET /vm/config document ("boot-source", "machine-config", "drives",
+ * "network-interfaces", "vsock", "logger", "metrics").  malloc'ed, NULL on
+ * allocation failure.
+ */
+char *api_config_to_json(const struct api_vm_config *cfg);
+/*
+ * The same document back into a config (what --config-file reads): every
+ * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with
+ * a message naming the section and field in @err.  @cfg is written only on
+ * success.
+ */
+int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg, char *err,
+			 size_t errlen);
+int api_config_from_file(const char *path, struct api_vm_config *cfg, char *err, size_t errlen);
+
+const char *api_vm_state_name(enum api_vm_state s);
+
+#endif /* EMBER_API_H */

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The VM configuration document: what GET /vm/config returns and what
+ * --config-file reads.  Reading goes through the same per-object parsers and
+ * collection rules as the PUT requests, so a file is accepted exactly when
+ * the equivalent sequence of requests would be.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api_json.h"
+#include "config.h"
+
+#define API_CONFIG_FILE_MAX (1u << 20) /* far above any real config, bounds the read */
+
+void api_config_init(struct api_vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->machine.vcpu_count = CONFIG_DEFAULT_VCPUS;
+	cfg->machine.mem_size_mib = CONFIG_DEFAULT_MEM_MIB;
+	cfg->logger.level = API_LOG_INFO;
+}
+
+int api_drive_find(const struct api_vm_config *cfg, const char *id)
+{
+	for (unsigned i = 0; i < cfg->nr_drives; i++)
+		if (!strcmp(cfg->drives[i].drive_id, id))
+			return (int)i;
+	return -1;
+}
+
+int api_net_find(const struct api_vm_config *cfg, const char *id)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (!strcmp(cfg->nets[i].iface_id, id))
+			return (int)i;
+	return -1;
+}
+
+/* PUT of an existing id replaces that drive, as in Firecracker. */
+int api_drive_insert(struct api_vm_config *cfg, const struct api_drive *d, char *err, size_t errlen)
+{
+	int idx = api_drive_find(cfg, d->drive_id);
+
+	for (unsigned i = 0; d->is_root_device && i < cfg->nr_drives; i++) {
+		if ((int)i != idx && cfg->drives[i].is_root_device) {
+			snprintf(err, errlen,
+				 "drive: \"is_root_device\": a root block device already exists "
+				 "(\"%s\").",
+				 cfg->drives[i].drive_id);
+			return -EINVAL;
+		}
+	}
+	if (idx < 0) {
+		if (cfg->nr_drives == API_MAX_DRIVES) {
+			snprintf(err, errlen, "drive: at most %d drives are supported.",
+				 API_MAX_DRIVES);
+			return -ENOSPC;
+		}
+		idx = (int)cfg->nr_drives++;
+	}
+	cfg->drives[idx] = *d;
+	return 0;
+}
+
+int api_net_insert(struct api_vm_config *cfg, const struct api_net *n, char *err, size_t errlen)
+{
+	int idx = api_net_find(cfg, n->iface_id);
+
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		const struct api_net *o = &cfg->nets[i];
+
+		if ((int)i == idx)
+			continue;
+		if (!strcmp(o->host_dev_name, n->host_dev_name)) {
+			snprintf(err, errlen,
+				 "network-interface: \"host_dev_name\" %s is already used by "
+				 "\"%s\".",
+				 n->host_dev_name, o->iface_id);
+			return -EINVAL;
+		}
+		if (n->has_mac && o->has_mac && !memcmp(o->guest_mac, n->guest_mac, 6)) {
+			snprintf(err, errlen,
+				 "network-interface: \"guest_mac\" is already used by \"%s\".",
+				 o->iface_id);
+			return -EINVAL;
+		}
+	}
+	if (idx < 0) {
+		if (cfg->nr_nets == API_MAX_NETS) {
+			snprintf(err, errlen,
+				 "network-interface: at most %d interfaces are supported.",
+				 API_MAX_NETS);
+			return -ENOSPC;
+		}
+		idx = (int)cfg->nr_nets++;
+	}
+	cfg->nets[idx] = *n;
+	return 0;
+}
+
+/* ---- serialising -------------------------------------------------------- */
+
+json_t *api_json_machine_config(const struct api_machine_config *m)
+{
+	return json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
+			 "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
+			 "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+}
+
+json_t *api_json_boot_source(const struct api_boot_source *b)
+{
+	json_t *o;
+
+	if (!b->set)
+		return json_null();
+	o = json_pack("{s:s}", "kernel_image_path", b->kernel_image_path);
+	if (o && b->initrd_path[0] &&
+	    json_object_set_new(o, "initrd_path", json_string(b->initrd_path)))
+		goto fail;
+	if (o && b->has_boot_args && json_object_set_new(o, "boot_args", json_string(b->boot_args)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *api_json_drive(const struct api_drive *d)
+{
+	static const char *const cache[] = {"Unsafe", "Writeback"};
+	static const char *const engine[] = {"Sync", "Async"};
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s}", "drive_id", d->drive_id, "path_on_host",
+		      d->path_on_host, "is_root_device", d->is_root_device, "is_read_only",
+		      d->is_read_only, "cache_type", cache[d->cache_type], "io_engine",
+		      engine[d->io_engine]);
+	if (o && d->partuuid[0] && json_object_set_new(o, "partuuid", json_string(d->partuuid))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *api_json_net(const struct api_net *n)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s}", "iface_id", n->iface_id, "host_dev_name", n->host_dev_name);
+	char mac[18];
+
+	if (o && n->has_mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->guest_mac[0],
+			 n->guest_mac[1], n->guest_mac[2], n->guest_mac[3], n->guest_mac[4],
+			 n->guest_mac[5]);
+		if (json_object_set_new(o, "guest_mac", json_string(mac))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_t *api_json_vsock(const struct api_vsock *v)
+{
+	if (!v->set)
+		return json_null();
+	return json_pack("{s:I, s:s}", "guest_cid", (json_int_t)v->guest_cid, "uds_path",
+			 v->uds_path);
+}
+
+json_t *api_json_logger(const struct api_logger *l)
+{
+	static const char *const level[] = {"Error", "Warning", "Info", "Debug", "Trace", "Off"};
+	json_t *o;
+
+	if (!l->set)
+		return json_null();
+	o = json_pack("{s:s, s:b, s:b}", "level", level[l->level], "show_level", l->show_level,
+		      "show_log_origin", l->show_log_origin);
+	if (o && l->log_path[0] && json_object_set_new(o, "log_path", json_string(l->log_path)))
+		goto fail;
+	if (o && l->module[0] && json_object_set_new(o, "module", json_string(l->module)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *api_json_metrics(const struct api_metrics *m)
+{
+	if (!m->set)
+		return json_null();
+	return json_pack("{s:s}", "metrics_path", m->metrics_path);
+}
+
+char *api_config_to_json(const struct api_vm_config *cfg)
+{
+	json_t *drives = json_array(), *nets = json_array(), *doc;
+	char *s = NULL;
+
+	for (unsigned i = 0; drives && i < cfg->nr_drives; i++)
+		if (json_array_append_new(drives, api_json_drive(&cfg->drives[i])))
+			goto out;
+	for (unsigned i = 0; nets && i < cfg->nr_nets; i++)
+		if (json_array_append_new(nets, api_json_net(&cfg->nets[i])))
+			goto out;
+	/* "o" steals each reference, and a NULL one makes json_pack fail cleanly. */
+	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o}", "boot-source",
+			api_json_boot_source(&cfg->boot), "machine-config",
+			api_json_machine_config(&cfg->machine), "drives", drives,
+			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "logger",
+			api_json_logger(&cfg->logger), "metrics", api_json_metrics(&cfg->metrics));
+	if (doc) {
+		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(doc);
+	}
+out:
+	json_decref(drives);
+	json_decref(nets);
+	return s;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* Sections Firecracker has and ember does not yet: accepted only as null. */
+static const char *const api_config_unsupported[] = {
+    "balloon", "cpu-config", "mmds-config", "entropy", "pmem", "memory-hotplug", "serial",
+};
+
+static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v, *item;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_object(doc)) {
+		snprintf(err, errlen, "config: expected a JSON object.");
+		return -EINVAL;
+	}
+	json_object_foreach(doc, key, v)
+	{
+		if (!strcmp(key, "boot-source")) {
+			rc =
+			    json_is_null(v) ? 0 : api_parse_boot_source(v, &cfg->boot, err, errlen);
+		} else if (!strcmp(key, "machine-config")) {
+			rc = json_is_null(v)
+				 ? 0
+				 : api_parse_machine_config(v, false, &cfg->machine, err, errlen);
+		} else if (!strcmp(key, "drives") || !strcmp(key, "network-interfaces")) {
+			bool drives = key[0] == 'd';
+
+			if (json_is_null(v))
+				continue;
+			if (!json_is_array(v)) {
+				snprintf(err, errlen, "config: \"%s\" must be an array.", key);
+				return -EINVAL;
+			}
+			json_array_foreach(v, i, item)
+			{
+				struct api_drive d;
+				struct api_net n;
+
+				if (drives)
+					rc = api_parse_drive(item, &d, err, errlen);
+				else
+					rc = api_parse_net(item, &n, err, errlen);
+				if (!rc && (drives ? api_drive_find(cfg, d.drive_id)
+						   : api_net_find(cfg, n.iface_id)) >= 0) {
+					snprintf(err, errlen, "config: \"%s\" has \"%s\" twice.",
+						 key, drives ? d.drive_id : n.iface_id);
+					rc = -EINVAL;
+				}
+				if (!rc)
+					rc = drives ? api_drive_insert(cfg, &d, err, errlen)
+						    : api_net_insert(cfg, &n, err, errlen);
+				if (rc)
+					return rc;
+			}
+		} else if (!strcmp(key, "vsock")) {
+			rc = json_is_null(v) ? 0 : api_parse_vsock(v, &cfg->vsock, err, errlen);
+		} else if (!strcmp(key, "logger")) {
+			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
+		} else if (!strcmp(key, "metrics")) {
+			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
+		} else {
+			for (i = 0; i < ARRAY_SIZE(api_config_unsupported); i++)
+				if (!strcmp(key, api_config_unsupported[i]))
+					break;
+			if (i == ARRAY_SIZE(api_config_unsupported)) {
+				snprintf(err, errlen, "config: unknown section \"%.64s\".", key);
+				return -EINVAL;
+			}
+			if (!json_is_null(v)) {
+				snprintf(err, errlen, "config: \"%s\" is not supported by ember.",
+					 key);
+				return -EINVAL;
+			}
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg, char *err,
+			 size_t errlen)
+{
+	struct api_vm_config *tmp;
+	json_error_t jerr;
+	json_t *doc;
+	int rc;
+
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		snprintf(err, errlen, "config: invalid JSON: %s at line %d column %d.", jerr.text,
+			 jerr.line, jerr.column);
+		return -EINVAL;
+	}
+	tmp = malloc(sizeof(*tmp)); /* ~100 KiB: keep it off the stack */
+	if (!tmp) {
+		json_decref(doc);
+		snprintf(err, errlen, "config: out of memory.");
+		return -ENOMEM;
+	}
+	api_config_init(tmp);
+	rc = api_config_sections(doc, tmp, err, errlen);
+	if (!rc)
+		*cfg = *tmp;
+	free(tmp);
+	json_decref(doc);
+	return rc;
+}
+
+int api_config_from_file(const char *path, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > API_CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "config: %s is not a regular file of at most %u bytes.", path,
+			 API_CONFIG_FILE_MAX);
+		rc = -EINVAL;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "config: out of memory.");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "config: cannot read %s.", path);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	rc = api_config_from_json(buf, got, cfg, err, errlen);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}

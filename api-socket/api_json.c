@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Schema-driven validation of the API's JSON objects.  Each object is a
+ * static table of fields (name, type, required, range, destination offset);
+ * one walker checks a body against it, so the rules for unknown fields,
+ * wrong types, nulls and missing fields are the same everywhere and every
+ * message names the object and the field.  Field names, types and ranges
+ * follow Firecracker's swagger; features ember lacks (rate limiters,
+ * vhost-user, MTU) are recognised and refused as "not supported" rather
+ * than reported as unknown, which would mislead the user.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_json.h"
+#include "config.h"
+
+enum api_ftype { AF_STR, AF_BOOL, AF_U32, AF_U64, AF_ENUM, AF_UNSUPPORTED };
+
+#define AF_NO_DST ((size_t)-1) /* validate the value, store nothing */
+
+struct api_field {
+	const char *name;
+	enum api_ftype type;
+	bool required;
+	bool nonempty;		    /* AF_STR */
+	size_t off, size;	    /* destination in the output struct; size for AF_STR */
+	uint64_t min, max;	    /* AF_U32, AF_U64 */
+	const char *const *choices; /* AF_ENUM: NULL-terminated, stored as an unsigned index */
+	bool nocase;		    /* AF_ENUM */
+};
+
+#define STR(s, f, ...)                                                                             \
+	{                                                                                          \
+		.name = #f, .type = AF_STR, .off = offsetof(s, f), .size = sizeof(((s *)0)->f),    \
+		__VA_ARGS__                                                                        \
+	}
+#define BOOL(s, f, ...)                                                                            \
+	{                                                                                          \
+		.name = #f, .type = AF_BOOL, .off = offsetof(s, f), __VA_ARGS__                    \
+	}
+#define NOTSUP(n)                                                                                  \
+	{                                                                                          \
+		.name = n, .type = AF_UNSUPPORTED                                                  \
+	}
+
+static int api_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int api_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void api_choices_text(const char *const *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; *c && n < len; c++)
+		n += (size_t)snprintf(buf + n, len - n, "%s\"%s\"", n ? ", " : "", *c);
+}
+
+static int api_field_value(const char *what, const struct api_field *f, json_t *v, char *dst,
+			   char *err, size_t errlen)
+{
+	char text[128];
+
+	switch (f->type) {
+	case AF_UNSUPPORTED:
+		return api_err(err, errlen, "%s: \"%s\" is not supported by ember.", what, f->name);
+	case AF_BOOL:
+		if (!json_is_boolean(v))
+			return api_err(err, errlen, "%s: \"%s\" must be a boolean.", what, f->name);
+		if (f->off != AF_NO_DST)
+			*(bool *)(dst + f->off) = json_is_true(v);
+		return 0;
+	case AF_U32:
+	case AF_U64: {
+		json_int_t n;
+
+		if (!json_is_integer(v))
+			return api_err(err, errlen, "%s: \"%s\" must be an integer.", what,
+				       f->name);
+		n = json_integer_value(v);
+		if (n < 0 || (uint64_t)n < f->min || (uint64_t)n > f->max)
+			return api_err(err, errlen, "%s: \"%s\" must be in %llu..%llu, not %lld.",
+				       what, f->name, (unsigned long long)f->min,
+				       (unsigned long long)f->max, (long long)n);
+		if (f->off == AF_NO_DST)
+			return 0;
+		if (f->type == AF_U32)
+			*(uint32_t *)(dst + f->off) = (uint32_t)n;
+		else
+			*(uint64_t *)(dst + f->off) = (uint64_t)n;
+		return 0;
+	}
+	case AF_STR: {
+		size_t len;
+
+		if (!json_is_string(v))
+			return api_err(err, errlen, "%s: \"%s\" must be a string.", what, f->name);
+		len = json_string_length(v);
+		if (f->nonempty && len == 0)
+			return api_err(err, errlen, "%s: \"%s\" must not be empty.", what, f->name);
+		if (f->off == AF_NO_DST)
+			return 0;
+		if (len >= f->size)
+			return api_err(err, errlen, "%s: \"%s\" is longer than %zu bytes.", what,
+				       f->name, f->size - 1);
+		memcpy(dst + f->off, json_string_value(v), len + 1);
+		return 0;
+	}
+	case AF_ENUM:
+		if (json_is_string(v)) {
+			const char *s = json_string_value(v);
+
+			for (unsigned i = 0; f->choices[i]; i++) {
+				if (f->nocase ? strcasecmp(s, f->choices[i])
+					      : strcmp(s, f->choices[i]))
+					continue;
+				if (f->off != AF_NO_DST)
+					*(unsigned *)(dst + f->off) = i;
+				return 0;
+			}
+		}
+		api_choices_text(f->choices, text, sizeof(text));
+		return api_err(err, errlen, "%s: \"%s\" must be one of %s.", what, f->name, text);
+	}
+	return api_err(err, errlen, "%s: internal schema error.", what);
+}
+
+/*
+ * Walks @o against @fields.  A null value counts as absent (as serde's
+ * Option does in Firecracker), so documents from GET /vm/config round-trip.
+ * @seen gets bit i for each field i present; @partial skips required checks.
+ */
+static int api_json_obj(json_t *o, const char *what, const struct api_field *fields, size_t n,
+			bool partial, void *dst, uint32_t *seen, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	uint32_t bits = 0;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(o))
+		return api_err(err, errlen, "%s: expected a JSON object.", what);
+	json_object_foreach(o, key, v)
+	{
+		for (i = 0; i < n; i++)
+			if (!strcmp(key, fields[i].name))
+				break;
+		if (i == n)
+			return api_err(err, errlen, "%s: unknown field \"%.64s\".", what, key);
+		if (json_is_null(v))
+			continue;
+		rc = api_field_value(what, &fields[i], v, dst, err, errlen);
+		if (rc)
+			return rc;
+		bits |= 1u << i;
+	}
+	for (i = 0; i < n && !partial; i++)
+		if (fields[i].required && !(bits & (1u << i)))
+			return api_err(err, errlen, "%s: missing required field \"%s\".", what,
+				       fields[i].name);
+	if (seen)
+		*seen = bits;
+	return 0;
+}
+
+int api_check_id(const char *what, const char *id, char *err, size_t errlen)
+{
+	size_t len = strlen(id);
+
+	if (len == 0)
+		return api_err(err, errlen, "%s: The ID cannot be empty.", what);
+	if (len >= API_ID_MAX)
+		return api_err(err, errlen, "%s: the ID is longer than %d bytes.", what,
+			       API_ID_MAX - 1);
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+
+		if (!(c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z')))
+			return api_err(err, errlen,
+				       "%s: API Resource IDs can only contain alphanumeric "
+				       "characters and underscores.",
+				       what);
+	}
+	return 0;
+}
+
+static const char *const api_none_choices[] = {"None", NULL};
+static const char *const api_cache_choices[] = {"Unsafe", "Writeback", NULL};
+static const char *const api_engine_choices[] = {"Sync", "Async", NULL};
+static const char *const api_level_choices[] = {"Error", "Warning", "Info", "Debug",
+						"Trace", "Off",	    NULL};
+static const char *const api_action_choices[] = {"InstanceStart", "SendCtrlAltDel", "FlushMetrics",
+						 NULL};
+static const char *const api_vm_state_choices[] = {"Paused", "Resumed", NULL};
+
+static const struct api_field api_boot_fields[] = {
+    STR(struct api_boot_source, kernel_image_path, .required = true, .nonempty = true),
+    STR(struct api_boot_source, initrd_path, .nonempty = true),
+    STR(struct api_boot_source, boot_args),
+};
+
+int api_parse_boot_source(json_t *o, struct api_boot_source *out, char *err, size_t errlen)
+{
+	uint32_t seen;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = api_json_obj(o, "boot-source", api_boot_fields, ARRAY_SIZE(api_boot_fields), false,
+			  out, &seen, err, errlen);
+	out->has_boot_args = seen & (1u << 2);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_machine_fields[] = {
+    {.name = "vcpu_count",
+     .type = AF_U32,
+     .required = true,
+     .off = offsetof(struct api_machine_config, vcpu_count),
+     .min = 1,
+     .max = API_MAX_VCPUS},
+    {.name = "mem_size_mib",
+     .type = AF_U64,
+     .required = true,
+     .off = offsetof(struct api_machine_config, mem_size_mib),
+     .min = 1,
+     .max = CONFIG_MAX_MEM_MIB},
+    BOOL(struct api_machine_config, smt),
+    BOOL(struct api_machine_config, track_dirty_pages),
+    {.name = "cpu_template", .type = AF_ENUM, .off = AF_NO_DST, .choices = api_none_choices},
+    {.name = "huge_pages", .type = AF_ENUM, .off = AF_NO_DST, .choices = api_none_choices},
+};
+
+int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config *out, char *err,
+			     size_t errlen)
+{
+	struct api_machine_config m = {
+	    .vcpu_count = CONFIG_DEFAULT_VCPUS,
+	    .mem_size_mib = CONFIG_DEFAULT_MEM_MIB,
+	};
+	int rc;
+
+	/* PUT: unspecified optional fields go back to their defaults. */
+	if (partial)
+		m = *out;
+	rc = api_json_obj(o, "machine-config", api_machine_fields, ARRAY_SIZE(api_machine_fields),
+			  partial, &m, NULL, err, errlen);
+	if (rc)
+		return rc;
+	if (m.smt && m.vcpu_count > 1 && (m.vcpu_count & 1))
+		return api_err(err, errlen,
+			       "machine-config: \"vcpu_count\" must be 1 or even when \"smt\" is "
+			       "true, not %u.",
+			       m.vcpu_count);
+	*out = m;
+	return 0;
+}
+
+static const struct api_field api_drive_fields[] = {
+    STR(struct api_drive, drive_id, .required = true),
+    STR(struct api_drive, path_on_host, .required = true, .nonempty = true),
+    BOOL(struct api_drive, is_root_device, .required = true),
+    BOOL(struct api_drive, is_read_only),
+    STR(struct api_drive, partuuid, .nonempty = true),
+    {.name = "cache_type",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_drive, cache_type),
+     .choices = api_cache_choices},
+    {.name = "io_engine",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_drive, io_engine),
+     .choices = api_engine_choices},
+    NOTSUP("rate_limiter"),
+    NOTSUP("socket"),
+};
+
+int api_parse_drive(json_t *o, struct api_drive *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "drive", api_drive_fields, ARRAY_SIZE(api_drive_fields), false,
+			      out, NULL, err, errlen);
+	return rc ? rc : api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
+}
+
+static const struct api_field api_drive_patch_fields[] = {
+    STR(struct api_drive_patch, drive_id, .required = true),
+    STR(struct api_drive_patch, path_on_host, .nonempty = true),
+    NOTSUP("rate_limiter"),
+};
+
+int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, size_t errlen)
+{
+	uint32_t seen;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = api_json_obj(o, "drive", api_drive_patch_fields, ARRAY_SIZE(api_drive_patch_fields),
+			  false, out, &seen, err, errlen);
+	if (rc)
+		return rc;
+	out->has_path = seen & (1u << 1);
+	return api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
+}
+
+struct api_net_json {
+	char iface_id[API_ID_MAX];
+	char host_dev_name[API_IFNAME_MAX];
+	char guest_mac[18];
+};
+
+static const struct api_field api_net_fields[] = {
+    STR(struct api_net_json, iface_id, .required = true),
+    STR(struct api_net_json, host_dev_name, .required = true, .nonempty = true),
+    STR(struct api_net_json, guest_mac),
+    NOTSUP("mtu"),
+    NOTSUP("rx_rate_limiter"),
+    NOTSUP("tx_rate_limiter"),
+};
+
+static int api_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six colon-separated two-digit hex bytes. */
+static int api_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = api_hex(s[3 * i]), lo = api_hex(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen)
+{
+	struct api_net_json j = {0};
+	uint32_t seen;
+	int rc;
+
+	rc = api_json_obj(o, "network-interface", api_net_fields, ARRAY_SIZE(api_net_fields), false,
+			  &j, &seen, err, errlen);
+	if (rc)
+		return rc;
+	rc = api_check_id("network-interface: \"iface_id\"", j.iface_id, err, errlen);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->iface_id, j.iface_id, sizeof(out->iface_id));
+	memcpy(out->host_dev_name, j.host_dev_name, sizeof(out->host_dev_name));
+	out->has_mac = seen & (1u << 2);
+	if (out->has_mac && api_parse_mac(j.guest_mac, out->guest_mac))
+		return api_err(
+		    err, errlen,
+		    "network-interface: \"guest_mac\" must look like 06:00:AC:10:00:02.");
+	return 0;
+}
+
+static const struct api_field api_net_patch_fields[] = {
+    STR(struct api_net_json, iface_id, .required = true),
+    NOTSUP("rx_rate_limiter"),
+    NOTSUP("tx_rate_limiter"),
+};
+
+int api_parse_net_patch(json_t *o, char iface_id[API_ID_MAX], char *err, size_t errlen)
+{
+	struct api_net_json j = {0};
+	int rc;
+
+	rc = api_json_obj(o, "network-interface", api_net_patch_fields,
+			  ARRAY_SIZE(api_net_patch_fields), false, &j, NULL, err, errlen);
+	if (rc)
+		return rc;
+	memcpy(iface_id, j.iface_id, API_ID_MAX);
+	return api_check_id("network-interface: \"iface_id\"", iface_id, err, errlen);
+}
+
+static const struct api_field api_vsock_fields[] = {
+    {.name = "guest_cid",
+     .type = AF_U32,
+     .required = true,
+     .off = offsetof(struct api_vsock, guest_cid),
+     .min = 3,
+     .max = UINT32_MAX - 1},
+    STR(struct api_vsock, uds_path, .required = true, .nonempty = true),
+    {.name = "vsock_id", .type = AF_STR, .off = AF_NO_DST}, /* deprecated, ignored */
+};
+
+int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "vsock", api_vsock_fields, ARRAY_SIZE(api_vsock_fields), false,
+			      out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_logger_fields[] = {
+    STR(struct api_logger, log_path, .nonempty = true),
+    {.name = "level",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_logger, level),
+     .choices = api_level_choices,
+     .nocase = true},
+    BOOL(struct api_logger, show_level),
+    BOOL(struct api_logger, show_log_origin),
+    STR(struct api_logger, module),
+};
+
+int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	out->level = API_LOG_INFO;
+	int rc = api_json_obj(o, "logger", api_logger_fields, ARRAY_SIZE(api_logger_fields), false,
+			      out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_metrics_fields[] = {
+    STR(struct api_metrics, metrics_path, .required = true, .nonempty = true),
+};
+
+int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "metrics", api_metrics_fields, ARRAY_SIZE(api_metrics_fields),
+			      false, out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+int api_parse_action(json_t *o, enum api_cmd_kind *kind, char *err, size_t errlen)
+{
+	static const enum api_cmd_kind kinds[] = {API_CMD_START, API_CMD_CTRL_ALT_DEL,
+						  API_CMD_FLUSH_METRICS};
+	static const struct api_field fields[] = {
+	    {.name = "action_type",
+	     .type = AF_ENUM,
+	     .required = true,
+	     .off = 0,
+	     .choices = api_action_choices},
+	};
+	unsigned idx = 0;
+	int rc =
+	    api_json_obj(o, "actions", fields, ARRAY_SIZE(fields), false, &idx, NULL, err, errlen);
+
+	if (!rc)
+		*kind = kinds[idx];
+	return rc;
+}
+
+int api_parse_vm_state(json_t *o, bool *pause, char *err, size_t errlen)
+{
+	static const struct api_field fields[] = {
+	    {.name = "state",
+	     .type = AF_ENUM,
+	     .required = true,
+	     .off = 0,
+	     .choices = api_vm_state_choices},
+	};
+	unsigned idx = 0;
+	int rc = api_json_obj(o, "vm", fields, ARRAY_SIZE(fields), false, &idx, NULL, err, errlen);
+
+	if (!rc)
+		*pause = idx == 0;
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * api_json.h - internal to api-socket/: the JSON schema of every API object,
+ * shared by the router (one object per request) and the config-file reader
+ * (all of them in one document), so both refuse exactly the same things.
+ *
+ * Parsers take a jansson value and fill a zeroed or defaulted struct; they
+ * return 0 or -EINVAL with "<object>: <what is wrong with which field>" in
+ * @err.  They never touch the live configuration.
+ */
+#ifndef EMBER_API_JSON_H
+#define EMBER_API_JSON_H
+
+#include <jansson.h>
+
+#include "api.h"
+
+struct api_drive_patch {
+	char drive_id[API_ID_MAX];
+	bool has_path;
+	char path_on_host[API_PATH_MAX];
+};
+
+/* Resource ids in paths and bodies: [A-Za-z0-9_], 1..API_ID_MAX-1 bytes. */
+int api_check_id(const char *what, const char *id, char *err, size_t errlen);
+
+int api_parse_boot_source(json_t *o, struct api_boot_source *out, char *err, size_t errlen);
+/* @partial (PATCH): start from *out and require nothing; else start from defaults. */
+int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config *out, char *err,
+			     size_t errlen);
+int api_parse_drive(json_t *o, struct api_drive *out, char *err, size_t errlen);
+int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, size_t errlen);
+int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen);
+int api_parse_net_patch(json_t *o, char iface_id[API_ID_MAX], char *err, size_t errlen);
+int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen);
+int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen);
+int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen);
+/* PUT /actions: API_CMD_START, API_CMD_CTRL_ALT_DEL or API_CMD_FLUSH_METRICS. */
+int api_parse_action(json_t *o, enum api_cmd_kind *kind, char *err, size_t errlen);
+/* PATCH /vm: *pause true for "Paused", false for "Resumed". */
+int api_parse_vm_state(json_t *o, bool *pause, char *err, size_t errlen);
+
+/* Collection rules (unique ids, one root, unique tap and MAC, caps). */
+int api_drive_insert(struct api_vm_config *cfg, const struct api_drive *d, char *err,
+		     size_t errlen);
+int api_net_insert(struct api_vm_config *cfg, const struct api_net *n, char *err, size_t errlen);
+int api_drive_find(const struct api_vm_config *cfg, const char *id);
+int api_net_find(const struct api_vm_config *cfg, const char *id);
+
+/* Serialisers: new references, NULL on allocation failure. */
+json_t *api_json_machine_config(const struct api_machine_config *m);
+json_t *api_json_boot_source(const struct api_boot_source *b); /* null when unset */
+json_t *api_json_drive(const struct api_drive *d);
+json_t *api_json_net(const struct api_net *n);
+json_t *api_json_vsock(const struct api_vsock *v);
+json_t *api_json_logger(const struct api_logger *l);
+json_t *api_json_metrics(const struct api_metrics *m);
+
+#endif /* EMBER_API_JSON_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmdq.h - hands one struct api_cmd at a time from the API thread to the
+ * VMM thread and blocks the API thread until it has run.
+ *
+ *   API thread:  cmdq_submit() (it is the server's `submit` callback; pass
+ *                the struct cmdq as its opaque pointer).
+ *   VMM thread:  watch cmdq_fd() for EPOLLIN in its epoll loop; when it
+ *                fires call cmdq_process(q, exec, ctx), which runs
+ *                exec(ctx, cmd, err, errlen) for the pending command and
+ *                wakes the submitter with its result.
+ *   Shutdown:    cmdq_close() before api_server_stop(): it fails the pending
+ *                and every later submit with -ESHUTDOWN, so the API thread
+ *                can never wait on a VMM thread that has stopped looping.
+ *
+ * The command is the submitter's (on its stack); the VMM thread may read it
+ * only inside exec.
+ */
+#ifndef EMBER_CMDQ_H
+#define EMBER_CMDQ_H
+
+#include <pthread.h>
+
+#include "api.h"
+
+typedef int (*cmdq_exec_fn)(void *ctx, struct api_cmd *cmd, char *err, size_t errlen);
+
+struct cmdq {
+	int efd; /* eventfd, non-blocking: counts commands waiting */
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;
+	struct api_cmd *cmd; /* pending, NULL when none */
+	char *err;
+	size_t errlen;
+	int result;
+	bool done;
+	bool running; /* exec is using cmd right now */
+	bool closed;
+};
+
+int cmdq_init(struct cmdq *q);
+void cmdq_destroy(struct cmdq *q);
+int cmdq_fd(const struct cmdq *q);
+/* Matches the api_server submit callback; @opaque is the struct cmdq. */
+int cmdq_submit(void *opaque, struct api_cmd *cmd, char *err, size_t errlen);
+/* VMM thread: runs the pending command, if any.  Returns 1 if one ran, else 0. */
+int cmdq_process(struct cmdq *q, cmdq_exec_fn exec, void *ctx);
+void cmdq_close(struct cmdq *q);
+
+#endif /* EMBER_CMDQ_H */
