@@ -35,7 +35,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit fuzz test integration run bench guest format clean
+.PHONY: all deps unit fuzz jail-tests test integration run bench guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -86,10 +86,15 @@ unit: $(UNIT_BINS)
 integration: $(BUILD)/ember $(BUILD)/triplefault.elf
 	tests/nested/run.sh --tests $(TESTS)
 
+# The jailer's host-side tests (root for the real jails; SKIPs otherwise).
+jail-tests: $(BUILD)/ember-jailer
+	tests/jail/run.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory jail-tests
 	@$(MAKE) --no-print-directory integration
 
 run: deps
