@@ -13,6 +13,9 @@
 
 const char cli_usage[] =
     "usage: ember run --kernel PATH [options]\n"
+    "       ember --api-sock PATH [--id ID] [--config-file FILE] [--log-level L]\n"
+    "             [--http-api-max-payload-size BYTES]\n"
+    "       ember --config-file FILE --no-api\n"
     "       ember --help | --version\n"
     "\n"
     "  --kernel PATH       ELF vmlinux (PVH or 64-bit entry) or bzImage\n"
@@ -25,6 +28,9 @@ const char cli_usage[] =
     "                      virtio-blk on a raw image; repeatable, up to 8;\n"
     "                      'root' boots from it (root=/dev/vda)\n"
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
+    "\n"
+    "API mode speaks Firecracker's REST API on the Unix socket PATH;\n"
+    "--config-file takes the JSON of GET /vm/config and starts the VM.\n"
     "\n"
     "exit status: 0 guest reset/powered off, 1 bad arguments or images,\n"
     "             2 VMM/KVM failure, 3 guest crashed (e.g. triple fault)\n";
@@ -113,6 +119,22 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 				   val);
 	} else if (!strcmp(opt, "--disk")) {
 		return add_disk(cfg, val, err, errlen);
+	} else if (!strcmp(opt, "--api-sock")) {
+		if (!*val)
+			return bad(err, errlen, "%s: empty path", opt);
+		cfg->api_sock = val;
+	} else if (!strcmp(opt, "--id")) {
+		cfg->instance_id = val; /* checked by the API (Firecracker's id rules) */
+	} else if (!strcmp(opt, "--config-file")) {
+		cfg->config_file = val;
+	} else if (!strcmp(opt, "--no-api")) {
+		cfg->no_api = true;
+	} else if (!strcmp(opt, "--http-api-max-payload-size")) {
+		if (str_to_u64(val, MiB(64), &n) || n == 0)
+			return bad(err, errlen,
+				   "--http-api-max-payload-size: '%s' is not a size from 1 to 67108864",
+				   val);
+		cfg->max_payload = n;
 	} else if (!strcmp(opt, "--log-level")) {
 		if (parse_log_level(val, &cfg->log_level))
 			return bad(err, errlen,
@@ -123,17 +145,36 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 	return 0;
 }
 
-/* Every option takes a value; knowing the names lets "--typo" at the end of
- * the line be reported as unknown rather than as missing its value. */
-static bool known_option(const char *opt)
-{
-	static const char *const names[] = {"--kernel",	 "--initrd",	"--cmdline", "--vcpus",
-					    "--mem",	 "--console",	"--log-level", "--disk"};
+/* Which command an option belongs to, and whether it takes a value. */
+enum { OPT_RUN = 1, OPT_API = 2 };
+struct opt_info {
+	const char *name;
+	unsigned modes;
+	bool flag; /* no value */
+};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(opt, names[i]))
-			return true;
-	return false;
+static const struct opt_info options[] = {
+    {"--kernel", OPT_RUN, false},
+    {"--initrd", OPT_RUN, false},
+    {"--cmdline", OPT_RUN, false},
+    {"--vcpus", OPT_RUN, false},
+    {"--mem", OPT_RUN, false},
+    {"--console", OPT_RUN, false},
+    {"--disk", OPT_RUN, false},
+    {"--log-level", OPT_RUN | OPT_API, false},
+    {"--api-sock", OPT_API, false},
+    {"--id", OPT_API, false},
+    {"--config-file", OPT_API, false},
+    {"--http-api-max-payload-size", OPT_API, false},
+    {"--no-api", OPT_API, true},
+};
+
+static const struct opt_info *find_option(const char *opt)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (!strcmp(opt, options[i].name))
+			return &options[i];
+	return NULL;
 }
 
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
@@ -157,13 +198,22 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 		*action = CLI_VERSION;
 		return 0;
 	}
-	if (strcmp(argv[1], "run"))
-		return bad(err, errlen, "unknown command '%s' (try 'ember --help')", argv[1]);
-	*action = CLI_RUN;
+	/* `ember run ...` for people; bare options are Firecracker's API mode. */
+	unsigned mode = OPT_RUN;
+	int first = 2;
 
-	for (int i = 2; i < argc; i++) {
-		char opt[32];
+	if (!strncmp(argv[1], "--", 2)) {
+		mode = OPT_API;
+		first = 1;
+	} else if (strcmp(argv[1], "run")) {
+		return bad(err, errlen, "unknown command '%s' (try 'ember --help')", argv[1]);
+	}
+	*action = mode == OPT_RUN ? CLI_RUN : CLI_API;
+
+	for (int i = first; i < argc; i++) {
+		char opt[40];
 		const char *arg = argv[i], *val, *eq;
+		const struct opt_info *oi;
 		int r;
 
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -173,18 +223,29 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 		if (strncmp(arg, "--", 2))
 			return bad(err, errlen, "unexpected argument '%s'", arg);
 		eq = strchr(arg, '=');
+		if ((size_t)(eq ? eq - arg : (ptrdiff_t)strlen(arg)) >= sizeof(opt))
+			return bad(err, errlen, "unknown option '%s'", arg);
 		if (eq) { /* --opt=value */
-			if ((size_t)(eq - arg) >= sizeof(opt))
-				return bad(err, errlen, "unknown option '%s'", arg);
 			memcpy(opt, arg, (size_t)(eq - arg));
 			opt[eq - arg] = '\0';
-			val = eq + 1;
-		} else { /* --opt value */
-			if (strlen(arg) >= sizeof(opt))
-				return bad(err, errlen, "unknown option '%s'", arg);
+		} else {
 			strcpy(opt, arg);
-			if (!known_option(opt))
-				return bad(err, errlen, "unknown option '%s'", opt);
+		}
+		oi = find_option(opt);
+		if (!oi)
+			return bad(err, errlen, "unknown option '%s'", opt);
+		if (!(oi->modes & mode))
+			return bad(err, errlen,
+				   mode == OPT_RUN ? "%s is not an option of 'ember run'"
+						   : "%s is an option of 'ember run'",
+				   opt);
+		if (oi->flag) {
+			if (eq)
+				return bad(err, errlen, "%s takes no value", opt);
+			val = NULL;
+		} else if (eq) {
+			val = eq + 1;
+		} else {
 			if (i + 1 >= argc)
 				return bad(err, errlen, "%s needs a value", arg);
 			val = argv[++i];
@@ -193,7 +254,12 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 		if (r)
 			return r;
 	}
-	if (!cfg->kernel)
+	if (mode == OPT_RUN && !cfg->kernel)
 		return bad(err, errlen, "%s--kernel is required", "");
+	if (mode == OPT_API && cfg->no_api && !cfg->config_file)
+		return bad(err, errlen, "%s--no-api needs --config-file", "");
+	if (mode == OPT_API && !cfg->no_api && !cfg->api_sock)
+		return bad(err, errlen, "%s--api-sock is required (or --config-file with --no-api)",
+			   "");
 	return 0;
 }

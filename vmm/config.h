@@ -28,9 +28,16 @@ struct vm_config {
 	enum log_level log_level;
 	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */
 	unsigned nr_disks;
+
+	/* API mode (no `run`): Firecracker's command line. */
+	const char *api_sock;
+	const char *instance_id;
+	const char *config_file;
+	bool no_api;
+	uint64_t max_payload; /* 0: the HTTP layer's default */
 };
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_RUN, CLI_API, CLI_HELP, CLI_VERSION };
 
 /*
  * Parses argv (argv[0] is the program).  Pure: no files opened, no globals.

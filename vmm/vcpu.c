@@ -50,7 +50,6 @@
 /* The signal that kicks a vCPU out of KVM_RUN; its handler does nothing. */
 #define SIG_VCPU_KICK (SIGRTMIN + 0)
 
-/* Raw wrapper: the ioctl's result, or -errno.  Callers decide what is fatal. */
 static void kick_handler(int sig)
 {
 	(void)sig;
@@ -329,12 +328,34 @@ static int handle_exit(struct vcpu *v)
 	}
 }
 
+/*
+ * Paused: wait outside KVM_RUN until resumed or the VM ends.  The count of
+ * parked vCPUs is what vm_pause() waits for, so "Paused" means no vCPU is
+ * in the guest.
+ */
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cv);
+	while (atomic_load(&vm->pause_req) && atomic_load(&vm->exit_code) < 0)
+		pthread_cond_wait(&vm->pause_cv, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 
 	while (atomic_load(&vm->exit_code) < 0) {
+		if (atomic_load(&vm->pause_req)) {
+			vcpu_park(v);
+			continue;
+		}
 		int r = kvm_ioctl(v->fd, KVM_RUN, NULL);
 
 		if (r == -EINTR || r == -EAGAIN) {

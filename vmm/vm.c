@@ -108,9 +108,41 @@ void vm_request_exit(struct vm *vm, int code)
 	int running = -1;
 	uint64_t one = 1;
 
-	if (atomic_compare_exchange_strong(&vm->exit_code, &running, code) &&
-	    write(vm->exit_fd, &one, sizeof(one)) < 0)
+	if (!atomic_compare_exchange_strong(&vm->exit_code, &running, code))
+		return;
+	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
 		log_err("cannot signal the VMM thread: %s", strerror(errno));
+	/* A vm_pause() waiting for this vCPU to park must see the exit instead. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cv);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, true);
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < vm->nr_vcpus && atomic_load(&vm->exit_code) < 0)
+		pthread_cond_wait(&vm->pause_cv, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return atomic_load(&vm->exit_code) < 0 ? 0 : -ESHUTDOWN;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, false);
+	pthread_cond_broadcast(&vm->pause_cv);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	return atomic_load(&vm->pause_req);
 }
 
 static void i8042_reset(void *opaque)
@@ -281,6 +313,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	vm->console_out_fd = -1;
 	vm->loop.epfd = -1;
 	atomic_init(&vm->exit_code, -1);
+	atomic_init(&vm->pause_req, false);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cv, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -444,6 +479,10 @@ int vm_run(struct vm *vm)
 			vm_request_exit(vm, EXIT_VMM);
 		}
 	}
+	/* Parked vCPUs wait on pause_cv; exit_code is set, so they leave. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cv);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {

@@ -80,6 +80,12 @@ struct vm {
 	struct i8042 i8042;
 	atomic_bool boot_timer_fired;
 
+	/* Pause: vCPUs park outside KVM_RUN while pause_req is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cv;
+	atomic_bool pause_req;
+	unsigned parked; /* under pause_lock */
+
 	struct evloop loop;
 	struct ev_handler h_exit, h_stdin, h_wake;
 	int exit_fd;	      /* eventfd: a vCPU or device asks the VMM thread to stop */
@@ -118,6 +124,14 @@ void vm_destroy(struct vm *vm);
 
 /* Any thread: ask the VMM thread to stop the VM with @code (first caller wins). */
 void vm_request_exit(struct vm *vm, int code);
+/*
+ * VMM thread, while vm_run() loops: stop every vCPU outside KVM_RUN and
+ * wait until they all are (0), or resume them.  Device work on the VMM
+ * thread is not stopped: a paused guest just issues nothing new.
+ */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
 
 /* virtio_devs.c */
 /*

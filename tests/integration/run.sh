@@ -14,6 +14,7 @@
 #   INITRD       guest initramfs                      (guest/mkinitramfs.sh)
 #   TRIPLEFAULT  tests/integration/triplefault.S, linked (make build/triplefault.elf)
 #   ROOTFS       guest ext4 root disk image               (guest/mkrootfs.sh)
+#   CURL         curl, for the API tests (--unix-socket)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
@@ -36,7 +37,9 @@ TESTS="vmlinux_init bzimage_init vcpus_2 vcpus_4 mem_512 guest_reboot_exits_0
 guest_test_status console_stdin console_file triple_fault garbage_kernel
 truncated_kernels missing_kernel bad_arguments
 rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
-guest_pokes_transport bad_disks"
+guest_pokes_transport bad_disks
+api_getting_started api_malformed_requests api_runtime_rules api_config_file
+api_bad_socket"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -331,13 +334,187 @@ t_bad_disks() {
 		refused 'more than 8' run --kernel "$VMLINUX" $_nine
 }
 
+# --- Firecracker's API ------------------------------------------------------
+
+SOCK=
+API_PID=
+
+# api_start [ember args...]: ember in API mode in the background, output to
+# $LOG; waits for the socket.
+api_start() {
+	SOCK=$LOGDIR/api.sock
+	rm -f "$SOCK"
+	echo "+ ember --api-sock $SOCK $*" >>"$LOG"
+	"$EMBER" --api-sock "$SOCK" "$@" </dev/null >>"$LOG" 2>&1 &
+	API_PID=$!
+	_n=0
+	while [ ! -S "$SOCK" ]; do
+		[ $_n -lt 100 ] || { fail "no API socket after 10 s"; return 1; }
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}
+
+# api METHOD PATH [JSON]: one request; sets $STATUS and $BODY, logs both.
+api() {
+	if [ $# -ge 3 ]; then
+		BODY=$("$CURL" -s --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
+			-d "$3" -w '\n%{http_code}' "http://localhost$2")
+	else
+		BODY=$("$CURL" -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' "http://localhost$2")
+	fi
+	STATUS=$(echo "$BODY" | tail -n1)
+	BODY=$(echo "$BODY" | sed '$d')
+	echo "+ $1 $2 ${3-} -> $STATUS $BODY" >>"$LOG"
+}
+
+api_ok() { # expected-status METHOD PATH [JSON]
+	_want=$1
+	shift
+	api "$@"
+	[ "$STATUS" = "$_want" ] || fail "$1 $2: status $STATUS, expected $_want: $BODY"
+}
+
+has_body() { case "$BODY" in *"$1"*) ;; *) fail "body lacks $1: $BODY" ;; esac; }
+
+# api_wait_exit SECONDS: ember must end by itself; sets RC.
+api_wait_exit() {
+	_n=0
+	while kill -0 "$API_PID" 2>/dev/null; do
+		if [ $_n -ge "$1" ]; then
+			kill -9 "$API_PID"
+			wait "$API_PID"
+			RC=killed
+			return 1
+		fi
+		sleep 1
+		_n=$((_n + 1))
+	done
+	wait "$API_PID"
+	RC=$?
+	echo "+ exit status $RC" >>"$LOG"
+}
+
+ticks() { grep -c 'EMBER_TICK' "$LOG"; }
+
+# Firecracker's getting-started sequence with plain curl: logger, metrics,
+# boot-source, rootfs drive, machine-config, InstanceStart; GET / reports
+# Running; Pause stops the guest (no new ticks), Resume lets it go on; the
+# guest's reboot ends ember with 0 and removes the socket.
+t_api_getting_started() {
+	rootfs_copy && api_start --id it-getting-started || return 1
+	api_ok 200 GET / && has_body '"state":"Not started"' &&
+		api_ok 204 PUT /logger "{\"log_path\":\"$LOGDIR/api-fc.log\",\"level\":\"Info\"}" &&
+		api_ok 204 PUT /metrics "{\"metrics_path\":\"$LOGDIR/api-metrics.json\"}" &&
+		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /drives/rootfs "{\"drive_id\":\"rootfs\",\"path_on_host\":\"$LOGDIR/rootfs.ext4\",\"is_root_device\":true,\"is_read_only\":false}" &&
+		api_ok 204 PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256}' &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		api_ok 200 GET / && has_body '"state":"Running"' && has_body '"id":"it-getting-started"' ||
+		{ kill -9 "$API_PID"; return 1; }
+	wait_for 'EMBER_TICK 3' 150 || { kill -9 "$API_PID"; fail "guest never ticked"; return 1; }
+	api_ok 204 PATCH /vm '{"state":"Paused"}' && api_ok 200 GET / &&
+		has_body '"state":"Paused"' || { kill -9 "$API_PID"; return 1; }
+	_t0=$(ticks)
+	sleep 4
+	_t1=$(ticks)
+	api_ok 204 PATCH /vm '{"state":"Resumed"}' || { kill -9 "$API_PID"; return 1; }
+	wait_for "EMBER_TICK $((_t1 + 2))" 60
+	api_ok 204 PUT /actions '{"action_type":"FlushMetrics"}'
+	api_wait_exit 150
+	[ "$_t0" = "$_t1" ] || { fail "guest ticked while paused ($_t0 -> $_t1)"; return 1; }
+	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
+		{ [ ! -e "$SOCK" ] || fail "socket left behind"; } &&
+		{ grep -q 'guest init after' "$LOGDIR/api-fc.log" || fail "log_path has no log"; } &&
+		{ grep -q '"api_server":{"requests":[1-9]' "$LOGDIR/api-metrics.json" ||
+			fail "no metrics line"; }
+}
+
+# 1000 malformed requests through one curl: every one gets a 4xx, and
+# GET / still answers.
+t_api_malformed_requests() {
+	api_start || return 1
+	_cfg=$LOGDIR/bad-requests.curl
+	: >"$_cfg"
+	_i=0
+	while [ $_i -lt 1000 ]; do
+		case $((_i % 8)) in
+		0) printf 'url = "http://localhost/machine-config"\nrequest = "PUT"\ndata = "{bad json"\n' ;;
+		1) printf 'url = "http://localhost/machine-config"\nrequest = "PUT"\ndata = "{\\"vcpu_count\\":0,\\"mem_size_mib\\":128}"\n' ;;
+		2) printf 'url = "http://localhost/no/such/path"\n' ;;
+		3) printf 'url = "http://localhost/"\nrequest = "DELETE"\n' ;;
+		4) printf 'url = "http://localhost/drives/a"\nrequest = "PUT"\ndata = "{\\"drive_id\\":\\"b\\"}"\n' ;;
+		5) printf 'url = "http://localhost/boot-source"\nrequest = "PUT"\ndata = "{\\"kernel_image_path\\":42}"\n' ;;
+		6) printf 'url = "http://localhost/actions"\nrequest = "PUT"\ndata = "{\\"action_type\\":\\"Explode\\"}"\n' ;;
+		7) printf 'url = "http://localhost/machine-config"\nrequest = "PUT"\ndata = "{\\"vcpu_count\\":1,\\"mem_size_mib\\":128,\\"vcpu_count\\":2}"\n' ;;
+		esac >>"$_cfg"
+		# Each "next" starts afresh, so every request names the socket.
+		printf 'unix-socket = "%s"\nheader = "Content-Type: application/json"\nwrite-out = "%%{http_code}\\n"\noutput = "/dev/null"\n' "$SOCK" >>"$_cfg"
+		_i=$((_i + 1))
+		[ $_i -lt 1000 ] && echo next >>"$_cfg"
+	done
+	"$CURL" -s -K "$_cfg" >"$LOGDIR/bad-codes.txt" 2>>"$LOG"
+	_n4=$(grep -c '^4[0-9][0-9]$' "$LOGDIR/bad-codes.txt")
+	echo "+ 1000 malformed requests: $_n4 answered 4xx" >>"$LOG"
+	api_ok 200 GET / && has_body '"state":"Not started"'
+	_ok=$?
+	kill "$API_PID"
+	wait "$API_PID"
+	[ $_ok = 0 ] || return 1
+	[ "$_n4" = 1000 ] || fail "$_n4 of 1000 malformed requests got a 4xx"
+}
+
+# Pre-boot vs runtime: after InstanceStart, config PUTs and a second start
+# are refused with 400 and a fault_message; the VM keeps running.
+t_api_runtime_rules() {
+	api_start || return 1
+	api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
+		has_body 'fault_message' &&
+		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
+		api_ok 400 PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256}' &&
+		api_ok 400 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\"}" &&
+		has_body 'fault_message' &&
+		api_ok 200 GET / && has_body '"state":"Running"' ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 150
+	rc_is 0 && has 'EMBER_TICK 59'
+}
+
+# --config-file takes GET /vm/config's JSON and starts at once; --no-api
+# means no socket at all.
+t_api_config_file() {
+	cat >"$LOGDIR/vm.json" <<EOF
+{
+  "boot-source": {"kernel_image_path": "$VMLINUX", "initrd_path": "$INITRD",
+                  "boot_args": "$BASE_CMDLINE ember.test=pass"},
+  "machine-config": {"vcpu_count": 2, "mem_size_mib": 192},
+  "drives": []
+}
+EOF
+	vm --config-file "$LOGDIR/vm.json" --no-api </dev/null
+	rc_is 0 && has 'EMBER_GUEST_INIT cpus=2 ' && has EMBER_GUEST_PASS_RAN &&
+		memkb_between 150000 196608 &&
+		printf '{"boot-source": {"kernel_image_path": 7}}' >"$LOGDIR/bad.json" &&
+		refused 'kernel_image_path' --config-file "$LOGDIR/bad.json" --no-api &&
+		refused 'no-api needs --config-file' --no-api
+}
+
+# A socket path that is a regular file is refused, not clobbered.
+t_api_bad_socket() {
+	echo precious >"$LOGDIR/not-a-socket"
+	refused 'not-a-socket' --api-sock "$LOGDIR/not-a-socket" &&
+		{ grep -q precious "$LOGDIR/not-a-socket" || fail "file clobbered"; }
+}
+
 # --- runner ----------------------------------------------------------------
 
 if [ "${1-}" = -l ]; then
 	for t in $TESTS; do echo "$t"; done
 	exit 0
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS; do
+for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL; do
 	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 done
 selected=${*:-$TESTS}

@@ -59,6 +59,7 @@ if kvm_usable; then
 	say "/dev/kvm is usable: running directly, no L1"
 	export EMBER=$build/ember VMLINUX=$kdir/vmlinux BZIMAGE=$kdir/bzImage
 	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
+	CURL=$(command -v curl) && export CURL
 	case "$mode" in
 	tests)
 		out=$logs/direct-tests.log
@@ -144,6 +145,8 @@ stage_l1() {
 	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
 	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
+	# curl for the API tests (Firecracker's getting-started uses it).
+	copy_with_libs "$(command -v curl)" "$root"
 
 	if [ "$mode" = bench ]; then
 		install -m 0755 "$build/boottime" "$root/ember/bin/boottime"
@@ -192,7 +195,8 @@ if [ $interactive = 1 ]; then
 	say "guest shell on this console: 'exit' or 'reboot -f' ends it, Ctrl-A X kills QEMU"
 	"${qemu_cmd[@]}" || rc=$?
 else
-	"${qemu_cmd[@]}" </dev/null >"$log" 2>&1 &
+	: >"$log" # before tail starts, so it never shows the previous run
+	"${qemu_cmd[@]}" </dev/null >>"$log" 2>&1 &
 	qpid=$!
 	tail -n +1 -f --pid=$qpid "$log" &
 	# L1 prints a heartbeat every minute (l1-init): silence for longer than

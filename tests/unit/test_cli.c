@@ -123,6 +123,40 @@ static void test_refusals(void **state)
 	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
 }
 
+/* Firecracker's command line: bare options, no `run`. */
+static void test_api_mode(void **state)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(P("--api-sock", "/run/e.sock", "--id", "vm-1",
+			   "--http-api-max-payload-size=4096", "--log-level", "debug"),
+			 0);
+	assert_int_equal(act, CLI_API);
+	assert_string_equal(cfg.api_sock, "/run/e.sock");
+	assert_string_equal(cfg.instance_id, "vm-1");
+	assert_int_equal(cfg.max_payload, 4096);
+	assert_false(cfg.no_api);
+	assert_int_equal(P("--config-file", "vm.json", "--no-api"), 0);
+	assert_int_equal(act, CLI_API);
+	assert_true(cfg.no_api);
+	assert_string_equal(cfg.config_file, "vm.json");
+	assert_null(cfg.api_sock);
+
+	expect_error("--no-api needs --config-file", "--no-api", (char *)NULL);
+	expect_error("--api-sock is required", "--id", "x", (char *)NULL);
+	expect_error("takes no value", "--config-file", "f", "--no-api=1", (char *)NULL);
+	expect_error("is an option of 'ember run'", "--api-sock", "s", "--kernel", "k",
+		     (char *)NULL);
+	expect_error("not an option of 'ember run'", "run", "--kernel", "k", "--api-sock", "s",
+		     (char *)NULL);
+	expect_error("max-payload-size", "--api-sock", "s", "--http-api-max-payload-size", "0",
+		     (char *)NULL);
+	expect_error("empty path", "--api-sock", "", (char *)NULL);
+}
+
 /* The one strict number parser behind the CLI, HTTP and the jailer. */
 static void test_str_to_u64(void **state)
 {
@@ -158,6 +192,7 @@ int main(void)
 	    cmocka_unit_test(test_help_version),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_str_to_u64),
+	    cmocka_unit_test(test_api_mode),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Firecracker's way of driving ember: `--api-sock PATH` serves the REST API
+ * (api-socket/) on its own thread; `--config-file FILE` starts the VM from
+ * the JSON of GET /vm/config, with or without the API (`--no-api`).
+ *
+ * Threads, as in Firecracker: the API thread parses, validates and keeps the
+ * pre-boot configuration; whatever needs the VM becomes a struct api_cmd
+ * handed over a cmdq to this (the VMM) thread, whose epoll loop runs it
+ * between device events.  Before InstanceStart the loop is a small one of
+ * our own; from then on the command queue sits on the VM's loop.  When the
+ * guest ends, ember ends, with vm_run()'s exit code.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cmdq.h"
+#include "launch.h"
+#include "server.h"
+
+struct api_mode {
+	const struct vm_config *cli;
+	uint64_t start_us;
+	struct api_vm_config acfg; /* the configuration InstanceStart used */
+	struct vm_config cfg;	   /* built from acfg; points into it */
+	struct vm vm;
+	bool vm_live;
+	struct cmdq q;
+	struct api_server *srv;
+	struct evloop pre; /* before InstanceStart */
+	struct ev_handler h_cmd;
+	int metrics_fd;
+	atomic_ulong api_requests, api_errors; /* counted on the API thread */
+};
+
+static int config_from_api(struct api_mode *m, char *err, size_t errlen)
+{
+	const struct api_vm_config *a = &m->acfg;
+	struct vm_config *c = &m->cfg;
+
+	*c = (struct vm_config){
+	    .kernel = a->boot.kernel_image_path,
+	    .initrd = a->boot.initrd_path[0] ? a->boot.initrd_path : NULL,
+	    .cmdline = a->boot.has_boot_args ? a->boot.boot_args : CONFIG_DEFAULT_CMDLINE,
+	    .vcpus = a->machine.vcpu_count,
+	    .mem_mib = a->machine.mem_size_mib,
+	    .console = CONSOLE_STDIO,
+	    .log_level = m->cli->log_level,
+	};
+	if (a->nr_nets || a->vsock.set) {
+		snprintf(err, errlen, "%s are not supported by ember yet",
+			 a->nr_nets ? "network interfaces" : "vsock devices");
+		return -ENOTSUP;
+	}
+	if (a->nr_drives > CONFIG_MAX_DISKS) {
+		snprintf(err, errlen, "ember supports at most %u drives", CONFIG_MAX_DISKS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->nr_drives; i++) {
+		const struct api_drive *d = &a->drives[i];
+		struct vblk_config *b = &c->disks[c->nr_disks++];
+
+		if (d->partuuid[0]) {
+			snprintf(err, errlen, "drive %s: partuuid is not supported by ember yet",
+				 d->drive_id);
+			return -ENOTSUP;
+		}
+		*b = (struct vblk_config){
+		    .read_only = d->is_read_only,
+		    .is_root = d->is_root_device,
+		    .engine = d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING
+							   : VBLK_ENGINE_SYNC,
+		};
+		snprintf(b->drive_id, sizeof(b->drive_id), "%s", d->drive_id);
+		if ((size_t)snprintf(b->path, sizeof(b->path), "%s", d->path_on_host) >=
+		    sizeof(b->path)) {
+			snprintf(err, errlen, "drive %s: path too long", d->drive_id);
+			return -ENAMETOOLONG;
+		}
+	}
+	return 0;
+}
+
+static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *err, size_t errlen)
+{
+	int r;
+
+	if (m->vm_live) {
+		snprintf(err, errlen, "The microVM is already running.");
+		return -EBUSY;
+	}
+	m->acfg = *acfg;
+	r = config_from_api(m, err, errlen);
+	if (r)
+		return r;
+	r = launch_prepare(&m->vm, &m->cfg, m->start_us);
+	if (r) {
+		snprintf(err, errlen, "Failed to start the microVM: %s (ember's log says why)",
+			 r == EXIT_CONFIG ? "bad kernel, initrd, drive or machine configuration"
+					  : "KVM could not set the VM up");
+		return -EINVAL;
+	}
+	m->vm_live = true;
+	return 0;
+}
+
+/* A JSON line of counters, Firecracker style (one object per flush). */
+static int metrics_flush(struct api_mode *m)
+{
+	char line[512];
+	int n;
+
+	if (m->metrics_fd < 0)
+		return 0;
+	n = snprintf(line, sizeof(line),
+		     "{\"utc_timestamp_ms\":%llu,\"api_server\":{\"requests\":%lu,"
+		     "\"errors\":%lu},\"vmm\":{\"state\":\"%s\",\"vcpus\":%u}}\n",
+		     (unsigned long long)(time_now_us() / 1000), atomic_load(&m->api_requests),
+		     atomic_load(&m->api_errors),
+		     !m->vm_live ? "Not started" : vm_paused(&m->vm) ? "Paused" : "Running",
+		     m->vm_live ? m->vm.nr_vcpus : 0);
+	return write(m->metrics_fd, line, (size_t)n) == n ? 0 : -EIO;
+}
+
+/* Opens a log or metrics destination: a regular file (appended) or a FIFO. */
+static int open_output(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "Cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return fd;
+}
+
+static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
+{
+	static const enum log_level map[] = {
+	    [API_LOG_ERROR] = LOG_ERROR, [API_LOG_WARNING] = LOG_WARN, [API_LOG_INFO] = LOG_INFO,
+	    [API_LOG_DEBUG] = LOG_DEBUG, [API_LOG_TRACE] = LOG_DEBUG,  [API_LOG_OFF] = LOG_ERROR,
+	};
+
+	if (lg->log_path[0]) {
+		int fd = open_output(lg->log_path, err, errlen);
+
+		if (fd < 0)
+			return fd;
+		/* Every log line goes to fd 2: the log file takes its place. */
+		if (dup2(fd, STDERR_FILENO) < 0) {
+			snprintf(err, errlen, "Cannot redirect the log: %s", strerror(errno));
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	log_set_level(map[lg->level]);
+	return 0;
+}
+
+/* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
+static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct api_mode *m = ctx;
+	int fd;
+
+	switch (cmd->kind) {
+	case API_CMD_START:
+		return start_vm(m, cmd->cfg, err, errlen);
+	case API_CMD_PAUSE:
+		return m->vm_live ? vm_pause(&m->vm) : -EINVAL;
+	case API_CMD_RESUME:
+		if (!m->vm_live)
+			return -EINVAL;
+		vm_resume(&m->vm);
+		return 0;
+	case API_CMD_FLUSH_METRICS:
+		if (m->metrics_fd < 0) {
+			snprintf(err, errlen, "The metrics system is not initialized.");
+			return -EINVAL;
+		}
+		return metrics_flush(m);
+	case API_CMD_LOGGER:
+		return set_logger(&cmd->logger, err, errlen);
+	case API_CMD_METRICS:
+		if (m->metrics_fd >= 0) {
+			snprintf(err, errlen, "Reinitialization of metrics not allowed.");
+			return -EINVAL;
+		}
+		fd = open_output(cmd->metrics.metrics_path, err, errlen);
+		if (fd < 0)
+			return fd;
+		m->metrics_fd = fd;
+		return 0;
+	case API_CMD_CTRL_ALT_DEL:
+		snprintf(err, errlen, "SendCtrlAltDel is not supported by ember yet");
+		return -ENOTSUP;
+	case API_CMD_PATCH_DRIVE:
+		snprintf(err, errlen, "Changing a drive's backing file is not supported by ember yet");
+		return -ENOTSUP;
+	case API_CMD_NONE:
+		break;
+	}
+	snprintf(err, errlen, "unknown command");
+	return -EINVAL;
+}
+
+static void on_cmd(struct ev_handler *h, uint32_t events)
+{
+	struct api_mode *m = h->opaque;
+
+	(void)events;
+	cmdq_process(&m->q, exec_cmd, m);
+	/* Before the start, our own loop only waits for InstanceStart. */
+	if (m->vm_live && m->pre.epfd >= 0)
+		evloop_stop(&m->pre);
+}
+
+/* The server hands every callback its one opaque pointer: our cmdq. */
+static void on_request(void *opaque, const struct http_request *req, int status, uint64_t usecs)
+{
+	struct api_mode *m = (struct api_mode *)((char *)opaque - offsetof(struct api_mode, q));
+
+	(void)req;
+	(void)usecs;
+	atomic_fetch_add(&m->api_requests, 1);
+	if (status >= 400)
+		atomic_fetch_add(&m->api_errors, 1);
+}
+
+/* Waits for InstanceStart on a loop of our own (the VM's does not exist yet). */
+static int wait_for_start(struct api_mode *m)
+{
+	int r = evloop_init(&m->pre);
+
+	if (r)
+		return r;
+	r = evloop_add(&m->pre, &m->h_cmd, EPOLLIN);
+	if (!r)
+		r = evloop_run(&m->pre);
+	evloop_destroy(&m->pre);
+	return r;
+}
+
+static int start_from_file(struct api_mode *m)
+{
+	struct api_vm_config *fcfg = malloc(sizeof(*fcfg));
+	char err[API_ERR_MAX];
+	int r;
+
+	if (!fcfg)
+		return -ENOMEM;
+	r = api_config_from_file(m->cli->config_file, fcfg, err, sizeof(err));
+	if (!r && fcfg->logger.set)
+		r = set_logger(&fcfg->logger, err, sizeof(err));
+	if (!r && fcfg->metrics.set) {
+		r = open_output(fcfg->metrics.metrics_path, err, sizeof(err));
+		if (r >= 0)
+			m->metrics_fd = r, r = 0;
+	}
+	if (!r)
+		r = start_vm(m, fcfg, err, sizeof(err));
+	if (r)
+		log_err("--config-file %s: %s", m->cli->config_file, err);
+	free(fcfg);
+	return r;
+}
+
+int api_mode_main(const struct vm_config *cli, uint64_t start_us)
+{
+	struct api_mode *m = calloc(1, sizeof(*m));
+	char err[API_ERR_MAX];
+	int code = EXIT_VMM, r;
+
+	if (!m)
+		return EXIT_VMM;
+	m->cli = cli;
+	m->start_us = start_us;
+	m->metrics_fd = -1;
+	m->pre.epfd = -1;
+	if (cmdq_init(&m->q))
+		goto out;
+	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
+
+	if (cli->config_file && start_from_file(m)) {
+		code = EXIT_CONFIG;
+		goto out_q;
+	}
+	if (!cli->no_api) {
+		struct api_server_opts o = {
+		    .sock_path = cli->api_sock,
+		    .instance_id = cli->instance_id,
+		    .max_payload = cli->max_payload,
+		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
+		    .started = m->vm_live,
+		    .submit = cmdq_submit,
+		    .opaque = &m->q,
+		    .on_request = on_request,
+		};
+		r = api_server_start(&o, &m->srv, err, sizeof(err));
+		if (r) {
+			log_err("API socket %s: %s", cli->api_sock, err);
+			code = EXIT_CONFIG;
+			goto out_vm;
+		}
+	}
+	if (!m->vm_live) {
+		r = wait_for_start(m);
+		if (r || !m->vm_live) {
+			log_err("API: waiting for InstanceStart: %s", strerror(-r));
+			goto out_srv;
+		}
+	}
+	r = evloop_add(&m->vm.loop, &m->h_cmd, EPOLLIN);
+	if (r) {
+		log_err("API: %s", strerror(-r));
+		goto out_srv;
+	}
+	code = vm_run(&m->vm);
+	metrics_flush(m);
+out_srv:
+	cmdq_close(&m->q);
+	if (m->srv)
+		api_server_stop(m->srv);
+out_vm:
+	if (m->vm_live)
+		vm_destroy(&m->vm);
+out_q:
+	cmdq_close(&m->q);
+	cmdq_destroy(&m->q);
+out:
+	if (m->metrics_fd >= 0)
+		close(m->metrics_fd);
+	free(m);
+	return code;
+}
