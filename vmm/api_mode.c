@@ -198,8 +198,13 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		m->metrics_fd = fd;
 		return 0;
 	case API_CMD_CTRL_ALT_DEL:
-		snprintf(err, errlen, "SendCtrlAltDel is not supported by ember yet");
-		return -ENOTSUP;
+		if (!m->vm_live)
+			return -EINVAL;
+		if (vm_ctrl_alt_del(&m->vm)) {
+			snprintf(err, errlen, "The guest has not read earlier keyboard input yet");
+			return -EBUSY;
+		}
+		return 0;
 	case API_CMD_PATCH_DRIVE:
 		snprintf(err, errlen, "Changing a drive's backing file is not supported by ember yet");
 		return -ENOTSUP;

@@ -6,6 +6,7 @@
  * waiting out its 0.5 s timeouts.
  */
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include "i8042.h"
 
@@ -14,6 +15,7 @@
 #define STATUS_CMD	0x08 /* last write was to the command port */
 #define STATUS_UNLOCKED 0x10 /* keyboard not inhibited; else Linux warns "Keylock active" */
 
+#define CTL_KBD_INT	0x01 /* raise IRQ 1 when keyboard data is waiting */
 #define CTL_KBD_DISABLE 0x10
 #define CTL_AUX_DISABLE 0x20
 #define CTL_XLATE	0x40
@@ -49,12 +51,19 @@ int i8042_init(struct i8042 *k, void (*reset)(void *opaque), void *opaque)
 	k->control = CTL_XLATE | CTL_AUX_DISABLE;
 	k->reset = reset;
 	k->opaque = opaque;
+	k->irq_fd = -1;
 	return -pthread_mutex_init(&k->lock, NULL);
 }
 
 void i8042_destroy(struct i8042 *k)
 {
 	pthread_mutex_destroy(&k->lock);
+}
+
+static void kbd_irq(struct i8042 *k)
+{
+	if (k->irq_fd >= 0 && (k->control & CTL_KBD_INT))
+		(void)eventfd_write(k->irq_fd, 1); /* fails only if an edge is pending anyway */
 }
 
 static void out_push(struct i8042 *k, uint8_t v)
@@ -129,6 +138,9 @@ static void data_write(struct i8042 *k, uint8_t v)
 	switch (k->pending_cmd) {
 	case CMD_WRITE_CTL:
 		k->control = v;
+		/* Interrupt switched on with data waiting: the line goes high. */
+		if (k->out_count)
+			kbd_irq(k);
 		break;
 	case CMD_KBD_LOOP:
 	case CMD_AUX_LOOP:
@@ -145,6 +157,40 @@ static void data_write(struct i8042 *k, uint8_t v)
 	k->pending_cmd = 0;
 }
 
+int i8042_ctrl_alt_del(struct i8042 *k)
+{
+	/*
+	 * Scancode set 1, which is what the guest reads while the controller
+	 * translates (CTL_XLATE, Linux's default); set 2 otherwise.  Ctrl, Alt
+	 * and Delete down, then up in reverse order.
+	 */
+	static const uint8_t set1[] = {0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d};
+	static const uint8_t set2[] = {0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0,
+				       0x71, 0xf0, 0x11, 0xf0, 0x14};
+	const uint8_t *seq;
+	size_t n;
+	int r = 0;
+
+	pthread_mutex_lock(&k->lock);
+	seq = k->control & CTL_XLATE ? set1 : set2;
+	n = k->control & CTL_XLATE ? sizeof(set1) : sizeof(set2);
+	if (k->out_count + n > sizeof(k->out)) {
+		r = -EBUSY;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out_push(k, seq[i]);
+		/*
+		 * Always an edge: the line is "data waiting and interrupt on",
+		 * and a byte left from the probe (pushed while the interrupt
+		 * was off) must not hide the keys.  A spare edge costs the
+		 * guest one empty status read.
+		 */
+		kbd_irq(k);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
 static void i8042_data_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
 {
 	struct i8042 *k = dev;
@@ -153,6 +199,9 @@ static void i8042_data_read(void *dev, uint64_t off, uint8_t *data, uint32_t len
 	memset(data, 0, len);
 	pthread_mutex_lock(&k->lock);
 	data[0] = out_pop(k);
+	/* Linux reads one byte per interrupt: an edge for each that is left. */
+	if (k->out_count)
+		kbd_irq(k);
 	pthread_mutex_unlock(&k->lock);
 }
 

@@ -17,8 +17,9 @@ struct i8042 {
 	pthread_mutex_t lock;
 	uint8_t control;     /* controller configuration byte */
 	uint8_t pending_cmd; /* command waiting for its data byte, or 0 */
-	uint8_t out[4];	     /* output buffer, read through the data port */
+	uint8_t out[16];     /* output buffer, read through the data port */
 	unsigned out_count;
+	int irq_fd; /* eventfd bound to IRQ 1 (KVM irqfd), -1: none */
 	void (*reset)(void *opaque);
 	void *opaque;
 };
@@ -27,5 +28,13 @@ extern const struct bus_dev_ops i8042_data_ops, i8042_cmd_ops;
 
 int i8042_init(struct i8042 *k, void (*reset)(void *opaque), void *opaque);
 void i8042_destroy(struct i8042 *k);
+/*
+ * Presses and releases Ctrl-Alt-Del on the keyboard (Firecracker's
+ * SendCtrlAltDel): the scancodes go to the output buffer, IRQ 1 tells the
+ * guest.  Linux's keyboard driver then reboots (or signals init).  Needs
+ * the guest's atkbd bound, e.g. i8042.dumbkbd on its command line.
+ * -EBUSY when the guest has not drained earlier input.
+ */
+int i8042_ctrl_alt_del(struct i8042 *k);
 
 #endif /* EMBER_I8042_H */

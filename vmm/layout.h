@@ -37,6 +37,7 @@
 #define PORT_COM1	0x3f8u
 #define IRQ_COM1	4u
 #define PORT_I8042_DATA 0x60u
+#define IRQ_KBD		1u
 #define PORT_I8042_CMD	0x64u
 #define PORT_BOOT_TIMER 0x440u /* guest init writes a byte here when it starts */
 

@@ -140,6 +140,11 @@ void vm_resume(struct vm *vm)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+int vm_ctrl_alt_del(struct vm *vm)
+{
+	return i8042_ctrl_alt_del(&vm->i8042);
+}
+
 bool vm_paused(struct vm *vm)
 {
 	return atomic_load(&vm->pause_req);
@@ -285,6 +290,14 @@ static int setup_devices(struct vm *vm)
 		serial_destroy(&vm->serial);
 		return r;
 	}
+	/* IRQ 1 for keyboard input (SendCtrlAltDel). */
+	vm->kbd_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->kbd_irq_fd >= 0) {
+		struct kvm_irqfd kirq = {.fd = (uint32_t)vm->kbd_irq_fd, .gsi = IRQ_KBD};
+
+		if (kvm_ioctl(vm->vm_fd, KVM_IRQFD, &kirq) == 0)
+			vm->i8042.irq_fd = vm->kbd_irq_fd;
+	}
 	vm->devices_ready = true;
 	vm->h_wake =
 	    (struct ev_handler){.fd = vm->serial_wake_fd, .fn = on_serial_wake, .opaque = vm};
@@ -309,7 +322,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->start_us = start_us;
-	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = -1;
+	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->kbd_irq_fd = -1;
 	vm->console_out_fd = -1;
 	vm->loop.epfd = -1;
 	atomic_init(&vm->exit_code, -1);
@@ -508,13 +521,14 @@ void vm_destroy(struct vm *vm)
 		vm->devices_ready = false;
 	}
 	evloop_destroy(&vm->loop);
-	const int fds[] = {vm->exit_fd,	       vm->serial_irq_fd,
+	const int fds[] = {vm->kbd_irq_fd,     vm->exit_fd,	       vm->serial_irq_fd,
 			   vm->serial_wake_fd, vm->console_out_owned ? vm->console_out_fd : -1,
 			   vm->vm_fd,	       vm->kvm_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->vm_fd = vm->kvm_fd = -1;
+	vm->kbd_irq_fd = -1;
 	free_memory(vm);
 	free(vm->cpuid);
 	vm->cpuid = NULL;

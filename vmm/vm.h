@@ -90,7 +90,7 @@ struct vm {
 	struct ev_handler h_exit, h_stdin, h_wake;
 	int exit_fd;	      /* eventfd: a vCPU or device asks the VMM thread to stop */
 	atomic_int exit_code; /* -1 while running; first request wins */
-	int serial_irq_fd, serial_wake_fd, console_out_fd;
+	int serial_irq_fd, serial_wake_fd, console_out_fd, kbd_irq_fd;
 	bool console_out_owned, stdin_polled, stdin_raw, devices_ready;
 	struct termios saved_termios;
 
@@ -130,6 +130,8 @@ void vm_request_exit(struct vm *vm, int code);
  * thread is not stopped: a paused guest just issues nothing new.
  */
 int vm_pause(struct vm *vm);
+/* SendCtrlAltDel: the keys, through the i8042. */
+int vm_ctrl_alt_del(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
 

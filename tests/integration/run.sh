@@ -39,7 +39,7 @@ truncated_kernels missing_kernel bad_arguments
 rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
-api_bad_socket"
+api_bad_socket api_ctrl_alt_del"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -506,6 +506,22 @@ t_api_bad_socket() {
 	echo precious >"$LOGDIR/not-a-socket"
 	refused 'not-a-socket' --api-sock "$LOGDIR/not-a-socket" &&
 		{ grep -q precious "$LOGDIR/not-a-socket" || fail "file clobbered"; }
+}
+
+# SendCtrlAltDel: the keys reach the guest's keyboard driver (atkbd with
+# i8042.dumbkbd, as Firecracker's guests boot), the guest kernel reboots,
+# ember exits 0 well before the guest's own script would have ended.
+t_api_ctrl_alt_del() {
+	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE i8042.dumbkbd ember.test=api-ticks\"}" &&
+		api_ok 400 PUT /actions '{"action_type":"SendCtrlAltDel"}' &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	wait_for 'EMBER_TICK 3' 150 &&
+		api_ok 204 PUT /actions '{"action_type":"SendCtrlAltDel"}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 60
+	rc_is 0 && has 'ember: guest reset via i8042' && lacks 'EMBER_TICK 59'
 }
 
 # --- runner ----------------------------------------------------------------

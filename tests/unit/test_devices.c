@@ -193,6 +193,57 @@ static void test_i8042_probe_and_reset(void **state)
 	assert_int_equal(r->resets, 1);
 }
 
+/* SendCtrlAltDel: the keys arrive in order, one IRQ 1 edge per byte. */
+static void test_i8042_ctrl_alt_del(void **state)
+{
+	static const uint8_t set1[] = {0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d};
+	struct rig *r = *state;
+	int kirq = eventfd(0, EFD_NONBLOCK);
+	eventfd_t edges;
+
+	assert_true(kirq >= 0);
+	r->k.irq_fd = kirq;
+	/* Linux drains the probe's bytes, then enables the keyboard IRQ, XLATE on. */
+	outb(r, PORT_I8042_CMD, 0x60);
+	outb(r, PORT_I8042_DATA, 0x41);
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), 0);
+	assert_int_equal(eventfd_read(kirq, &edges), 0);
+	assert_int_equal(edges, 1);
+	for (size_t i = 0; i < sizeof(set1); i++) {
+		assert_int_equal(inb(r, PORT_I8042_CMD) & 1, 1);
+		assert_int_equal(inb(r, PORT_I8042_DATA), set1[i]);
+		/* Another edge while bytes remain, none after the last. */
+		assert_int_equal(eventfd_read(kirq, &edges) == 0, i + 1 < sizeof(set1));
+	}
+	assert_int_equal(inb(r, PORT_I8042_CMD) & 1, 0);
+	/* An undrained buffer refuses a second press rather than dropping keys. */
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), 0);
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), 0);
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), -EBUSY);
+	/* Keyboard interrupt disabled: bytes wait, no edge. */
+	for (int i = 0; i < 16; i++)
+		inb(r, PORT_I8042_DATA);
+	(void)eventfd_read(kirq, &edges);
+	outb(r, PORT_I8042_CMD, 0x60);
+	outb(r, PORT_I8042_DATA, 0x40);
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), 0);
+	assert_int_equal(eventfd_read(kirq, &edges), -1);
+	assert_int_equal(inb(r, PORT_I8042_DATA), 0x1d);
+	/* Switching the interrupt on with bytes waiting raises the line. */
+	outb(r, PORT_I8042_CMD, 0x60);
+	outb(r, PORT_I8042_DATA, 0x41);
+	assert_int_equal(eventfd_read(kirq, &edges), 0);
+	/* A byte left over from the probe does not hide the keys. */
+	for (int i = 0; i < 16; i++)
+		inb(r, PORT_I8042_DATA);
+	outb(r, PORT_I8042_DATA, 0xf2); /* a keyboard command: its ACK stays unread */
+	(void)eventfd_read(kirq, &edges);
+	assert_int_equal(i8042_ctrl_alt_del(&r->k), 0);
+	assert_int_equal(eventfd_read(kirq, &edges), 0);
+	r->k.irq_fd = -1;
+	close(kirq);
+}
+
 static void test_bus_garbage(void **state)
 {
 	struct rig *r = *state;
@@ -220,6 +271,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_serial_tx_rx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serial_rx_full_wakes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_i8042_probe_and_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_i8042_ctrl_alt_del, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_garbage, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("devices", tests, NULL, NULL);
