@@ -302,33 +302,79 @@ static void vblk_fill_config(struct vblk *b)
 	memcpy(b->config + 12, &seg_max, 4);
 }
 
+/* Opens and sizes a raw image: *fd and *size, or -errno with a log line. */
+static int vblk_open_file(const char *id, const char *path, bool ro, int *fd, uint64_t *size)
+{
+	struct stat st;
+	off_t end;
+	int r;
+
+	*fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (*fd < 0) {
+		log_err("disk %s: cannot open %s: %s", id, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(*fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		log_err("disk %s: %s is not a regular file or block device", id, path);
+		r = -EINVAL;
+		goto fail;
+	}
+	end = lseek(*fd, 0, SEEK_END);
+	if (end < 0) {
+		r = -errno;
+		log_err("disk %s: cannot size %s: %s", id, path, strerror(errno));
+		goto fail;
+	}
+	if (end % VBLK_SECTOR) {
+		log_err("disk %s: %s is %lld bytes, not a multiple of 512 (raw images only)", id,
+			path, (long long)end);
+		r = -EINVAL;
+		goto fail;
+	}
+	*size = (uint64_t)end;
+	return 0;
+fail:
+	close(*fd);
+	*fd = -1;
+	return r;
+}
+
 static int vblk_open(struct vblk *b)
 {
-	const char *path = b->cfg.path;
-	struct stat st;
-	off_t size;
-
-	b->fd = open(path, (b->cfg.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0) {
-		log_err("disk %s: cannot open %s: %s", b->cfg.drive_id, path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(b->fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		log_err("disk %s: %s is not a regular file or block device", b->cfg.drive_id, path);
-		return -EINVAL;
-	}
-	size = lseek(b->fd, 0, SEEK_END);
-	if (size < 0) {
-		log_err("disk %s: cannot size %s: %s", b->cfg.drive_id, path, strerror(errno));
-		return -errno;
-	}
-	if (size % VBLK_SECTOR) {
-		log_err("disk %s: %s is %lld bytes, not a multiple of 512 (raw images only)",
-			b->cfg.drive_id, path, (long long)size);
-		return -EINVAL;
-	}
-	b->disk.size = (uint64_t)size;
 	b->disk.read_only = b->cfg.read_only;
+	return vblk_open_file(b->cfg.drive_id, b->cfg.path, b->cfg.read_only, &b->fd,
+			      &b->disk.size);
+}
+
+int vblk_replace_file(struct vblk *b, const char *path)
+{
+	uint64_t size;
+	int fd, old, r;
+
+	if (strlen(path) >= sizeof(b->cfg.path))
+		return -ENAMETOOLONG;
+	r = vblk_open_file(b->cfg.drive_id, path, b->cfg.read_only, &fd, &size);
+	if (r)
+		return r;
+	virtio_mmio_lock(&b->t);
+	/* What is in flight was asked of the old file: finish it there. */
+	if (b->engine == VBLK_ENGINE_IO_URING) {
+		vblk_uring_drain(&b->uring, vblk_uring_done, b);
+		if (virtio_mmio_live(&b->t))
+			virtio_mmio_signal_used(&b->t, 0);
+	}
+	old = b->fd;
+	b->fd = fd;
+	b->disk.size = size;
+	snprintf(b->cfg.path, sizeof(b->cfg.path), "%s", path);
+	vblk_fill_config(b);
+	/* The guest rereads the capacity on a config-change interrupt. */
+	if (virtio_mmio_live(&b->t))
+		virtio_mmio_config_changed(&b->t);
+	virtio_mmio_unlock(&b->t);
+	close(old);
+	log_info("disk %s: now %s (%llu sectors)", b->cfg.drive_id, path,
+		 (unsigned long long)(size / VBLK_SECTOR));
 	return 0;
 }
 
@@ -406,6 +452,11 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct g
 err:
 	vblk_destroy(b);
 	return ret;
+}
+
+const char *vblk_drive_id(const struct vblk *b)
+{
+	return b->cfg.drive_id;
 }
 
 struct virtio_mmio *vblk_transport(struct vblk *b)

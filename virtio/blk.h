@@ -42,6 +42,13 @@ struct vblk;
 int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct guest_mem *gm,
 		struct evloop *loop);
 struct virtio_mmio *vblk_transport(struct vblk *b);
+/*
+ * PATCH /drives: the drive continues on another file (same read-only-ness).
+ * In-flight requests finish on the old file first; the guest gets a
+ * config-change interrupt to reread the capacity.  0 or -errno (logged).
+ */
+int vblk_replace_file(struct vblk *b, const char *path);
+const char *vblk_drive_id(const struct vblk *b);
 /* The engine actually running: VBLK_ENGINE_SYNC or VBLK_ENGINE_IO_URING. */
 enum vblk_engine vblk_engine_used(const struct vblk *b);
 uint64_t vblk_capacity(const struct vblk *b); /* in 512-byte sectors */

@@ -163,6 +163,26 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 	return 0;
 }
 
+/* PATCH /drives/{id} after start: the disk continues on another file. */
+static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
+{
+	int r;
+
+	if (!m->vm_live)
+		return -EINVAL; /* before start the API thread updates the config itself */
+	for (unsigned i = 0; i < m->vm.nr_blk; i++) {
+		if (strcmp(vblk_drive_id(m->vm.blk[i]), cmd->drive.drive_id))
+			continue;
+		r = vblk_replace_file(m->vm.blk[i], cmd->drive.path_on_host);
+		if (r)
+			snprintf(err, errlen, "Unable to patch the block device: %s: %s",
+				 cmd->drive.path_on_host, strerror(-r));
+		return r;
+	}
+	snprintf(err, errlen, "Invalid block device ID: %s", cmd->drive.drive_id);
+	return -ENOENT;
+}
+
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -206,8 +226,7 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		}
 		return 0;
 	case API_CMD_PATCH_DRIVE:
-		snprintf(err, errlen, "Changing a drive's backing file is not supported by ember yet");
-		return -ENOTSUP;
+		return patch_drive(m, cmd, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}

@@ -39,7 +39,7 @@ truncated_kernels missing_kernel bad_arguments
 rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
-api_bad_socket api_ctrl_alt_del"
+api_bad_socket api_ctrl_alt_del api_patch_drive"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -522,6 +522,26 @@ t_api_ctrl_alt_del() {
 		{ kill -9 "$API_PID"; return 1; }
 	api_wait_exit 60
 	rc_is 0 && has 'ember: guest reset via i8042' && lacks 'EMBER_TICK 59'
+}
+
+# PATCH /drives/{id} after start: the guest reads the new file (and its
+# new size) from the same /dev/vdX; a bad path is refused and changes
+# nothing.
+t_api_patch_drive() {
+	{ printf 'first-disk.'; head -c 1048565 /dev/zero; } >"$LOGDIR/first.img"
+	{ printf 'second-disk'; head -c 2097141 /dev/zero; } >"$LOGDIR/second.img"
+	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=disk-watch\"}" &&
+		api_ok 204 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/first.img\",\"is_root_device\":false,\"is_read_only\":false}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	wait_for 'EMBER_DISK_SAYS first-disk. size 2048' 150 &&
+		api_ok 400 PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/no-such.img\"}" &&
+		api_ok 400 PATCH /drives/nosuch "{\"drive_id\":\"nosuch\",\"path_on_host\":\"$LOGDIR/second.img\"}" &&
+		api_ok 204 PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/second.img\"}" ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 120
+	rc_is 0 && has 'EMBER_DISK_SAYS second-disk size 4096' && has 'EMBER_GUEST_RESULT rc=0'
 }
 
 # --- runner ----------------------------------------------------------------
