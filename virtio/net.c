@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-net device on a tap.
+ *
+ * RX: one frame at a time is read from the tap into a bounce buffer and
+ * copied into one guest chain.  When the guest has no buffer the frame stays
+ * pending and EPOLLIN on the tap is dropped, so a full ring neither spins the
+ * loop nor loses the frame; the guest's next RX kick (we ask for it through
+ * avail_event) delivers it and re-arms EPOLLIN.  Forgetting to resume here is
+ * the bug class of Firecracker's CVE-2020-16843, hence the tests.
+ *
+ * TX: a chain is gathered straight from guest memory (every segment through
+ * gm_ptr) and written with one writev; on EAGAIN the chain stays pending and
+ * we poll EPOLLOUT until the tap drains.
+ *
+ * The tap's header is the guest's header (both VNET_HDR_LEN bytes, set with
+ * TUNSETVNETHDRSZ), so it is passed through; we only check on TX that the
+ * guest does not ask for offloads it did not negotiate.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "net.h"
+
+#define VNET_RXQ	 0
+#define VNET_TXQ	 1
+#define VNET_QUEUE_MAX	 256
+#define VNET_CONFIG_SIZE 8  /* mac[6], status (unused: no VIRTIO_NET_F_STATUS) */
+#define VNET_BUDGET	 64 /* frames per direction per wakeup, then yield */
+
+#define F(x) (1ull << (x))
+
+struct vnet {
+	struct virtio_mmio t; /* t.lock covers everything below too */
+	struct vnet_config cfg;
+	const struct guest_mem *gm;
+	struct evloop *loop;
+	int fd;
+	bool is_tap; /* a real tap: offload ioctls apply */
+	struct ev_handler h;
+	bool polled;	  /* fd is on the loop */
+	uint32_t ev_mask; /* what it is polled for */
+	unsigned offloads;
+	struct ratelimit rl;
+	struct vnet_stats st;
+
+	bool rx_pending; /* rx_buf holds a frame waiting for a guest buffer */
+	size_t rx_len;
+	bool tx_pending; /* tx_iov holds a chain the tap refused with EAGAIN */
+	uint16_t tx_head;
+	unsigned tx_niov;
+	struct iovec tx_iov[VNET_QUEUE_MAX];
+	uint8_t config[VNET_CONFIG_SIZE];
+	struct virtq_chain chain;	  /* scratch for virtq_pop */
+	uint8_t rx_buf[VNET_MAX_LEN + 1]; /* +1: a longer frame shows as such */
+};
+
+#define vnet_bug(n, fmt, ...)                                                                      \
+	log_ratelimited(&(n)->rl, LOG_WARN, "%s: guest: " fmt, (n)->t.name, ##__VA_ARGS__)
+
+static uint64_t vnet_features(void *dev)
+{
+	struct vnet *n = dev;
+	uint64_t f = F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
+		     F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) |
+		     F(VIRTIO_NET_F_GUEST_ECN) | F(VIRTIO_NET_F_HOST_TSO4) |
+		     F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_HOST_ECN) |
+		     F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC);
+
+	if (n->cfg.has_mac)
+		f |= F(VIRTIO_NET_F_MAC);
+	return f;
+}
+
+static void vnet_config_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	struct vnet *n = dev;
+
+	memcpy(data, n->config + off, len);
+}
+
+static void vnet_config_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	struct vnet *n = dev;
+
+	/* Writing the MAC is legacy-only (and needs CTRL_MAC_ADDR otherwise). */
+	(void)data;
+	vnet_bug(n, "config write at %llu (%u bytes) dropped", (unsigned long long)off, len);
+}
+
+/* Polls the tap for exactly what we can act on now: nothing spins on a full ring. */
+static void vnet_update_poll(struct vnet *n)
+{
+	struct epoll_event ev;
+	uint32_t want = 0;
+
+	if (virtio_mmio_live(&n->t)) {
+		if (!n->rx_pending && n->t.st.vq[VNET_RXQ].ready)
+			want |= EPOLLIN;
+		if (n->tx_pending)
+			want |= EPOLLOUT;
+	}
+	if (!n->polled || want == n->ev_mask)
+		return;
+	ev = (struct epoll_event){.events = want, .data.ptr = &n->h};
+	if (epoll_ctl(n->loop->epfd, EPOLL_CTL_MOD, n->fd, &ev) == 0)
+		n->ev_mask = want;
+	else
+		log_ratelimited(&n->rl, LOG_WARN, "%s: epoll_ctl: %s", n->t.name, strerror(errno));
+}
+
+/* Copies the pending frame into the chain's writable segments; returns bytes or -ENOSPC. */
+static int vnet_rx_copy(struct vnet *n, const struct virtq_chain *c)
+{
+	size_t done = 0;
+
+	for (unsigned i = 0; i < c->nr && done < n->rx_len; i++) {
+		size_t len = c->seg[i].len;
+		void *p;
+
+		if (!c->seg[i].write)
+			return -EINVAL;
+		if (len > n->rx_len - done)
+			len = n->rx_len - done;
+		p = gm_ptr(n->gm, c->seg[i].addr, len);
+		if (!p)
+			return -EFAULT;
+		memcpy(p, n->rx_buf + done, len);
+		done += len;
+	}
+	return done == n->rx_len ? (int)done : -ENOSPC;
+}
+
+/* Reads the next frame into rx_buf: 1 got one, 0 tap empty, -errno. */
+static int vnet_rx_read(struct vnet *n)
+{
+	for (;;) {
+		ssize_t r = read(n->fd, n->rx_buf, sizeof(n->rx_buf));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			n->st.rx_tap_errors++;
+			log_ratelimited(&n->rl, LOG_WARN, "%s: tap read: %s", n->t.name,
+					strerror(errno));
+			return -errno;
+		}
+		if ((size_t)r < VNET_HDR_LEN) {
+			n->st.rx_dropped_short++;
+			continue;
+		}
+		if ((size_t)r > VNET_MAX_LEN) {
+			n->st.rx_dropped_long++;
+			continue;
+		}
+		/*
+		 * The tap leaves num_buffers (the header's last field) alone; without
+		 * MRG_RXBUF the device must set it to 1.
+		 */
+		n->rx_buf[10] = 1;
+		n->rx_buf[11] = 0;
+		n->rx_len = (size_t)r;
+		return 1;
+	}
+}
+
+/* Moves frames from the tap to the guest until either side runs dry. */
+static void vnet_rx_process(struct vnet *n)
+{
+	struct virtq *vq = &n->t.st.vq[VNET_RXQ];
+	bool pushed = false;
+	unsigned budget = VNET_BUDGET;
+	int ret;
+
+	if (!virtio_mmio_live(&n->t) || !vq->ready)
+		goto out;
+	for (;;) {
+		if (!budget--) {
+			/* Yield to the other handlers; our own kick brings us back. */
+			(void)eventfd_write(n->t.notify_fd[VNET_RXQ], 1);
+			break;
+		}
+		if (!n->rx_pending) {
+			ret = vnet_rx_read(n);
+			if (ret <= 0)
+				break;
+			n->rx_pending = true;
+		}
+		ret = virtq_pop(vq, n->gm, &n->chain);
+		if (ret < 0) {
+			virtio_mmio_needs_reset(&n->t, "rx avail index ran ahead of the ring");
+			break;
+		}
+		if (ret == 0) {
+			/* Ask for a kick on the next buffer; re-check for one that raced us. */
+			if (virtq_arm_notify(vq, n->gm))
+				continue;
+			break; /* frame stays pending; EPOLLIN off until the kick */
+		}
+		ret = n->chain.err ? -EINVAL : vnet_rx_copy(n, &n->chain);
+		if (ret == -ENOSPC) {
+			n->st.rx_dropped_small_buf++;
+			n->rx_pending = false;
+			vnet_bug(n, "rx chain %u smaller than a %zu-byte frame, frame dropped",
+				 n->chain.head, n->rx_len);
+			ret = 0;
+		} else if (ret < 0) {
+			/* Keep the frame for the next chain; this one is returned empty. */
+			n->st.rx_bad_chain++;
+			vnet_bug(n, "rx chain %u malformed or read-only", n->chain.head);
+			ret = 0;
+		} else {
+			n->st.rx_frames++;
+			n->st.rx_bytes += (uint64_t)ret - VNET_HDR_LEN;
+			n->rx_pending = false;
+		}
+		if (virtq_push(vq, n->gm, n->chain.head, (uint32_t)ret))
+			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
+		pushed = true;
+	}
+out:
+	if (pushed)
+		virtio_mmio_signal_used(&n->t, VNET_RXQ);
+	vnet_update_poll(n);
+}
+
+/*
+ * Offloads in a TX header must have been negotiated: the tap would accept
+ * them anyway, but a guest that did not ask for TSO has no business sending
+ * 64 KiB super-frames.
+ */
+static bool vnet_tx_header_ok(struct vnet *n, const uint8_t *hdr)
+{
+	uint64_t f = virtio_mmio_driver_features(&n->t);
+	uint8_t flags = hdr[0], gso = hdr[1];
+
+	if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !(f & F(VIRTIO_NET_F_CSUM)))
+		return false;
+	if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !(f & F(VIRTIO_NET_F_HOST_ECN)))
+		return false;
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return !(gso & VIRTIO_NET_HDR_GSO_ECN);
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return f & F(VIRTIO_NET_F_HOST_TSO4);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return f & F(VIRTIO_NET_F_HOST_TSO6);
+	default:
+		return false;
+	}
+}
+
+/* Builds tx_iov from the popped chain; 0, or -errno after counting the drop. */
+static int vnet_tx_gather(struct vnet *n)
+{
+	const struct virtq_chain *c = &n->chain;
+	uint8_t hdr[VNET_HDR_LEN];
+	size_t total = 0, got = 0;
+
+	if (c->err || c->nr > VNET_QUEUE_MAX) {
+		n->st.tx_bad_chain++;
+		return -EINVAL;
+	}
+	n->tx_niov = 0;
+	for (unsigned i = 0; i < c->nr; i++) {
+		void *p = gm_ptr(n->gm, c->seg[i].addr, c->seg[i].len);
+
+		if (c->seg[i].write || !p) {
+			n->st.tx_bad_chain++;
+			return -EINVAL;
+		}
+		if (got < VNET_HDR_LEN) {
+			size_t k =
+			    VNET_HDR_LEN - got < c->seg[i].len ? VNET_HDR_LEN - got : c->seg[i].len;
+
+			memcpy(hdr + got, p, k);
+			got += k;
+		}
+		total += c->seg[i].len;
+		n->tx_iov[n->tx_niov++] = (struct iovec){.iov_base = p, .iov_len = c->seg[i].len};
+	}
+	if (total < VNET_HDR_LEN) {
+		n->st.tx_dropped_short++;
+		return -EINVAL;
+	}
+	if (total > VNET_MAX_LEN) {
+		n->st.tx_dropped_long++;
+		return -EMSGSIZE;
+	}
+	if (!vnet_tx_header_ok(n, hdr)) {
+		n->st.tx_bad_header++;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Writes the gathered chain: 0 sent or dropped, -EAGAIN the tap is full. */
+static int vnet_tx_write(struct vnet *n)
+{
+	ssize_t r;
+
+	do
+		r = writev(n->fd, n->tx_iov, (int)n->tx_niov);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	if (r < 0) {
+		/* EINVAL/EIO/ENOBUFS: the tap rejected or lost the frame; TCP retries. */
+		n->st.tx_tap_errors++;
+		log_ratelimited(&n->rl, LOG_WARN, "%s: tap write: %s", n->t.name, strerror(errno));
+		return 0;
+	}
+	n->st.tx_frames++;
+	n->st.tx_bytes += (uint64_t)r - VNET_HDR_LEN;
+	return 0;
+}
+
+static void vnet_tx_process(struct vnet *n)
+{
+	struct virtq *vq = &n->t.st.vq[VNET_TXQ];
+	bool pushed = false;
+	unsigned budget = VNET_BUDGET;
+	int ret;
+
+	if (!virtio_mmio_live(&n->t) || !vq->ready)
+		goto out;
+	if (n->tx_pending) {
+		if (vnet_tx_write(n) == -EAGAIN)
+			goto out;
+		n->tx_pending = false;
+		if (virtq_push(vq, n->gm, n->tx_head, 0))
+			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
+		pushed = true;
+	}
+	for (;;) {
+		if (!budget--) {
+			(void)eventfd_write(n->t.notify_fd[VNET_TXQ], 1);
+			break;
+		}
+		ret = virtq_pop(vq, n->gm, &n->chain);
+		if (ret < 0) {
+			virtio_mmio_needs_reset(&n->t, "tx avail index ran ahead of the ring");
+			break;
+		}
+		if (ret == 0) {
+			if (virtq_arm_notify(vq, n->gm))
+				continue;
+			break;
+		}
+		ret = vnet_tx_gather(n);
+		if (ret) {
+			vnet_bug(n, "tx chain %u dropped: %s", n->chain.head,
+				 ret == -EMSGSIZE ? "frame too long" : "malformed");
+		} else if (vnet_tx_write(n) == -EAGAIN) {
+			n->tx_pending = true;
+			n->tx_head = n->chain.head;
+			break;
+		}
+		if (virtq_push(vq, n->gm, n->chain.head, 0))
+			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
+		pushed = true;
+	}
+out:
+	if (pushed)
+		virtio_mmio_signal_used(&n->t, VNET_TXQ);
+	vnet_update_poll(n);
+}
+
+static void vnet_on_tap(struct ev_handler *h, uint32_t events)
+{
+	struct vnet *n = h->opaque;
+
+	virtio_mmio_lock(&n->t);
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		/* Level-triggered and permanent (tap deleted): stop listening to it. */
+		log_err("%s: tap %s failed (events 0x%x), network stopped", n->t.name,
+			n->cfg.host_dev_name, events);
+		evloop_del(n->loop, &n->h);
+		n->polled = false;
+	} else {
+		if (events & EPOLLOUT)
+			vnet_tx_process(n);
+		if (events & EPOLLIN)
+			vnet_rx_process(n);
+	}
+	virtio_mmio_unlock(&n->t);
+}
+
+static void vnet_queue_notify(void *dev, unsigned q)
+{
+	struct vnet *n = dev;
+
+	if (q == VNET_RXQ)
+		vnet_rx_process(n);
+	else if (q == VNET_TXQ)
+		vnet_tx_process(n);
+}
+
+static unsigned vnet_offloads_for(uint64_t f)
+{
+	unsigned o = 0;
+
+	/* TUN_F_* say what the tap may hand us, i.e. what the guest can receive. */
+	if (f & F(VIRTIO_NET_F_GUEST_CSUM)) {
+		o |= TUN_F_CSUM;
+		if (f & F(VIRTIO_NET_F_GUEST_TSO4))
+			o |= TUN_F_TSO4;
+		if (f & F(VIRTIO_NET_F_GUEST_TSO6))
+			o |= TUN_F_TSO6;
+		if ((o & (TUN_F_TSO4 | TUN_F_TSO6)) && (f & F(VIRTIO_NET_F_GUEST_ECN)))
+			o |= TUN_F_TSO_ECN;
+	}
+	return o;
+}
+
+static int vnet_activate(void *dev, struct virtio_mmio *t)
+{
+	struct vnet *n = dev;
+
+	n->offloads = vnet_offloads_for(virtio_mmio_driver_features(t));
+	if (n->is_tap && ioctl(n->fd, TUNSETOFFLOAD, n->offloads) < 0) {
+		log_err("%s: TUNSETOFFLOAD 0x%x: %s", n->t.name, n->offloads, strerror(errno));
+		return -errno;
+	}
+	/* The transport sets activated after us: process from the loop instead. */
+	(void)eventfd_write(n->t.notify_fd[VNET_RXQ], 1);
+	(void)eventfd_write(n->t.notify_fd[VNET_TXQ], 1);
+	return 0;
+}
+
+static void vnet_reset(void *dev)
+{
+	struct vnet *n = dev;
+
+	/* tx_iov points at buffers the guest owns again; a pending rx frame is still good. */
+	n->tx_pending = false;
+	n->offloads = 0;
+	if (n->is_tap)
+		(void)ioctl(n->fd, TUNSETOFFLOAD, 0u);
+	/* Status is not 0 yet when we run; stop polling explicitly. */
+	if (n->polled) {
+		struct epoll_event ev = {.events = 0, .data.ptr = &n->h};
+
+		if (epoll_ctl(n->loop->epfd, EPOLL_CTL_MOD, n->fd, &ev) == 0)
+			n->ev_mask = 0;
+	}
+}
+
+static const struct virtio_dev_ops vnet_ops = {
+    .device_id = VIRTIO_ID_NET,
+    .num_queues = 2,
+    .queue_max = VNET_QUEUE_MAX,
+    .features = vnet_features,
+    .config_read = vnet_config_read,
+    .config_write = vnet_config_write,
+    .config_size = VNET_CONFIG_SIZE,
+    .activate = vnet_activate,
+    .reset = vnet_reset,
+    .queue_notify = vnet_queue_notify,
+};
+
+static bool opt_is(const char *opt, size_t n, const char *name)
+{
+	return n == strlen(name) && !memcmp(opt, name, n);
+}
+
+static int vnet_parse_mac(const char *v, size_t n, uint8_t mac[6])
+{
+	if (n != 17)
+		return -EINVAL;
+	for (unsigned i = 0; i < 6; i++) {
+		const char *p = v + 3 * i;
+		char hex[3] = {p[0], p[1], 0};
+
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    (i < 5 && p[2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
+	}
+	/* A multicast source address would make the guest's stack misbehave. */
+	return (mac[0] & 1) ? -EINVAL : 0;
+}
+
+static bool vnet_name_ok(const char *v, size_t n, size_t max)
+{
+	if (n == 0 || n >= max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-' && v[i] != '.')
+			return false;
+	return true;
+}
+
+int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size_t errlen)
+{
+	const char *opt = spec, *p;
+	size_t n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (;;) {
+		p = strchr(opt, ',');
+		n = p ? (size_t)(p - opt) : strlen(opt);
+		if (n >= 4 && !memcmp(opt, "tap=", 4)) {
+			if (!vnet_name_ok(opt + 4, n - 4, sizeof(cfg->host_dev_name))) {
+				snprintf(err, errlen,
+					 "tap name '%.*s': 1..%zu letters, digits, '_', '-', '.'",
+					 (int)n - 4, opt + 4, sizeof(cfg->host_dev_name) - 1);
+				return -EINVAL;
+			}
+			memset(cfg->host_dev_name, 0, sizeof(cfg->host_dev_name));
+			memcpy(cfg->host_dev_name, opt + 4, n - 4);
+		} else if (n >= 4 && !memcmp(opt, "mac=", 4)) {
+			if (vnet_parse_mac(opt + 4, n - 4, cfg->mac)) {
+				snprintf(err, errlen,
+					 "mac '%.*s': want a unicast AA:BB:CC:DD:EE:FF", (int)n - 4,
+					 opt + 4);
+				return -EINVAL;
+			}
+			cfg->has_mac = true;
+		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
+			if (!vnet_name_ok(opt + 3, n - 3, sizeof(cfg->iface_id))) {
+				snprintf(err, errlen,
+					 "id '%.*s': 1..%zu letters, digits, '_', '-', '.'",
+					 (int)n - 3, opt + 3, sizeof(cfg->iface_id) - 1);
+				return -EINVAL;
+			}
+			memset(cfg->iface_id, 0, sizeof(cfg->iface_id));
+			memcpy(cfg->iface_id, opt + 3, n - 3);
+		} else if (opt_is(opt, n, "") && !p && opt != spec) {
+			snprintf(err, errlen, "trailing ',' in net spec");
+			return -EINVAL;
+		} else {
+			snprintf(err, errlen, "unknown net option '%.*s'", (int)n, opt);
+			return -EINVAL;
+		}
+		if (!p)
+			break;
+		opt = p + 1;
+	}
+	if (!cfg->host_dev_name[0]) {
+		snprintf(err, errlen, "net spec needs tap=NAME");
+		return -EINVAL;
+	}
+	if (!cfg->iface_id[0])
+		memcpy(cfg->iface_id, cfg->host_dev_name, sizeof(cfg->host_dev_name));
+	return 0;
+}
+
+static int vnet_tap_open(const struct vnet_config *cfg)
+{
+	struct ifreq ifr = {0};
+	unsigned feat = 0;
+	int fd, hdr = VNET_HDR_LEN, ret;
+
+	/* TUNSETIFF would create a missing tap; we only attach to one set up for us. */
+	if (!if_nametoindex(cfg->host_dev_name)) {
+		log_err("net %s: no network interface '%s'", cfg->iface_id, cfg->host_dev_name);
+		return -ENODEV;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("net %s: /dev/net/tun: %s", cfg->iface_id, strerror(errno));
+		return ret;
+	}
+	if (ioctl(fd, TUNGETFEATURES, &feat) < 0 || !(feat & IFF_VNET_HDR)) {
+		log_err("net %s: the tun driver lacks IFF_VNET_HDR", cfg->iface_id);
+		ret = -EOPNOTSUPP;
+		goto err;
+	}
+	memcpy(ifr.ifr_name, cfg->host_dev_name, sizeof(cfg->host_dev_name));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		log_err("net %s: attach to tap %s: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(errno));
+		goto err;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0u) < 0) {
+		ret = -errno;
+		log_err("net %s: tap %s setup: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(errno));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return ret;
+}
+
+static int vnet_init(struct vnet **out, const struct vnet_config *cfg, int fd, bool is_tap,
+		     const struct guest_mem *gm, struct evloop *loop)
+{
+	char name[sizeof(cfg->iface_id) + 16];
+	struct vnet *n;
+	int ret;
+
+	*out = NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n->fd = fd;
+	n->is_tap = is_tap;
+	n->cfg = *cfg;
+	n->cfg.iface_id[sizeof(n->cfg.iface_id) - 1] = '\0';
+	n->cfg.host_dev_name[sizeof(n->cfg.host_dev_name) - 1] = '\0';
+	n->gm = gm;
+	n->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
+	if (cfg->has_mac)
+		memcpy(n->config, cfg->mac, 6);
+	snprintf(name, sizeof(name), "virtio-net %s", n->cfg.iface_id);
+	ret = virtio_mmio_init(&n->t, name, &vnet_ops, n, gm, loop);
+	if (ret)
+		goto err;
+	if (loop) {
+		/* Registered idle; vnet_update_poll arms it once the guest is up. */
+		n->h = (struct ev_handler){.fd = fd, .fn = vnet_on_tap, .opaque = n};
+		ret = evloop_add(loop, &n->h, 0);
+		if (ret)
+			goto err;
+		n->loop = loop;
+		n->polled = true;
+	}
+	*out = n;
+	return 0;
+err:
+	vnet_destroy(n);
+	return ret;
+}
+
+int vnet_create_with_fd(struct vnet **out, const struct vnet_config *cfg, int fd,
+			const struct guest_mem *gm, struct evloop *loop)
+{
+	return vnet_init(out, cfg, fd, false, gm, loop);
+}
+
+int vnet_create(struct vnet **out, const struct vnet_config *cfg, const struct guest_mem *gm,
+		struct evloop *loop)
+{
+	int fd = vnet_tap_open(cfg);
+
+	*out = NULL;
+	if (fd < 0)
+		return fd;
+	return vnet_init(out, cfg, fd, true, gm, loop);
+}
+
+struct virtio_mmio *vnet_transport(struct vnet *n)
+{
+	return &n->t;
+}
+
+const struct vnet_stats *vnet_stats(const struct vnet *n)
+{
+	return &n->st;
+}
+
+unsigned vnet_tap_offloads(const struct vnet *n)
+{
+	return n->offloads;
+}
+
+void vnet_destroy(struct vnet *n)
+{
+	if (!n)
+		return;
+	if (n->polled)
+		evloop_del(n->loop, &n->h);
+	virtio_mmio_destroy(&n->t);
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef EMBER_NET_H
+#define EMBER_NET_H
+
+#include "ember.h"
+#include "evloop.h"
+#include "virtio_mmio.h"
+
+/*
+ * virtio-net on an existing tap device (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR).
+ * Two queues (rx, tx), no control queue, no MRG_RXBUF: every received frame
+ * goes into one guest chain, which Linux makes big enough (65562 bytes) when
+ * it accepts GUEST_TSO4/6 ("big packets" mode) and 1518 + header otherwise,
+ * the tap's offloads then keep frames within what the guest posted.
+ */
+
+#define VNET_HDR_LEN   12    /* struct virtio_net_hdr_v1 (VIRTIO_F_VERSION_1) */
+#define VNET_MAX_FRAME 65550 /* Ethernet frame after the header: 64 KiB GSO + L2 */
+#define VNET_MAX_LEN   (VNET_HDR_LEN + VNET_MAX_FRAME)
+
+/* Plain data: --net fills it, and later PUT /network-interfaces/{id}. */
+struct vnet_config {
+	char iface_id[64];	/* Firecracker iface_id; default: the tap's name */
+	char host_dev_name[16]; /* IFNAMSIZ */
+	bool has_mac;		/* guest_mac given: offered as VIRTIO_NET_F_MAC */
+	uint8_t mac[6];
+};
+
+/*
+ * Parses "tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME]" into a zeroed *cfg.
+ * Returns 0, or -EINVAL with a message in err.
+ */
+int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size_t errlen);
+
+/*
+ * Counters for metrics; written on the VMM thread under the transport lock.
+ * "short"/"long": shorter than the vnet header / longer than VNET_MAX_LEN.
+ */
+struct vnet_stats {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_dropped_short, rx_dropped_long;
+	uint64_t rx_dropped_small_buf; /* guest chain smaller than the frame */
+	uint64_t rx_bad_chain;	       /* unwalkable or read-only rx chain */
+	uint64_t rx_tap_errors;
+	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_dropped_short, tx_dropped_long;
+	uint64_t tx_bad_chain;	/* unwalkable chain, writable or unmapped segment */
+	uint64_t tx_bad_header; /* GSO/checksum offload the guest did not negotiate */
+	uint64_t tx_tap_errors;
+};
+
+struct vnet;
+
+/*
+ * Opens /dev/net/tun and attaches to the existing tap cfg->host_dev_name.
+ * Returns 0 or -errno (with a log line saying why).
+ */
+int vnet_create(struct vnet **out, const struct vnet_config *cfg, const struct guest_mem *gm,
+		struct evloop *loop);
+/*
+ * Same on an already open, non-blocking fd that behaves like a tap with a
+ * VNET_HDR_LEN header (one frame per read/write), e.g. a SOCK_SEQPACKET
+ * socketpair in tests.  The device owns @fd from here on, even on failure.
+ * No tap ioctls are issued on it.
+ */
+int vnet_create_with_fd(struct vnet **out, const struct vnet_config *cfg, int fd,
+			const struct guest_mem *gm, struct evloop *loop);
+struct virtio_mmio *vnet_transport(struct vnet *n);
+const struct vnet_stats *vnet_stats(const struct vnet *n);
+/* TUN_F_* offloads derived from the guest's features at DRIVER_OK. */
+unsigned vnet_tap_offloads(const struct vnet *n);
+void vnet_destroy(struct vnet *n);
+
+#endif /* EMBER_NET_H */
