@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * virtio-vsock device: three queues (rx, tx, event) and the guest's CID in
+ * config space.  This file moves packets between the rings and the stream
+ * state machine (vsock_conn.c); the Unix socket side is vsock_host.c.
+ *
+ * RX is demand-driven: streams with something to say sit on a work list
+ * and each takes one guest buffer per packet.  A buffer popped when nobody
+ * turned out to have anything (a spurious wakeup) is held for the next
+ * packet rather than returned empty.  Pending resets to the guest go first.
+ */
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <linux/virtio_ring.h>
+#include <linux/virtio_vsock.h>
+
+#include "vsock_conn.h"
+
+#define VSOCK_RXQ	0
+#define VSOCK_TXQ	1
+#define VSOCK_EVQ	2
+#define VSOCK_QUEUE_MAX 256
+#define VSOCK_BUDGET	256 /* packets per direction per wakeup, then yield */
+
+static uint64_t vsock_features(void *dev)
+{
+	(void)dev;
+	return (1ull << VIRTIO_RING_F_EVENT_IDX) | (1ull << VIRTIO_RING_F_INDIRECT_DESC);
+}
+
+static void vsock_config_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	struct vsock *v = dev;
+
+	memcpy(data, v->config + off, len);
+}
+
+static void vsock_config_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	struct vsock *v = dev;
+
+	(void)data;
+	vsock_bug(v, "config write at %llu (%u bytes) dropped", (unsigned long long)off, len);
+}
+
+void vsock_hdr_decode(const uint8_t *raw, struct vsock_hdr *h)
+{
+	struct virtio_vsock_hdr w;
+
+	memcpy(&w, raw, sizeof(w));
+	*h = (struct vsock_hdr){
+	    .src_cid = le64toh(w.src_cid),
+	    .dst_cid = le64toh(w.dst_cid),
+	    .src_port = le32toh(w.src_port),
+	    .dst_port = le32toh(w.dst_port),
+	    .len = le32toh(w.len),
+	    .type = le16toh(w.type),
+	    .op = le16toh(w.op),
+	    .flags = le32toh(w.flags),
+	    .buf_alloc = le32toh(w.buf_alloc),
+	    .fwd_cnt = le32toh(w.fwd_cnt),
+	};
+}
+
+void vsock_hdr_encode(const struct vsock_hdr *h, uint8_t *raw)
+{
+	struct virtio_vsock_hdr w = {
+	    .src_cid = htole64(h->src_cid),
+	    .dst_cid = htole64(h->dst_cid),
+	    .src_port = htole32(h->src_port),
+	    .dst_port = htole32(h->dst_port),
+	    .len = htole32(h->len),
+	    .type = htole16(h->type),
+	    .op = htole16(h->op),
+	    .flags = htole32(h->flags),
+	    .buf_alloc = htole32(h->buf_alloc),
+	    .fwd_cnt = htole32(h->fwd_cnt),
+	};
+
+	_Static_assert(sizeof(w) == VSOCK_HDR_LEN, "virtio_vsock_hdr is 44 bytes");
+	memcpy(raw, &w, sizeof(w));
+}
+
+bool vsock_rx_write(struct vsock *v, uint32_t off, const void *src, uint32_t len)
+{
+	const struct virtq_chain *c = &v->rxc;
+	const uint8_t *s = src;
+
+	for (unsigned i = 0; i < c->nr && len; i++) {
+		uint32_t seg = c->seg[i].len, k;
+		void *p;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		k = seg - off < len ? seg - off : len;
+		p = gm_ptr(v->gm, c->seg[i].addr + off, k);
+		if (!p)
+			return false;
+		memcpy(p, s, k);
+		s += k;
+		len -= k;
+		off = 0;
+	}
+	return len == 0;
+}
+
+unsigned vsock_rx_iov(struct vsock *v, uint32_t off, uint32_t max, struct iovec *iov,
+		      unsigned nr_iov)
+{
+	const struct virtq_chain *c = &v->rxc;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nr && max && n < nr_iov; i++) {
+		uint32_t seg = c->seg[i].len, k;
+		void *p;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		k = seg - off < max ? seg - off : max;
+		p = gm_ptr(v->gm, c->seg[i].addr + off, k);
+		if (!p)
+			break;
+		iov[n++] = (struct iovec){.iov_base = p, .iov_len = k};
+		max -= k;
+		off = 0;
+	}
+	return n;
+}
+
+/* An RX buffer must be all device-writable and hold at least a header. */
+static bool vsock_rx_chain_ok(struct vsock *v)
+{
+	uint64_t cap = 0;
+
+	if (v->rxc.err)
+		return false;
+	for (unsigned i = 0; i < v->rxc.nr; i++) {
+		if (!v->rxc.seg[i].write ||
+		    !gm_range_ok(v->gm, v->rxc.seg[i].addr, v->rxc.seg[i].len))
+			return false;
+		cap += v->rxc.seg[i].len;
+	}
+	if (cap < VSOCK_HDR_LEN)
+		return false;
+	v->rx_cap = cap > VSOCK_HDR_LEN + VSOCK_MAX_PAYLOAD ? VSOCK_HDR_LEN + VSOCK_MAX_PAYLOAD
+							    : (uint32_t)cap;
+	return true;
+}
+
+/* Takes a guest RX buffer into v->rxc unless one is held: 1, 0 none, -EIO. */
+static int vsock_rx_get(struct vsock *v, bool *pushed)
+{
+	struct virtq *vq = &v->t.st.vq[VSOCK_RXQ];
+	int ret;
+
+	while (!v->rx_held) {
+		ret = virtq_pop(vq, v->gm, &v->rxc);
+		if (ret < 0)
+			return -EIO;
+		if (ret == 0) {
+			if (virtq_arm_notify(vq, v->gm))
+				continue;
+			return 0; /* the guest's next RX kick brings us back */
+		}
+		if (!vsock_rx_chain_ok(v)) {
+			vsock_bug(v, "rx chain %u malformed or too small, returned empty",
+				  v->rxc.head);
+			(void)virtq_push(vq, v->gm, v->rxc.head, 0);
+			*pushed = true;
+			continue;
+		}
+		v->rx_held = true;
+	}
+	return 1;
+}
+
+static uint32_t vsock_fill_rst(struct vsock *v)
+{
+	struct vsock_rst r = v->rst[v->rst_head];
+	struct vsock_hdr h = {
+	    .src_cid = VSOCK_HOST_CID,
+	    .dst_cid = v->cfg.guest_cid,
+	    .src_port = r.host_port,
+	    .dst_port = r.guest_port,
+	    .type = VIRTIO_VSOCK_TYPE_STREAM,
+	    .op = VIRTIO_VSOCK_OP_RST,
+	};
+	uint8_t raw[VSOCK_HDR_LEN];
+
+	v->rst_head = (v->rst_head + 1) % VSOCK_MAX_RST;
+	v->rst_len--;
+	vsock_hdr_encode(&h, raw);
+	v->st.rst_sent++;
+	return vsock_rx_write(v, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
+}
+
+void vsock_rx_process(struct vsock *v)
+{
+	struct virtq *vq = &v->t.st.vq[VSOCK_RXQ];
+	unsigned budget = VSOCK_BUDGET;
+	bool pushed = false;
+	int ret;
+
+	if (!virtio_mmio_live(&v->t) || !vq->ready)
+		return;
+	while (v->rst_len || v->work_head) {
+		uint32_t len;
+
+		if (!budget--) {
+			(void)eventfd_write(v->t.notify_fd[VSOCK_RXQ], 1);
+			break;
+		}
+		ret = vsock_rx_get(v, &pushed);
+		if (ret < 0) {
+			virtio_mmio_needs_reset(&v->t, "rx avail index ran ahead of the ring");
+			break;
+		}
+		if (ret == 0)
+			break;
+		if (v->rst_len) {
+			len = vsock_fill_rst(v);
+		} else {
+			struct vsock_conn *c = v->work_head;
+
+			v->work_head = c->wnext;
+			if (!v->work_head)
+				v->work_tail = NULL;
+			c->wnext = NULL;
+			c->queued = false;
+			len = vsock_conn_fill(c);
+		}
+		if (!len)
+			continue; /* nothing after all: the buffer stays held */
+		if (virtq_push(vq, v->gm, v->rxc.head, len))
+			log_ratelimited(&v->rl, LOG_WARN, "%s: used ring unreachable", v->t.name);
+		v->rx_held = false;
+		v->st.rx_pkts++;
+		pushed = true;
+	}
+	if (pushed)
+		virtio_mmio_signal_used(&v->t, VSOCK_RXQ);
+}
+
+/* Copies the readable chain into v->pkt: total bytes, or -EINVAL. */
+static int vsock_tx_gather(struct vsock *v)
+{
+	const struct virtq_chain *c = &v->txc;
+	uint32_t got = 0;
+
+	if (c->err)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->nr && got < sizeof(v->pkt); i++) {
+		uint32_t k = c->seg[i].len;
+
+		if (c->seg[i].write)
+			return -EINVAL;
+		if (k > sizeof(v->pkt) - got)
+			k = sizeof(v->pkt) - got;
+		if (gm_read(v->gm, c->seg[i].addr, v->pkt + got, k))
+			return -EINVAL;
+		got += k;
+	}
+	return (int)got;
+}
+
+static void vsock_tx_one(struct vsock *v)
+{
+	struct vsock_hdr h;
+	int len = vsock_tx_gather(v);
+
+	if (len < VSOCK_HDR_LEN) {
+		v->st.tx_malformed++;
+		vsock_bug(v, "tx chain %u malformed or shorter than a header", v->txc.head);
+		return;
+	}
+	vsock_hdr_decode(v->pkt, &h);
+	v->st.tx_pkts++;
+	if (h.len > VSOCK_MAX_PAYLOAD) {
+		v->st.tx_bad_pkt++;
+		vsock_bug(v, "packet of %u bytes (max %u)", h.len, VSOCK_MAX_PAYLOAD);
+		h.op = VIRTIO_VSOCK_OP_INVALID; /* handled as an unknown op: reset */
+		h.len = 0;
+	} else if ((uint32_t)len - VSOCK_HDR_LEN < h.len) {
+		v->st.tx_malformed++;
+		vsock_bug(v, "packet says %u bytes, chain holds %d", h.len, len - VSOCK_HDR_LEN);
+		h.op = VIRTIO_VSOCK_OP_INVALID;
+		h.len = 0;
+	}
+	vsock_handle_pkt(v, &h, v->pkt + VSOCK_HDR_LEN);
+}
+
+static void vsock_tx_process(struct vsock *v)
+{
+	struct virtq *vq = &v->t.st.vq[VSOCK_TXQ];
+	unsigned budget = VSOCK_BUDGET;
+	bool pushed = false;
+	int ret;
+
+	for (;;) {
+		if (!budget--) {
+			(void)eventfd_write(v->t.notify_fd[VSOCK_TXQ], 1);
+			break;
+		}
+		ret = virtq_pop(vq, v->gm, &v->txc);
+		if (ret < 0) {
+			virtio_mmio_needs_reset(&v->t, "tx avail index ran ahead of the ring");
+			break;
+		}
+		if (ret == 0) {
+			if (virtq_arm_notify(vq, v->gm))
+				continue;
+			break;
+		}
+		vsock_tx_one(v);
+		if (virtq_push(vq, v->gm, v->txc.head, 0))
+			log_ratelimited(&v->rl, LOG_WARN, "%s: used ring unreachable", v->t.name);
+		pushed = true;
+	}
+	if (pushed)
+		virtio_mmio_signal_used(&v->t, VSOCK_TXQ);
+	/* Guest packets queue replies (RESPONSE, RST, credit): send them now. */
+	vsock_rx_process(v);
+}
+
+static void vsock_queue_notify(void *dev, unsigned q)
+{
+	struct vsock *v = dev;
+
+	if (q == VSOCK_RXQ)
+		vsock_rx_process(v);
+	else if (q == VSOCK_TXQ)
+		vsock_tx_process(v);
+	/* Event queue: buffers for TRANSPORT_RESET, which we only send on restore. */
+}
+
+static int vsock_activate(void *dev, struct virtio_mmio *t)
+{
+	struct vsock *v = dev;
+
+	(void)t;
+	/* Live only after we return: let the loop start both directions. */
+	(void)eventfd_write(v->t.notify_fd[VSOCK_RXQ], 1);
+	(void)eventfd_write(v->t.notify_fd[VSOCK_TXQ], 1);
+	return 0;
+}
+
+static void vsock_reset(void *dev)
+{
+	struct vsock *v = dev;
+
+	/*
+	 * The guest's sockets are gone with its driver; so are ours.  Host
+	 * clients still typing CONNECT may stay: the listener is the device's.
+	 */
+	vsock_conns_free_all(v);
+	v->rst_len = 0;
+	v->rx_held = false;
+}
+
+void vsock_reap_arm(struct vsock *v)
+{
+	if (v->reap_fd >= 0)
+		(void)eventfd_write(v->reap_fd, 1);
+}
+
+static void vsock_free_dead(struct vsock *v, unsigned gen)
+{
+	while (v->dead_conns[gen]) {
+		struct vsock_conn *c = v->dead_conns[gen];
+
+		v->dead_conns[gen] = c->dnext;
+		free(c);
+	}
+	while (v->dead_clients[gen]) {
+		struct vsock_client *cl = v->dead_clients[gen];
+
+		v->dead_clients[gen] = cl->dnext;
+		free(cl);
+	}
+}
+
+/*
+ * Frees what died before the previous reaper run: every epoll batch that
+ * could still name those fds has been dispatched by now.  What died since
+ * waits for the next run.
+ */
+static void vsock_reap(struct vsock *v)
+{
+	vsock_free_dead(v, 1);
+	v->dead_conns[1] = v->dead_conns[0];
+	v->dead_clients[1] = v->dead_clients[0];
+	v->dead_conns[0] = NULL;
+	v->dead_clients[0] = NULL;
+	if (v->dead_conns[1] || v->dead_clients[1])
+		vsock_reap_arm(v);
+}
+
+static void vsock_on_reap(struct ev_handler *h, uint32_t events)
+{
+	struct vsock *v = h->opaque;
+	eventfd_t cnt;
+
+	(void)events;
+	if (eventfd_read(h->fd, &cnt) < 0)
+		return;
+	virtio_mmio_lock(&v->t);
+	vsock_reap(v);
+	virtio_mmio_unlock(&v->t);
+}
+
+static const struct virtio_dev_ops vsock_ops = {
+    .device_id = VIRTIO_ID_VSOCK,
+    .num_queues = 3,
+    .queue_max = VSOCK_QUEUE_MAX,
+    .features = vsock_features,
+    .config_read = vsock_config_read,
+    .config_write = vsock_config_write,
+    .config_size = 8,
+    .activate = vsock_activate,
+    .reset = vsock_reset,
+    .queue_notify = vsock_queue_notify,
+};
+
+int vsock_config_parse(const char *spec, struct vsock_config *cfg, char *err, size_t errlen)
+{
+	const char *opt = spec, *p;
+	bool have_cid = false;
+	char num[24];
+	size_t n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (;;) {
+		p = strchr(opt, ',');
+		n = p ? (size_t)(p - opt) : strlen(opt);
+		if (n >= 4 && !memcmp(opt, "cid=", 4)) {
+			if (n - 4 >= sizeof(num))
+				goto bad_cid;
+			memcpy(num, opt + 4, n - 4);
+			num[n - 4] = '\0';
+			/* 0-2 are reserved, 0xffffffff is VMADDR_CID_ANY. */
+			if (str_to_u64(num, 0xfffffffeull, &cfg->guest_cid) || cfg->guest_cid < 3)
+				goto bad_cid;
+			have_cid = true;
+		} else if (n >= 4 && !memcmp(opt, "uds=", 4)) {
+			/* Room for "_<port>" so guest-initiated paths fit sun_path too. */
+			if (n == 4 || n - 4 > sizeof(cfg->uds_path) - 1 - 11) {
+				snprintf(err, errlen, "uds path must be 1..%zu characters",
+					 sizeof(cfg->uds_path) - 1 - 11);
+				return -EINVAL;
+			}
+			memset(cfg->uds_path, 0, sizeof(cfg->uds_path));
+			memcpy(cfg->uds_path, opt + 4, n - 4);
+		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
+			if (n == 3 || n - 3 >= sizeof(cfg->vsock_id)) {
+				snprintf(err, errlen, "vsock id must be 1..%zu characters",
+					 sizeof(cfg->vsock_id) - 1);
+				return -EINVAL;
+			}
+			memset(cfg->vsock_id, 0, sizeof(cfg->vsock_id));
+			memcpy(cfg->vsock_id, opt + 3, n - 3);
+		} else {
+			snprintf(err, errlen, "unknown vsock option '%.*s'", (int)n, opt);
+			return -EINVAL;
+		}
+		if (!p)
+			break;
+		opt = p + 1;
+	}
+	if (!have_cid || !cfg->uds_path[0]) {
+		snprintf(err, errlen, "vsock spec needs cid=N and uds=PATH");
+		return -EINVAL;
+	}
+	if (!cfg->vsock_id[0])
+		snprintf(cfg->vsock_id, sizeof(cfg->vsock_id), "vsock");
+	return 0;
+bad_cid:
+	snprintf(err, errlen, "cid '%.*s': want 3..4294967294", (int)n - 4, opt + 4);
+	return -EINVAL;
+}
+
+int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struct guest_mem *gm,
+		 struct evloop *loop)
+{
+	char name[sizeof(cfg->vsock_id) + 16];
+	uint64_t cid;
+	struct vsock *v;
+	int ret;
+
+	*out = NULL;
+	if (cfg->guest_cid < 3 || cfg->guest_cid > 0xfffffffeull || !cfg->uds_path[0] ||
+	    !memchr(cfg->uds_path, 0, sizeof(cfg->uds_path)) || !loop)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->listen_fd = -1;
+	v->reap_fd = -1;
+	v->cfg = *cfg;
+	v->cfg.vsock_id[sizeof(v->cfg.vsock_id) - 1] = '\0';
+	v->gm = gm;
+	v->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
+	v->next_port = VSOCK_PORT_FIRST;
+	cid = htole64(cfg->guest_cid);
+	memcpy(v->config, &cid, 8);
+	snprintf(name, sizeof(name), "virtio-vsock %s", v->cfg.vsock_id);
+	ret = virtio_mmio_init(&v->t, name, &vsock_ops, v, gm, loop);
+	if (ret)
+		goto err;
+	v->loop = loop;
+	v->reap_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (v->reap_fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	v->reap_h = (struct ev_handler){.fd = v->reap_fd, .fn = vsock_on_reap, .opaque = v};
+	ret = evloop_add(loop, &v->reap_h, EPOLLIN);
+	if (ret)
+		goto err;
+	v->reap_added = true;
+	ret = vsock_host_listen(v);
+	if (ret)
+		goto err;
+	*out = v;
+	return 0;
+err:
+	vsock_destroy(v);
+	return ret;
+}
+
+struct virtio_mmio *vsock_transport(struct vsock *v)
+{
+	return &v->t;
+}
+
+const struct vsock_stats *vsock_stats(const struct vsock *v)
+{
+	return &v->st;
+}
+
+unsigned vsock_nr_conns(const struct vsock *v)
+{
+	return v->nr_conns;
+}
+
+void vsock_destroy(struct vsock *v)
+{
+	if (!v)
+		return;
+	if (v->t.ops)
+		virtio_mmio_lock(&v->t);
+	vsock_conns_free_all(v);
+	vsock_clients_free_all(v);
+	vsock_host_close(v);
+	if (v->reap_added)
+		evloop_del(v->loop, &v->reap_h);
+	if (v->reap_fd >= 0)
+		close(v->reap_fd);
+	v->reap_fd = -1;
+	/* The loop is not running: nothing can be in flight. */
+	vsock_free_dead(v, 0);
+	vsock_free_dead(v, 1);
+	if (v->t.ops)
+		virtio_mmio_unlock(&v->t);
+	virtio_mmio_destroy(&v->t);
+	free(v);
+}
