@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Per-thread seccomp allow-lists (libseccomp) and the capability drop.
+ *
+ * One table below holds every rule with the threads it applies to and why
+ * each of them needs it.  The reasons name the code paths as of this
+ * writing; a new system call on a filtered thread needs a rule here (and the
+ * filtered boot in the integration tests will say so: exit 148 and the
+ * syscall's name on stderr).
+ *
+ * Threads and what they do once filtered:
+ *  - vCPU (vmm/vcpu.c vcpu_thread): KVM_RUN and the exit handling behind it:
+ *    port and MMIO device callbacks (serial output, eventfd kicks and irqfds,
+ *    virtio-mmio register writes: a blk reset drains io_uring and may
+ *    finish a short transfer with preadv/pwritev, a net activate or reset
+ *    sets the tap's offloads and its epoll interest), logging, the pause
+ *    rendezvous (futex), the kick signal, thread exit.
+ *  - VMM (the main thread after vm_run has started the vCPUs): the epoll
+ *    loop (console input, eventfds, virtio queue kicks, io_uring
+ *    completions), block I/O, kicking vCPUs (pthread_kill), the API command
+ *    queue, then teardown (joins, munmap, close, terminal restore).
+ *  - API (api-socket/server.c api_thread): epoll, accept4, read, send,
+ *    close, the command queue (eventfd write, futex), malloc.
+ *
+ * Decisions:
+ *  - The VMM thread is filtered after it has created every vCPU thread.
+ *    Filters are inherited by threads created later and they stack, so a
+ *    vCPU thread created under the VMM filter could not KVM_RUN; and this
+ *    way the VMM list needs no clone, rt_sigaction, set_robust_list or rseq.
+ *  - Everything set up before a thread's filter goes on (opening /dev/kvm,
+ *    disks and files, KVM_CREATE_*, KVM_IRQFD, KVM_IOEVENTFD, io_uring_setup
+ *    and _register, epoll_create1, eventfd2, the API socket) needs no rule.
+ *  - Denied default: trap.  The handler writes one line and _exit()s with
+ *    EMBER_EXIT_SECCOMP from the faulting thread, so write and exit_group
+ *    are on every list.
+ *  - Only x86-64 syscalls: other ABIs (int 0x80, x32) kill the process.
+ *  - openat(O_RDONLY|O_CLOEXEC) fails with EACCES instead of trapping, on
+ *    every thread: glibc opens files lazily behind our back, and the one
+ *    that matters is malloc's first trim of a thread arena reading
+ *    /proc/sys/vm/overcommit_memory (malloc-sysdep.h check_may_shrink_heap).
+ *    It falls back to madvise when the open fails.  Nothing can be read.
+ *  - io_uring runs its SQEs in the kernel without asking seccomp: a ring
+ *    that accepts any opcode would let code in ember open files or sockets
+ *    through it.  TODO(blk_engine): register IORING_REGISTER_RESTRICTIONS
+ *    (READV, WRITEV, FSYNC only) on an IORING_SETUP_R_DISABLED ring, then
+ *    enable it.  io_uring_setup and _register are on no list.
+ *  - futex only for the operations glibc's mutexes, condition variables and
+ *    pthread_join use (WAIT, WAKE, WAIT_BITSET, private or not): no requeue,
+ *    no PI, nothing the futex CVEs went through.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "ember.h"
+/* Ours, which brings in libseccomp's (see there). */
+#define EMBER_SECCOMP_WANT_LIBSECCOMP
+#include <seccomp.h>
+
+#define R_VMM  (1u << SECCOMP_VMM)
+#define R_VCPU (1u << SECCOMP_VCPU)
+#define R_API  (1u << SECCOMP_API)
+#define R_ALL  (R_VMM | R_VCPU | R_API)
+
+/* Argument values known only at run time. */
+enum seccomp_dyn {
+	DYN_NONE,
+	DYN_PID,      /* getpid(): tgkill may only target our own threads */
+	DYN_KICK_SIG, /* SIGRTMIN: vmm/vcpu.c's SIG_VCPU_KICK */
+};
+
+struct seccomp_cond {
+	bool used;
+	uint8_t arg;
+	enum scmp_compare op;
+	enum seccomp_dyn dyn;
+	uint64_t a, b; /* b: the value a masked compare wants */
+};
+
+struct seccomp_rule {
+	int nr;
+	const char *name; /* for the SIGSYS message */
+	unsigned roles;
+	int err; /* 0: allow; else fail with this errno */
+	struct seccomp_cond c[2];
+};
+
+#define RULE(r, sys, ...)                                                                          \
+	{                                                                                          \
+		.nr = SCMP_SYS(sys), .name = #sys, .roles = (r), ##__VA_ARGS__                     \
+	}
+#define EQ(i, v)                                                                                   \
+	{                                                                                          \
+		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .a = (v)                              \
+	}
+#define EQ_DYN(i, d)                                                                               \
+	{                                                                                          \
+		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .dyn = (d)                            \
+	}
+#define MASKED(i, m, v)                                                                            \
+	{                                                                                          \
+		.used = true, .arg = (i), .op = SCMP_CMP_MASKED_EQ, .a = (m), .b = (v)             \
+	}
+/* The futex command without the PRIVATE and CLOCK_REALTIME modifiers. */
+#define FUTEX_CMD(cmd) MASKED(1, ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), cmd)
+
+static const struct seccomp_rule seccomp_rules[] = {
+    /* ---- every thread ---------------------------------------------------- */
+    /* log_msg (one write per line), the SIGSYS message, serial output and
+     * eventfd signalling (irqfds, exit_fd, notify fds, the command queue). */
+    RULE(R_ALL, write),
+    /* The SIGSYS handler's _exit(); the VMM thread's return from main(). */
+    RULE(R_ALL, exit_group),
+    /* time_now_us() for logs, rate limits, API timeouts and the boot timer;
+     * the vDSO serves CLOCK_MONOTONIC unless the clocksource cannot, and
+     * CLOCK_PROCESS_CPUTIME_ID (boot timer, on a vCPU) is always a syscall. */
+    RULE(R_ALL, clock_gettime),
+    /* pthread mutexes (devices, pause), condition variables (pause, command
+     * queue) and pthread_join. */
+    RULE(R_ALL, futex, .c = {FUTEX_CMD(FUTEX_WAIT)}),
+    RULE(R_ALL, futex, .c = {FUTEX_CMD(FUTEX_WAKE)}),
+    RULE(R_ALL, futex, .c = {FUTEX_CMD(FUTEX_WAIT_BITSET)}),
+    /* glibc blocks signals around pthread_kill and as a thread exits
+     * (start_thread, since 2.34). */
+    RULE(R_ALL, rt_sigprocmask),
+    /* malloc: the main arena grows with brk, thread arenas are mmap'ed
+     * PROT_NONE and opened up with mprotect, big blocks are mmap'ed; the
+     * vCPU threads only malloc on rare paths (strerror of an unknown errno).
+     * Never PROT_EXEC: no new code can appear in ember. */
+    RULE(R_ALL, brk),
+    RULE(R_ALL, mmap, .c = {MASKED(2, PROT_EXEC, 0)}),
+    RULE(R_ALL, mprotect, .c = {MASKED(2, PROT_EXEC, 0)}),
+    /* free() of big blocks; teardown of guest RAM, kvm_run, io_uring rings. */
+    RULE(R_ALL, munmap),
+    /* free() trimming a thread arena, and glibc releasing a dead thread's
+     * stack.  Only DONTNEED: it just drops pages. */
+    RULE(R_ALL, madvise, .c = {EQ(2, MADV_DONTNEED)}),
+    /* See the head comment: glibc's lazy read-only opens fail, not trap. */
+    RULE(R_VCPU | R_API, openat, .err = EACCES, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
+
+    /* ---- vCPU threads ---------------------------------------------------- */
+    /* The vCPU loop. */
+    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_RUN)}),
+    /* report_crash() names rip and rsp; sregs for richer crash reports. */
+    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_GET_REGS)}),
+    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_GET_SREGS)}),
+    /* The kick handler (vcpu.c kick_handler) returns. */
+    RULE(R_VCPU | R_VMM, rt_sigreturn),
+    /* vcpu_thread and the API thread return: pthread's thread exit. */
+    RULE(R_VCPU | R_API, exit),
+    /* A guest resetting a virtio-blk device (a status write on the vCPU)
+     * drains its io_uring (blk.c vblk_reset, blk_engine.c); a short transfer
+     * completed there finishes synchronously.  The VMM thread: submitting
+     * and reaping, the sync engine. */
+    RULE(R_VCPU | R_VMM, io_uring_enter),
+    RULE(R_VCPU | R_VMM, preadv),
+    RULE(R_VCPU | R_VMM, pwritev),
+    /* virtio-net: the guest's status write activates or resets the device
+     * on the vCPU (net.c vnet_activate, vnet_reset): the tap's offloads
+     * follow the negotiated features, and reset stops polling the tap.  The
+     * VMM thread: evloop_add/del (stdin flow control, net rx/tx polling,
+     * teardown); the API thread: its connections. */
+    RULE(R_VCPU, ioctl, .c = {EQ(1, TUNSETOFFLOAD)}),
+    RULE(R_ALL, epoll_ctl),
+
+    /* ---- VMM thread ------------------------------------------------------ */
+    /* The event loop (evloop.c; glibc's epoll_wait is the epoll_wait syscall
+     * on x86-64) and the API thread's own loop. */
+    RULE(R_VMM | R_API, epoll_wait),
+    /* stdin, the tap (net rx), eventfds (exit, serial wake, queue kicks,
+     * io_uring completions, the command queue); the API's connections. */
+    RULE(R_VMM | R_API, read),
+    /* Teardown; the API thread's connections; vsock connections, which a
+     * guest resetting the device drops from its vCPU (vsock.c vsock_reset). */
+    RULE(R_ALL, close),
+    /* realloc of big buffers (API responses, device state). */
+    RULE(R_VMM | R_API, mremap),
+    /* virtio-blk FLUSH with the sync engine. */
+    RULE(R_VMM, fdatasync),
+    /* virtio-net transmit: one writev per frame to the tap (net.c). */
+    RULE(R_VMM, writev),
+    /* virtio-net receive: one readv per frame from the tap into the
+     * guest's chain (net.c vnet_rx). */
+    RULE(R_VMM, readv),
+    /* vsock streams (vsock_conn.c, vsock_host.c): send()/recv() with
+     * MSG_DONTWAIT|MSG_NOSIGNAL are sendto/recvfrom without an address;
+     * shutdown() passes the guest's half-close on to the host side. */
+    RULE(R_VMM, sendto),
+    RULE(R_VMM, recvfrom),
+    RULE(R_VMM, shutdown),
+    /* vcpu_kick -> pthread_kill -> tgkill(getpid(), tid, SIG_VCPU_KICK):
+     * only our own process, only the kick signal. */
+    RULE(R_VMM, getpid),
+    RULE(R_VMM, tgkill, .c = {EQ_DYN(0, DYN_PID), EQ_DYN(2, DYN_KICK_SIG)}),
+    /* vm_destroy restores the terminal: tcsetattr(TCSANOW) is TCSETS, and
+     * this glibc reads the settings first (TCGETS). */
+    RULE(R_VMM, ioctl, .c = {EQ(1, TCGETS)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, TCSETS)}),
+    /* Snapshot files (next), created on the VMM thread: write-only,
+     * create/truncate, nothing else (SECCOMP_VMM_OPEN_FLAGS).
+     * TODO(snapshot): narrow further if the snapshot code can use
+     * O_EXCL, and add what it writes with (ftruncate, fsync, pwrite64). */
+    RULE(R_VMM, openat, .c = {EQ(2, SECCOMP_VMM_OPEN_FLAGS)}),
+    /* PATCH /drives/{id} after start (vblk_replace_file): the new image,
+     * read-write or read-only like the drive.  The read-only form also
+     * serves glibc's lazy opens on this thread (see the head comment). */
+    RULE(R_VMM, openat, .c = {EQ(2, O_RDWR | O_CLOEXEC)}),
+    RULE(R_VMM, openat, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
+    /* ... and sizes it (vblk_open_file). */
+    RULE(R_VMM, fstat),
+    RULE(R_VMM, newfstatat),
+    RULE(R_VMM, lseek),
+    /* vsock (next): connecting to the host side's Unix socket when the
+     * guest opens a connection.  AF_UNIX only: no network from ember. */
+    RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
+    RULE(R_VMM, connect),
+
+    /* ---- API thread ------------------------------------------------------ */
+    /* server.c api_accept, and host-side vsock connections (next) on the
+     * VMM thread: always non-blocking and close-on-exec. */
+    RULE(R_API | R_VMM, accept4, .c = {EQ(3, SOCK_NONBLOCK | SOCK_CLOEXEC)}),
+    /* send() is sendto() with no address: responses and the 503. */
+    RULE(R_API, sendto),
+};
+
+/*
+ * Names of other syscalls worth recognising in the SIGSYS message (an
+ * attacker's first moves, and what a new code path typically adds).
+ */
+static const struct {
+	int nr;
+	const char *name;
+} seccomp_other_names[] = {
+/* clang-format off */
+#define N(sys) {__NR_##sys, #sys}
+	N(open), N(getppid), N(getuid), N(stat), N(fstat), N(lstat), N(newfstatat), N(statx),
+	N(lseek), N(pread64), N(pwrite64), N(readv), N(writev), N(access), N(pipe), N(pipe2),
+	N(dup), N(dup2), N(dup3), N(nanosleep), N(clock_nanosleep), N(sched_yield), N(gettid),
+	N(kill), N(tkill), N(rt_sigaction), N(sigaltstack), N(clone), N(clone3), N(fork), N(vfork),
+	N(execve), N(execveat), N(wait4), N(ptrace), N(prctl), N(seccomp), N(bind), N(listen),
+	N(accept), N(recvfrom), N(sendmsg), N(recvmsg), N(shutdown), N(socketpair), N(setsockopt),
+	N(getsockopt), N(fcntl), N(flock), N(fsync), N(truncate), N(ftruncate), N(rename),
+	N(renameat2), N(unlink), N(unlinkat), N(mkdir), N(mkdirat), N(rmdir), N(symlink), N(link),
+	N(chmod), N(fchmod), N(chown), N(fchown), N(mknod), N(mount), N(umount2), N(pivot_root),
+	N(chroot), N(setns), N(unshare), N(setuid), N(setgid), N(setresuid), N(capset), N(bpf),
+	N(perf_event_open), N(io_uring_setup), N(io_uring_register), N(userfaultfd),
+	N(memfd_create), N(process_vm_readv), N(process_vm_writev), N(keyctl), N(add_key),
+	N(init_module), N(finit_module), N(kexec_load), N(openat2), N(epoll_pwait),
+	N(epoll_create1), N(eventfd2), N(getrandom), N(rseq), N(set_robust_list),
+	N(sched_getaffinity), N(uname), N(sysinfo), N(mlock), N(pkey_mprotect), N(timerfd_create),
+	N(timerfd_settime), N(signalfd4), N(select), N(poll), N(ppoll), N(getdents64), N(fchdir),
+	N(chdir),
+#undef N
+    /* clang-format on */
+};
+
+/*
+ * The only mutable state, both for the SIGSYS handler, which can use
+ * nothing else: the fault count (a metric; atomic because any thread may
+ * trap) and the calling thread's role, so the message names the thread.
+ * The role is thread-local: a thread created under an inherited filter
+ * without calling seccomp_install() is reported as "unknown".
+ */
+static atomic_uint_fast64_t seccomp_fault_count;
+static _Thread_local int seccomp_thread_role = -1;
+
+static const char *const seccomp_role_names[] = {
+    [SECCOMP_VMM] = "vmm",
+    [SECCOMP_VCPU] = "vcpu",
+    [SECCOMP_API] = "api",
+};
+
+static bool seccomp_role_ok(enum seccomp_role role)
+{
+	return (unsigned)role < ARRAY_SIZE(seccomp_role_names);
+}
+
+const char *seccomp_role_name(enum seccomp_role role)
+{
+	return seccomp_role_ok(role) ? seccomp_role_names[role] : "unknown";
+}
+
+uint64_t seccomp_faults(void)
+{
+	return atomic_load(&seccomp_fault_count);
+}
+
+/* ---- the SIGSYS handler: async-signal-safe, write(2) and _exit(2) only -- */
+
+static const char *seccomp_syscall_name(int nr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_rules); i++)
+		if (seccomp_rules[i].nr == nr)
+			return seccomp_rules[i].name;
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_other_names); i++)
+		if (seccomp_other_names[i].nr == nr)
+			return seccomp_other_names[i].name;
+	return "unknown";
+}
+
+static size_t seccomp_put_str(char *buf, size_t pos, size_t cap, const char *s)
+{
+	while (*s && pos < cap)
+		buf[pos++] = *s++;
+	return pos;
+}
+
+static size_t seccomp_put_num(char *buf, size_t pos, size_t cap, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n && pos < cap)
+		buf[pos++] = tmp[--n];
+	return pos;
+}
+
+static void seccomp_sigsys(int sig, siginfo_t *si, void *uctx)
+{
+	const ucontext_t *uc = uctx;
+	int role = seccomp_thread_role;
+	char line[192];
+	size_t n = 0, cap = sizeof(line) - 1;
+
+	(void)sig;
+	atomic_fetch_add(&seccomp_fault_count, 1);
+	n = seccomp_put_str(line, n, cap, "ember: seccomp: thread ");
+	n = seccomp_put_str(line, n, cap, seccomp_role_name((enum seccomp_role)role));
+	n = seccomp_put_str(line, n, cap, " made forbidden syscall ");
+	n = seccomp_put_num(line, n, cap, (uint64_t)(unsigned)si->si_syscall, 10);
+	n = seccomp_put_str(line, n, cap, " (");
+	n = seccomp_put_str(line, n, cap, seccomp_syscall_name(si->si_syscall));
+	n = seccomp_put_str(line, n, cap, ")");
+#ifdef __x86_64__
+	/* The arguments a rule looks at: ioctl's request, socket's family, prot. */
+	static const int regs[] = {REG_RDI, REG_RSI, REG_RDX, REG_R10};
+
+	n = seccomp_put_str(line, n, cap, ", args");
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+		n = seccomp_put_str(line, n, cap, " 0x");
+		n = seccomp_put_num(line, n, cap, (uint64_t)uc->uc_mcontext.gregs[regs[i]], 16);
+	}
+#else
+	(void)uc;
+#endif
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere left to report it; the exit status still says it. */
+	}
+	_exit(EMBER_EXIT_SECCOMP);
+}
+
+int seccomp_init_handler(void)
+{
+	struct sigaction sa = {.sa_sigaction = seccomp_sigsys, .sa_flags = SA_SIGINFO};
+
+	/* No other signal may interrupt the one line and the exit. */
+	sigfillset(&sa.sa_mask);
+	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
+}
+
+/* ---- building and loading ----------------------------------------------- */
+
+static uint64_t seccomp_dyn_value(const struct seccomp_cond *c)
+{
+	switch (c->dyn) {
+	case DYN_PID:
+		return (uint64_t)getpid();
+	case DYN_KICK_SIG:
+		return (uint64_t)SIGRTMIN;
+	default:
+		return c->a;
+	}
+}
+
+static int seccomp_add_rules(scmp_filter_ctx ctx, enum seccomp_role role)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_rules); i++) {
+		const struct seccomp_rule *r = &seccomp_rules[i];
+		struct scmp_arg_cmp cmp[ARRAY_SIZE(r->c)];
+		unsigned nc = 0;
+		int ret;
+
+		if (!(r->roles & (1u << role)))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(r->c) && r->c[k].used; k++)
+			cmp[nc++] = (struct scmp_arg_cmp){
+			    .arg = r->c[k].arg,
+			    .op = r->c[k].op,
+			    .datum_a = seccomp_dyn_value(&r->c[k]),
+			    .datum_b = r->c[k].b,
+			};
+		ret = seccomp_rule_add_array(ctx, r->err ? SCMP_ACT_ERRNO(r->err) : SCMP_ACT_ALLOW,
+					     r->nr, nc, cmp);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int seccomp_rule_count(enum seccomp_role role)
+{
+	int n = 0;
+
+	if (!seccomp_role_ok(role))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_rules); i++)
+		n += !!(seccomp_rules[i].roles & (1u << role));
+	return n;
+}
+
+int seccomp_install(enum seccomp_role role)
+{
+	scmp_filter_ctx ctx;
+	sigset_t sys;
+	int ret;
+
+	if (!seccomp_role_ok(role))
+		return -EINVAL;
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	/* A syscall of another ABI is an attack, not a bug to report. */
+	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (!ret)
+		ret = seccomp_add_rules(ctx, role);
+	if (ret)
+		goto out;
+	/* Also what lets an unprivileged process load a filter at all. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		ret = -errno;
+		goto out;
+	}
+	/*
+	 * A trap in a thread that blocks SIGSYS (the API thread blocks all
+	 * signals) would reset the handler and kill the process silently.
+	 */
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	ret = -pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
+	if (ret)
+		goto out;
+	seccomp_thread_role = role;
+	ret = seccomp_load(ctx);
+	if (ret)
+		seccomp_thread_role = -1;
+out:
+	/* Runs filtered when the load succeeded: free() is on every list. */
+	seccomp_release(ctx);
+	return ret;
+}
+
+/* ---- capabilities ------------------------------------------------------- */
+
+int seccomp_drop_caps(void)
+{
+	cap_value_t max = (cap_value_t)cap_max_bits();
+	cap_t none;
+	int ret = 0;
+
+	/*
+	 * Bounding set first: dropping from it needs CAP_SETPCAP, which the
+	 * next step removes.  Without CAP_SETPCAP (the jailer's unprivileged
+	 * uid) it cannot shrink, and with nothing permitted it grants nothing.
+	 */
+	for (cap_value_t c = 0; c < max; c++) {
+		if (cap_get_bound(c) <= 0)
+			continue;
+		if (cap_drop_bound(c)) {
+			if (errno != EPERM)
+				return -errno;
+			break;
+		}
+	}
+	none = cap_init(); /* every flag clear */
+	if (!none)
+		return -errno;
+	if (cap_set_proc(none))
+		ret = -errno;
+	cap_free(none);
+	if (ret)
+		return ret;
+	/* Ambient capabilities would survive an execve; there is none, but clear. */
+	if (cap_reset_ambient() && errno != EINVAL)
+		return -errno;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0;
+}
