@@ -62,6 +62,11 @@ $(BUILD)/triplefault.elf: tests/integration/triplefault.S
 	$(LD) -static -nostdlib -z noexecstack -z max-page-size=4096 --build-id=none \
 		-Ttext=0x1000000 -e _start -o $@ $(BUILD)/triplefault.o
 
+# Host side of the vsock tests (static: it runs inside L1).
+$(BUILD)/vsock-host: tests/integration/vsock-host.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Boot-time and memory probe for make bench; runs inside L1 (static).
 $(BUILD)/boottime: bench/boottime.c
 	@mkdir -p $(dir $@)
@@ -83,7 +88,7 @@ fuzz: $(BUILD)/fuzz_http
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/ember $(BUILD)/triplefault.elf
+integration: all $(BUILD)/triplefault.elf $(BUILD)/vsock-host
 	tests/nested/run.sh --tests $(TESTS)
 
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).
@@ -98,11 +103,12 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 
 run: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/triplefault.elf
+	@$(MAKE) --no-print-directory all $(BUILD)/triplefault.elf $(BUILD)/vsock-host
 	tests/nested/run.sh --run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/boottime
+	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/triplefault.elf $(BUILD)/vsock-host
+	bench/api.sh $(BUILD)/ember bench/results
 	tests/nested/run.sh --bench
 
 guest:

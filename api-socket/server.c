@@ -7,6 +7,7 @@
  * Level-triggered epoll, interest recomputed after every change.
  */
 #include <fcntl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -340,6 +341,11 @@ static void *api_thread(void *arg)
 	struct api_server *srv = arg;
 	struct epoll_event evs[32];
 
+	/* E.g. the seccomp filter: before the first byte from a client. */
+	if (srv->opts.thread_setup && srv->opts.thread_setup()) {
+		log_err("api: thread set-up failed, not serving");
+		return NULL;
+	}
 	for (;;) {
 		uint64_t now = time_now_us();
 		int n = epoll_wait(srv->epfd, evs, ARRAY_SIZE(evs), api_next_timeout(srv, now));
@@ -393,7 +399,8 @@ static void api_server_free(struct api_server *srv)
 		api_conn_close(srv, srv->nr_conns - 1);
 	if (srv->lfd >= 0) {
 		close(srv->lfd);
-		unlink(srv->path);
+		if (!srv->opts.keep_socket)
+			unlink(srv->path);
 	}
 	if (srv->epfd >= 0)
 		close(srv->epfd);
@@ -412,6 +419,12 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	sigset_t all, old;
 	int rc;
 
+	/*
+	 * jansson seeds its hash function from /dev/urandom the first time a
+	 * JSON object is made.  Do it here, on the caller's thread: the API
+	 * thread may not open files once its seccomp filter is on.
+	 */
+	json_object_seed(0);
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;

@@ -41,6 +41,12 @@ struct api_server_opts {
 	 */
 	void (*on_request)(void *opaque, const struct http_request *req, int status,
 			   uint64_t usecs);
+	/* Optional: runs first on the API thread (ember installs its seccomp
+	 * filter there); non-zero means the thread does not serve. */
+	int (*thread_setup)(void);
+	/* Leave the socket file at stop: a filtered VMM thread cannot unlink,
+	 * and the next start replaces a stale socket anyway. */
+	bool keep_socket;
 };
 
 struct api_server;

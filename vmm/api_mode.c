@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "cmdq.h"
 #include "launch.h"
+#include "seccomp.h"
 #include "server.h"
 
 struct api_mode {
@@ -52,10 +54,25 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
 	};
-	if (a->nr_nets || a->vsock.set) {
-		snprintf(err, errlen, "%s are not supported by ember yet",
-			 a->nr_nets ? "network interfaces" : "vsock devices");
-		return -ENOTSUP;
+	if (a->nr_nets > CONFIG_MAX_NETS) {
+		snprintf(err, errlen, "ember supports at most %u network interfaces",
+			 CONFIG_MAX_NETS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->nr_nets; i++) {
+		struct vnet_config *n = &c->nets[c->nr_nets++];
+
+		*n = (struct vnet_config){.has_mac = a->nets[i].has_mac};
+		snprintf(n->iface_id, sizeof(n->iface_id), "%s", a->nets[i].iface_id);
+		snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s",
+			 a->nets[i].host_dev_name);
+		memcpy(n->mac, a->nets[i].guest_mac, sizeof(n->mac));
+	}
+	if (a->vsock.set) {
+		c->has_vsock = true;
+		c->vsock = (struct vsock_config){.guest_cid = a->vsock.guest_cid};
+		snprintf(c->vsock.uds_path, sizeof(c->vsock.uds_path), "%s", a->vsock.uds_path);
+		snprintf(c->vsock.vsock_id, sizeof(c->vsock.vsock_id), "vsock");
 	}
 	if (a->nr_drives > CONFIG_MAX_DISKS) {
 		snprintf(err, errlen, "ember supports at most %u drives", CONFIG_MAX_DISKS);
@@ -73,8 +90,8 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 		*b = (struct vblk_config){
 		    .read_only = d->is_read_only,
 		    .is_root = d->is_root_device,
-		    .engine = d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING
-							   : VBLK_ENGINE_SYNC,
+		    .engine =
+			d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING : VBLK_ENGINE_SYNC,
 		};
 		snprintf(b->drive_id, sizeof(b->drive_id), "%s", d->drive_id);
 		if ((size_t)snprintf(b->path, sizeof(b->path), "%s", d->path_on_host) >=
@@ -122,7 +139,9 @@ static int metrics_flush(struct api_mode *m)
 		     "\"errors\":%lu},\"vmm\":{\"state\":\"%s\",\"vcpus\":%u}}\n",
 		     (unsigned long long)(time_now_us() / 1000), atomic_load(&m->api_requests),
 		     atomic_load(&m->api_errors),
-		     !m->vm_live ? "Not started" : vm_paused(&m->vm) ? "Paused" : "Running",
+		     !m->vm_live	 ? "Not started"
+		     : vm_paused(&m->vm) ? "Paused"
+					 : "Running",
 		     m->vm_live ? m->vm.nr_vcpus : 0);
 	return write(m->metrics_fd, line, (size_t)n) == n ? 0 : -EIO;
 }
@@ -257,6 +276,22 @@ static void on_request(void *opaque, const struct http_request *req, int status,
 		atomic_fetch_add(&m->api_errors, 1);
 }
 
+/* What make bench reads: how long until a client can connect. */
+static void log_api_ready(uint64_t start_us)
+{
+	struct timespec cpu;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	log_info("API socket ready after %llu us (%llu CPU us)",
+		 (unsigned long long)(time_now_us() - start_us),
+		 (unsigned long long)(cpu.tv_sec * 1000000 + cpu.tv_nsec / 1000));
+}
+
+static int api_thread_filter(void)
+{
+	return seccomp_install(SECCOMP_API);
+}
+
 /* Waits for InstanceStart on a loop of our own (the VM's does not exist yet). */
 static int wait_for_start(struct api_mode *m)
 {
@@ -325,6 +360,8 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .submit = cmdq_submit,
 		    .opaque = &m->q,
 		    .on_request = on_request,
+		    .thread_setup = cli->no_seccomp ? NULL : api_thread_filter,
+		    .keep_socket = !cli->no_seccomp,
 		};
 		r = api_server_start(&o, &m->srv, err, sizeof(err));
 		if (r) {
@@ -332,6 +369,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 			code = EXIT_CONFIG;
 			goto out_vm;
 		}
+		log_api_ready(start_us);
 	}
 	if (!m->vm_live) {
 		r = wait_for_start(m);

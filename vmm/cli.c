@@ -27,13 +27,20 @@ const char cli_usage[] =
     "  --disk SPEC         PATH[,ro][,root][,id=NAME][,engine=sync|io_uring]\n"
     "                      virtio-blk on a raw image; repeatable, up to 8;\n"
     "                      'root' boots from it (root=/dev/vda)\n"
+    "  --net SPEC          tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME]: virtio-net on\n"
+    "                      an existing tap device; repeatable, up to 4\n"
+    "  --vsock SPEC        cid=N,uds=PATH: virtio-vsock, host side on Unix sockets\n"
+    "                      (Firecracker's hybrid vsock: CONNECT <port> on PATH,\n"
+    "                      guest connections to PATH_<port>)\n"
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
+    "  --no-seccomp        run without the per-thread seccomp filters (debugging)\n"
     "\n"
     "API mode speaks Firecracker's REST API on the Unix socket PATH;\n"
     "--config-file takes the JSON of GET /vm/config and starts the VM.\n"
     "\n"
     "exit status: 0 guest reset/powered off, 1 bad arguments or images,\n"
-    "             2 VMM/KVM failure, 3 guest crashed (e.g. triple fault)\n";
+    "             2 VMM/KVM failure, 3 guest crashed (e.g. triple fault),\n"
+    "             148 a thread made a system call its seccomp filter forbids\n";
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
 {
@@ -94,6 +101,26 @@ static int add_disk(struct vm_config *cfg, const char *spec, char *err, size_t e
 	return 0;
 }
 
+static int add_net(struct vm_config *cfg, const char *spec, char *err, size_t errlen)
+{
+	struct vnet_config *n;
+	char why[160];
+
+	if (cfg->nr_nets >= CONFIG_MAX_NETS)
+		return bad(err, errlen, "--net: more than %s interfaces", "4");
+	n = &cfg->nets[cfg->nr_nets];
+	if (vnet_config_parse(spec, n, why, sizeof(why))) {
+		snprintf(err, errlen, "--net '%s': %s", spec, why);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (!strcmp(cfg->nets[i].iface_id, n->iface_id) ||
+		    !strcmp(cfg->nets[i].host_dev_name, n->host_dev_name))
+			return bad(err, errlen, "--net '%s': interface or tap used twice", spec);
+	cfg->nr_nets++;
+	return 0;
+}
+
 static int apply(struct vm_config *cfg, const char *opt, const char *val, char *err, size_t errlen)
 {
 	uint64_t n;
@@ -119,6 +146,18 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 				   val);
 	} else if (!strcmp(opt, "--disk")) {
 		return add_disk(cfg, val, err, errlen);
+	} else if (!strcmp(opt, "--net")) {
+		return add_net(cfg, val, err, errlen);
+	} else if (!strcmp(opt, "--vsock")) {
+		char why[160];
+
+		if (cfg->has_vsock)
+			return bad(err, errlen, "%s: only one vsock device", opt);
+		if (vsock_config_parse(val, &cfg->vsock, why, sizeof(why))) {
+			snprintf(err, errlen, "--vsock '%s': %s", val, why);
+			return -EINVAL;
+		}
+		cfg->has_vsock = true;
 	} else if (!strcmp(opt, "--api-sock")) {
 		if (!*val)
 			return bad(err, errlen, "%s: empty path", opt);
@@ -129,11 +168,14 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->config_file = val;
 	} else if (!strcmp(opt, "--no-api")) {
 		cfg->no_api = true;
+	} else if (!strcmp(opt, "--no-seccomp")) {
+		cfg->no_seccomp = true;
 	} else if (!strcmp(opt, "--http-api-max-payload-size")) {
 		if (str_to_u64(val, MiB(64), &n) || n == 0)
-			return bad(err, errlen,
-				   "--http-api-max-payload-size: '%s' is not a size from 1 to 67108864",
-				   val);
+			return bad(
+			    err, errlen,
+			    "--http-api-max-payload-size: '%s' is not a size from 1 to 67108864",
+			    val);
 		cfg->max_payload = n;
 	} else if (!strcmp(opt, "--log-level")) {
 		if (parse_log_level(val, &cfg->log_level))
@@ -154,19 +196,14 @@ struct opt_info {
 };
 
 static const struct opt_info options[] = {
-    {"--kernel", OPT_RUN, false},
-    {"--initrd", OPT_RUN, false},
-    {"--cmdline", OPT_RUN, false},
-    {"--vcpus", OPT_RUN, false},
-    {"--mem", OPT_RUN, false},
-    {"--console", OPT_RUN, false},
-    {"--disk", OPT_RUN, false},
-    {"--log-level", OPT_RUN | OPT_API, false},
-    {"--api-sock", OPT_API, false},
-    {"--id", OPT_API, false},
-    {"--config-file", OPT_API, false},
-    {"--http-api-max-payload-size", OPT_API, false},
-    {"--no-api", OPT_API, true},
+    {"--kernel", OPT_RUN, false},      {"--initrd", OPT_RUN, false},
+    {"--cmdline", OPT_RUN, false},     {"--vcpus", OPT_RUN, false},
+    {"--mem", OPT_RUN, false},	       {"--console", OPT_RUN, false},
+    {"--disk", OPT_RUN, false},	       {"--net", OPT_RUN, false},
+    {"--vsock", OPT_RUN, false},       {"--log-level", OPT_RUN | OPT_API, false},
+    {"--api-sock", OPT_API, false},    {"--id", OPT_API, false},
+    {"--config-file", OPT_API, false}, {"--http-api-max-payload-size", OPT_API, false},
+    {"--no-api", OPT_API, true},       {"--no-seccomp", OPT_RUN | OPT_API, true},
 };
 
 static const struct opt_info *find_option(const char *opt)

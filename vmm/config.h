@@ -8,6 +8,8 @@
 
 #include "blk.h"
 #include "ember.h"
+#include "net.h"
+#include "vsock.h"
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
@@ -16,6 +18,7 @@ enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 #define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
 #define CONFIG_MAX_DISKS       8u
+#define CONFIG_MAX_NETS	       4u
 
 struct vm_config {
 	const char *kernel;
@@ -26,8 +29,13 @@ struct vm_config {
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
 	enum log_level log_level;
+	bool no_seccomp; /* --no-seccomp: debugging only */
 	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */
 	unsigned nr_disks;
+	struct vnet_config nets[CONFIG_MAX_NETS]; /* --net */
+	unsigned nr_nets;
+	bool has_vsock; /* --vsock */
+	struct vsock_config vsock;
 
 	/* API mode (no `run`): Firecracker's command line. */
 	const char *api_sock;

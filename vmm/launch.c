@@ -103,7 +103,8 @@ int launch_prepare(struct vm *vm, const struct vm_config *cfg, uint64_t start_us
 		code = EXIT_VMM;
 		goto out_initrd;
 	}
-	if (vm_add_disks(vm) || vm_load(vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len))
+	if (vm_add_disks(vm) || vm_add_net_vsock(vm) ||
+	    vm_load(vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len))
 		goto out_vm;
 	/*
 	 * The images now live in guest memory; keeping the file mappings

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "launch.h"
+#include "seccomp.h"
 
 static int run(const struct vm_config *cfg, uint64_t start_us)
 {
@@ -42,6 +43,22 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(cfg.log_level);
+	/*
+	 * Before any thread exists, so every thread inherits it: no
+	 * capabilities (ember needs none: /dev/kvm and its files are opened
+	 * by permission), no_new_privs, and the SIGSYS reporter for the
+	 * per-thread filters that go on once each thread is set up.
+	 */
+	if (seccomp_drop_caps()) {
+		log_err("cannot drop capabilities / set no_new_privs");
+		return EXIT_VMM;
+	}
+	if (cfg.no_seccomp)
+		log_warn("--no-seccomp: running without system call filters");
+	else if (seccomp_init_handler()) {
+		log_err("cannot install the SIGSYS handler");
+		return EXIT_VMM;
+	}
 	/* A console reader that went away must not kill the VMM mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	if (action == CLI_API)

@@ -15,6 +15,7 @@
 
 #include "boot.h"
 #include "cpuid.h"
+#include "seccomp.h"
 #include "vm.h"
 
 /* Architectural constants (Intel SDM vol. 3; AMD APM vol. 2). */
@@ -351,6 +352,12 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 
+	/* From here a vCPU thread runs the guest: the narrowest filter. */
+	if (!vm->cfg->no_seccomp && seccomp_install(SECCOMP_VCPU)) {
+		log_err("vCPU %u: cannot install its seccomp filter", v->index);
+		vm_request_exit(vm, EXIT_VMM);
+		return NULL;
+	}
 	while (atomic_load(&vm->exit_code) < 0) {
 		if (atomic_load(&vm->pause_req)) {
 			vcpu_park(v);

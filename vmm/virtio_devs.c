@@ -67,7 +67,8 @@ static int attach(struct vm *vm, struct virtio_mmio *t)
 	virtio_mmio_set_ioeventfd(t, bound);
 	r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops, t);
 	if (!r)
-		r = cmdline_add(vm, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)base, gsi);
+		r = cmdline_add(vm, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)base,
+				gsi);
 	if (r)
 		return r;
 	vm->virtio[vm->nr_virtio++] = t;
@@ -108,11 +109,44 @@ int vm_add_disks(struct vm *vm)
 			if (r)
 				return r;
 			if (dc->is_root) {
-				r = cmdline_add(vm, " root=/dev/vda %s", dc->read_only ? "ro" : "rw");
+				r = cmdline_add(vm, " root=/dev/vda %s",
+						dc->read_only ? "ro" : "rw");
 				if (r)
 					return r;
 			}
 		}
+	}
+	return 0;
+}
+
+int vm_add_net_vsock(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int r;
+
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		struct vnet *n;
+
+		r = vnet_create(&n, &cfg->nets[i], &vm->mem, &vm->loop);
+		if (r) {
+			log_err("net %s: tap %s: %s", cfg->nets[i].iface_id,
+				cfg->nets[i].host_dev_name, strerror(-r));
+			return r;
+		}
+		vm->net[vm->nr_net++] = n;
+		r = attach(vm, vnet_transport(n));
+		if (r)
+			return r;
+	}
+	if (cfg->has_vsock) {
+		r = vsock_create(&vm->vsock, &cfg->vsock, &vm->mem, &vm->loop);
+		if (r) {
+			log_err("vsock %s: %s", cfg->vsock.uds_path, strerror(-r));
+			return r;
+		}
+		r = attach(vm, vsock_transport(vm->vsock));
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -122,5 +156,11 @@ void vm_remove_virtio(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_blk; i++)
 		vblk_destroy(vm->blk[i]);
 	vm->nr_blk = 0;
+	for (unsigned i = 0; i < vm->nr_net; i++)
+		vnet_destroy(vm->net[i]);
+	vm->nr_net = 0;
+	if (vm->vsock)
+		vsock_destroy(vm->vsock);
+	vm->vsock = NULL;
 	vm->nr_virtio = 0;
 }

@@ -15,6 +15,7 @@
 
 #include "boot.h"
 #include "mptable.h"
+#include "seccomp.h"
 #include "vm.h"
 
 #define KVM_TSS_ADDR	      0xfffbd000ull /* 3 pages KVM needs below 4 GiB, inside the gap */
@@ -482,6 +483,14 @@ int vm_run(struct vm *vm)
 
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = vcpu_start(&vm->vcpus[i]);
+	/*
+	 * Every vCPU thread exists and everything is open: the VMM thread's
+	 * filter goes on now (a thread created after it would inherit it).
+	 */
+	if (!r && !vm->cfg->no_seccomp && seccomp_install(SECCOMP_VMM)) {
+		log_err("cannot install the VMM thread's seccomp filter");
+		r = -EPERM;
+	}
 	if (r) {
 		log_err("starting vCPUs: %s", strerror(-r));
 		vm_request_exit(vm, EXIT_VMM);
@@ -521,9 +530,13 @@ void vm_destroy(struct vm *vm)
 		vm->devices_ready = false;
 	}
 	evloop_destroy(&vm->loop);
-	const int fds[] = {vm->kbd_irq_fd,     vm->exit_fd,	       vm->serial_irq_fd,
-			   vm->serial_wake_fd, vm->console_out_owned ? vm->console_out_fd : -1,
-			   vm->vm_fd,	       vm->kvm_fd};
+	const int fds[] = {vm->kbd_irq_fd,
+			   vm->exit_fd,
+			   vm->serial_irq_fd,
+			   vm->serial_wake_fd,
+			   vm->console_out_owned ? vm->console_out_fd : -1,
+			   vm->vm_fd,
+			   vm->kvm_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

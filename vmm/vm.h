@@ -99,6 +99,9 @@ struct vm {
 	unsigned nr_virtio;
 	struct vblk *blk[CONFIG_MAX_DISKS];
 	unsigned nr_blk;
+	struct vnet *net[CONFIG_MAX_NETS];
+	unsigned nr_net;
+	struct vsock *vsock;
 	/* What ember adds to the user's command line: device list, root=. */
 	char cmdline_extra[LAYOUT_CMDLINE_MAX];
 	size_t cmdline_extra_len;
@@ -142,6 +145,8 @@ bool vm_paused(struct vm *vm);
  * (missing or unusable image): logged, -errno.
  */
 int vm_add_disks(struct vm *vm);
+/* Then the network interfaces and the vsock device, same rules. */
+int vm_add_net_vsock(struct vm *vm);
 void vm_remove_virtio(struct vm *vm);
 
 /* vcpu.c */

@@ -15,6 +15,8 @@
 #   TRIPLEFAULT  tests/integration/triplefault.S, linked (make build/triplefault.elf)
 #   ROOTFS       guest ext4 root disk image               (guest/mkrootfs.sh)
 #   CURL         curl, for the API tests (--unix-socket)
+#   JAILER       ember-jailer; CGROUP_ROOT where cgroup2 is mounted
+#   VSOCK_HOST   tests/integration/vsock-host.c, built (make build/vsock-host)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
@@ -39,7 +41,8 @@ truncated_kernels missing_kernel bad_arguments
 rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
-api_bad_socket api_ctrl_alt_del api_patch_drive"
+api_bad_socket api_ctrl_alt_del api_patch_drive jailer_boots_guest
+net_ping_tcp vsock_hybrid"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -365,7 +368,9 @@ api() {
 	fi
 	STATUS=$(echo "$BODY" | tail -n1)
 	BODY=$(echo "$BODY" | sed '$d')
-	echo "+ $1 $2 ${3-} -> $STATUS $BODY" >>"$LOG"
+	# Its own file: ember writes the guest's console into $LOG byte by
+	# byte, and a line of ours would land in the middle of the guest's.
+	echo "+ $1 $2 ${3-} -> $STATUS $BODY" >>"$LOG.api"
 }
 
 api_ok() { # expected-status METHOD PATH [JSON]
@@ -424,16 +429,18 @@ t_api_getting_started() {
 	api_wait_exit 150
 	[ "$_t0" = "$_t1" ] || { fail "guest ticked while paused ($_t0 -> $_t1)"; return 1; }
 	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
-		{ [ ! -e "$SOCK" ] || fail "socket left behind"; } &&
 		{ grep -q 'guest init after' "$LOGDIR/api-fc.log" || fail "log_path has no log"; } &&
 		{ grep -q '"api_server":{"requests":[1-9]' "$LOGDIR/api-metrics.json" ||
 			fail "no metrics line"; }
 }
 
-# 1000 malformed requests through one curl: every one gets a 4xx, and
-# GET / still answers.
+# 1000 malformed requests through one curl against a running VM: every one
+# gets a 4xx, GET / still answers Running, and the guest keeps ticking.
 t_api_malformed_requests() {
 	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		wait_for 'EMBER_TICK 2' 150 || { kill -9 "$API_PID"; fail "guest did not start"; return 1; }
 	_cfg=$LOGDIR/bad-requests.curl
 	: >"$_cfg"
 	_i=0
@@ -455,13 +462,15 @@ t_api_malformed_requests() {
 	done
 	"$CURL" -s -K "$_cfg" >"$LOGDIR/bad-codes.txt" 2>>"$LOG"
 	_n4=$(grep -c '^4[0-9][0-9]$' "$LOGDIR/bad-codes.txt")
-	echo "+ 1000 malformed requests: $_n4 answered 4xx" >>"$LOG"
-	api_ok 200 GET / && has_body '"state":"Not started"'
+	echo "+ 1000 malformed requests: $_n4 answered 4xx" >>"$LOG.api"
+	_t0=$(ticks)
+	api_ok 200 GET / && has_body '"state":"Running"'
 	_ok=$?
-	kill "$API_PID"
-	wait "$API_PID"
+	api_wait_exit 150
 	[ $_ok = 0 ] || return 1
-	[ "$_n4" = 1000 ] || fail "$_n4 of 1000 malformed requests got a 4xx"
+	[ "$_n4" = 1000 ] || { fail "$_n4 of 1000 malformed requests got a 4xx"; return 1; }
+	rc_is 0 && has 'EMBER_TICK 59' &&
+		{ [ "$(ticks)" -gt "$_t0" ] || fail "guest stopped ticking"; }
 }
 
 # Pre-boot vs runtime: after InstanceStart, config PUTs and a second start
@@ -544,13 +553,138 @@ t_api_patch_drive() {
 	rc_is 0 && has 'EMBER_DISK_SAYS second-disk size 4096' && has 'EMBER_GUEST_RESULT rc=0'
 }
 
+# --- ember under the jailer -------------------------------------------------
+
+# ember-jailer runs ember (API mode) as uid/gid 4242 in a chroot with its
+# own mount namespace and a cgroup; the guest boots from a disk copied into
+# the jail.  From outside we check the process: ids, no capabilities,
+# no_new_privs, its root, its cgroup and the limit set through --cgroup.
+t_jailer_boots_guest() {
+	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
+	_base=$LOGDIR/jail
+	rm -rf "$_base"
+	mkdir -p "$_base"
+	echo "+ ember-jailer ... -- --api-sock /api.sock" >>"$LOG"
+	"$JAILER" --id it-jail --exec-file "$EMBER" --uid 4242 --gid 4242 \
+		--chroot-base-dir "$_base" --cgroup-version 2 --cgroup pids.max=50 \
+		-- --api-sock /api.sock </dev/null >>"$LOG" 2>&1 &
+	API_PID=$!
+	_root=$_base/$(basename "$EMBER")/it-jail/root
+	SOCK=$_root/api.sock
+	_n=0
+	while [ ! -S "$SOCK" ]; do
+		[ $_n -lt 100 ] || { kill -9 "$API_PID"; fail "no API socket in the jail"; return 1; }
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	# What the jailed process is, seen from outside.
+	_st=/proc/$API_PID/status
+	grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
+		grep -q '^Gid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
+		grep -q '^CapEff:[[:space:]]*0000000000000000' "$_st" &&
+		grep -q '^CapPrm:[[:space:]]*0000000000000000' "$_st" &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "$_st" ||
+		{ cat "$_st" >>"$LOG"; kill -9 "$API_PID"; fail "jailed ember's status is wrong"; return 1; }
+	ls "/proc/$API_PID/root/" >"$LOGDIR/jail-root.txt"
+	grep -q "/$(basename "$EMBER")/it-jail\$" "/proc/$API_PID/cgroup" ||
+		{ kill -9 "$API_PID"; fail "not in the jail's cgroup"; return 1; }
+	# The guest's files go into the jail, owned by the jail user.
+	cp "$VMLINUX" "$_root/vmlinux" && cp "$ROOTFS" "$_root/rootfs.ext4" &&
+		chown 4242:4242 "$_root/vmlinux" "$_root/rootfs.ext4" ||
+		{ kill -9 "$API_PID"; fail "cannot stage the guest"; return 1; }
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"/vmlinux\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /drives/rootfs '{"drive_id":"rootfs","path_on_host":"/rootfs.ext4","is_root_device":true,"is_read_only":false}' &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	wait_for 'EMBER_TICK 2' 150
+	# Running: every thread (VMM, vCPU, API) is under its seccomp filter.
+	for _t in /proc/$API_PID/task/*; do
+		grep -q '^Seccomp:[[:space:]]*2' "$_t/status" ||
+			{ kill -9 "$API_PID"; fail "thread ${_t##*/} not filtered"; return 1; }
+	done
+	_threads=$(ls /proc/$API_PID/task | wc -l)
+	# The cgroup is <parent = exec name>/<id>, as in Firecracker.
+	_pids_max=$(cat "$CGROUP_ROOT/$(basename "$EMBER")/it-jail/pids.max" 2>&1)
+	api_wait_exit 150
+	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
+		{ [ "$(sort "$LOGDIR/jail-root.txt" | tr '\n' ' ')" = "api.sock dev $(basename "$EMBER") run " ] ||
+			fail "jail root shows: $(tr '\n' ' ' <"$LOGDIR/jail-root.txt")"; } &&
+		{ [ "$_pids_max" = 50 ] || fail "pids.max in the jail's cgroup is '$_pids_max'"; } &&
+		{ [ "$_threads" -ge 3 ] || fail "only $_threads threads checked"; }
+}
+
+# --- virtio-net and vsock -----------------------------------------------------
+
+# virtio-net on a tap L1 set up: the guest (configured by ip= on its
+# command line, MAC from --net) pings the host end, then 16 MiB go to the
+# guest and back over TCP (the guest echoes), compared by checksum.
+t_net_ping_tcp() {
+	[ "$(id -u)" = 0 ] || { fail "needs root (tap)"; return 1; }
+	ip link del tap-it0 2>/dev/null
+	tunctl -t tap-it0 >/dev/null && ip addr add 172.30.0.1/24 dev tap-it0 &&
+		ip link set tap-it0 up || { fail "cannot create tap-it0"; return 1; }
+	echo "+ ember run ... --net tap=tap-it0,mac=06:00:ac:1e:00:02" >>"$LOG"
+	"$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --mem 256 \
+		--net tap=tap-it0,mac=06:00:ac:1e:00:02 \
+		--cmdline "$BASE_CMDLINE ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off ember.test=net-ping" \
+		</dev/null >>"$LOG" 2>&1 &
+	_pid=$!
+	_ok=0
+	if wait_for 'EMBER_NET_READY\|EMBER_GUEST_RESULT' 150 && has EMBER_PING_OK; then
+		head -c 16777216 /dev/urandom >"$LOGDIR/net-out.bin"
+		# The guest's nc -e cat echoes; -w closes our side once idle.
+		nc -w 5 172.30.0.2 5002 <"$LOGDIR/net-out.bin" >"$LOGDIR/net-back.bin" 2>>"$LOG"
+		[ "$(md5sum <"$LOGDIR/net-out.bin")" = "$(md5sum <"$LOGDIR/net-back.bin")" ] && _ok=1
+		echo "+ tcp echo: sent $(wc -c <"$LOGDIR/net-out.bin"), back $(wc -c <"$LOGDIR/net-back.bin")" >>"$LOG.api"
+	fi
+	kill -9 "$_pid" 2>/dev/null
+	wait "$_pid"
+	ip link del tap-it0 2>/dev/null
+	has EMBER_PING_OK && { [ $_ok = 1 ] || fail "16 MiB TCP echo through the tap did not come back intact"; }
+}
+
+# Firecracker's hybrid vsock: host -> guest with CONNECT <port> on uds_path
+# (1 MiB echo, 100 sequential and 10 parallel connections), guest -> host
+# through uds_path_<port> (1 MiB echo), garbage CONNECT lines closed while
+# everything else keeps working.
+t_vsock_hybrid() {
+	_uds=$LOGDIR/v.sock
+	rm -f "$_uds" "${_uds}_6000"
+	"$VSOCK_HOST" listen "${_uds}_6000" >>"$LOG.api" 2>&1 &
+	_lpid=$!
+	echo "+ ember run ... --vsock cid=3,uds=$_uds" >>"$LOG"
+	"$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --vsock "cid=3,uds=$_uds" \
+		--cmdline "$BASE_CMDLINE ember.test=vsock-serve" </dev/null >>"$LOG" 2>&1 &
+	_pid=$!
+	if wait_for 'EMBER_VSOCK_GUEST_READY\|EMBER_GUEST_RESULT' 150; then
+		"$VSOCK_HOST" connect "$_uds" 5000 1048576 >>"$LOG.api" 2>&1
+		"$VSOCK_HOST" garbage "$_uds" >>"$LOG.api" 2>&1
+		"$VSOCK_HOST" many "$_uds" 5000 65536 100 1 >>"$LOG.api" 2>&1
+		"$VSOCK_HOST" many "$_uds" 5000 262144 10 10 >>"$LOG.api" 2>&1
+		"$VSOCK_HOST" connect "$_uds" 5000 4096 >>"$LOG.api" 2>&1
+	fi
+	kill -0 "$_pid" 2>/dev/null || { fail "ember died"; kill "$_lpid"; return 1; }
+	kill -9 "$_pid" "$_lpid" 2>/dev/null
+	wait "$_pid" "$_lpid"
+	# The host side's verdicts are in $LOG.api, the guest's in $LOG.
+	has 'VSOCK_OK n=1048576' || return 1
+	_guest_log=$LOG
+	LOG=$LOG.api
+	has 'HOST_OK n=1048576' && has 'HOST_OK garbage' && lacks HOST_ERR &&
+		has 'HOST_OK many ok=100 failed=0' && has 'HOST_OK many ok=10 failed=0' &&
+		has 'HOST_OK n=4096'
+	_r=$?
+	LOG=$_guest_log
+	return $_r
+}
+
 # --- runner ----------------------------------------------------------------
 
 if [ "${1-}" = -l ]; then
 	for t in $TESTS; do echo "$t"; done
 	exit 0
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL; do
+for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST; do
 	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 done
 selected=${*:-$TESTS}
@@ -567,6 +701,7 @@ npass=0 nfail=0 failed=
 for t in $selected; do
 	LOG=$LOGDIR/$t.log
 	: >"$LOG"
+	rm -f "$LOG.api"
 	WHY=
 	start=$(date +%s)
 	if "t_$t"; then
@@ -581,6 +716,7 @@ done
 for t in $failed; do
 	echo "ember-test-log-begin $t"
 	cat "$LOGDIR/$t.log"
+	[ ! -e "$LOGDIR/$t.log.api" ] || { echo "--- API requests:"; cat "$LOGDIR/$t.log.api"; }
 	echo "ember-test-log-end $t"
 done
 echo "ember-test: $npass passed, $nfail failed"

@@ -123,6 +123,42 @@ static void test_refusals(void **state)
 	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
 }
 
+/* --net and --vsock build the same config structs the API fills. */
+static void test_net_vsock(void **state)
+{
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(P("run", "--kernel", "k", "--net", "tap=tap0,mac=06:00:ac:10:00:02",
+			   "--net", "tap=tap1,id=eth1", "--vsock", "cid=3,uds=/tmp/v.sock"),
+			 0);
+	assert_int_equal(cfg.nr_nets, 2);
+	assert_string_equal(cfg.nets[0].host_dev_name, "tap0");
+	assert_true(cfg.nets[0].has_mac);
+	assert_int_equal(cfg.nets[0].mac[5], 2);
+	assert_string_equal(cfg.nets[1].iface_id, "eth1");
+	assert_true(cfg.has_vsock);
+	assert_int_equal(cfg.vsock.guest_cid, 3);
+	assert_string_equal(cfg.vsock.uds_path, "/tmp/v.sock");
+
+	expect_error("used twice", "run", "--kernel", "k", "--net", "tap=tap0", "--net",
+		     "tap=tap0,id=x", (char *)NULL);
+	expect_error("--net", "run", "--kernel", "k", "--net", "mac=06:00:00:00:00:01",
+		     (char *)NULL);
+	expect_error("--vsock", "run", "--kernel", "k", "--vsock", "cid=2,uds=/tmp/v",
+		     (char *)NULL);
+	expect_error("only one vsock", "run", "--kernel", "k", "--vsock", "cid=3,uds=/a",
+		     "--vsock", "cid=4,uds=/b", (char *)NULL);
+	expect_error("more than 4", "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b",
+		     "--net", "tap=c", "--net", "tap=d", "--net", "tap=e", (char *)NULL);
+	expect_error("not an option of 'ember run'", "run", "--kernel", "k", "--no-api",
+		     (char *)NULL);
+	assert_int_equal(P("run", "--kernel", "k", "--no-seccomp"), 0);
+	assert_true(cfg.no_seccomp);
+}
+
 /* Firecracker's command line: bare options, no `run`. */
 static void test_api_mode(void **state)
 {
@@ -193,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_str_to_u64),
 	    cmocka_unit_test(test_api_mode),
+	    cmocka_unit_test(test_net_vsock),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
