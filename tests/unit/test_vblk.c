@@ -56,6 +56,8 @@ struct rig {
 	struct params p;
 };
 
+#include "vdriver.h"
+
 struct seg {
 	uint64_t addr;
 	uint32_t len;
@@ -67,41 +69,12 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 7 + off / 512);
 }
 
-static void put(struct rig *r, uint64_t gpa, const void *p, size_t n)
-{
-	assert_int_equal(gm_write(&r->gm, gpa, p, n), 0);
-}
-
-static uint8_t *at(struct rig *r, uint64_t gpa)
-{
-	return gm_ptr(&r->gm, gpa, 1);
-}
-
-static uint16_t get16(struct rig *r, uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(gm_read(&r->gm, gpa, &v, 2), 0);
-	return le16toh(v);
-}
-
-static void put16(struct rig *r, uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	put(r, gpa, &v, 2);
-}
-
 static uint32_t rd(struct rig *r, uint64_t off, uint32_t len)
 {
 	uint32_t v = 0;
 
 	virtio_mmio_bus_ops.read(r->t, off, (uint8_t *)&v, len);
 	return v;
-}
-
-static void wr(struct rig *r, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(r->t, off, (uint8_t *)&v, 4);
 }
 
 static void driver_up(struct rig *r)

@@ -42,53 +42,8 @@ struct rig {
 	uint16_t avail_idx[2], used_seen[2], next_desc[2];
 };
 
-struct seg {
-	uint64_t addr;
-	uint32_t len;
-	bool w;
-};
-
-static uint8_t *at(struct rig *r, uint64_t gpa)
-{
-	return gm_ptr(&r->gm, gpa, 1);
-}
-
-static uint16_t get16(struct rig *r, uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(gm_read(&r->gm, gpa, &v, 2), 0);
-	return le16toh(v);
-}
-
-static void put16(struct rig *r, uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	assert_int_equal(gm_write(&r->gm, gpa, &v, 2), 0);
-}
-
-static uint32_t rd(struct rig *r, uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(r->t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void wr(struct rig *r, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(r->t, off, (uint8_t *)&v, 4);
-}
-
-static uint64_t dev_features(struct rig *r)
-{
-	uint64_t f;
-
-	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd(r, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	return f | rd(r, VIRTIO_MMIO_DEVICE_FEATURES);
-}
+#define VDRIVER_QUEUES
+#include "vdriver.h"
 
 /* Accepts the device's features masked by @mask (VERSION_1 always). */
 static void driver_up(struct rig *r, uint64_t mask)
@@ -108,10 +63,10 @@ static void driver_up(struct rig *r, uint64_t mask)
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
 	wr(r, VIRTIO_MMIO_STATUS, 0xb);
-	assert_int_equal(rd(r, VIRTIO_MMIO_STATUS), 0xb);
+	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), 0xb);
 	for (unsigned q = 0; q < 2; q++) {
 		wr(r, VIRTIO_MMIO_QUEUE_SEL, q);
-		assert_int_equal(rd(r, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
+		assert_int_equal(rd32(r, VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
 		wr(r, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
 		wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase[q]);
 		wr(r, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase[q] + 0x1000);
@@ -119,7 +74,7 @@ static void driver_up(struct rig *r, uint64_t mask)
 		wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	wr(r, VIRTIO_MMIO_STATUS, S_ALL);
-	assert_int_equal(rd(r, VIRTIO_MMIO_STATUS), S_ALL);
+	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), S_ALL);
 }
 
 static int setup_with(void **state, const struct vnet_config *cfg)
@@ -173,35 +128,6 @@ static int teardown(void **state)
 	fake_gm_free(&r->gm);
 	free(r);
 	return 0;
-}
-
-static uint16_t add_chain(struct rig *r, unsigned q, const struct seg *s, unsigned n)
-{
-	uint64_t desc = qbase[q], avail = qbase[q] + 0x1000;
-	uint16_t head = r->next_desc[q];
-
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
-		uint16_t next = (uint16_t)((head + i + 1) % QSIZE);
-		uint64_t d[2] = {htole64(s[i].addr),
-				 htole32(s[i].len) |
-				     (uint64_t)htole16((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-						       (s[i].w ? VRING_DESC_F_WRITE : 0))
-					 << 32 |
-				     (uint64_t)next << 48};
-
-		assert_int_equal(gm_write(&r->gm, desc + 16 * (uint64_t)idx, d, 16), 0);
-	}
-	r->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	put16(r, avail + 4 + 2 * (r->avail_idx[q] % QSIZE), head);
-	r->avail_idx[q]++;
-	put16(r, avail + 2, r->avail_idx[q]);
-	return head;
-}
-
-static uint16_t used_count(struct rig *r, unsigned q)
-{
-	return (uint16_t)(get16(r, qbase[q] + 0x2002) - r->used_seen[q]);
 }
 
 /* Dispatches ready handlers once (no wait); returns how many ran. */
@@ -346,7 +272,7 @@ static void test_features_and_mac(void **state)
 	for (unsigned i = 0; i < 6; i++)
 		virtio_mmio_bus_ops.read(r->t, VIRTIO_MMIO_CONFIG + i, &mac[i], 1);
 	assert_memory_equal(mac, "\x02\x11\x22\x33\x44\x55", 6);
-	assert_int_equal(rd(r, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	assert_int_equal(rd32(r, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
 }
 
 static void test_no_mac_feature(void **state)

@@ -49,72 +49,8 @@ struct rig {
 	unsigned rx_slot;
 };
 
-struct seg {
-	uint64_t addr;
-	uint32_t len;
-	bool w;
-};
-
-static uint8_t *at(struct rig *r, uint64_t gpa)
-{
-	return gm_ptr(&r->gm, gpa, 1);
-}
-
-static uint16_t get16(struct rig *r, uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(gm_read(&r->gm, gpa, &v, 2), 0);
-	return le16toh(v);
-}
-
-static void put16(struct rig *r, uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	assert_int_equal(gm_write(&r->gm, gpa, &v, 2), 0);
-}
-
-static uint32_t rd(struct rig *r, uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(r->t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void wr(struct rig *r, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(r->t, off, (uint8_t *)&v, 4);
-}
-
-static uint16_t add_chain(struct rig *r, unsigned q, const struct seg *s, unsigned n)
-{
-	uint64_t desc = qbase[q], avail = qbase[q] + 0x1000;
-	uint16_t head = r->next_desc[q];
-
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t idx = (uint16_t)((head + i) % QSIZE);
-		uint16_t next = (uint16_t)((head + i + 1) % QSIZE);
-		uint64_t d[2] = {htole64(s[i].addr),
-				 htole32(s[i].len) |
-				     (uint64_t)htole16((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-						       (s[i].w ? VRING_DESC_F_WRITE : 0))
-					 << 32 |
-				     (uint64_t)next << 48};
-
-		assert_int_equal(gm_write(&r->gm, desc + 16 * (uint64_t)idx, d, 16), 0);
-	}
-	r->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	put16(r, avail + 4 + 2 * (r->avail_idx[q] % QSIZE), head);
-	r->avail_idx[q]++;
-	put16(r, avail + 2, r->avail_idx[q]);
-	return head;
-}
-
-static uint16_t used_count(struct rig *r, unsigned q)
-{
-	return (uint16_t)(get16(r, qbase[q] + 0x2002) - r->used_seen[q]);
-}
+#define VDRIVER_QUEUES
+#include "vdriver.h"
 
 static uint32_t used_pop(struct rig *r, unsigned q, uint16_t *head)
 {
@@ -172,9 +108,9 @@ static void driver_up(struct rig *r)
 	wr(r, VIRTIO_MMIO_STATUS, 1);
 	wr(r, VIRTIO_MMIO_STATUS, 3);
 	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd(r, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	f = (uint64_t)rd32(r, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
 	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f |= rd(r, VIRTIO_MMIO_DEVICE_FEATURES);
+	f |= rd32(r, VIRTIO_MMIO_DEVICE_FEATURES);
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -189,7 +125,7 @@ static void driver_up(struct rig *r)
 		wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	wr(r, VIRTIO_MMIO_STATUS, S_ALL);
-	assert_int_equal(rd(r, VIRTIO_MMIO_STATUS), S_ALL);
+	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), S_ALL);
 	for (unsigned i = 0; i < 8; i++)
 		post_rx(r);
 	settle(r);
@@ -432,7 +368,7 @@ static void test_device_config(void **state)
 	struct vsock *v2;
 	int fd;
 
-	assert_int_equal(rd(r, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
+	assert_int_equal(rd32(r, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
 	virtio_mmio_bus_ops.read(r->t, VIRTIO_MMIO_CONFIG, (uint8_t *)&cid, 8);
 	assert_int_equal(le64toh(cid), CID);
 	/* A stale socket is replaced; a regular file is not ours to remove. */
@@ -791,7 +727,7 @@ static void test_malformed(void **state)
 	close(l);
 
 	/* ...and the first stream still works. */
-	assert_false(rd(r, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_false(rd32(r, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	send_pkt(r, OP(RW), 52, hp, 0, "alive", 5, 65536, 0);
 	assert_int_equal(host_read(r, fd, buf, 5), 5);
 	assert_memory_equal(buf, "alive", 5);
