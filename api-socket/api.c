@@ -20,6 +20,12 @@
 
 #define MSG_AFTER_START	 "The requested operation is not supported after starting the microVM."
 #define MSG_BEFORE_START "The requested operation is not supported before starting the microVM."
+#define MSG_LOAD_NOT_ALLOWED                                                                       \
+	"Loading a microVM snapshot not allowed after configuring boot-specific resources."
+/* What Firecracker answers for a snapshot of a VM that is not paused. */
+#define MSG_CREATE_RUNNING                                                                         \
+	"Create snapshot error: Cannot save the microVM state: Operation not allowed: "            \
+	"save/restore unavailable while running"
 
 struct api_req {
 	struct api_state *st;
@@ -182,6 +188,7 @@ static enum api_result api_put_boot_source(struct api_req *r)
 		return api_bad(r, err);
 	}
 	r->st->cfg.boot = *b;
+	r->st->boot_configured = true;
 	free(b);
 	return api_no_content(r);
 }
@@ -196,6 +203,7 @@ static enum api_result api_machine(struct api_req *r, bool partial)
 	if (api_parse_machine_config(r->body, partial, &m, err, sizeof(err)))
 		return api_bad(r, err);
 	r->st->cfg.machine = m;
+	r->st->boot_configured = true;
 	return api_no_content(r);
 }
 
@@ -231,6 +239,7 @@ static enum api_result api_put_drive(struct api_req *r)
 		return api_id_mismatch(r, "drive_id", d.drive_id);
 	if (api_drive_insert(&r->st->cfg, &d, err, sizeof(err)))
 		return api_bad(r, err);
+	r->st->boot_configured = true;
 	return api_no_content(r);
 }
 
@@ -273,6 +282,7 @@ static enum api_result api_put_net(struct api_req *r)
 		return api_id_mismatch(r, "iface_id", n.iface_id);
 	if (api_net_insert(&r->st->cfg, &n, err, sizeof(err)))
 		return api_bad(r, err);
+	r->st->boot_configured = true;
 	return api_no_content(r);
 }
 
@@ -305,6 +315,7 @@ static enum api_result api_put_vsock(struct api_req *r)
 	if (api_parse_vsock(r->body, &v, err, sizeof(err)))
 		return api_bad(r, err);
 	r->st->cfg.vsock = v;
+	r->st->boot_configured = true;
 	return api_no_content(r);
 }
 
@@ -377,6 +388,49 @@ static enum api_result api_patch_vm(struct api_req *r)
 	return api_exec(r, pause ? API_CMD_PAUSE : API_CMD_RESUME);
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+static enum api_result api_put_snapshot_create(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_snapshot_create(r->body, &r->cmd->snapshot_create, err, sizeof(err)))
+		return api_bad(r, err);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	if (r->st->vm_state != API_VM_PAUSED)
+		return api_bad(r, MSG_CREATE_RUNNING);
+	/* Without the dirty log a Diff would silently hold no pages at all. */
+	if (r->cmd->snapshot_create.type == API_SNAPSHOT_DIFF &&
+	    !r->st->cfg.machine.track_dirty_pages)
+		return api_bad(r, "Diff snapshots are not allowed on uVMs with dirty page "
+				  "tracking disabled.");
+	return api_exec(r, API_CMD_SNAPSHOT_CREATE);
+}
+
+static enum api_result api_put_snapshot_load(struct api_req *r)
+{
+	struct api_snapshot_load *l = &r->cmd->snapshot_load;
+	char err[API_ERR_MAX];
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_snapshot_load(r->body, l, err, sizeof(err)))
+		return api_bad(r, err);
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	/* The snapshot defines the whole VM; mixing in earlier PUTs is ambiguous. */
+	if (r->st->boot_configured)
+		return api_bad(r, MSG_LOAD_NOT_ALLOWED);
+	l->restored = malloc(sizeof(*l->restored));
+	if (!l->restored) {
+		api_fault(r->resp, 500, "Out of memory.");
+		return API_DONE;
+	}
+	api_config_init(l->restored);
+	return api_exec(r, API_CMD_SNAPSHOT_LOAD);
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static const struct api_route api_routes[] = {
@@ -395,7 +449,8 @@ static const struct api_route api_routes[] = {
     {.seg = "vsock", .put = api_put_vsock},
     {.seg = "logger", .put = api_put_logger},
     {.seg = "metrics", .put = api_put_metrics},
-    {.seg = "snapshot", .any_sub = true, .notsup = "Snapshots are"},
+    {.seg = "snapshot", .sub = "create", .put = api_put_snapshot_create},
+    {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
     {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
     {.seg = "entropy", .any_sub = true, .notsup = "The entropy device is"},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
@@ -521,10 +576,26 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	return res;
 }
 
+/* A successful load: the VM is the snapshot's, with its configuration. */
+static void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l)
+{
+	if (l->restored) {
+		st->cfg = *l->restored;
+		/* Dirty tracking is the load request's choice, not the snapshot's. */
+		st->cfg.machine.track_dirty_pages = l->track_dirty_pages;
+	}
+	st->boot_configured = true;
+	st->vm_state = l->resume_vm ? API_VM_RUNNING : API_VM_PAUSED;
+}
+
 void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, const char *errmsg,
 		  struct api_response *resp)
 {
 	api_response_free(resp);
+	if (cmd->kind == API_CMD_SNAPSHOT_LOAD && result == 0)
+		api_adopt_restored(st, &cmd->snapshot_load);
+	if (cmd->kind == API_CMD_SNAPSHOT_LOAD)
+		free(cmd->snapshot_load.restored); /* the command owns it, success or not */
 	if (result) {
 		if (errmsg && errmsg[0])
 			api_fault(resp, 400, "%s", errmsg);

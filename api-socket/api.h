@@ -19,7 +19,9 @@
  * changed until api_complete() learns the outcome (rc 0: committed, e.g.
  * state Running after API_CMD_START; rc < 0: 400 with @err as the
  * fault_message, or a generic one when @err is empty; nothing committed).
- * A refused request never changes the state.
+ * A refused request never changes the state.  After API_EXEC, api_complete()
+ * must be called whatever happens: it also frees what @cmd owns (the
+ * restored configuration of API_CMD_SNAPSHOT_LOAD).
  */
 #ifndef EMBER_API_H
 #define EMBER_API_H
@@ -123,7 +125,50 @@ enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };
 struct api_state {
 	char id[API_ID_MAX]; /* --id; shown by GET / */
 	enum api_vm_state vm_state;
+	/* A boot-specific resource (boot source, machine, drive, net, vsock) was
+	 * configured: PUT /snapshot/load is no longer allowed, as in Firecracker. */
+	bool boot_configured;
 	struct api_vm_config cfg;
+};
+
+/* ---- snapshots ---- */
+
+enum api_snapshot_type { API_SNAPSHOT_FULL, API_SNAPSHOT_DIFF };
+enum api_mem_backend { API_MEM_FILE, API_MEM_UFFD };
+
+/* PUT /snapshot/create, only while Paused. */
+struct api_snapshot_create {
+	enum api_snapshot_type type; /* Diff only with machine-config track_dirty_pages */
+	char snapshot_path[API_PATH_MAX];
+	char mem_file_path[API_PATH_MAX];
+};
+
+struct api_net_override {
+	char iface_id[API_ID_MAX];
+	char host_dev_name[API_IFNAME_MAX];
+};
+
+/* PUT /snapshot/load, only in a fresh ember (before any boot-specific PUT). */
+struct api_snapshot_load {
+	char snapshot_path[API_PATH_MAX];
+	enum api_mem_backend backend;
+	/* File: the memory file (mem_backend.backend_path or the deprecated
+	 * mem_file_path).  Uffd: the page-fault handler's Unix socket. */
+	char mem_path[API_PATH_MAX];
+	bool track_dirty_pages; /* track_dirty_pages || enable_diff_snapshots */
+	bool resume_vm;
+	bool clock_realtime; /* advance kvmclock by the wall time since the snapshot */
+	struct api_net_override net_overrides[API_MAX_NETS]; /* distinct iface_ids */
+	unsigned nr_net_overrides;
+	bool has_vsock_override;
+	char vsock_uds_path[API_UDS_PATH_MAX];
+	/*
+	 * malloc'ed by the router with api_config_init() defaults; the VMM thread
+	 * fills it with the configuration it restored (machine, drives, nets and
+	 * vsock after the overrides) so GET /vm/config and PATCH /drives work on
+	 * the restored VM.  api_complete() adopts it on success and frees it.
+	 */
+	struct api_vm_config *restored;
 };
 
 struct api_response {
@@ -133,14 +178,16 @@ struct api_response {
 
 enum api_cmd_kind {
 	API_CMD_NONE,
-	API_CMD_START,	       /* build and boot the VM from *cmd->cfg */
-	API_CMD_PAUSE,	       /* stop all vCPUs */
-	API_CMD_RESUME,	       /* let them run again */
-	API_CMD_CTRL_ALT_DEL,  /* i8042 Ctrl-Alt-Del to the guest */
-	API_CMD_FLUSH_METRICS, /* write a metrics line now */
-	API_CMD_PATCH_DRIVE,   /* swap drive's backing file: cmd->drive */
-	API_CMD_LOGGER,	       /* (re)open the log: cmd->logger */
-	API_CMD_METRICS,       /* open the metrics file: cmd->metrics */
+	API_CMD_START,		 /* build and boot the VM from *cmd->cfg */
+	API_CMD_PAUSE,		 /* stop all vCPUs */
+	API_CMD_RESUME,		 /* let them run again */
+	API_CMD_CTRL_ALT_DEL,	 /* i8042 Ctrl-Alt-Del to the guest */
+	API_CMD_FLUSH_METRICS,	 /* write a metrics line now */
+	API_CMD_PATCH_DRIVE,	 /* swap drive's backing file: cmd->drive */
+	API_CMD_LOGGER,		 /* (re)open the log: cmd->logger */
+	API_CMD_METRICS,	 /* open the metrics file: cmd->metrics */
+	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
+	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
 };
 
 struct api_cmd {
@@ -156,6 +203,8 @@ struct api_cmd {
 		} drive;
 		struct api_logger logger;
 		struct api_metrics metrics;
+		struct api_snapshot_create snapshot_create;
+		struct api_snapshot_load snapshot_load;
 	};
 };
 

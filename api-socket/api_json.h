@@ -40,6 +40,11 @@ int api_parse_action(json_t *o, enum api_cmd_kind *kind, char *err, size_t errle
 /* PATCH /vm: *pause true for "Paused", false for "Resumed". */
 int api_parse_vm_state(json_t *o, bool *pause, char *err, size_t errlen);
 
+/* PUT /snapshot/create and /snapshot/load (state rules are the router's). */
+int api_parse_snapshot_create(json_t *o, struct api_snapshot_create *out, char *err, size_t errlen);
+/* Fills everything but out->restored. */
+int api_parse_snapshot_load(json_t *o, struct api_snapshot_load *out, char *err, size_t errlen);
+
 /* Collection rules (unique ids, one root, unique tap and MAC, caps). */
 int api_drive_insert(struct api_vm_config *cfg, const struct api_drive *d, char *err,
 		     size_t errlen);

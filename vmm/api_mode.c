@@ -246,6 +246,10 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return 0;
 	case API_CMD_PATCH_DRIVE:
 		return patch_drive(m, cmd, err, errlen);
+	case API_CMD_SNAPSHOT_CREATE: /* TODO(integrator): snapshot/snapfile.h */
+	case API_CMD_SNAPSHOT_LOAD:
+		snprintf(err, errlen, "Snapshots are not supported by ember yet.");
+		return -ENOTSUP;
 	case API_CMD_NONE:
 		break;
 	}
