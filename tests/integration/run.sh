@@ -20,7 +20,7 @@
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
-# then, for each failure, its full output between
+# and right after a failure its full output between
 #   ember-test-log-begin NAME / ember-test-log-end NAME
 # and last:  ember-test: N passed, N failed
 # Exit status 0 iff nothing failed.  Every VM runs under a timeout, so the
@@ -697,7 +697,7 @@ for t in $selected; do
 done
 
 mkdir -p "$LOGDIR"
-npass=0 nfail=0 failed=
+npass=0 nfail=0
 for t in $selected; do
 	LOG=$LOGDIR/$t.log
 	: >"$LOG"
@@ -709,15 +709,14 @@ for t in $selected; do
 		echo "ember-test: PASS $t ($(($(date +%s) - start)) s)"
 	else
 		nfail=$((nfail + 1))
-		failed="$failed $t"
 		echo "ember-test: FAIL $t: ${WHY:-failed}"
+		# Now, not at the end: a test that runs again would overwrite it,
+		# and an L1 that wedges later would never print it.
+		echo "ember-test-log-begin $t"
+		cat "$LOG"
+		[ ! -e "$LOG.api" ] || { echo "--- API requests:"; cat "$LOG.api"; }
+		echo "ember-test-log-end $t"
 	fi
-done
-for t in $failed; do
-	echo "ember-test-log-begin $t"
-	cat "$LOGDIR/$t.log"
-	[ ! -e "$LOGDIR/$t.log.api" ] || { echo "--- API requests:"; cat "$LOGDIR/$t.log.api"; }
-	echo "ember-test-log-end $t"
 done
 echo "ember-test: $npass passed, $nfail failed"
 [ "$nfail" = 0 ]
