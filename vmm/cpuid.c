@@ -10,6 +10,7 @@
 #include "cpuid.h"
 
 #define LEAF1_ECX_HYPERVISOR  (1u << 31)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_EDX_HTT	      (1u << 28)
 #define EXT1_ECX_CMP_LEGACY   (1u << 1)
 #define TOPO_LEVEL_SMT	      1u
@@ -72,6 +73,15 @@ void cpuid_normalize(struct kvm_cpuid_entry2 *e, unsigned nr, unsigned index, un
 			/* EBX: [31:24] initial APIC id, [23:16] logical CPUs per package. */
 			c->ebx = (c->ebx & 0xffff) | index << 24 | (nr_cpus & 0xff) << 16;
 			c->ecx |= LEAF1_ECX_HYPERVISOR;
+			/*
+			 * KVM never reports TSC-deadline in the supported CPUID
+			 * (it needs the in-kernel LAPIC, which we always create;
+			 * vm.c requires KVM_CAP_TSC_DEADLINE_TIMER).  Without it
+			 * Linux calibrates the LAPIC timer against PIT ticks, slow
+			 * everywhere and, under nested KVM, the PIT load under
+			 * which L1 soft-locked.
+			 */
+			c->ecx |= LEAF1_ECX_TSC_DEADLINE;
 			if (nr_cpus > 1)
 				c->edx |= LEAF1_EDX_HTT;
 			else

@@ -48,6 +48,7 @@ static void test_amd(void **state)
 	assert_int_equal((cpuid_find(t, n, 1, 0)->ebx >> 16) & 0xff, 4); /* logical CPUs */
 	assert_int_equal(cpuid_find(t, n, 1, 0)->ebx & 0xffff, 0x0800);	 /* clflush kept */
 	assert_true(cpuid_find(t, n, 1, 0)->ecx & (1u << 31));		 /* hypervisor */
+	assert_true(cpuid_find(t, n, 1, 0)->ecx & (1u << 24));		 /* TSC-deadline */
 	assert_true(cpuid_find(t, n, 1, 0)->edx & (1u << 28));		 /* HTT: >1 CPU */
 	assert_int_equal(cpuid_find(t, n, 0xb, 0)->ebx, 1);		 /* 1 thread/core */
 	assert_int_equal(cpuid_find(t, n, 0xb, 1)->ebx, 4);		 /* 4 cores */
