@@ -244,12 +244,13 @@ bench)
 	;;
 esac
 
-# tests: every test is reported by name.  If L1 wedges (seen as a soft
-# lockup of L1's kvm-pit thread and one of our vCPU threads on both CPUs of
-# the emulated machine, at different tests each time, never when rerun
-# alone; a user-space bug in ember cannot hang the L1 kernel), the
+# tests: every test is reported by name.  If L1 wedges, the
 # test that was running is named, and the ones not reported yet run again
-# in a fresh L1, up to L1_ATTEMPTS boots.  The closing line counts each
+# in a fresh L1, up to L1_ATTEMPTS boots.  Wedges seen: soft lockups of
+# L1's kvm-pit thread and one of our vCPU threads while guests calibrated
+# their LAPIC timer against the PIT (gone since ember offers TSC-deadline),
+# and, rarely, L1 freezing without a word (the emulated SVM under TCG; a
+# user-space bug in ember cannot stop the L1 kernel).  The closing line counts each
 # test once, by its last result.
 if [ $# -gt 0 ]; then
 	remaining=("$@")
