@@ -51,9 +51,12 @@ $(BUILD)/ember: $(EMBER_OBJS)
 $(BUILD)/ember-jailer: $(JAILER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# cmocka is linked shared (bookworm has no libcmocka.a); the rest statically,
+# as in ember: Debian's liburing.so.2.3 lacks io_uring_register_restrictions.
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $^ -lcmocka $(LDLIBS) -pthread
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $^ -lcmocka \
+		-Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread
 
 # The guest that triple-faults on purpose (tests/integration/run.sh).
 $(BUILD)/triplefault.elf: tests/integration/triplefault.S

@@ -41,9 +41,10 @@
  *    It falls back to madvise when the open fails.  Nothing can be read.
  *  - io_uring runs its SQEs in the kernel without asking seccomp: a ring
  *    that accepts any opcode would let code in ember open files or sockets
- *    through it.  TODO(blk_engine): register IORING_REGISTER_RESTRICTIONS
- *    (READV, WRITEV, FSYNC only) on an IORING_SETUP_R_DISABLED ring, then
- *    enable it.  io_uring_setup and _register are on no list.
+ *    through it.  virtio/blk_engine.c therefore creates its rings disabled,
+ *    restricts them to READV, WRITEV and FSYNC, and only then enables them
+ *    (tests/unit/test_blk_engine.c).  io_uring_setup and _register are on
+ *    no list.
  *  - futex only for the operations glibc's mutexes, condition variables and
  *    pthread_join use (WAIT, WAKE, WAIT_BITSET, private or not): no requeue,
  *    no PI, nothing the futex CVEs went through.
