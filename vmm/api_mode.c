@@ -130,15 +130,18 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 static int metrics_flush(struct api_mode *m)
 {
 	char line[512];
+	struct timespec now;
 	int n;
 
 	if (m->metrics_fd < 0)
 		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
 	n = snprintf(line, sizeof(line),
 		     "{\"utc_timestamp_ms\":%llu,\"api_server\":{\"requests\":%lu,"
 		     "\"errors\":%lu},\"vmm\":{\"state\":\"%s\",\"vcpus\":%u}}\n",
-		     (unsigned long long)(time_now_us() / 1000), atomic_load(&m->api_requests),
-		     atomic_load(&m->api_errors),
+		     (unsigned long long)now.tv_sec * 1000 +
+			 (unsigned long long)now.tv_nsec / 1000000,
+		     atomic_load(&m->api_requests), atomic_load(&m->api_errors),
 		     !m->vm_live	 ? "Not started"
 		     : vm_paused(&m->vm) ? "Paused"
 					 : "Running",
@@ -349,6 +352,27 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	if (cmdq_init(&m->q))
 		goto out;
 	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
+	/* Firecracker's --log-path and --metrics-path: as PUT /logger and /metrics. */
+	if (cli->log_path || cli->metrics_path) {
+		struct api_logger lg = {.set = true, .level = API_LOG_INFO};
+
+		r = 0;
+		if (cli->log_path) {
+			snprintf(lg.log_path, sizeof(lg.log_path), "%s", cli->log_path);
+			r = set_logger(&lg, err, sizeof(err));
+			log_set_level(cli->log_level); /* --level, not the logger's default */
+		}
+		if (!r && cli->metrics_path) {
+			r = open_output(cli->metrics_path, err, sizeof(err));
+			if (r >= 0)
+				m->metrics_fd = r, r = 0;
+		}
+		if (r) {
+			log_err("%s", err);
+			code = EXIT_CONFIG;
+			goto out_q;
+		}
+	}
 
 	if (cli->config_file && start_from_file(m)) {
 		code = EXIT_CONFIG;

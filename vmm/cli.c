@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "layout.h"
@@ -14,7 +15,8 @@
 const char cli_usage[] =
     "usage: ember run --kernel PATH [options]\n"
     "       ember --api-sock PATH [--id ID] [--config-file FILE] [--log-level L]\n"
-    "             [--http-api-max-payload-size BYTES]\n"
+    "             [--http-api-max-payload-size BYTES] [--log-path PATH]\n"
+    "             [--level Error|Warning|Info|Debug|Trace] [--metrics-path PATH]\n"
     "       ember --config-file FILE --no-api\n"
     "       ember --help | --version\n"
     "\n"
@@ -168,6 +170,24 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->config_file = val;
 	} else if (!strcmp(opt, "--no-api")) {
 		cfg->no_api = true;
+	} else if (!strcmp(opt, "--log-path")) {
+		cfg->log_path = val;
+	} else if (!strcmp(opt, "--metrics-path")) {
+		cfg->metrics_path = val;
+	} else if (!strcmp(opt, "--level")) {
+		/* Firecracker's logger levels (PUT /logger's "level"). */
+		static const char *const fc[] = {"Error", "Warning", "Info", "Debug", "Trace"};
+		static const enum log_level ours[] = {LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG,
+						      LOG_DEBUG};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(fc) && strcasecmp(val, fc[i]); i++)
+			;
+		if (i == ARRAY_SIZE(fc))
+			return bad(err, errlen,
+				   "--level: '%s' is not Error, Warning, Info, Debug or Trace",
+				   val);
+		cfg->log_level = ours[i];
 	} else if (!strcmp(opt, "--no-seccomp")) {
 		cfg->no_seccomp = true;
 	} else if (!strcmp(opt, "--http-api-max-payload-size")) {
@@ -196,14 +216,25 @@ struct opt_info {
 };
 
 static const struct opt_info options[] = {
-    {"--kernel", OPT_RUN, false},      {"--initrd", OPT_RUN, false},
-    {"--cmdline", OPT_RUN, false},     {"--vcpus", OPT_RUN, false},
-    {"--mem", OPT_RUN, false},	       {"--console", OPT_RUN, false},
-    {"--disk", OPT_RUN, false},	       {"--net", OPT_RUN, false},
-    {"--vsock", OPT_RUN, false},       {"--log-level", OPT_RUN | OPT_API, false},
-    {"--api-sock", OPT_API, false},    {"--id", OPT_API, false},
-    {"--config-file", OPT_API, false}, {"--http-api-max-payload-size", OPT_API, false},
-    {"--no-api", OPT_API, true},       {"--no-seccomp", OPT_RUN | OPT_API, true},
+    {"--kernel", OPT_RUN, false},
+    {"--initrd", OPT_RUN, false},
+    {"--cmdline", OPT_RUN, false},
+    {"--vcpus", OPT_RUN, false},
+    {"--mem", OPT_RUN, false},
+    {"--console", OPT_RUN, false},
+    {"--disk", OPT_RUN, false},
+    {"--net", OPT_RUN, false},
+    {"--vsock", OPT_RUN, false},
+    {"--log-level", OPT_RUN | OPT_API, false},
+    {"--api-sock", OPT_API, false},
+    {"--id", OPT_API, false},
+    {"--config-file", OPT_API, false},
+    {"--http-api-max-payload-size", OPT_API, false},
+    {"--no-api", OPT_API, true},
+    {"--log-path", OPT_API, false},
+    {"--level", OPT_API, false},
+    {"--metrics-path", OPT_API, false},
+    {"--no-seccomp", OPT_RUN | OPT_API, true},
 };
 
 static const struct opt_info *find_option(const char *opt)

@@ -41,6 +41,8 @@ struct vm_config {
 	const char *api_sock;
 	const char *instance_id;
 	const char *config_file;
+	const char *log_path;	  /* --log-path: the log goes there, not stderr */
+	const char *metrics_path; /* --metrics-path: JSON lines of counters */
 	bool no_api;
 	uint64_t max_payload; /* 0: the HTTP layer's default */
 };

@@ -149,8 +149,8 @@ static void test_net_vsock(void **state)
 		     (char *)NULL);
 	expect_error("--vsock", "run", "--kernel", "k", "--vsock", "cid=2,uds=/tmp/v",
 		     (char *)NULL);
-	expect_error("only one vsock", "run", "--kernel", "k", "--vsock", "cid=3,uds=/a",
-		     "--vsock", "cid=4,uds=/b", (char *)NULL);
+	expect_error("only one vsock", "run", "--kernel", "k", "--vsock", "cid=3,uds=/a", "--vsock",
+		     "cid=4,uds=/b", (char *)NULL);
 	expect_error("more than 4", "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b",
 		     "--net", "tap=c", "--net", "tap=d", "--net", "tap=e", (char *)NULL);
 	expect_error("not an option of 'ember run'", "run", "--kernel", "k", "--no-api",
@@ -191,6 +191,13 @@ static void test_api_mode(void **state)
 	expect_error("max-payload-size", "--api-sock", "s", "--http-api-max-payload-size", "0",
 		     (char *)NULL);
 	expect_error("empty path", "--api-sock", "", (char *)NULL);
+	assert_int_equal(P("--api-sock", "s", "--log-path", "/tmp/l", "--level", "Debug",
+			   "--metrics-path", "/tmp/m"),
+			 0);
+	assert_string_equal(cfg.log_path, "/tmp/l");
+	assert_string_equal(cfg.metrics_path, "/tmp/m");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	expect_error("--level", "--api-sock", "s", "--level", "Loud", (char *)NULL);
 }
 
 /* The one strict number parser behind the CLI, HTTP and the jailer. */
@@ -223,12 +230,9 @@ static void test_str_to_u64(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_all_options),
-	    cmocka_unit_test(test_help_version),
-	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_str_to_u64),
-	    cmocka_unit_test(test_api_mode),
+	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_all_options),
+	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_str_to_u64),	 cmocka_unit_test(test_api_mode),
 	    cmocka_unit_test(test_net_vsock),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
