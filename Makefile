@@ -70,6 +70,10 @@ $(BUILD)/vsock-host: tests/integration/vsock-host.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
+$(BUILD)/mktap: tests/integration/mktap.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Boot-time and memory probe for make bench; runs inside L1 (static).
 $(BUILD)/boottime: bench/boottime.c
 	@mkdir -p $(dir $@)
@@ -91,7 +95,7 @@ fuzz: $(BUILD)/fuzz_http
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: all $(BUILD)/triplefault.elf $(BUILD)/vsock-host
+integration: all $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap
 	tests/nested/run.sh --tests $(TESTS)
 
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).
@@ -106,11 +110,11 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 
 run: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/triplefault.elf $(BUILD)/vsock-host
+	@$(MAKE) --no-print-directory all $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap
 	tests/nested/run.sh --run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/triplefault.elf $(BUILD)/vsock-host
+	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap
 	bench/api.sh $(BUILD)/ember bench/results
 	tests/nested/run.sh --bench
 

@@ -17,6 +17,7 @@
 #   CURL         curl, for the API tests (--unix-socket)
 #   JAILER       ember-jailer; CGROUP_ROOT where cgroup2 is mounted
 #   VSOCK_HOST   tests/integration/vsock-host.c, built (make build/vsock-host)
+#   MKTAP        tests/integration/mktap.c, built (make build/mktap)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
@@ -42,7 +43,7 @@ rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
 api_bad_socket api_ctrl_alt_del api_patch_drive jailer_boots_guest
-net_ping_tcp vsock_hybrid"
+net_ping_tcp vsock_hybrid jailer_daemonize_net"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -492,7 +493,7 @@ t_api_runtime_rules() {
 }
 
 # --config-file takes GET /vm/config's JSON and starts at once; --no-api
-# means no socket at all.
+# means no socket at all; --log-path sends ember's log to a file.
 t_api_config_file() {
 	cat >"$LOGDIR/vm.json" <<EOF
 {
@@ -502,9 +503,12 @@ t_api_config_file() {
   "drives": []
 }
 EOF
-	vm --config-file "$LOGDIR/vm.json" --no-api </dev/null
+	rm -f "$LOGDIR/cf.log"
+	vm --config-file "$LOGDIR/vm.json" --no-api --log-path "$LOGDIR/cf.log" --level Info </dev/null
 	rc_is 0 && has 'EMBER_GUEST_INIT cpus=2 ' && has EMBER_GUEST_PASS_RAN &&
 		memkb_between 150000 196608 &&
+		{ grep -q 'guest init after' "$LOGDIR/cf.log" || fail "--log-path file has no log"; } &&
+		lacks 'ember: guest init after' &&
 		printf '{"boot-source": {"kernel_image_path": 7}}' >"$LOGDIR/bad.json" &&
 		refused 'kernel_image_path' --config-file "$LOGDIR/bad.json" --no-api &&
 		refused 'no-api needs --config-file' --no-api
@@ -613,6 +617,53 @@ t_jailer_boots_guest() {
 		{ [ "$_threads" -ge 3 ] || fail "only $_threads threads checked"; }
 }
 
+# ember-jailer --daemonize returns at once and the VM keeps running in the
+# jail, here with a virtio-net device on a tap the jail user owns: L1 pings
+# the guest through it.
+t_jailer_daemonize_net() {
+	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
+	_base=$LOGDIR/jail2
+	rm -rf "$_base"
+	mkdir -p "$_base"
+	ip link del tap-jail0 2>/dev/null
+	"$MKTAP" tap-jail0 4242 && ip addr add 172.31.0.1/24 dev tap-jail0 &&
+		ip link set tap-jail0 up || { fail "cannot create tap-jail0"; return 1; }
+	_t0=$(date +%s)
+	echo "+ ember-jailer --daemonize ... -- --api-sock /api.sock" >>"$LOG"
+	"$JAILER" --id it-jail2 --exec-file "$EMBER" --uid 4242 --gid 4242 \
+		--chroot-base-dir "$_base" --daemonize -- --api-sock /api.sock </dev/null >>"$LOG" 2>&1
+	RC=$?
+	_dt=$(($(date +%s) - _t0))
+	rc_is 0 || { ip link del tap-jail0; return 1; }
+	[ "$_dt" -le 5 ] || { fail "--daemonize took ${_dt}s to return"; return 1; }
+	_root=$_base/$(basename "$EMBER")/it-jail2/root
+	SOCK=$_root/api.sock
+	_n=0
+	while [ ! -S "$SOCK" ] && [ $_n -lt 100 ]; do sleep 0.1; _n=$((_n + 1)); done
+	_pid=$(cat "$_root/$(basename "$EMBER").pid" 2>/dev/null)
+	[ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null || { fail "no daemonized ember (pid '$_pid')"; return 1; }
+	cp "$VMLINUX" "$_root/vmlinux" && cp "$INITRD" "$_root/initrd" &&
+		chown 4242:4242 "$_root/vmlinux" "$_root/initrd"
+	api_ok 204 PUT /logger '{"log_path":"/ember.log","level":"Info"}' &&
+		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"/vmlinux\",\"initrd_path\":\"/initrd\",\"boot_args\":\"$BASE_CMDLINE ip=172.31.0.2::172.31.0.1:255.255.255.0::eth0:off ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"tap-jail0","guest_mac":"06:00:ac:1f:00:02"}' &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
+		{ kill -9 "$_pid"; ip link del tap-jail0; return 1; }
+	# The guest is up when it answers pings (its console went to /dev/null).
+	_ok=0
+	for _i in $(seq 60); do
+		ping -c 1 -W 2 172.31.0.2 >/dev/null 2>&1 && { _ok=1; break; }
+	done
+	api_ok 200 GET / && has_body '"state":"Running"'
+	_r=$?
+	cat "$_root/ember.log" >>"$LOG" 2>/dev/null
+	kill -9 "$_pid" 2>/dev/null
+	ip link del tap-jail0 2>/dev/null
+	[ $_r = 0 ] || return 1
+	[ $_ok = 1 ] || { fail "the jailed guest never answered a ping"; return 1; }
+	has 'guest init after'
+}
+
 # --- virtio-net and vsock -----------------------------------------------------
 
 # virtio-net on a tap L1 set up: the guest (configured by ip= on its
@@ -684,7 +735,7 @@ if [ "${1-}" = -l ]; then
 	for t in $TESTS; do echo "$t"; done
 	exit 0
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST; do
+for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST MKTAP; do
 	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 done
 selected=${*:-$TESTS}

@@ -39,7 +39,7 @@ case "$mode" in
 *) die "usage: $0 --tests [NAME...] | --run | --bench" ;;
 esac
 
-for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/vsock-host"; do
+for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/vsock-host" "$build/mktap"; do
 	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
 done
 [ "$mode" != bench ] || [ -x "$build/boottime" ] || die "$build/boottime missing: run make first"
@@ -60,7 +60,7 @@ if kvm_usable; then
 	export EMBER=$build/ember VMLINUX=$kdir/vmlinux BZIMAGE=$kdir/bzImage
 	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
 	CURL=$(command -v curl) && export CURL
-	export JAILER=$build/ember-jailer VSOCK_HOST=$build/vsock-host
+	export JAILER=$build/ember-jailer VSOCK_HOST=$build/vsock-host MKTAP=$build/mktap
 	CGROUP_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) && export CGROUP_ROOT
 	case "$mode" in
 	tests)
@@ -144,6 +144,7 @@ stage_l1() {
 	install -m 0755 "$build/ember" "$root/ember/bin/ember"
 	install -m 0755 "$build/ember-jailer" "$root/ember/bin/ember-jailer"
 	install -m 0755 "$build/vsock-host" "$root/ember/bin/vsock-host"
+	install -m 0755 "$build/mktap" "$root/ember/bin/mktap"
 	cp "$kdir/vmlinux" "$kdir/bzImage" "$root/ember/guest/"
 	cp "$initrd" "$root/ember/guest/initramfs.cpio"
 	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
