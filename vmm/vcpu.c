@@ -258,10 +258,18 @@ static void report_crash(struct vcpu *v, const char *what)
 {
 	struct kvm_regs regs;
 
-	if (kvm_ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
-		log_err("vCPU %u: %s (rip=0x%llx rsp=0x%llx)", v->index, what, regs.rip, regs.rsp);
-	else
+	if (kvm_ioctl(v->fd, KVM_GET_REGS, &regs) != 0)
 		log_err("vCPU %u: %s", v->index, what);
+	else if (regs.rip == 0xfff0 && regs.rsp == 0)
+		/*
+		 * On AMD, KVM re-initialises the vCPU when it intercepts a
+		 * shutdown (the VMCB is undefined after one): what we read is
+		 * the reset state, not where the guest died.
+		 */
+		log_err("vCPU %u: %s (registers already reset by KVM; the faulting rip is lost)",
+			v->index, what);
+	else
+		log_err("vCPU %u: %s (rip=0x%llx rsp=0x%llx)", v->index, what, regs.rip, regs.rsp);
 }
 
 static void handle_io(struct vcpu *v)
