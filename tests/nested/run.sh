@@ -174,6 +174,34 @@ stage_l1 "$l1root"
 
 append="console=ttyS0 quiet panic=-1 ember.mode=$mode"
 
+monitor=$work/monitor.sock
+
+# dump_l1_cpus LOG: before a wedged L1 is stopped, what its two CPUs were
+# doing, from QEMU's monitor, into LOG.cpus (for the next one to debug it).
+dump_l1_cpus() {
+	python3 - "$monitor" "$1.cpus" <<'PY' || true
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+out = b""
+for cmd in (b"info status\n", b"info registers -a\n", b"info cpus\n"):
+    s.sendall(cmd)
+    end = time.time() + 2
+    while time.time() < end:
+        try:
+            out += s.recv(65536)
+        except socket.timeout:
+            break
+# The monitor echoes what it is sent, redrawing the line with escapes.
+import re
+out = re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", out)
+out = b"\n".join(l for l in out.split(b"\n") if not l.startswith(b"(qemu)"))
+open(sys.argv[2], "wb").write(out + b"\n")
+PY
+	say "L1's CPU state: $1.cpus"
+}
+
 # boot_l1 APPEND LOG TIMEOUT: one L1 boot, serial output to LOG (and to our
 # stdout as it comes); sets RC to QEMU's status.  L1 prints a heartbeat every
 # minute (l1-init): silence for longer than L1_STALL means L1 itself is
@@ -181,9 +209,11 @@ append="console=ttyS0 quiet panic=-1 ember.mode=$mode"
 boot_l1() {
 	local qpid last_size=-1 quiet=0 size
 	: >"$2" # before tail starts, so it never shows the previous run
+	rm -f "$monitor"
 	timeout --foreground -k 10 "$3" "$qemu" -accel tcg,thread=multi -smp 2 -m 4096 \
 		-cpu EPYC,+svm,+npt -kernel "$l1_kernel" -initrd "$cpio" -append "$1" \
-		-nographic -no-reboot </dev/null >>"$2" 2>&1 &
+		-nographic -no-reboot -monitor "unix:$monitor,server=on,wait=off" \
+		</dev/null >>"$2" 2>&1 &
 	qpid=$!
 	tail -n +1 -f --pid=$qpid "$2" &
 	while kill -0 $qpid 2>/dev/null; do
@@ -196,6 +226,7 @@ boot_l1() {
 		fi
 		if [ $quiet -ge "$L1_STALL" ]; then
 			say "L1 silent for ${quiet}s: stopping it"
+			dump_l1_cpus "$2"
 			kill $qpid 2>/dev/null || true
 			break
 		fi
@@ -203,6 +234,7 @@ boot_l1() {
 		# a vCPU thread of ours soft-locked on both CPUs.  No need to wait.
 		if grep -aq 'soft lockup - CPU#' "$2"; then
 			say "L1 reports a soft lockup: stopping it"
+			dump_l1_cpus "$2"
 			kill $qpid 2>/dev/null || true
 			break
 		fi
