@@ -161,6 +161,22 @@ static int open_output(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* PUT /metrics, --metrics-path and the config file's "metrics": once only. */
+static int open_metrics(struct api_mode *m, const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (m->metrics_fd >= 0) {
+		snprintf(err, errlen, "Reinitialization of metrics not allowed.");
+		return -EINVAL;
+	}
+	fd = open_output(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	m->metrics_fd = fd;
+	return 0;
+}
+
 static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 {
 	static const enum log_level map[] = {
@@ -209,7 +225,6 @@ static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err,
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
 	struct api_mode *m = ctx;
-	int fd;
 
 	switch (cmd->kind) {
 	case API_CMD_START:
@@ -230,15 +245,7 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CMD_LOGGER:
 		return set_logger(&cmd->logger, err, errlen);
 	case API_CMD_METRICS:
-		if (m->metrics_fd >= 0) {
-			snprintf(err, errlen, "Reinitialization of metrics not allowed.");
-			return -EINVAL;
-		}
-		fd = open_output(cmd->metrics.metrics_path, err, errlen);
-		if (fd < 0)
-			return fd;
-		m->metrics_fd = fd;
-		return 0;
+		return open_metrics(m, cmd->metrics.metrics_path, err, errlen);
 	case API_CMD_CTRL_ALT_DEL:
 		if (!m->vm_live)
 			return -EINVAL;
@@ -324,11 +331,8 @@ static int start_from_file(struct api_mode *m)
 	r = api_config_from_file(m->cli->config_file, fcfg, err, sizeof(err));
 	if (!r && fcfg->logger.set)
 		r = set_logger(&fcfg->logger, err, sizeof(err));
-	if (!r && fcfg->metrics.set) {
-		r = open_output(fcfg->metrics.metrics_path, err, sizeof(err));
-		if (r >= 0)
-			m->metrics_fd = r, r = 0;
-	}
+	if (!r && fcfg->metrics.set)
+		r = open_metrics(m, fcfg->metrics.metrics_path, err, sizeof(err));
 	if (!r)
 		r = start_vm(m, fcfg, err, sizeof(err));
 	if (r)
@@ -362,11 +366,8 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 			r = set_logger(&lg, err, sizeof(err));
 			log_set_level(cli->log_level); /* --level, not the logger's default */
 		}
-		if (!r && cli->metrics_path) {
-			r = open_output(cli->metrics_path, err, sizeof(err));
-			if (r >= 0)
-				m->metrics_fd = r, r = 0;
-		}
+		if (!r && cli->metrics_path)
+			r = open_metrics(m, cli->metrics_path, err, sizeof(err));
 		if (r) {
 			log_err("%s", err);
 			code = EXIT_CONFIG;
@@ -421,7 +422,7 @@ out_vm:
 	if (m->vm_live)
 		vm_destroy(&m->vm);
 out_q:
-	cmdq_close(&m->q);
+	/* Closed at out_srv if the API thread ever ran; nobody else submits. */
 	cmdq_destroy(&m->q);
 out:
 	if (m->metrics_fd >= 0)
