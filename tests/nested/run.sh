@@ -172,7 +172,12 @@ stage_l1 "$l1root"
 (cd "$l1root" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0) >"$cpio"
 
-append="console=ttyS0 quiet panic=-1 ember.mode=$mode"
+# nokaslr: a wedged L1's register dump (dump_l1_cpus) then maps onto
+# /boot/System.map-<version> as it is.
+append="console=ttyS0 quiet panic=-1 nokaslr ember.mode=$mode"
+# The L1 machine: AMD with SVM and nested paging, emulated by TCG.
+l1_qemu=("$qemu" -accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt
+	-kernel "$l1_kernel" -initrd "$cpio" -nographic -no-reboot)
 
 monitor=$work/monitor.sock
 
@@ -210,10 +215,8 @@ boot_l1() {
 	local qpid last_size=-1 quiet=0 size
 	: >"$2" # before tail starts, so it never shows the previous run
 	rm -f "$monitor"
-	timeout --foreground -k 10 "$3" "$qemu" -accel tcg,thread=multi -smp 2 -m 4096 \
-		-cpu EPYC,+svm,+npt -kernel "$l1_kernel" -initrd "$cpio" -append "$1" \
-		-nographic -no-reboot -monitor "unix:$monitor,server=on,wait=off" \
-		</dev/null >>"$2" 2>&1 &
+	timeout --foreground -k 10 "$3" "${l1_qemu[@]}" -append "$1" \
+		-monitor "unix:$monitor,server=on,wait=off" </dev/null >>"$2" 2>&1 &
 	qpid=$!
 	tail -n +1 -f --pid=$qpid "$2" &
 	while kill -0 $qpid 2>/dev/null; do
@@ -253,10 +256,8 @@ run)
 	if [ -t 0 ] && [ -t 1 ]; then
 		say "guest shell on this console: 'exit' or 'reboot -f' ends it, Ctrl-A X kills QEMU"
 		rc=0
-		timeout --foreground -k 10 "$L1_TIMEOUT_RUN_INTERACTIVE" "$qemu" \
-			-accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt \
-			-kernel "$l1_kernel" -initrd "$cpio" -append "$append ember.shell=1" \
-			-nographic -no-reboot || rc=$?
+		timeout --foreground -k 10 "$L1_TIMEOUT_RUN_INTERACTIVE" "${l1_qemu[@]}" \
+			-append "$append ember.shell=1" || rc=$?
 		exit "$rc"
 	fi
 	log=$logs/l1-run.log
