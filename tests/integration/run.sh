@@ -659,6 +659,12 @@ t_jailer_daemonize_net() {
 	done
 	api_ok 200 GET / && has_body '"state":"Running"'
 	_r=$?
+	# The kernel answers pings (ip= on its command line) before init runs
+	# and fires the boot timer: wait for that line rather than race it.
+	for _i in $(seq 60); do
+		grep -q 'guest init after' "$_root/ember.log" 2>/dev/null && break
+		sleep 1
+	done
 	cat "$_root/ember.log" >>"$LOG" 2>/dev/null
 	kill -9 "$_pid" 2>/dev/null
 	ip link del tap-jail0 2>/dev/null
