@@ -454,6 +454,22 @@ err:
 	return ret;
 }
 
+void vblk_quiesce(struct vblk *b)
+{
+	virtio_mmio_lock(&b->t);
+	if (b->engine == VBLK_ENGINE_IO_URING) {
+		vblk_uring_drain(&b->uring, vblk_uring_done, b);
+		if (virtio_mmio_live(&b->t))
+			virtio_mmio_signal_used(&b->t, 0);
+	}
+	virtio_mmio_unlock(&b->t);
+}
+
+const struct vblk_config *vblk_get_config(const struct vblk *b)
+{
+	return &b->cfg;
+}
+
 const char *vblk_drive_id(const struct vblk *b)
 {
 	return b->cfg.drive_id;

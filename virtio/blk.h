@@ -49,6 +49,13 @@ struct virtio_mmio *vblk_transport(struct vblk *b);
  */
 int vblk_replace_file(struct vblk *b, const char *path);
 const char *vblk_drive_id(const struct vblk *b);
+/* The configuration in force (path updated by vblk_replace_file). */
+const struct vblk_config *vblk_get_config(const struct vblk *b);
+/*
+ * Snapshots, with the vCPUs paused: waits for every request in flight and
+ * returns it to the guest, so the used ring is final.
+ */
+void vblk_quiesce(struct vblk *b);
 /* The engine actually running: VBLK_ENGINE_SYNC or VBLK_ENGINE_IO_URING. */
 enum vblk_engine vblk_engine_used(const struct vblk *b);
 uint64_t vblk_capacity(const struct vblk *b); /* in 512-byte sectors */

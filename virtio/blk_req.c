@@ -38,7 +38,7 @@ static uint8_t *vblk_req_status(const struct virtq_chain *c, const struct guest_
 	last = &c->seg[c->nr - 1];
 	if (!last->write || last->len == 0 || last->addr > UINT64_MAX - (last->len - 1))
 		return NULL;
-	return gm_ptr(gm, last->addr + last->len - 1, 1);
+	return gm_ptr_w(gm, last->addr + last->len - 1, 1);
 }
 
 /* Length of segment @i that belongs to data, i.e. without the status byte. */
@@ -61,7 +61,8 @@ static int vblk_req_collect(struct vblk_req *r, const struct virtq_chain *c,
 		skip -= cut;
 		if (len == cut)
 			continue;
-		p = gm_ptr(gm, c->seg[i].addr + cut, len - cut);
+		/* A read's buffers are written by the engine: dirty for Diff snapshots. */
+		p = (c->seg[i].write ? gm_ptr_w : gm_ptr)(gm, c->seg[i].addr + cut, len - cut);
 		if (!p || vblk_req_add(r, p, len - cut))
 			return -EINVAL;
 	}

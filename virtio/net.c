@@ -134,7 +134,7 @@ static int vnet_rx_copy(struct vnet *n, const struct virtq_chain *c)
 			return -EINVAL;
 		if (len > n->rx_len - done)
 			len = n->rx_len - done;
-		p = gm_ptr(n->gm, c->seg[i].addr, len);
+		p = gm_ptr_w(n->gm, c->seg[i].addr, len);
 		if (!p)
 			return -EFAULT;
 		memcpy(p, n->rx_buf + done, len);
@@ -460,6 +460,13 @@ static void vnet_reset(void *dev)
 	}
 }
 
+static unsigned vnet_held(void *dev, unsigned q)
+{
+	const struct vnet *n = dev;
+
+	return q == VNET_TXQ && n->tx_pending ? 1 : 0;
+}
+
 static const struct virtio_dev_ops vnet_ops = {
     .device_id = VIRTIO_ID_NET,
     .num_queues = 2,
@@ -469,6 +476,7 @@ static const struct virtio_dev_ops vnet_ops = {
     .config_write = vnet_config_write,
     .config_size = VNET_CONFIG_SIZE,
     .activate = vnet_activate,
+    .held = vnet_held,
     .reset = vnet_reset,
     .queue_notify = vnet_queue_notify,
 };
@@ -659,6 +667,11 @@ int vnet_create(struct vnet **out, const struct vnet_config *cfg, const struct g
 	if (fd < 0)
 		return fd;
 	return vnet_init(out, cfg, fd, true, gm, loop);
+}
+
+const struct vnet_config *vnet_get_config(const struct vnet *n)
+{
+	return &n->cfg;
 }
 
 struct virtio_mmio *vnet_transport(struct vnet *n)

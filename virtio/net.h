@@ -70,5 +70,6 @@ const struct vnet_stats *vnet_stats(const struct vnet *n);
 /* TUN_F_* offloads derived from the guest's features at DRIVER_OK. */
 unsigned vnet_tap_offloads(const struct vnet *n);
 void vnet_destroy(struct vnet *n);
+const struct vnet_config *vnet_get_config(const struct vnet *n);
 
 #endif /* EMBER_NET_H */

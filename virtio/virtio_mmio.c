@@ -496,6 +496,91 @@ void virtio_mmio_destroy(struct virtio_mmio *t)
 	t->ops = NULL;
 }
 
+/*
+ * A saved state is guest-made data that went through a file: it gets the
+ * checks the register path would have applied, and more, because here it
+ * arrives all at once.
+ */
+static int vm_state_check(struct virtio_mmio *t, const struct virtio_mmio_state *st,
+			  const char **why)
+{
+	const uint32_t known = STATUS_DRIVER_BITS | VIRTIO_CONFIG_S_NEEDS_RESET;
+
+	if (st->status & ~known) {
+		*why = "status has unknown bits";
+		return -EINVAL;
+	}
+	if (st->driver_features & ~vm_device_features(t)) {
+		*why = "driver features the device does not offer";
+		return -EINVAL;
+	}
+	if (st->activated && (!(st->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+			      !(st->status & VIRTIO_CONFIG_S_FEATURES_OK))) {
+		*why = "activated without DRIVER_OK";
+		return -EINVAL;
+	}
+	for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++) {
+		const struct virtq *vq = &st->vq[q];
+
+		if (q >= t->ops->num_queues) {
+			if (vq->ready || vq->size) {
+				*why = "state for a queue the device does not have";
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (vq->size > t->ops->queue_max) {
+			*why = "queue size above the device's maximum";
+			return -EINVAL;
+		}
+		if (st->activated && vq->ready && virtq_validate(vq, t->gm, t->ops->queue_max, why))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *st, char *err,
+			size_t errlen)
+{
+	const char *why = NULL;
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	r = vm_state_check(t, st, &why);
+	if (r) {
+		snprintf(err, errlen, "%s: saved transport state refused: %s", t->name, why);
+		goto out;
+	}
+	t->st = *st;
+	t->st.activated = false;
+	if (st->activated && !(st->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		/* The queues keep their saved indices: no virtq_start here. */
+		r = t->ops->activate ? t->ops->activate(t->dev, t) : 0;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: device could not start: %s", t->name,
+				 strerror(-r));
+			goto out;
+		}
+		t->st.activated = true;
+	}
+	/* An interrupt raised just before the snapshot may not have reached the
+	 * IOAPIC state we saved: raise it again; the driver reads the status. */
+	if (t->st.interrupt_status)
+		vm_kick(t->irq_fd);
+out:
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void virtio_mmio_get_state(struct virtio_mmio *t, struct virtio_mmio_state *st)
+{
+	pthread_mutex_lock(&t->lock);
+	*st = t->st;
+	for (unsigned q = 0; t->ops->held && q < t->ops->num_queues; q++)
+		st->vq[q].last_avail -= (uint16_t)t->ops->held(t->dev, q);
+	pthread_mutex_unlock(&t->lock);
+}
+
 int virtio_mmio_irq_fd(const struct virtio_mmio *t)
 {
 	return t->irq_fd;

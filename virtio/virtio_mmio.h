@@ -43,6 +43,13 @@ struct virtio_dev_ops {
 	void (*reset)(void *dev);
 	/* The guest kicked queue @q (VMM thread, device live, queue ready). */
 	void (*queue_notify)(void *dev, unsigned q);
+	/*
+	 * Optional, for snapshots: how many of the chains most recently popped
+	 * from queue @q the device holds without having returned them (a frame
+	 * the tap refused, an RX buffer kept for later).  The saved state
+	 * gives them back to the ring, so the restored device pops them again.
+	 */
+	unsigned (*held)(void *dev, unsigned q);
 };
 
 /* The guest-visible state: plain data, what a snapshot saves. */
@@ -97,5 +104,15 @@ uint64_t virtio_mmio_driver_features(const struct virtio_mmio *t);
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);
 
+/* Snapshots: a copy of the guest-visible state (devices must be quiesced). */
+void virtio_mmio_get_state(struct virtio_mmio *t, struct virtio_mmio_state *st);
+/*
+ * Restore into a freshly created transport: validates @st (status bits,
+ * features, queue sizes and ring placement in guest memory), installs it
+ * with the queues' saved indices and starts the device if it was running.
+ * 0, or -EINVAL / the device's -errno with a message in @err.
+ */
+int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *st, char *err,
+			size_t errlen);
 
 #endif /* EMBER_VIRTIO_MMIO_H */

@@ -211,8 +211,8 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *gm, struct virtq_chain *
 int virtq_push(struct virtq *vq, const struct guest_mem *gm, uint16_t head, uint32_t len)
 {
 	uint64_t elem = vq->used + 4 + 8 * (uint64_t)(vq->used_idx & (vq->size - 1));
-	uint32_t *e = gm_ptr(gm, elem, 8);
-	uint16_t *idx = ring16(gm, vq->used + 2);
+	uint32_t *e = gm_ptr_w(gm, elem, 8);
+	uint16_t *idx = gm_ptr_w(gm, vq->used + 2, 2);
 
 	if (!e || !idx)
 		return -EFAULT;
@@ -248,7 +248,7 @@ bool virtq_arm_notify(struct virtq *vq, const struct guest_mem *gm)
 	uint16_t avail_idx;
 
 	if (vq->event_idx) {
-		uint16_t *ev = ring16(gm, vq->used + 4 + 8 * (uint64_t)vq->size);
+		uint16_t *ev = gm_ptr_w(gm, vq->used + 4 + 8 * (uint64_t)vq->size, 2);
 
 		if (ev)
 			__atomic_store_n(ev, htole16(vq->last_avail), __ATOMIC_RELAXED);

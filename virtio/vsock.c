@@ -100,7 +100,7 @@ bool vsock_rx_write(struct vsock *v, uint32_t off, const void *src, uint32_t len
 			continue;
 		}
 		k = seg - off < len ? seg - off : len;
-		p = gm_ptr(v->gm, c->seg[i].addr + off, k);
+		p = gm_ptr_w(v->gm, c->seg[i].addr + off, k);
 		if (!p)
 			return false;
 		memcpy(p, s, k);
@@ -126,7 +126,7 @@ unsigned vsock_rx_iov(struct vsock *v, uint32_t off, uint32_t max, struct iovec 
 			continue;
 		}
 		k = seg - off < max ? seg - off : max;
-		p = gm_ptr(v->gm, c->seg[i].addr + off, k);
+		p = gm_ptr_w(v->gm, c->seg[i].addr + off, k); /* readv() fills it */
 		if (!p)
 			break;
 		iov[n++] = (struct iovec){.iov_base = p, .iov_len = k};
@@ -417,6 +417,13 @@ static void vsock_on_reap(struct ev_handler *h, uint32_t events)
 	virtio_mmio_unlock(&v->t);
 }
 
+static unsigned vsock_held(void *dev, unsigned q)
+{
+	const struct vsock *v = dev;
+
+	return q == VSOCK_RXQ && v->rx_held ? 1 : 0;
+}
+
 static const struct virtio_dev_ops vsock_ops = {
     .device_id = VIRTIO_ID_VSOCK,
     .num_queues = 3,
@@ -426,6 +433,7 @@ static const struct virtio_dev_ops vsock_ops = {
     .config_write = vsock_config_write,
     .config_size = 8,
     .activate = vsock_activate,
+    .held = vsock_held,
     .reset = vsock_reset,
     .queue_notify = vsock_queue_notify,
 };
@@ -534,6 +542,41 @@ int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struc
 err:
 	vsock_destroy(v);
 	return ret;
+}
+
+int vsock_transport_reset(struct vsock *v)
+{
+	struct virtq *vq = &v->t.st.vq[VSOCK_EVQ];
+	const struct virtq_seg *s;
+	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	int r = -ENOBUFS;
+
+	virtio_mmio_lock(&v->t);
+	if (!virtio_mmio_live(&v->t) || !vq->ready)
+		goto out; /* no driver: nothing is connected */
+	/* txc is free: TX chains are finished within vsock_tx_process(). */
+	r = virtq_pop(vq, v->gm, &v->txc);
+	if (r <= 0) {
+		r = r ? r : -ENOBUFS;
+		goto out;
+	}
+	s = &v->txc.seg[0];
+	if (v->txc.err || !v->txc.nr || !s->write || s->len < sizeof(id) ||
+	    gm_write(v->gm, s->addr, &id, sizeof(id))) {
+		(void)virtq_push(vq, v->gm, v->txc.head, 0);
+		r = -EINVAL;
+	} else {
+		r = virtq_push(vq, v->gm, v->txc.head, sizeof(id));
+	}
+	virtio_mmio_signal_used(&v->t, VSOCK_EVQ);
+out:
+	virtio_mmio_unlock(&v->t);
+	return r;
+}
+
+const struct vsock_config *vsock_get_config(const struct vsock *v)
+{
+	return &v->cfg;
 }
 
 struct virtio_mmio *vsock_transport(struct vsock *v)

@@ -62,5 +62,12 @@ const struct vsock_stats *vsock_stats(const struct vsock *v);
 unsigned vsock_nr_conns(const struct vsock *v);
 /* Closes every stream and the listener, and unlinks uds_path. */
 void vsock_destroy(struct vsock *v);
+/*
+ * After a snapshot restore: the host ends of every connection are gone, so
+ * tell the guest with a TRANSPORT_RESET event (virtio 1.2, 5.10.6.7); its
+ * listeners stay.  0, or -ENOBUFS when the driver posted no event buffer.
+ */
+int vsock_transport_reset(struct vsock *v);
+const struct vsock_config *vsock_get_config(const struct vsock *v);
 
 #endif /* EMBER_VSOCK_H */

@@ -13,6 +13,16 @@
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
+/*
+ * Where guest RAM comes from on a snapshot restore: the memory file, mapped
+ * MAP_PRIVATE (pages load on demand, writes stay ours), regions back to back
+ * from offset 0; or, with @uffd, anonymous memory a page-fault handler fills.
+ */
+struct vm_mem_source {
+	int fd;	   /* the memory file (File backend) */
+	bool uffd; /* anonymous; snapshot/ hands it to the handler */
+};
+
 #define CONFIG_DEFAULT_VCPUS   1u
 #define CONFIG_DEFAULT_MEM_MIB 128u
 #define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
@@ -29,7 +39,9 @@ struct vm_config {
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
 	enum log_level log_level;
-	bool no_seccomp; /* --no-seccomp: debugging only */
+	bool no_seccomp;		     /* --no-seccomp: debugging only */
+	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
+	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
 	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */
 	unsigned nr_disks;
 	struct vnet_config nets[CONFIG_MAX_NETS]; /* --net */

@@ -9,14 +9,14 @@
 
 #include "cpuid.h"
 
-#define LEAF1_ECX_HYPERVISOR  (1u << 31)
+#define LEAF1_ECX_HYPERVISOR   (1u << 31)
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
-#define LEAF1_EDX_HTT	      (1u << 28)
-#define EXT1_ECX_CMP_LEGACY   (1u << 1)
-#define TOPO_LEVEL_SMT	      1u
-#define TOPO_LEVEL_CORE	      2u
-#define TOPO_LEVEL_TYPE_SHIFT 8
-#define CPUID_SIGNATURE_INTEL 0x756e6547u /* "Genu" in EBX of leaf 0 */
+#define LEAF1_EDX_HTT	       (1u << 28)
+#define EXT1_ECX_CMP_LEGACY    (1u << 1)
+#define TOPO_LEVEL_SMT	       1u
+#define TOPO_LEVEL_CORE	       2u
+#define TOPO_LEVEL_TYPE_SHIFT  8
+#define CPUID_SIGNATURE_INTEL  0x756e6547u /* "Genu" in EBX of leaf 0 */
 
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid_entry2 *e, unsigned nr, uint32_t function,
 				    uint32_t index)

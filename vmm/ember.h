@@ -70,6 +70,12 @@ struct gm_region {
 	uint64_t gpa;  /* guest-physical start */
 	uint64_t size; /* bytes, page multiple */
 	uint8_t *host; /* host mapping of the whole region */
+	/*
+	 * Diff snapshots: one bit per 4 KiB page that ember itself wrote
+	 * (KVM's dirty log only sees the guest's writes).  NULL when the VM
+	 * does not track dirty pages.
+	 */
+	uint64_t *dirty;
 };
 
 struct guest_mem {
@@ -84,9 +90,13 @@ struct guest_mem {
  */
 bool gm_range_ok(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* gm_ptr for a range the caller is about to write: marks its pages dirty. */
+void *gm_ptr_w(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
 int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
 uint64_t gm_total(const struct guest_mem *gm);
+/* Marks [gpa, gpa+len) dirty when the VM tracks dirty pages (no-op otherwise). */
+void gm_mark_dirty(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
 /* ---- port I/O and MMIO bus (vmm/bus.c) ---------------------------------- */
 

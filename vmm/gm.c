@@ -37,9 +37,40 @@ void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	return r ? r->host + (gpa - r->gpa) : NULL;
 }
 
+static void gm_region_mark(const struct gm_region *r, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> 12, last = (off + len - 1) >> 12;
+
+	/* Only the VMM thread writes guest memory today; atomics keep it cheap to change. */
+	for (uint64_t pg = first; pg <= last; pg++)
+		__atomic_fetch_or(&r->dirty[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
+}
+
+void gm_mark_dirty(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct gm_region *r;
+
+	if (!len)
+		return;
+	r = gm_find(gm, gpa, len);
+	if (r && r->dirty)
+		gm_region_mark(r, gpa - r->gpa, len);
+}
+
+void *gm_ptr_w(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct gm_region *r = gm_find(gm, gpa, len);
+
+	if (!r)
+		return NULL;
+	if (r->dirty && len)
+		gm_region_mark(r, gpa - r->gpa, len);
+	return r->host + (gpa - r->gpa);
+}
+
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
 {
-	void *p = gm_ptr(gm, gpa, len);
+	void *p = gm_ptr_w(gm, gpa, len);
 
 	if (!p)
 		return -EFAULT;

@@ -157,6 +157,21 @@ static void data_write(struct i8042 *k, uint8_t v)
 	k->pending_cmd = 0;
 }
 
+void i8042_get_state(struct i8042 *k, struct i8042_state *st)
+{
+	pthread_mutex_lock(&k->lock);
+	*st = (struct i8042_state){.control = k->control, .pending_cmd = k->pending_cmd};
+	pthread_mutex_unlock(&k->lock);
+}
+
+void i8042_set_state(struct i8042 *k, const struct i8042_state *st)
+{
+	pthread_mutex_lock(&k->lock);
+	k->control = st->control;
+	k->pending_cmd = st->pending_cmd;
+	pthread_mutex_unlock(&k->lock);
+}
+
 int i8042_ctrl_alt_del(struct i8042 *k)
 {
 	/*

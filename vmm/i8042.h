@@ -37,4 +37,11 @@ void i8042_destroy(struct i8042 *k);
  */
 int i8042_ctrl_alt_del(struct i8042 *k);
 
+/* Snapshot: the controller's configuration (pending output is not kept). */
+struct i8042_state {
+	uint8_t control, pending_cmd, pad[6];
+};
+void i8042_get_state(struct i8042 *k, struct i8042_state *st);
+void i8042_set_state(struct i8042 *k, const struct i8042_state *st);
+
 #endif /* EMBER_I8042_H */

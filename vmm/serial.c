@@ -97,6 +97,33 @@ static size_t rx_push_locked(struct serial *s, const uint8_t *buf, size_t n)
 	return i;
 }
 
+void serial_get_state(struct serial *s, struct serial_state *st)
+{
+	pthread_mutex_lock(&s->lock);
+	*st = (struct serial_state){.ier = s->ier,
+				    .lcr = s->lcr,
+				    .mcr = s->mcr,
+				    .scr = s->scr,
+				    .dll = s->dll,
+				    .dlm = s->dlm,
+				    .thre_pending = s->thre_pending};
+	pthread_mutex_unlock(&s->lock);
+}
+
+void serial_set_state(struct serial *s, const struct serial_state *st)
+{
+	pthread_mutex_lock(&s->lock);
+	s->ier = st->ier;
+	s->lcr = st->lcr;
+	s->mcr = st->mcr;
+	s->scr = st->scr;
+	s->dll = st->dll;
+	s->dlm = st->dlm;
+	s->thre_pending = st->thre_pending != 0;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 size_t serial_push(struct serial *s, const uint8_t *buf, size_t n)
 {
 	size_t taken;

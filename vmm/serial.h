@@ -28,6 +28,17 @@ struct serial {
 
 extern const struct bus_dev_ops serial_ops;
 
+/*
+ * What a snapshot keeps of the UART: the registers the guest programmed.
+ * Input not yet read by the guest is not kept (it came from the old console).
+ */
+struct serial_state {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, thre_pending, pad;
+};
+void serial_get_state(struct serial *s, struct serial_state *st);
+/* Restores the registers and re-raises a latched interrupt. */
+void serial_set_state(struct serial *s, const struct serial_state *st);
+
 int serial_init(struct serial *s, int out_fd, int irq_fd, int wake_fd);
 void serial_destroy(struct serial *s);
 /* Queues guest input; returns bytes taken (fewer than @n when full). */

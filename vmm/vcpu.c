@@ -355,6 +355,19 @@ static void vcpu_park(struct vcpu *v)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+/*
+ * Before parking: an I/O or MMIO exit is complete (and the registers
+ * consistent) only once KVM_RUN is re-entered.  With immediate_exit set KVM
+ * finishes it and returns at once without running the guest, so a snapshot
+ * taken while we are parked sees no half-done instruction.
+ */
+static void vcpu_settle(struct vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	(void)kvm_ioctl(v->fd, KVM_RUN, NULL); /* -EINTR by design */
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -368,6 +381,7 @@ static void *vcpu_thread(void *arg)
 	}
 	while (atomic_load(&vm->exit_code) < 0) {
 		if (atomic_load(&vm->pause_req)) {
+			vcpu_settle(v);
 			vcpu_park(v);
 			continue;
 		}

@@ -74,13 +74,24 @@ static int setup_memory(struct vm *vm)
 	mem_split(size, &low, &high);
 	const uint64_t len[2] = {low, high};
 
+	const struct vm_mem_source *src = vm->cfg->mem_src;
+	uint64_t file_off = 0;
+
 	for (unsigned i = 0; i < 2 && len[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
-		/* MAP_NORESERVE: a guest pays only for pages it touches. */
-		void *p = mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/*
+		 * MAP_NORESERVE: a guest pays only for pages it touches.  A
+		 * restore maps the memory file privately instead: clones of
+		 * one snapshot share its page cache until they write.
+		 */
+		void *p = src && !src->uffd
+			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
+			      : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		struct kvm_userspace_memory_region kr = {
 		    .slot = i,
+		    .flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		    .guest_phys_addr = start[i],
 		    .memory_size = len[i],
 		    .userspace_addr = (uintptr_t)p,
@@ -90,6 +101,12 @@ static int setup_memory(struct vm *vm)
 			return -errno;
 		*g = (struct gm_region){.gpa = start[i], .size = len[i], .host = p};
 		vm->mem.nr_regions++;
+		file_off += len[i];
+		if (vm->cfg->track_dirty_pages) {
+			g->dirty = calloc((len[i] / 4096 + 63) / 64, sizeof(uint64_t));
+			if (!g->dirty)
+				return -ENOMEM;
+		}
 		int r = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
 
 		if (r < 0)
@@ -100,8 +117,10 @@ static int setup_memory(struct vm *vm)
 
 static void free_memory(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->mem.nr_regions; i++)
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		munmap(vm->mem.region[i].host, vm->mem.region[i].size);
+		free(vm->mem.region[i].dirty);
+	}
 	vm->mem.nr_regions = 0;
 }
 
@@ -145,6 +164,11 @@ void vm_resume(struct vm *vm)
 int vm_ctrl_alt_del(struct vm *vm)
 {
 	return i8042_ctrl_alt_del(&vm->i8042);
+}
+
+void vm_start_paused(struct vm *vm)
+{
+	atomic_store(&vm->pause_req, true);
 }
 
 bool vm_paused(struct vm *vm)

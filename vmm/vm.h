@@ -137,6 +137,8 @@ int vm_pause(struct vm *vm);
 int vm_ctrl_alt_del(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
+/* Before vm_run(): the vCPUs park at once (a restore with resume_vm false). */
+void vm_start_paused(struct vm *vm);
 
 /* virtio_devs.c */
 /*
