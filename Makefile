@@ -29,7 +29,8 @@ CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail
 
 # Objects the unit tests link: everything except what needs KVM, threads or
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
-UNIT_EXCLUDE := vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/virtio_devs.c
+UNIT_EXCLUDE := vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/virtio_devs.c \
+	snapshot/snapshot.c
 UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -70,6 +71,15 @@ $(BUILD)/vsock-host: tests/integration/vsock-host.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
+# Example page fault handler for the Uffd snapshot memory backend (static:
+# it runs inside L1 too); tests/unit/test_uffd.c drives it.
+$(BUILD)/ember-uffd-handler: snapshot/examples/uffd_handler.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $< -ljansson
+
+# Order-only: test_uffd runs the handler, it does not link it.
+$(BUILD)/tests/test_uffd: | $(BUILD)/ember-uffd-handler
+
 $(BUILD)/mktap: tests/integration/mktap.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
@@ -95,7 +105,8 @@ fuzz: $(BUILD)/fuzz_http
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: all $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap
+integration: all $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap \
+	$(BUILD)/ember-uffd-handler
 	tests/nested/run.sh --tests $(TESTS)
 
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).

@@ -155,9 +155,10 @@ static const struct seccomp_rule seccomp_rules[] = {
     /* ---- vCPU threads ---------------------------------------------------- */
     /* The vCPU loop. */
     RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_RUN)}),
-    /* report_crash() names rip and rsp; sregs for richer crash reports. */
-    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_GET_REGS)}),
-    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_GET_SREGS)}),
+    /* report_crash() names rip and rsp; sregs for richer crash reports.
+     * The VMM thread: snapshots (snap_kvm.c, with the other KVM_GET_*). */
+    RULE(R_VCPU | R_VMM, ioctl, .c = {EQ(1, KVM_GET_REGS)}),
+    RULE(R_VCPU | R_VMM, ioctl, .c = {EQ(1, KVM_GET_SREGS)}),
     /* The kick handler (vcpu.c kick_handler) returns. */
     RULE(R_VCPU | R_VMM, rt_sigreturn),
     /* vcpu_thread and the API thread return: pthread's thread exit. */
@@ -210,11 +211,38 @@ static const struct seccomp_rule seccomp_rules[] = {
      * this glibc reads the settings first (TCGETS). */
     RULE(R_VMM, ioctl, .c = {EQ(1, TCGETS)}),
     RULE(R_VMM, ioctl, .c = {EQ(1, TCSETS)}),
-    /* Snapshot files (next), created on the VMM thread: write-only,
-     * create/truncate, nothing else (SECCOMP_VMM_OPEN_FLAGS).
-     * TODO(snapshot): narrow further if the snapshot code can use
-     * O_EXCL, and add what it writes with (ftruncate, fsync, pwrite64). */
+    /* PUT /snapshot/create (snapshot/snapshot.c) on the VMM thread: the
+     * state and memory files are created write-only and truncated, nothing
+     * else (SECCOMP_VMM_OPEN_FLAGS); the memory file is sized sparse, its
+     * pages written at their offsets, both fsynced; a failed snapshot
+     * removes them.  mincore and sysinfo: which pages of a booted VM can be
+     * left as holes (snap_mem.c resident_pages). */
     RULE(R_VMM, openat, .c = {EQ(2, SECCOMP_VMM_OPEN_FLAGS)}),
+    RULE(R_VMM, ftruncate),
+    RULE(R_VMM, pwrite64),
+    RULE(R_VMM, fsync),
+    RULE(R_VMM, unlink),
+    RULE(R_VMM, mincore),
+    RULE(R_VMM, sysinfo),
+    /* ... and the KVM state it saves (snap_kvm.c), read-only ioctls: the
+     * VM's interrupt controllers, PIT, clock and dirty log; the MSR list
+     * and XSAVE size from /dev/kvm; each vCPU's state. */
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_IRQCHIP)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_PIT2)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CLOCK)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_DIRTY_LOG)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MSR_INDEX_LIST)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_CHECK_EXTENSION)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XSAVE)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XSAVE2)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XCRS)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_DEBUGREGS)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_LAPIC)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MSRS)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MP_STATE)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_VCPU_EVENTS)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CPUID2)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_TSC_KHZ)}),
     /* PATCH /drives/{id} after start (vblk_replace_file): the new image,
      * read-write or read-only like the drive.  The read-only form also
      * serves glibc's lazy opens on this thread (see the head comment). */

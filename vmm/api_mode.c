@@ -24,6 +24,7 @@
 #include "launch.h"
 #include "seccomp.h"
 #include "server.h"
+#include "snapshot.h"
 
 struct api_mode {
 	const struct vm_config *cli;
@@ -32,6 +33,7 @@ struct api_mode {
 	struct vm_config cfg;	   /* built from acfg; points into it */
 	struct vm vm;
 	bool vm_live;
+	struct snap_restored rs; /* how vm was restored, if it was */
 	struct cmdq q;
 	struct api_server *srv;
 	struct evloop pre; /* before InstanceStart */
@@ -51,8 +53,10 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .cmdline = a->boot.has_boot_args ? a->boot.boot_args : CONFIG_DEFAULT_CMDLINE,
 	    .vcpus = a->machine.vcpu_count,
 	    .mem_mib = a->machine.mem_size_mib,
+	    .track_dirty_pages = a->machine.track_dirty_pages,
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
+	    .no_seccomp = m->cli->no_seccomp,
 	};
 	if (a->nr_nets > CONFIG_MAX_NETS) {
 		snprintf(err, errlen, "ember supports at most %u network interfaces",
@@ -124,6 +128,113 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 	}
 	m->vm_live = true;
 	return 0;
+}
+
+/* The configuration a restore rebuilt, for GET /vm/config and PATCH /drives. */
+static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
+{
+	a->machine.vcpu_count = c->vcpus;
+	a->machine.mem_size_mib = c->mem_mib;
+	a->nr_drives = c->nr_disks;
+	for (unsigned i = 0; i < c->nr_disks; i++) {
+		struct api_drive *d = &a->drives[i];
+
+		*d = (struct api_drive){
+		    .is_root_device = c->disks[i].is_root,
+		    .is_read_only = c->disks[i].read_only,
+		    .io_engine =
+			c->disks[i].engine == VBLK_ENGINE_SYNC ? API_IO_SYNC : API_IO_ASYNC,
+		};
+		snprintf(d->drive_id, sizeof(d->drive_id), "%s", c->disks[i].drive_id);
+		snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", c->disks[i].path);
+	}
+	a->nr_nets = c->nr_nets;
+	for (unsigned i = 0; i < c->nr_nets; i++) {
+		struct api_net *n = &a->nets[i];
+
+		*n = (struct api_net){.has_mac = c->nets[i].has_mac};
+		snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->nets[i].iface_id);
+		snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s",
+			 c->nets[i].host_dev_name);
+		memcpy(n->guest_mac, c->nets[i].mac, sizeof(n->guest_mac));
+	}
+	a->vsock.set = c->has_vsock;
+	if (c->has_vsock) {
+		a->vsock.guest_cid = (uint32_t)c->vsock.guest_cid;
+		snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", c->vsock.uds_path);
+	}
+}
+
+/* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
+static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *err, size_t errlen)
+{
+	struct snap_net_override nets[API_MAX_NETS];
+	struct snap_load_req req = {
+	    .state_path = l->snapshot_path,
+	    .mem_path = l->mem_path,
+	    .uffd = l->backend == API_MEM_UFFD,
+	    .track_dirty_pages = l->track_dirty_pages,
+	    .clock_realtime = l->clock_realtime,
+	    .nets = nets,
+	    .nr_nets = l->nr_net_overrides,
+	    .vsock_uds = l->has_vsock_override ? l->vsock_uds_path : NULL,
+	};
+	char why[API_ERR_MAX];
+	int r;
+
+	if (m->vm_live) {
+		snprintf(err, errlen,
+			 "Loading a microVM snapshot not allowed after the microVM "
+			 "started.");
+		return -EBUSY;
+	}
+	for (unsigned i = 0; i < l->nr_net_overrides && i < API_MAX_NETS; i++)
+		nets[i] = (struct snap_net_override){
+		    .iface_id = l->net_overrides[i].iface_id,
+		    .host_dev_name = l->net_overrides[i].host_dev_name,
+		};
+	m->cfg = (struct vm_config){
+	    .cmdline = "",
+	    .console = CONSOLE_STDIO,
+	    .log_level = m->cli->log_level,
+	    .no_seccomp = m->cli->no_seccomp,
+	};
+	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, why, sizeof(why));
+	if (r) {
+		snprintf(err, errlen, "Load snapshot error: %s", why);
+		log_err("%s", err);
+		return r;
+	}
+	if (l->restored)
+		config_to_api(&m->cfg, l->restored);
+	if (!l->resume_vm)
+		vm_start_paused(&m->vm);
+	m->vm_live = true;
+	log_info("restored %s (%s)", l->snapshot_path, l->resume_vm ? "running" : "paused");
+	return 0;
+}
+
+static int create_snapshot(struct api_mode *m, const struct api_snapshot_create *c, char *err,
+			   size_t errlen)
+{
+	struct snap_create_req req = {
+	    .diff = c->type == API_SNAPSHOT_DIFF,
+	    .state_path = c->snapshot_path,
+	    .mem_path = c->mem_file_path,
+	};
+	char why[API_ERR_MAX];
+	int r;
+
+	if (!m->vm_live) {
+		snprintf(err, errlen, "Create snapshot error: the microVM is not running.");
+		return -EINVAL;
+	}
+	r = snap_create(&m->vm, &m->rs, &req, why, sizeof(why));
+	if (r) {
+		snprintf(err, errlen, "Create snapshot error: %s", why);
+		log_err("%s", err);
+	}
+	return r;
 }
 
 /* A JSON line of counters, Firecracker style (one object per flush). */
@@ -256,10 +367,10 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return 0;
 	case API_CMD_PATCH_DRIVE:
 		return patch_drive(m, cmd, err, errlen);
-	case API_CMD_SNAPSHOT_CREATE: /* TODO(integrator): snapshot/snapfile.h */
+	case API_CMD_SNAPSHOT_CREATE:
+		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
-		snprintf(err, errlen, "Snapshots are not supported by ember yet.");
-		return -ENOTSUP;
+		return load_snapshot(m, &cmd->snapshot_load, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}
@@ -353,6 +464,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->start_us = start_us;
 	m->metrics_fd = -1;
 	m->pre.epfd = -1;
+	snap_restored_init(&m->rs);
 	if (cmdq_init(&m->q))
 		goto out;
 	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
@@ -421,6 +533,7 @@ out_srv:
 out_vm:
 	if (m->vm_live)
 		vm_destroy(&m->vm);
+	snap_restored_release(&m->rs); /* after the RAM it backs is unmapped */
 out_q:
 	/* Closed at out_srv if the API thread ever ran; nobody else submits. */
 	cmdq_destroy(&m->q);

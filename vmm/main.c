@@ -6,10 +6,12 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "launch.h"
 #include "seccomp.h"
+#include "snap_mem.h"
 
 static int run(const struct vm_config *cfg, uint64_t start_us)
 {
@@ -30,6 +32,17 @@ int main(int argc, char **argv)
 	enum cli_action action;
 	char err[256];
 
+	if (argc >= 2 && !strcmp(argv[1], "rebase-mem")) {
+		if (argc != 4) {
+			fprintf(stderr, "usage: ember rebase-mem BASE_MEM_FILE DIFF_MEM_FILE\n");
+			return EXIT_CONFIG;
+		}
+		if (snap_mem_rebase(argv[2], argv[3], err, sizeof(err))) {
+			fprintf(stderr, "ember: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		return 0;
+	}
 	if (cli_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ember: %s\n", err);
 		return EXIT_CONFIG;
@@ -61,6 +74,8 @@ int main(int argc, char **argv)
 	}
 	/* A console reader that went away must not kill the VMM mid-write. */
 	signal(SIGPIPE, SIG_IGN);
+	/* RLIMIT_FSIZE (the jailer's fsize) must fail a snapshot write with EFBIG, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (action == CLI_API)
 		return api_mode_main(&cfg, start_us);
 	return run(&cfg, start_us);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * snap_kvm.h - KVM's part of a snapshot (snapshot/snap_kvm.c).  The VMM
+ * thread calls these with every vCPU parked outside KVM_RUN; restores go
+ * into a VM fresh from vm_create() whose vCPUs have never run.  Errors are
+ * -errno with one line in @err for the API's 400 answer.
+ */
+#ifndef EMBER_SNAP_KVM_H
+#define EMBER_SNAP_KVM_H
+
+#include "snapfile.h"
+#include "vm.h"
+
+/* PIC master and slave, IOAPIC, PIT, kvmclock. */
+int snap_kvm_save_vm(struct vm *vm, struct snap_writer *w, char *err, size_t errlen);
+/* Registers, sregs, XSAVE, XCRs, debug registers, LAPIC, MSRs, MP state, events, CPUID, TSC kHz. */
+int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t errlen);
+
+/* @clock_realtime: advance kvmclock by the wall time since the snapshot. */
+int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_realtime, char *err,
+			size_t errlen);
+int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *err, size_t errlen);
+
+#endif /* EMBER_SNAP_KVM_H */

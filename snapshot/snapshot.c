@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Snapshot create and load: the order of the parts, the files, and the
+ * rule that a failure leaves things as they were (create: VM paused and
+ * usable, no partial files; load: nothing built).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "snap_dev.h"
+#include "snap_kvm.h"
+#include "snap_mem.h"
+#include "snapshot.h"
+#include "uffd.h"
+
+/* SNAP_SEC_MACHINE payload. */
+struct snap_machine {
+	uint32_t nr_vcpus;
+	uint32_t nr_regions;
+	uint64_t mem_mib;
+};
+
+/* SNAP_SEC_MEM_REGION payload. */
+struct snap_region {
+	uint64_t gpa, size, file_offset;
+};
+
+void snap_restored_init(struct snap_restored *rs)
+{
+	*rs = (struct snap_restored){.src.fd = -1, .uffd = -1};
+}
+
+void snap_restored_release(struct snap_restored *rs)
+{
+	if (rs->src.fd >= 0)
+		close(rs->src.fd);
+	if (rs->uffd >= 0)
+		close(rs->uffd);
+	snap_restored_init(rs);
+}
+
+/* ---- create ---------------------------------------------------------------------- */
+
+/*
+ * The pages dirtied since the last snapshot: KVM's log (read and cleared)
+ * OR ember's own, which is cleared too.  @bits[i] are allocated here.
+ */
+static int collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		struct gm_region *g = &vm->mem.region[i];
+		size_t words = (g->size / 4096 + 63) / 64;
+		struct kvm_dirty_log log = {.slot = i};
+		int r;
+
+		bits[i] = calloc(words, sizeof(uint64_t));
+		if (!bits[i])
+			return -ENOMEM;
+		log.dirty_bitmap = bits[i];
+		r = kvm_ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log);
+		if (r < 0)
+			return r;
+		for (size_t w = 0; w < words; w++)
+			bits[i][w] |= __atomic_exchange_n(&g->dirty[w], 0, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* A failed snapshot: its pages are still dirty for the next one. */
+static void return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions && bits[i]; i++) {
+		struct gm_region *g = &vm->mem.region[i];
+
+		for (size_t w = 0; w < (g->size / 4096 + 63) / 64; w++)
+			__atomic_fetch_or(&g->dirty[w], bits[i][w], __ATOMIC_RELAXED);
+	}
+}
+
+static int open_out(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+/* Refuses a memory file path that is the file this VM's RAM is mapped from. */
+static int check_mem_path(const struct snap_restored *rs, const char *path, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+
+	if (!rs || rs->src.fd < 0 || stat(path, &st))
+		return 0;
+	if (st.st_dev == rs->mem_dev && st.st_ino == rs->mem_ino) {
+		snprintf(err, errlen, "%s is the memory file this microVM was restored from", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errlen)
+{
+	struct snap_machine m = {.nr_vcpus = vm->nr_vcpus,
+				 .nr_regions = vm->mem.nr_regions,
+				 .mem_mib = vm->cfg->mem_mib};
+	struct snap_writer w;
+	uint64_t off = 0;
+	int r;
+
+	r = snap_w_begin(&w, diff ? SNAP_F_DIFF : 0);
+	if (r)
+		goto nomem;
+	snap_w_section(&w, SNAP_SEC_MACHINE, 0, &m, sizeof(m));
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		struct snap_region reg = {.gpa = vm->mem.region[i].gpa,
+					  .size = vm->mem.region[i].size,
+					  .file_offset = off};
+
+		snap_w_section(&w, SNAP_SEC_MEM_REGION, i, &reg, sizeof(reg));
+		off += reg.size;
+	}
+	/* Devices first: an interrupt they raise while we save lands in the irqchip we save next.
+	 */
+	snap_dev_save(vm, &w);
+	r = snap_kvm_save_vm(vm, &w, err, errlen);
+	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
+		r = snap_kvm_save_vcpu(&vm->vcpus[i], &w, err, errlen);
+	if (!r) {
+		r = snap_w_finish(&w, fd);
+		if (r == -ENOMEM)
+			goto nomem;
+		if (r)
+			snprintf(err, errlen, "cannot write the snapshot file: %s", strerror(-r));
+	}
+	snap_w_free(&w);
+	return r;
+nomem:
+	snap_w_free(&w);
+	snprintf(err, errlen, "out of memory building the snapshot");
+	return -ENOMEM;
+}
+
+int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap_create_req *req,
+		char *err, size_t errlen)
+{
+	struct snap_mem_job job = {
+	    .gm = &vm->mem, .diff = req->diff, .fresh_anon = !vm->cfg->mem_src};
+	struct stat s1, s2;
+	int sfd = -1, r;
+
+	if (!vm_paused(vm)) {
+		snprintf(err, errlen, "the microVM must be paused to snapshot it");
+		return -EINVAL;
+	}
+	if (req->diff && !vm->cfg->track_dirty_pages) {
+		snprintf(err, errlen, "Diff snapshots need track_dirty_pages");
+		return -EINVAL;
+	}
+	r = check_mem_path(rs, req->mem_path, err, errlen);
+	if (r)
+		return r;
+	job.fd = open_out(req->mem_path, err, errlen);
+	if (job.fd < 0)
+		return job.fd;
+	sfd = open_out(req->state_path, err, errlen);
+	if (sfd < 0) {
+		r = sfd;
+		goto fail;
+	}
+	if (!fstat(job.fd, &s1) && !fstat(sfd, &s2) && s1.st_ino == s2.st_ino &&
+	    s1.st_dev == s2.st_dev) {
+		snprintf(err, errlen, "snapshot_path and mem_file_path are the same file");
+		close(sfd);
+		close(job.fd);
+		unlink(req->state_path);
+		return -EINVAL;
+	}
+	snap_dev_quiesce(vm);
+	if (vm->cfg->track_dirty_pages) {
+		/* Full too: it is the base the next Diff is relative to. */
+		r = collect_dirty(vm, job.dirty);
+		if (r) {
+			snprintf(err, errlen, "KVM_GET_DIRTY_LOG: %s", strerror(-r));
+			goto fail;
+		}
+	}
+	r = snap_mem_write(&job, err, errlen);
+	if (!r)
+		r = write_state(vm, sfd, req->diff, err, errlen);
+	if (r)
+		goto fail;
+	close(sfd);
+	close(job.fd);
+	for (unsigned i = 0; i < GM_MAX_REGIONS; i++)
+		free(job.dirty[i]);
+	log_info("snapshot: %s written (%s memory in %s)", req->state_path,
+		 req->diff ? "diff" : "full", req->mem_path);
+	return 0;
+
+fail:
+	if (vm->cfg->track_dirty_pages)
+		return_dirty(vm, job.dirty);
+	for (unsigned i = 0; i < GM_MAX_REGIONS; i++)
+		free(job.dirty[i]);
+	if (sfd >= 0) {
+		close(sfd);
+		unlink(req->state_path);
+	}
+	close(job.fd);
+	unlink(req->mem_path);
+	return r;
+}
+
+/* ---- load ------------------------------------------------------------------------ */
+
+static int load_machine(const struct snap_image *img, struct vm_config *cfg, char *err,
+			size_t errlen)
+{
+	const void *p;
+	uint64_t len;
+	struct snap_machine m;
+
+	if (snap_find(img, SNAP_SEC_MACHINE, 0, &p, &len) || len != sizeof(m)) {
+		snprintf(err, errlen, "snapshot: machine section missing or of a bad size");
+		return -EINVAL;
+	}
+	memcpy(&m, p, sizeof(m));
+	if (!m.nr_vcpus || m.nr_vcpus > MAX_VCPUS || !m.mem_mib || m.mem_mib > CONFIG_MAX_MEM_MIB ||
+	    !m.nr_regions || m.nr_regions > GM_MAX_REGIONS) {
+		snprintf(err, errlen,
+			 "snapshot: machine of %u vCPUs, %llu MiB, %u regions is out "
+			 "of range",
+			 m.nr_vcpus, (unsigned long long)m.mem_mib, m.nr_regions);
+		return -EINVAL;
+	}
+	cfg->vcpus = m.nr_vcpus;
+	cfg->mem_mib = m.mem_mib;
+	/* Per-vCPU and per-region sections must name a vCPU or region that exists. */
+	for (uint32_t i = 0; i < img->nr_sections; i++) {
+		const struct snap_section *s = &img->sections[i];
+
+		if ((s->type >= SNAP_SEC_VCPU_REGS && s->type < SNAP_SEC_DEV_MMIO &&
+		     s->id >= m.nr_vcpus) ||
+		    (s->type == SNAP_SEC_MEM_REGION && s->id >= m.nr_regions)) {
+			snprintf(err, errlen, "snapshot: section %s names %u, out of range",
+				 snap_section_name(s->type), s->id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The regions vm_create() laid out must be the snapshot's, at the offsets it says. */
+static int check_regions(const struct vm *vm, const struct snap_image *img, char *err,
+			 size_t errlen)
+{
+	uint64_t off = 0;
+
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		const struct gm_region *g = &vm->mem.region[i];
+		struct snap_region reg;
+		const void *p;
+		uint64_t len;
+
+		if (snap_find(img, SNAP_SEC_MEM_REGION, i, &p, &len) || len != sizeof(reg)) {
+			snprintf(err, errlen, "snapshot: memory region %u missing", i);
+			return -EINVAL;
+		}
+		memcpy(&reg, p, sizeof(reg));
+		if (reg.gpa != g->gpa || reg.size != g->size || reg.file_offset != off) {
+			snprintf(err, errlen,
+				 "snapshot: memory region %u does not match the "
+				 "machine's layout",
+				 i);
+			return -EINVAL;
+		}
+		off += g->size;
+	}
+	if (snap_find(img, SNAP_SEC_MEM_REGION, vm->mem.nr_regions, &(const void *){0},
+		      &(uint64_t){0}) == 0) {
+		snprintf(err, errlen, "snapshot: more memory regions than the machine has");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_mem_file(struct snap_restored *rs, const char *path, uint64_t need, char *err,
+			 size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "cannot open the memory file %s: %s", path, strerror(errno));
+		return fd;
+	}
+	/* From fstat, before mmap: a short file would SIGBUS the guest's first touch. */
+	int r = snap_mem_check(fd, need, err, errlen);
+
+	if (r || fstat(fd, &st)) {
+		close(fd);
+		return r ? r : -EIO;
+	}
+	rs->src.fd = fd;
+	rs->mem_dev = st.st_dev;
+	rs->mem_ino = st.st_ino;
+	return 0;
+}
+
+static int uffd_connect(struct vm *vm, struct snap_restored *rs, const char *sock, char *err,
+			size_t errlen)
+{
+	struct snap_uffd_region regs[GM_MAX_REGIONS];
+	uint64_t off = 0;
+	int fd;
+
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		regs[i] = (struct snap_uffd_region){.host_addr = (uintptr_t)vm->mem.region[i].host,
+						    .size = vm->mem.region[i].size,
+						    .offset = off};
+		off += vm->mem.region[i].size;
+	}
+	fd = snap_uffd_handoff(sock, regs, vm->mem.nr_regions, err, errlen);
+	if (fd < 0)
+		return fd;
+	rs->uffd = fd;
+	return 0;
+}
+
+static int restore_state(struct vm *vm, struct snap_restored *rs, const struct snap_load_req *req,
+			 const struct snap_image *img, char *err, size_t errlen)
+{
+	int r = check_regions(vm, img, err, errlen);
+
+	/* The handler must serve pages before anything below touches guest memory. */
+	if (!r && req->uffd)
+		r = uffd_connect(vm, rs, req->mem_path, err, errlen);
+	if (r)
+		return r;
+	if (vm_add_disks(vm) || vm_add_net_vsock(vm)) {
+		snprintf(err, errlen,
+			 "cannot recreate the snapshot's devices (ember's log says "
+			 "why)");
+		return -EINVAL;
+	}
+	/*
+	 * Interrupt controllers and vCPUs first: restoring the devices may
+	 * raise interrupts (pending ones again, vsock's TRANSPORT_RESET), and
+	 * KVM_SET_IRQCHIP or KVM_SET_LAPIC after that would wipe them out.
+	 */
+	r = snap_kvm_restore_vm(vm, img, req->clock_realtime, err, errlen);
+	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
+		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
+	if (!r)
+		r = snap_dev_restore(vm, img, err, errlen);
+	return r;
+}
+
+int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen)
+{
+	struct snap_image img = {0};
+	unsigned nr_slots;
+	int fd, r;
+
+	snap_restored_init(rs);
+	fd = open(req->state_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open the snapshot file %s: %s", req->state_path,
+			 strerror(errno));
+		return r;
+	}
+	r = snap_read_fd(fd, SNAP_DEFAULT_MAX, &img, err, errlen);
+	close(fd);
+	if (!r)
+		r = load_machine(&img, cfg, err, errlen);
+	if (!r)
+		r = snap_dev_config(&img, req, cfg, &nr_slots, err, errlen);
+	if (!r && !req->uffd)
+		r = open_mem_file(rs, req->mem_path, cfg->mem_mib << 20, err, errlen);
+	if (r)
+		goto out;
+	rs->src.uffd = req->uffd;
+	cfg->mem_src = &rs->src;
+	cfg->track_dirty_pages = req->track_dirty_pages;
+	r = vm_create(vm, cfg, start_us);
+	if (r) {
+		snprintf(err, errlen, "cannot create the microVM: %s", strerror(-r));
+		goto out;
+	}
+	r = restore_state(vm, rs, req, &img, err, errlen);
+	if (!r && vm->nr_virtio != nr_slots) {
+		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_virtio,
+			 nr_slots);
+		r = -EINVAL;
+	}
+	if (r)
+		vm_destroy(vm);
+out:
+	if (r)
+		snap_restored_release(rs);
+	snap_image_free(&img);
+	return r;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * snapshot.h - PUT /snapshot/create and /snapshot/load (snapshot/snapshot.c).
+ *
+ * snapshot/ is the one module that knows both the VM (vmm/) and the devices
+ * (virtio/).  Both calls run on the VMM thread.  A snapshot is two files: the
+ * state file (snapfile.h: devices, then interrupt controllers and clock,
+ * then vCPUs, CRC-64 over all) and the memory file (guest RAM, regions back
+ * to back, sparse).  Disks are not copied: clones get their own disk files
+ * by the user's hand.
+ */
+#ifndef EMBER_SNAPSHOT_H
+#define EMBER_SNAPSHOT_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+struct vm;
+
+struct snap_create_req {
+	bool diff;		/* only pages dirtied since the last snapshot */
+	const char *state_path; /* snapshot_path */
+	const char *mem_path;	/* mem_file_path */
+};
+
+struct snap_net_override {
+	const char *iface_id;
+	const char *host_dev_name;
+};
+
+struct snap_load_req {
+	const char *state_path;
+	const char *mem_path; /* File: the memory file; Uffd: the handler's socket */
+	bool uffd;
+	bool track_dirty_pages;
+	bool clock_realtime;
+	const struct snap_net_override *nets; /* taps that differ between clones */
+	unsigned nr_nets;
+	const char *vsock_uds; /* NULL: the snapshot's uds_path */
+};
+
+/* What a restored VM keeps until it is destroyed (after vm_destroy). */
+struct snap_restored {
+	struct vm_mem_source src; /* cfg->mem_src points here */
+	int uffd;		  /* -1 unless the Uffd backend */
+	dev_t mem_dev;		  /* the File backend's memory file, which a later */
+	ino_t mem_ino;		  /* snapshot must not overwrite */
+};
+
+void snap_restored_init(struct snap_restored *rs);
+void snap_restored_release(struct snap_restored *rs);
+
+/*
+ * With the VM paused: quiesces the devices and writes both files (fsynced).
+ * On failure both are removed, the VM stays paused and usable, and @err
+ * says why.  @rs: how this VM was restored, or NULL if it was booted.
+ */
+int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap_create_req *req,
+		char *err, size_t errlen);
+
+/*
+ * Builds @vm from a snapshot.  @cfg carries the caller's settings (console,
+ * log level, seccomp) and gets the snapshot's machine and devices; it and
+ * @rs must outlive the VM.  Everything is validated before it is used; on
+ * failure nothing is left built.  The vCPUs are ready for vm_run().
+ */
+int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen);
+
+#endif /* EMBER_SNAPSHOT_H */
