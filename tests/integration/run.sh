@@ -18,6 +18,7 @@
 #   JAILER       ember-jailer; CGROUP_ROOT where cgroup2 is mounted
 #   VSOCK_HOST   tests/integration/vsock-host.c, built (make build/vsock-host)
 #   MKTAP        tests/integration/mktap.c, built (make build/mktap)
+#   UFFD_HANDLER snapshot/examples/uffd_handler.c, built (make build/ember-uffd-handler)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
 # Output, one line per test:  ember-test: PASS|FAIL NAME [why]
@@ -44,6 +45,10 @@ guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
 api_bad_socket api_ctrl_alt_del api_patch_drive jailer_boots_guest
 net_ping_tcp vsock_hybrid jailer_daemonize_net"
+
+# The snapshot tests live next to this script and share its helpers.
+. "$(dirname "$0")/snapshot.sh"
+TESTS="$TESTS $SNAP_TESTS"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -354,8 +359,13 @@ api_start() {
 	echo "+ ember --api-sock $SOCK $*" >>"$LOG"
 	"$EMBER" --api-sock "$SOCK" "$@" </dev/null >>"$LOG" 2>&1 &
 	API_PID=$!
+	wait_sock "$SOCK"
+}
+
+# wait_sock PATH: up to 10 s for ember to create its API socket.
+wait_sock() {
 	_n=0
-	while [ ! -S "$SOCK" ]; do
+	while [ ! -S "$1" ]; do
 		[ $_n -lt 100 ] || { fail "no API socket after 10 s"; return 1; }
 		sleep 0.1
 		_n=$((_n + 1))
@@ -738,7 +748,8 @@ if [ "${1-}" = -l ]; then
 	for t in $TESTS; do echo "$t"; done
 	exit 0
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST MKTAP; do
+for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST MKTAP \
+	UFFD_HANDLER; do
 	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 done
 selected=${*:-$TESTS}

@@ -39,7 +39,8 @@ case "$mode" in
 *) die "usage: $0 --tests [NAME...] | --run | --bench" ;;
 esac
 
-for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/vsock-host" "$build/mktap"; do
+for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/vsock-host" "$build/mktap" \
+	"$build/ember-uffd-handler"; do
 	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
 done
 [ "$mode" != bench ] || [ -x "$build/boottime" ] || die "$build/boottime missing: run make first"
@@ -61,6 +62,7 @@ if kvm_usable; then
 	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
 	CURL=$(command -v curl) && export CURL
 	export JAILER=$build/ember-jailer VSOCK_HOST=$build/vsock-host MKTAP=$build/mktap
+	export UFFD_HANDLER=$build/ember-uffd-handler
 	CGROUP_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) && export CGROUP_ROOT
 	case "$mode" in
 	tests)
@@ -145,11 +147,13 @@ stage_l1() {
 	install -m 0755 "$build/ember-jailer" "$root/ember/bin/ember-jailer"
 	install -m 0755 "$build/vsock-host" "$root/ember/bin/vsock-host"
 	install -m 0755 "$build/mktap" "$root/ember/bin/mktap"
+	install -m 0755 "$build/ember-uffd-handler" "$root/ember/bin/ember-uffd-handler"
 	cp "$kdir/vmlinux" "$kdir/bzImage" "$root/ember/guest/"
 	cp "$initrd" "$root/ember/guest/initramfs.cpio"
 	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
 	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
+	install -m 0644 "$repo/tests/integration/snapshot.sh" "$root/ember/tests/snapshot.sh"
 	# curl for the API tests (Firecracker's getting-started uses it).
 	copy_with_libs "$(command -v curl)" "$root"
 

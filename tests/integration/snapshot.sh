@@ -1,0 +1,288 @@
+# shellcheck shell=sh
+# Snapshot tests, sourced by run.sh (its helpers and variables apply).
+#
+# The guest runs guest-tests/snap-counter: a counter kept only in guest
+# memory, printed as EMBER_COUNT N every half second, written to the first
+# disk if there is one, and a vsock echo listener on port 5000.  A restore
+# is right when the restored guest's first count follows the counts the
+# original printed, instead of starting over.
+#
+# Each ember gets its own console file: the original's in $LOG, a restored
+# one's in $LOG.rN; at the end they are appended to $LOG so a failure shows
+# them all.  The original's last line may be cut in the middle by the pause,
+# so "where it stopped" is the last count but one.
+
+SNAP_TESTS="snap_restore snap_resume_later snap_diff snap_clones snap_corrupt snap_uffd
+snap_create_fails"
+
+# snap_ember LOGFILE SOCK: ember in API mode in the background; SNAP_PID.
+snap_ember() {
+	rm -f "$2"
+	echo "+ ember --api-sock $2 (console: $1)" >>"$LOG.api"
+	"$EMBER" --api-sock "$2" </dev/null >>"$1" 2>&1 &
+	SNAP_PID=$!
+	SOCK=$2
+	wait_sock "$2"
+}
+
+# snap_boot [DISK] [TRACK]: the original VM, counting; waits for count 4.
+snap_boot() {
+	SNAP_UDS=$LOGDIR/snap-v.sock
+	rm -f "$SNAP_UDS"
+	snap_ember "$LOG" "$LOGDIR/api.sock" || return 1
+	API_PID=$SNAP_PID
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=snap-counter\"}" &&
+		api_ok 204 PUT /machine-config "{\"vcpu_count\":${SNAP_VCPUS:-1},\"mem_size_mib\":128,\"track_dirty_pages\":${2:-false}}" &&
+		{ [ -z "${1-}" ] || api_ok 204 PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$1\",\"is_root_device\":false,\"is_read_only\":false}"; } &&
+		api_ok 204 PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$SNAP_UDS\"}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' || return 1
+	wait_in "$LOG" '^EMBER_COUNT 4$' 150
+}
+
+# counts FILE: the EMBER_COUNT values of FILE's whole lines, in order.
+# (The guest's tty ends lines with \r\n.)
+counts() { tr -d '\r' <"$1" | sed -n 's/^EMBER_COUNT \([0-9]*\)$/\1/p'; }
+# stopped_at FILE: the last count surely complete before the pause.
+stopped_at() { counts "$1" | tail -n 2 | head -n 1; }
+
+# snap_take TYPE STATE MEM: pause (if running) and snapshot.
+snap_take() {
+	api "GET" / && case "$BODY" in *Paused*) ;; *) api_ok 204 PATCH /vm '{"state":"Paused"}' || return 1 ;; esac
+	api_ok 204 PUT /snapshot/create "{\"snapshot_type\":\"$1\",\"snapshot_path\":\"$2\",\"mem_file_path\":\"$3\"}"
+}
+
+snap_kill() {
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# snap_full: boot, count, Full snapshot into snap.state / snap.mem, kill;
+# _at is where the guest stopped.
+snap_full() {
+	rm -f "$LOG".r*
+	snap_boot || { snap_kill "$API_PID"; return 1; }
+	snap_take Full "$LOGDIR/snap.state" "$LOGDIR/snap.mem" || { snap_kill "$API_PID"; return 1; }
+	snap_kill "$API_PID"
+	_at=$(stopped_at "$LOG")
+}
+
+# snap_load FILE SOCK STATE BACKEND PATH RESUME [EXTRA-JSON]: a new ember,
+# console into FILE, loading the snapshot.
+snap_load() {
+	snap_ember "$1" "$2" || return 1
+	api_ok 204 PUT /snapshot/load "{\"snapshot_path\":\"$3\",\"mem_backend\":{\"backend_type\":\"$4\",\"backend_path\":\"$5\"},\"resume_vm\":$6${7:+,$7}}"
+}
+
+# wait_in FILE PATTERN SECONDS
+wait_in() {
+	_n=0
+	while ! tr -d '\r' <"$1" | grep -q -- "$2"; do
+		[ "$_n" -lt "$3" ] || { fail "no '$2' in $(basename "$1") after $3 s"; return 1; }
+		sleep 1
+		_n=$((_n + 1))
+	done
+}
+
+# continues FILE FROM: the restored guest in FILE goes on after count FROM
+# (its first count is FROM+1..FROM+3, never a fresh start) and reaches FROM+4.
+continues() {
+	wait_in "$1" "^EMBER_COUNT $(($2 + 4))\$" 120 || return 1
+	_first=$(counts "$1" | head -n 1)
+	[ -n "$_first" ] && [ "$_first" -gt "$2" ] && [ "$_first" -le $(($2 + 3)) ] ||
+		fail "restored guest's first count '$_first', expected just after $2"
+	! grep -q EMBER_GUEST_INIT "$1" || fail "the restored guest booted again"
+}
+
+# vsock_echo UDS: a 64 KiB echo with the guest's listener on port 5000.
+vsock_echo() {
+	"$VSOCK_HOST" connect "$1" 5000 65536 >"$LOG.vsock" 2>&1
+	cat "$LOG.vsock" >>"$LOG.api"
+	grep -q 'HOST_OK n=65536' "$LOG.vsock" || fail "vsock echo through $1 failed"
+}
+
+snap_logs() {
+	for _f in "$LOG".r*; do
+		[ -e "$_f" ] || continue
+		echo "=== console of the restored ember ($(basename "$_f")) ===" >>"$LOG"
+		cat "$_f" >>"$LOG"
+		rm -f "$_f"
+	done
+}
+
+# Boot, count, pause, Full snapshot, kill; a new ember loads it (File
+# backend, a new vsock uds_path): the counter goes on, the disk sees the new
+# counts, vsock echoes, GET / says Running and GET /vm/config shows the
+# restored machine.
+t_snap_restore() {
+	_disk=$LOGDIR/snap-data.img
+	mkdisk "$_disk" 1
+	rm -f "$LOG".r*
+	snap_boot "$_disk" && vsock_echo "$SNAP_UDS" || { snap_kill "$API_PID"; snap_logs; return 1; }
+	snap_take Full "$LOGDIR/snap.state" "$LOGDIR/snap.mem" || { snap_kill "$API_PID"; return 1; }
+	snap_kill "$API_PID"
+	_at=$(stopped_at "$LOG")
+	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true \
+		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"}" &&
+		api_ok 200 GET / && has_body '"state":"Running"' &&
+		api_ok 200 GET /vm/config && has_body '"mem_size_mib":128' && has_body 'snap-data.img' &&
+		continues "$LOG.r1" "$_at" && vsock_echo "$LOGDIR/snap-v2.sock" &&
+		{ dd if="$_disk" bs=512 count=1 2>/dev/null | grep -q "EMBER_DISK_COUNT $((_at + 3))" ||
+			wait_disk_count "$_disk" $((_at + 3)); }
+	_r=$?
+	snap_kill "$SNAP_PID"
+	snap_logs
+	return $_r
+}
+
+# The disk's sector 0 shows a count of at least $2 within 30 s.
+wait_disk_count() {
+	_n=0
+	while :; do
+		_c=$(dd if="$1" bs=512 count=1 2>/dev/null | sed -n 's/^EMBER_DISK_COUNT \([0-9]*\).*/\1/p')
+		[ -n "$_c" ] && [ "$_c" -ge "$2" ] && return 0
+		[ $_n -lt 30 ] || { fail "disk shows count '$_c', expected >= $2"; return 1; }
+		sleep 1
+		_n=$((_n + 1))
+	done
+}
+
+# resume_vm false: the restored VM stays Paused (no counts) until PATCH Resumed.
+t_snap_resume_later() {
+	snap_full || return 1
+	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" false &&
+		api_ok 200 GET / && has_body '"state":"Paused"' || { snap_kill "$SNAP_PID"; snap_logs; return 1; }
+	sleep 3
+	_n=$(counts "$LOG.r1" | wc -l)
+	api_ok 204 PATCH /vm '{"state":"Resumed"}' && api_ok 200 GET / && has_body '"state":"Running"' &&
+		{ [ "$_n" = 0 ] || fail "the guest counted $_n times while paused"; } &&
+		continues "$LOG.r1" "$_at"
+	_r=$?
+	snap_kill "$SNAP_PID"
+	snap_logs
+	return $_r
+}
+
+# track_dirty_pages: Full, run on, Diff.  The Diff's memory file holds far
+# fewer pages; rebased onto a copy of the Full's it restores the newest state.
+t_snap_diff() {
+	rm -f "$LOG".r*
+	snap_boot "" true || { snap_kill "$API_PID"; return 1; }
+	snap_take Full "$LOGDIR/full.state" "$LOGDIR/full.mem" &&
+		api_ok 204 PATCH /vm '{"state":"Resumed"}' || { snap_kill "$API_PID"; return 1; }
+	_full_at=$(stopped_at "$LOG")
+	wait_in "$LOG" "^EMBER_COUNT $((_full_at + 6))\$" 120 || { snap_kill "$API_PID"; return 1; }
+	snap_take Diff "$LOGDIR/diff.state" "$LOGDIR/diff.mem" || { snap_kill "$API_PID"; return 1; }
+	snap_kill "$API_PID"
+	_at=$(stopped_at "$LOG")
+	_fkb=$(du -k "$LOGDIR/full.mem" | cut -f1)
+	_dkb=$(du -k "$LOGDIR/diff.mem" | cut -f1)
+	echo "+ full.mem ${_fkb} KiB on disk, diff.mem ${_dkb} KiB" >>"$LOG.api"
+	[ "$_dkb" -lt "$_fkb" ] || { fail "diff memory (${_dkb} KiB) not smaller than full (${_fkb} KiB)"; return 1; }
+	cp "$LOGDIR/full.mem" "$LOGDIR/newest.mem" &&
+		"$EMBER" rebase-mem "$LOGDIR/newest.mem" "$LOGDIR/diff.mem" >>"$LOG.api" 2>&1 ||
+		{ fail "ember rebase-mem failed"; return 1; }
+	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/diff.state" File "$LOGDIR/newest.mem" true &&
+		continues "$LOG.r1" "$_at"
+	_r=$?
+	snap_kill "$SNAP_PID"
+	snap_logs
+	return $_r
+}
+
+# Ten clones of one snapshot at once, each with its own API socket and vsock
+# uds_path: every one counts on from the snapshot and answers on vsock.
+t_snap_clones() {
+	snap_full || return 1
+	_pids= _r=0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		snap_load "$LOG.r$i" "$LOGDIR/clone$i.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true \
+			"\"vsock_override\":{\"uds_path\":\"$LOGDIR/clone$i.vsock\"}" || _r=1
+		_pids="$_pids $SNAP_PID"
+		[ $_r = 0 ] || break
+	done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ $_r = 0 ] || break
+		continues "$LOG.r$i" "$_at" && vsock_echo "$LOGDIR/clone$i.vsock" || _r=1
+	done
+	for p in $_pids; do
+		kill -0 "$p" 2>/dev/null || { [ $_r = 1 ] || fail "a clone died"; _r=1; }
+	done
+	for p in $_pids; do snap_kill "$p"; done
+	snap_logs
+	return $_r
+}
+
+# Bad snapshots are refused with a 400 naming the problem, and the same
+# ember still answers and then loads a good one.
+t_snap_corrupt() {
+	snap_full || return 1
+	_s=$LOGDIR/snap.state _bad=$LOGDIR/bad.state
+	_size=$(wc -c <"$_s")
+	snap_ember "$LOG.r1" "$LOGDIR/api.sock" || return 1
+	_load() { api PUT /snapshot/load "{\"snapshot_path\":\"$1\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$2\"},\"resume_vm\":true}"; }
+	_refused() { # WHAT PATTERN
+		[ "$STATUS" = 400 ] || { fail "$1: status $STATUS, expected 400: $BODY"; return 1; }
+		has_body "$2" && api_ok 200 GET / && has_body '"state":"Not started"'
+	}
+	# A flipped byte in the middle: the CRC.
+	cp "$_s" "$_bad" && printf '\377' | dd of="$_bad" bs=1 seek=$((_size / 2)) conv=notrunc 2>/dev/null
+	_load "$_bad" "$LOGDIR/snap.mem" && _refused "flipped byte" "CRC" &&
+		head -c $((_size / 3)) "$_s" >"$_bad" && _load "$_bad" "$LOGDIR/snap.mem" &&
+		_refused "truncated" "fault_message" &&
+		: >"$_bad" && _load "$_bad" "$LOGDIR/snap.mem" && _refused "empty" "fault_message" &&
+		{ printf 'XMBERSNP'; tail -c +9 "$_s"; } >"$_bad" && _load "$_bad" "$LOGDIR/snap.mem" &&
+		_refused "magic" "fault_message" &&
+		head -c 1048576 "$LOGDIR/snap.mem" >"$LOGDIR/short.mem" &&
+		_load "$_s" "$LOGDIR/short.mem" && _refused "short memory file" "memory file" &&
+		_load "$_s" "$LOGDIR/nonexistent.mem" && _refused "missing memory file" "memory file" &&
+		api_ok 204 PUT /snapshot/load "{\"snapshot_path\":\"$_s\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$LOGDIR/snap.mem\"},\"resume_vm\":true}" &&
+		continues "$LOG.r1" "$_at"
+	_r=$?
+	kill -0 "$SNAP_PID" 2>/dev/null || { fail "ember died"; _r=1; }
+	snap_kill "$SNAP_PID"
+	snap_logs
+	return $_r
+}
+
+# The Uffd backend: the example handler serves the memory file's pages.
+t_snap_uffd() {
+	snap_full || return 1
+	_hs=$LOGDIR/uffd.sock
+	rm -f "$_hs"
+	"$UFFD_HANDLER" "$_hs" "$LOGDIR/snap.mem" >>"$LOG.api" 2>&1 &
+	_hpid=$!
+	_n=0
+	while [ ! -S "$_hs" ] && [ $_n -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" Uffd "$_hs" true &&
+		continues "$LOG.r1" "$_at" && vsock_echo "$SNAP_UDS"
+	_r=$?
+	snap_kill "$SNAP_PID"
+	kill "$_hpid" 2>/dev/null
+	wait "$_hpid" 2>/dev/null
+	snap_logs
+	return $_r
+}
+
+# A snapshot that cannot be written (no such directory, then a memory file
+# path that is a directory) is a 400; the files are not left behind, and
+# the VM stays Paused and resumes fine.
+t_snap_create_fails() {
+	rm -f "$LOG".r*
+	snap_boot || { snap_kill "$API_PID"; return 1; }
+	api_ok 204 PATCH /vm '{"state":"Paused"}' &&
+		api PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$LOGDIR/nodir/s\",\"mem_file_path\":\"$LOGDIR/m.mem\"}" &&
+		{ [ "$STATUS" = 400 ] || fail "no directory: status $STATUS"; } && has_body fault_message &&
+		{ [ ! -e "$LOGDIR/m.mem" ] || fail "partial memory file left behind"; } &&
+		mkdir -p "$LOGDIR/adir" &&
+		api PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$LOGDIR/s2\",\"mem_file_path\":\"$LOGDIR/adir\"}" &&
+		{ [ "$STATUS" = 400 ] || fail "directory as memory file: status $STATUS"; } &&
+		api PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$LOGDIR/s3\",\"mem_file_path\":\"$LOGDIR/m3\"}" &&
+		{ [ "$STATUS" = 400 ] || fail "Diff without dirty tracking: status $STATUS"; } &&
+		api_ok 200 GET / && has_body '"state":"Paused"' || { snap_kill "$API_PID"; return 1; }
+	_at=$(counts "$LOG" | tail -n 1)
+	api_ok 204 PATCH /vm '{"state":"Resumed"}' &&
+		wait_in "$LOG" "^EMBER_COUNT $((_at + 3))\$" 60
+	_r=$?
+	snap_kill "$API_PID"
+	return $_r
+}
