@@ -43,12 +43,13 @@ truncated_kernels missing_kernel bad_arguments
 rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
-api_bad_socket api_ctrl_alt_del api_patch_drive jailer_boots_guest
-net_ping_tcp vsock_hybrid jailer_daemonize_net"
+api_bad_socket api_ctrl_alt_del api_patch_drive
+net_ping_tcp vsock_hybrid"
 
-# The snapshot tests live next to this script and share its helpers.
+# The jailer and snapshot tests live next to this script and share its helpers.
+. "$(dirname "$0")/jailer.sh"
 . "$(dirname "$0")/snapshot.sh"
-TESTS="$TESTS $SNAP_TESTS"
+TESTS="$TESTS $JAILER_TESTS $SNAP_TESTS"
 
 # --- helpers ---------------------------------------------------------------
 
@@ -568,119 +569,6 @@ t_api_patch_drive() {
 		{ kill -9 "$API_PID"; return 1; }
 	api_wait_exit 120
 	rc_is 0 && has 'EMBER_DISK_SAYS second-disk size 4096' && has 'EMBER_GUEST_RESULT rc=0'
-}
-
-# --- ember under the jailer -------------------------------------------------
-
-# ember-jailer runs ember (API mode) as uid/gid 4242 in a chroot with its
-# own mount namespace and a cgroup; the guest boots from a disk copied into
-# the jail.  From outside we check the process: ids, no capabilities,
-# no_new_privs, its root, its cgroup and the limit set through --cgroup.
-t_jailer_boots_guest() {
-	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
-	_base=$LOGDIR/jail
-	rm -rf "$_base"
-	mkdir -p "$_base"
-	echo "+ ember-jailer ... -- --api-sock /api.sock" >>"$LOG"
-	"$JAILER" --id it-jail --exec-file "$EMBER" --uid 4242 --gid 4242 \
-		--chroot-base-dir "$_base" --cgroup-version 2 --cgroup pids.max=50 \
-		-- --api-sock /api.sock </dev/null >>"$LOG" 2>&1 &
-	API_PID=$!
-	_root=$_base/$(basename "$EMBER")/it-jail/root
-	SOCK=$_root/api.sock
-	_n=0
-	while [ ! -S "$SOCK" ]; do
-		[ $_n -lt 100 ] || { kill -9 "$API_PID"; fail "no API socket in the jail"; return 1; }
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	# What the jailed process is, seen from outside.
-	_st=/proc/$API_PID/status
-	grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
-		grep -q '^Gid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
-		grep -q '^CapEff:[[:space:]]*0000000000000000' "$_st" &&
-		grep -q '^CapPrm:[[:space:]]*0000000000000000' "$_st" &&
-		grep -q '^NoNewPrivs:[[:space:]]*1' "$_st" ||
-		{ cat "$_st" >>"$LOG"; kill -9 "$API_PID"; fail "jailed ember's status is wrong"; return 1; }
-	ls "/proc/$API_PID/root/" >"$LOGDIR/jail-root.txt"
-	grep -q "/$(basename "$EMBER")/it-jail\$" "/proc/$API_PID/cgroup" ||
-		{ kill -9 "$API_PID"; fail "not in the jail's cgroup"; return 1; }
-	# The guest's files go into the jail, owned by the jail user.
-	cp "$VMLINUX" "$_root/vmlinux" && cp "$ROOTFS" "$_root/rootfs.ext4" &&
-		chown 4242:4242 "$_root/vmlinux" "$_root/rootfs.ext4" ||
-		{ kill -9 "$API_PID"; fail "cannot stage the guest"; return 1; }
-	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"/vmlinux\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
-		api_ok 204 PUT /drives/rootfs '{"drive_id":"rootfs","path_on_host":"/rootfs.ext4","is_root_device":true,"is_read_only":false}' &&
-		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
-		{ kill -9 "$API_PID"; return 1; }
-	wait_for 'EMBER_TICK 2' 150
-	# Running: every thread (VMM, vCPU, API) is under its seccomp filter.
-	for _t in /proc/$API_PID/task/*; do
-		grep -q '^Seccomp:[[:space:]]*2' "$_t/status" ||
-			{ kill -9 "$API_PID"; fail "thread ${_t##*/} not filtered"; return 1; }
-	done
-	_threads=$(ls /proc/$API_PID/task | wc -l)
-	# The cgroup is <parent = exec name>/<id>, as in Firecracker.
-	_pids_max=$(cat "$CGROUP_ROOT/$(basename "$EMBER")/it-jail/pids.max" 2>&1)
-	api_wait_exit 150
-	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
-		{ [ "$(sort "$LOGDIR/jail-root.txt" | tr '\n' ' ')" = "api.sock dev $(basename "$EMBER") run " ] ||
-			fail "jail root shows: $(tr '\n' ' ' <"$LOGDIR/jail-root.txt")"; } &&
-		{ [ "$_pids_max" = 50 ] || fail "pids.max in the jail's cgroup is '$_pids_max'"; } &&
-		{ [ "$_threads" -ge 3 ] || fail "only $_threads threads checked"; }
-}
-
-# ember-jailer --daemonize returns at once and the VM keeps running in the
-# jail, here with a virtio-net device on a tap the jail user owns: L1 pings
-# the guest through it.
-t_jailer_daemonize_net() {
-	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
-	_base=$LOGDIR/jail2
-	rm -rf "$_base"
-	mkdir -p "$_base"
-	ip link del tap-jail0 2>/dev/null
-	"$MKTAP" tap-jail0 4242 && ip addr add 172.31.0.1/24 dev tap-jail0 &&
-		ip link set tap-jail0 up || { fail "cannot create tap-jail0"; return 1; }
-	_t0=$(date +%s)
-	echo "+ ember-jailer --daemonize ... -- --api-sock /api.sock" >>"$LOG"
-	"$JAILER" --id it-jail2 --exec-file "$EMBER" --uid 4242 --gid 4242 \
-		--chroot-base-dir "$_base" --daemonize -- --api-sock /api.sock </dev/null >>"$LOG" 2>&1
-	RC=$?
-	_dt=$(($(date +%s) - _t0))
-	rc_is 0 || { ip link del tap-jail0; return 1; }
-	[ "$_dt" -le 5 ] || { fail "--daemonize took ${_dt}s to return"; return 1; }
-	_root=$_base/$(basename "$EMBER")/it-jail2/root
-	SOCK=$_root/api.sock
-	_n=0
-	while [ ! -S "$SOCK" ] && [ $_n -lt 100 ]; do sleep 0.1; _n=$((_n + 1)); done
-	_pid=$(cat "$_root/$(basename "$EMBER").pid" 2>/dev/null)
-	[ -n "$_pid" ] && kill -0 "$_pid" 2>/dev/null || { fail "no daemonized ember (pid '$_pid')"; return 1; }
-	cp "$VMLINUX" "$_root/vmlinux" && cp "$INITRD" "$_root/initrd" &&
-		chown 4242:4242 "$_root/vmlinux" "$_root/initrd"
-	api_ok 204 PUT /logger '{"log_path":"/ember.log","level":"Info"}' &&
-		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"/vmlinux\",\"initrd_path\":\"/initrd\",\"boot_args\":\"$BASE_CMDLINE ip=172.31.0.2::172.31.0.1:255.255.255.0::eth0:off ember.test=api-ticks\"}" &&
-		api_ok 204 PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"tap-jail0","guest_mac":"06:00:ac:1f:00:02"}' &&
-		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
-		{ kill -9 "$_pid"; ip link del tap-jail0; return 1; }
-	# The guest is up when it answers pings (its console went to /dev/null).
-	_ok=0
-	for _i in $(seq 60); do
-		ping -c 1 -W 2 172.31.0.2 >/dev/null 2>&1 && { _ok=1; break; }
-	done
-	api_ok 200 GET / && has_body '"state":"Running"'
-	_r=$?
-	# The kernel answers pings (ip= on its command line) before init runs
-	# and fires the boot timer: wait for that line rather than race it.
-	for _i in $(seq 60); do
-		grep -q 'guest init after' "$_root/ember.log" 2>/dev/null && break
-		sleep 1
-	done
-	cat "$_root/ember.log" >>"$LOG" 2>/dev/null
-	kill -9 "$_pid" 2>/dev/null
-	ip link del tap-jail0 2>/dev/null
-	[ $_r = 0 ] || return 1
-	[ $_ok = 1 ] || { fail "the jailed guest never answered a ping"; return 1; }
-	has 'guest init after'
 }
 
 # --- virtio-net and vsock -----------------------------------------------------

@@ -43,7 +43,8 @@ for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/v
 	"$build/ember-uffd-handler"; do
 	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
 done
-[ "$mode" != bench ] || [ -x "$build/boottime" ] || die "$build/boottime missing: run make first"
+[ "$mode" != bench ] || { [ -x "$build/boottime" ] && [ -x "$build/restoretime" ]; } ||
+	die "$build/boottime or restoretime missing: run make bench"
 
 kdir=$("$repo/guest/build-kernel.sh")
 initrd=$("$repo/guest/mkinitramfs.sh")
@@ -80,6 +81,8 @@ if kvm_usable; then
 		BOOTTIME=$build/boottime BENCH_OUT=$repo/bench/results \
 			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
 			"$repo/bench/run-in-l1.sh"
+		RESTORETIME=$build/restoretime BENCH_OUT=$repo/bench/results \
+			"$repo/bench/snapshot-in-l1.sh"
 		exec "$repo/bench/report.sh" "$repo/bench/results"
 		;;
 	esac
@@ -153,13 +156,16 @@ stage_l1() {
 	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
 	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
-	install -m 0644 "$repo/tests/integration/snapshot.sh" "$root/ember/tests/snapshot.sh"
+	install -m 0644 "$repo/tests/integration/jailer.sh" "$repo/tests/integration/snapshot.sh" \
+		"$root/ember/tests/"
 	# curl for the API tests (Firecracker's getting-started uses it).
 	copy_with_libs "$(command -v curl)" "$root"
 
 	if [ "$mode" = bench ]; then
 		install -m 0755 "$build/boottime" "$root/ember/bin/boottime"
 		install -m 0755 "$repo/bench/run-in-l1.sh" "$root/ember/bench/run-in-l1.sh"
+		install -m 0755 "$build/restoretime" "$root/ember/bin/restoretime"
+		install -m 0755 "$repo/bench/snapshot-in-l1.sh" "$root/ember/bench/snapshot-in-l1.sh"
 		# QEMU microvm for the side-by-side column: the binary, its
 		# libraries and the two firmware images microvm needs.
 		copy_with_libs "$qemu" "$root"
@@ -277,6 +283,8 @@ bench)
 	mkdir -p "$repo/bench/results"
 	tr -d '\r' <"$log" | sed -n '/^EMBER_BENCH_TSV_BEGIN$/,/^EMBER_BENCH_TSV_END$/p' |
 		sed '1d;$d' >"$repo/bench/results/boot.tsv"
+	tr -d '\r' <"$log" | sed -n '/^EMBER_RESTORE_TSV_BEGIN$/,/^EMBER_RESTORE_TSV_END$/p' |
+		sed '1d;$d' >"$repo/bench/results/restore.tsv"
 	[ -s "$repo/bench/results/boot.tsv" ] || die "no benchmark results; see $log"
 	exec "$repo/bench/report.sh" "$repo/bench/results"
 	;;
