@@ -89,6 +89,11 @@ $(BUILD)/boottime: bench/boottime.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# Restore-to-ready probe for make bench (bench/snapshot-in-l1.sh).
+$(BUILD)/restoretime: bench/restoretime.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # The HTTP parser's fuzz target, gcc + sanitizers (tests/fuzz/fuzz_http.c
 # says how to build it for libFuzzer).  `make fuzz` replays the corpus and
 # 20000 mutations of it: a regression check, not a fuzzing campaign.
@@ -125,7 +130,8 @@ run: deps
 	tests/nested/run.sh --run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap
+	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/restoretime \
+		$(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap $(BUILD)/ember-uffd-handler
 	bench/api.sh $(BUILD)/ember bench/results
 	tests/nested/run.sh --bench
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Turns bench/results/boot.tsv (from bench/run-in-l1.sh) into
-# bench/results/boot.md (medians, ratio) and bench/results/boot.png.
+# bench/results/boot.md (medians, ratio) and bench/results/boot.png, and
+# restore.tsv (bench/snapshot-in-l1.sh) into restore.md and restore.png.
 set -euo pipefail
 dir=${1:-$(dirname "$0")/results}
 tsv=$dir/boot.tsv
@@ -36,6 +37,36 @@ with open(os.path.join(out, "boot-medians.dat"), "w") as f:
     for (vmm, kern), (m, o) in sorted(summary.items()):
         f.write(f'"{vmm}\\n{kern}" {m:.1f} {o:.0f}\n')
 print("\n".join(lines))
+
+# Snapshot restore (bench/snapshot-in-l1.sh): restore.md and restore.dat.
+rtsv = os.path.join(out, "restore.tsv")
+if not os.path.exists(rtsv) or os.path.getsize(rtsv) == 0:
+    print("report: no restore.tsv (restore figures skipped)")
+    sys.exit(0)
+rows = list(csv.DictReader(open(rtsv), delimiter="\t"))
+g = {}
+for r in rows:
+    g.setdefault((r["what"], int(r["mem_mib"])), []).append(r)
+med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
+lines = ["| guest RAM | cold boot to ready, median (ms) | restore to ready, median (ms) | load request answered, median (ms) | restore / cold | ember PSS after restore (KiB) |",
+         "|---|---|---|---|---|---|"]
+dat = []
+for mem in sorted({m for (_, m) in g}):
+    c, r = g.get(("cold", mem)), g.get(("restore", mem))
+    if not c or not r:
+        continue
+    cm, rm = med(c, "ready_ms"), med(r, "ready_ms")
+    lines.append(f"| {mem} MiB | {cm:.0f} | {rm:.1f} | {med(r, 'load_ms'):.1f} | {rm/cm:.3f} | {med(r, 'pss_kb'):.0f} |")
+    dat.append(f'"{mem} MiB" {cm:.1f} {rm:.1f}')
+clones, alone = g.get(("clones10", 128)), g.get(("restore", 128))
+if clones and alone:
+    total, one = float(clones[0]["pss_kb"]), med(alone, "pss_kb")
+    lines += ["", f"- 10 clones of the 128 MiB snapshot running at once: PSS sum {total:.0f} KiB; "
+              f"one restore alone {one:.0f} KiB; each extra clone adds {(total - one) / 9:.0f} KiB "
+              f"(the memory file's page cache is shared, not copied)."]
+open(os.path.join(out, "restore.md"), "w").write("\n".join(lines) + "\n")
+open(os.path.join(out, "restore.dat"), "w").write("\n".join(dat) + "\n")
+print("\n".join(lines))
 PY
 
 if command -v gnuplot >/dev/null; then
@@ -53,4 +84,20 @@ plot "$dir/boot-medians.dat" using 0:3:xtic(1) with boxes notitle lc rgb "#3b6ea
 unset multiplot
 GP
 	echo "report: wrote $dir/boot.md and $dir/boot.png"
+fi
+
+if [ -s "$dir/restore.dat" ] && command -v gnuplot >/dev/null; then
+	gnuplot <<GP
+set terminal pngcairo size 700,420 font ",10"
+set output "$dir/restore.png"
+set title "ember: cold boot vs snapshot restore to a vsock echo (nested KVM, medians)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.6
+set logscale y
+set ylabel "ms from ember start (log scale)"
+plot "$dir/restore.dat" using 2:xtic(1) title "cold boot" lc rgb "#d9541e", \
+     "" using 3 title "restore" lc rgb "#3b6ea8"
+GP
+	echo "report: wrote $dir/restore.md and $dir/restore.png"
 fi
