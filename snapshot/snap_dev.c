@@ -204,15 +204,17 @@ int snap_dev_config(const struct snap_image *img, const struct snap_load_req *re
 		if (r)
 			return r;
 	}
-	/* A transport state for a slot with no settings: a gap or a stray. */
+	/* Device sections past the first empty slot: a gap or a stray. */
 	for (uint32_t pos = 0;;) {
-		const struct snap_section *s = snap_next(img, SNAP_SEC_DEV_MMIO, &pos);
+		const struct snap_section *s = snap_next(img, SNAP_SEC_ANY, &pos);
 
 		if (!s)
 			break;
-		if (s->id >= slot)
+		if (s->type >= SNAP_SEC_DEV_MMIO && s->type <= SNAP_SEC_DEV_VSOCK && s->id >= slot)
 			return cfg_fail(err, errlen, s->id,
-					"transport state without device settings");
+					s->type == SNAP_SEC_DEV_MMIO
+					    ? "transport state without device settings"
+					    : "device settings after a gap in the slots");
 	}
 	for (unsigned i = 0; i < req->nr_nets; i++) {
 		bool found = false;

@@ -147,6 +147,46 @@ int snap_mem_write(const struct snap_mem_job *job, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * [off, off+len) of @from onto the same range of @to: copy_file_range, or
+ * read and write where the kernel cannot (files on different filesystems).
+ */
+static int copy_range(int from, int to, off_t off, off_t len)
+{
+	off_t in = off, out = off, end = off + len;
+	uint8_t *buf;
+	int r = 0;
+
+	while (in < end) {
+		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(end - in), 0);
+
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return -EIO;
+		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		break;
+	}
+	if (in == end)
+		return 0;
+	buf = malloc(CHUNK_MAX);
+	if (!buf)
+		return -ENOMEM;
+	while (!r && in < end) {
+		size_t want = end - in < (off_t)CHUNK_MAX ? (size_t)(end - in) : CHUNK_MAX;
+		ssize_t n = pread(from, buf, want, in);
+
+		if (n <= 0)
+			r = n < 0 ? -errno : -EIO;
+		else
+			r = write_all(to, buf, (uint64_t)n, (uint64_t)in);
+		in += n > 0 ? n : 0;
+	}
+	free(buf);
+	return r;
+}
+
 int snap_mem_rebase(const char *base_path, const char *diff_path, char *err, size_t errlen)
 {
 	struct stat sb, sd;
@@ -187,17 +227,11 @@ int snap_mem_rebase(const char *base_path, const char *diff_path, char *err, siz
 			r = -errno;
 			break;
 		}
-		for (off_t in = data, out = data; in < hole;) {
-			ssize_t n = copy_file_range(diff, &in, base, &out, (size_t)(hole - in), 0);
-
-			if (n <= 0) {
-				r = n < 0 ? -errno : -EIO;
-				goto copied;
-			}
-		}
+		r = copy_range(diff, base, data, hole - data);
+		if (r)
+			break;
 		pos = hole;
 	}
-copied:
 	if (!r && fsync(base))
 		r = -errno;
 	if (r)

@@ -519,6 +519,11 @@ static int vm_state_check(struct virtio_mmio *t, const struct virtio_mmio_state 
 		*why = "activated without DRIVER_OK";
 		return -EINVAL;
 	}
+	if ((st->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(st->driver_features & (1ull << VIRTIO_F_VERSION_1))) {
+		*why = "FEATURES_OK without VIRTIO_F_VERSION_1";
+		return -EINVAL;
+	}
 	for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++) {
 		const struct virtq *vq = &st->vq[q];
 
@@ -535,6 +540,14 @@ static int vm_state_check(struct virtio_mmio *t, const struct virtio_mmio_state 
 		}
 		if (st->activated && vq->ready && virtq_validate(vq, t->gm, t->ops->queue_max, why))
 			return -EINVAL;
+		/* A started queue uses exactly the ring features the driver took. */
+		if (st->activated && vq->ready &&
+		    (vq->event_idx != !!(st->driver_features & (1ull << VIRTIO_RING_F_EVENT_IDX)) ||
+		     vq->indirect !=
+			 !!(st->driver_features & (1ull << VIRTIO_RING_F_INDIRECT_DESC)))) {
+			*why = "queue ring features differ from the negotiated ones";
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

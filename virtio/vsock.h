@@ -60,7 +60,7 @@ struct virtio_mmio *vsock_transport(struct vsock *v);
 const struct vsock_stats *vsock_stats(const struct vsock *v);
 /* Streams and pending host clients, counted against VSOCK_MAX_CONNS. */
 unsigned vsock_nr_conns(const struct vsock *v);
-/* Closes every stream and the listener, and unlinks uds_path. */
+/* Closes every stream and the listener; the socket file stays, as in Firecracker. */
 void vsock_destroy(struct vsock *v);
 /*
  * After a snapshot restore: the host ends of every connection are gone, so

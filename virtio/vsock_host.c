@@ -268,9 +268,8 @@ void vsock_host_close(struct vsock *v)
 		close(v->listen_fd);
 	v->listen_fd = -1;
 	/*
-	 * The socket file stays, as Firecracker leaves it: at exit the VMM
-	 * thread runs under a seccomp filter without unlink, and the next
-	 * vsock_create() replaces a stale socket anyway.
+	 * The socket file stays, as Firecracker leaves it: the next
+	 * vsock_create() replaces a stale socket.
 	 */
 	v->bound = false;
 }

@@ -116,14 +116,7 @@ static void driver_up(struct rig *r)
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
 	wr(r, VIRTIO_MMIO_STATUS, 0xb);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(r, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(r, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase[q]);
-		wr(r, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase[q] + 0x1000);
-		wr(r, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)qbase[q] + 0x2000);
-		wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
-	}
+	vd_queues(r, 3, qbase, QSIZE);
 	wr(r, VIRTIO_MMIO_STATUS, S_ALL);
 	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), S_ALL);
 	for (unsigned i = 0; i < 8; i++)
@@ -157,7 +150,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	vsock_destroy(r->v);
-	/* The device unlinks uds_path; whatever else a test made goes here. */
+	/* uds_path and whatever else a test made go here. */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
 	assert_int_equal(system(cmd), 0);
 	close(r->loop.epfd);

@@ -101,4 +101,17 @@ static inline uint16_t used_count(struct rig *r, unsigned q)
 }
 #endif
 
+/* Queues 0..@nq-1 of @size entries, rings at base, base+4K, base+8K; ready. */
+static inline void vd_queues(struct rig *r, unsigned nq, const uint64_t *base, uint32_t size)
+{
+	for (unsigned q = 0; q < nq; q++) {
+		wr(r, VIRTIO_MMIO_QUEUE_SEL, q);
+		wr(r, VIRTIO_MMIO_QUEUE_NUM, size);
+		wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base[q]);
+		wr(r, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)base[q] + 0x1000);
+		wr(r, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)base[q] + 0x2000);
+		wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+}
+
 #endif /* EMBER_TEST_VDRIVER_H */
