@@ -39,6 +39,7 @@ struct vblk {
 	bool discard; /* reset: completions must not touch the old rings */
 	char serial[VBLK_SERIAL_LEN + 1];
 	uint8_t config[VBLK_CONFIG_SIZE];
+	struct vblk_stats st;
 	struct ratelimit rl;
 	struct vblk_req *slots;
 	uint16_t free_slot[VBLK_QUEUE_MAX];
@@ -80,10 +81,29 @@ static void vblk_slot_put(struct vblk *b, struct vblk_req *r)
 }
 
 /* Returns the chain and frees the slot; the caller signals. */
+static void vblk_count(struct vblk *b, const struct vblk_req *r)
+{
+	struct vblk_stats *s = &b->st;
+
+	if (r->status_code != VIRTIO_BLK_S_OK)
+		s->errors++;
+	else if (r->type == VIRTIO_BLK_T_IN) {
+		s->reads++;
+		s->read_bytes += r->len;
+	} else if (r->type == VIRTIO_BLK_T_OUT) {
+		s->writes++;
+		s->write_bytes += r->len;
+	} else if (r->type == VIRTIO_BLK_T_FLUSH)
+		s->flushes++;
+	else
+		s->others++;
+}
+
 static void vblk_complete(struct vblk *b, struct vblk_req *r)
 {
 	uint32_t used = vblk_req_finish(r);
 
+	vblk_count(b, r);
 	if (virtq_push(&b->t.st.vq[0], b->gm, r->head, used))
 		log_ratelimited(&b->rl, LOG_WARN, "%s: used ring unreachable", b->t.name);
 	vblk_slot_put(b, r);
@@ -463,6 +483,11 @@ void vblk_quiesce(struct vblk *b)
 			virtio_mmio_signal_used(&b->t, 0);
 	}
 	virtio_mmio_unlock(&b->t);
+}
+
+const struct vblk_stats *vblk_stats(const struct vblk *b)
+{
+	return &b->st;
 }
 
 const struct vblk_config *vblk_get_config(const struct vblk *b)

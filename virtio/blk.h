@@ -49,6 +49,14 @@ struct virtio_mmio *vblk_transport(struct vblk *b);
  */
 int vblk_replace_file(struct vblk *b, const char *path);
 const char *vblk_drive_id(const struct vblk *b);
+
+/* Counters for metrics (VMM thread). */
+struct vblk_stats {
+	uint64_t reads, writes, flushes, others;
+	uint64_t read_bytes, write_bytes;
+	uint64_t errors; /* requests answered IOERR or UNSUPP */
+};
+const struct vblk_stats *vblk_stats(const struct vblk *b);
 /* The configuration in force (path updated by vblk_replace_file). */
 const struct vblk_config *vblk_get_config(const struct vblk *b);
 /*

@@ -19,12 +19,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/timerfd.h>
+
 #include "api.h"
 #include "cmdq.h"
 #include "launch.h"
+#include "metrics.h"
 #include "seccomp.h"
 #include "server.h"
 #include "snapshot.h"
+
+#define METRICS_PERIOD_S 60
 
 struct api_mode {
 	const struct vm_config *cli;
@@ -38,6 +43,7 @@ struct api_mode {
 	struct api_server *srv;
 	struct evloop pre; /* before InstanceStart */
 	struct ev_handler h_cmd;
+	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
 	int metrics_fd;
 	atomic_ulong api_requests, api_errors; /* counted on the API thread */
 };
@@ -240,24 +246,46 @@ static int create_snapshot(struct api_mode *m, const struct api_snapshot_create 
 /* A JSON line of counters, Firecracker style (one object per flush). */
 static int metrics_flush(struct api_mode *m)
 {
-	char line[512];
-	struct timespec now;
-	int n;
+	struct metrics_api api = {atomic_load(&m->api_requests), atomic_load(&m->api_errors)};
+	char *line;
+	ssize_t n;
+	size_t len;
 
 	if (m->metrics_fd < 0)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &now);
-	n = snprintf(line, sizeof(line),
-		     "{\"utc_timestamp_ms\":%llu,\"api_server\":{\"requests\":%lu,"
-		     "\"errors\":%lu},\"vmm\":{\"state\":\"%s\",\"vcpus\":%u}}\n",
-		     (unsigned long long)now.tv_sec * 1000 +
-			 (unsigned long long)now.tv_nsec / 1000000,
-		     atomic_load(&m->api_requests), atomic_load(&m->api_errors),
-		     !m->vm_live	 ? "Not started"
-		     : vm_paused(&m->vm) ? "Paused"
-					 : "Running",
-		     m->vm_live ? m->vm.nr_vcpus : 0);
-	return write(m->metrics_fd, line, (size_t)n) == n ? 0 : -EIO;
+	line = metrics_line(m->vm_live ? &m->vm : NULL, &api);
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	n = write(m->metrics_fd, line, len);
+	free(line);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Firecracker writes a metrics line every 60 s as well as on FlushMetrics. */
+static void on_metrics_timer(struct ev_handler *h, uint32_t events)
+{
+	struct api_mode *m = h->opaque;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(h->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		(void)metrics_flush(m);
+}
+
+static int metrics_timer_start(struct api_mode *m)
+{
+	struct itimerspec every = {.it_interval.tv_sec = METRICS_PERIOD_S,
+				   .it_value.tv_sec = METRICS_PERIOD_S};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0 || timerfd_settime(fd, 0, &every, NULL)) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	m->h_metrics = (struct ev_handler){.fd = fd, .fn = on_metrics_timer, .opaque = m};
+	return evloop_add(&m->vm.loop, &m->h_metrics, EPOLLIN);
 }
 
 /* Opens a log or metrics destination: a regular file (appended) or a FIFO. */
@@ -309,6 +337,7 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 		close(fd);
 	}
 	log_set_level(map[lg->level]);
+	log_set_format(lg->show_level, lg->show_log_origin);
 	return 0;
 }
 
@@ -463,6 +492,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->cli = cli;
 	m->start_us = start_us;
 	m->metrics_fd = -1;
+	m->h_metrics.fd = -1;
 	m->pre.epfd = -1;
 	snap_restored_init(&m->rs);
 	if (cmdq_init(&m->q))
@@ -520,12 +550,18 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		}
 	}
 	r = evloop_add(&m->vm.loop, &m->h_cmd, EPOLLIN);
+	if (!r)
+		r = metrics_timer_start(m);
 	if (r) {
 		log_err("API: %s", strerror(-r));
 		goto out_srv;
 	}
 	code = vm_run(&m->vm);
 	metrics_flush(m);
+	if (m->h_metrics.fd >= 0) {
+		evloop_del(&m->vm.loop, &m->h_metrics);
+		close(m->h_metrics.fd);
+	}
 out_srv:
 	cmdq_close(&m->q);
 	if (m->srv)

@@ -26,13 +26,21 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg_at(enum log_level lvl, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void log_set_level(enum log_level lvl);
+/*
+ * Firecracker's logger options: every line names its level ("ember: INFO:
+ * ..."), and/or where it was logged ("ember: [vm.c:123] ...").  Set before
+ * threads start, or from the VMM thread while the others only read them.
+ */
+void log_set_format(bool show_level, bool show_origin);
 
-#define log_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_msg(lvl, ...) log_msg_at(lvl, __FILE__, __LINE__, __VA_ARGS__)
+#define log_err(...)	  log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)	  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)	  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	  log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /*
  * A guest can trigger a message on every exit; this keeps it to a burst of

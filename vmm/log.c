@@ -13,13 +13,20 @@
 #include "ember.h"
 
 static enum log_level log_threshold = LOG_INFO;
+static bool log_show_level, log_show_origin;
 
 void log_set_level(enum log_level lvl)
 {
 	log_threshold = lvl;
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+void log_set_format(bool show_level, bool show_origin)
+{
+	log_show_level = show_level;
+	log_show_origin = show_origin;
+}
+
+void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fmt, ...)
 {
 	static const char *const prefix[] = {
 	    [LOG_ERROR] = "error: ",
@@ -27,13 +34,22 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	    [LOG_INFO] = "",
 	    [LOG_DEBUG] = "debug: ",
 	};
+	static const char *const name[] = {
+	    [LOG_ERROR] = "ERROR: ",
+	    [LOG_WARN] = "WARN: ",
+	    [LOG_INFO] = "INFO: ",
+	    [LOG_DEBUG] = "DEBUG: ",
+	};
+	const char *base = strrchr(file, '/');
 	char line[1024];
 	va_list ap;
 	int n;
 
 	if (lvl > log_threshold)
 		return;
-	n = snprintf(line, sizeof(line), "ember: %s", prefix[lvl]);
+	n = snprintf(line, 128, "ember: %s", log_show_level ? name[lvl] : prefix[lvl]);
+	if (log_show_origin)
+		n += snprintf(line + n, 128, "[%s:%d] ", base ? base + 1 : file, lineno);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

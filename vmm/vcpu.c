@@ -301,9 +301,11 @@ static int handle_exit(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		__atomic_fetch_add(&v->exits_io, 1, __ATOMIC_RELAXED);
 		handle_io(v);
 		return -1;
 	case KVM_EXIT_MMIO:
+		__atomic_fetch_add(&v->exits_mmio, 1, __ATOMIC_RELAXED);
 		handle_mmio(v);
 		return -1;
 	case KVM_EXIT_SHUTDOWN:
@@ -388,6 +390,7 @@ static void *vcpu_thread(void *arg)
 		int r = kvm_ioctl(v->fd, KVM_RUN, NULL);
 
 		if (r == -EINTR || r == -EAGAIN) {
+			__atomic_fetch_add(&v->exits_other, 1, __ATOMIC_RELAXED);
 			/* Kicked (or a stray signal): the loop condition decides. */
 			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			continue;

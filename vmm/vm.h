@@ -57,6 +57,8 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	struct ratelimit rl_mmio;
+	/* Exits handled in userspace, for metrics: written by the vCPU, read anywhere. */
+	uint64_t exits_io, exits_mmio, exits_other;
 };
 
 /* Where the boot vCPU starts. */

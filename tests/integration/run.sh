@@ -446,7 +446,10 @@ t_api_getting_started() {
 	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
 		{ grep -q 'guest init after' "$LOGDIR/api-fc.log" || fail "log_path has no log"; } &&
 		{ grep -q '"api_server":{"requests":[1-9]' "$LOGDIR/api-metrics.json" ||
-			fail "no metrics line"; }
+			fail "no metrics line"; } &&
+		{ grep -q '"block":{"rootfs":{"read_count":[1-9]' "$LOGDIR/api-metrics.json" &&
+			grep -q '"vcpu":{"exit_io":[1-9]' "$LOGDIR/api-metrics.json" ||
+			fail "metrics lack block reads or vCPU exits"; }
 }
 
 # 1000 malformed requests through one curl against a running VM: every one

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef EMBER_METRICS_H
+#define EMBER_METRICS_H
+
+#include "vm.h"
+
+/* What the API thread counts (api_mode.c). */
+struct metrics_api {
+	unsigned long requests, errors;
+};
+
+/*
+ * One JSON line of counters, Firecracker style: api_server, vmm state,
+ * vcpu exits, then per device (block by drive_id, net by iface_id, vsock).
+ * @vm NULL before the VM exists.  malloc'ed, NUL-terminated, ending in a
+ * newline; NULL when out of memory.
+ */
+char *metrics_line(struct vm *vm, const struct metrics_api *api);
+
+#endif /* EMBER_METRICS_H */
