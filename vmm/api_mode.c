@@ -45,7 +45,8 @@ struct api_mode {
 	struct ev_handler h_cmd;
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
 	int metrics_fd;
-	atomic_ulong api_requests, api_errors; /* counted on the API thread */
+	/* Counted on the API thread; latency from request parsed to response sent. */
+	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
 };
 
 static int config_from_api(struct api_mode *m, char *err, size_t errlen)
@@ -246,7 +247,12 @@ static int create_snapshot(struct api_mode *m, const struct api_snapshot_create 
 /* A JSON line of counters, Firecracker style (one object per flush). */
 static int metrics_flush(struct api_mode *m)
 {
-	struct metrics_api api = {atomic_load(&m->api_requests), atomic_load(&m->api_errors)};
+	struct metrics_api api = {
+	    .requests = atomic_load(&m->api_requests),
+	    .errors = atomic_load(&m->api_errors),
+	    .latency_us_sum = atomic_load(&m->api_latency_us_sum),
+	    .latency_us_max = atomic_load(&m->api_latency_us_max),
+	};
 	char *line;
 	ssize_t n;
 	size_t len;
@@ -424,8 +430,11 @@ static void on_request(void *opaque, const struct http_request *req, int status,
 	struct api_mode *m = (struct api_mode *)((char *)opaque - offsetof(struct api_mode, q));
 
 	(void)req;
-	(void)usecs;
 	atomic_fetch_add(&m->api_requests, 1);
+	atomic_fetch_add(&m->api_latency_us_sum, usecs);
+	/* Only this (the API) thread writes the maximum: no compare-and-swap needed. */
+	if (usecs > atomic_load(&m->api_latency_us_max))
+		atomic_store(&m->api_latency_us_max, usecs);
 	if (status >= 400)
 		atomic_fetch_add(&m->api_errors, 1);
 }

@@ -91,10 +91,12 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	o = json_pack("{s:I, s:{s:I, s:I}, s:{s:s, s:i}}", "utc_timestamp_ms",
+	o = json_pack("{s:I, s:{s:I, s:I, s:I, s:I}, s:{s:s, s:i}}", "utc_timestamp_ms",
 		      (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "api_server",
 		      "requests", (json_int_t)api->requests, "errors", (json_int_t)api->errors,
-		      "vmm", "state",
+		      "latency_us_avg",
+		      (json_int_t)(api->requests ? api->latency_us_sum / api->requests : 0),
+		      "latency_us_max", (json_int_t)api->latency_us_max, "vmm", "state",
 		      !vm	      ? "Not started"
 		      : vm_paused(vm) ? "Paused"
 				      : "Running",

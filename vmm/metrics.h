@@ -7,6 +7,7 @@
 /* What the API thread counts (api_mode.c). */
 struct metrics_api {
 	unsigned long requests, errors;
+	unsigned long latency_us_sum, latency_us_max; /* since ember started */
 };
 
 /*

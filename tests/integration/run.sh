@@ -445,7 +445,7 @@ t_api_getting_started() {
 	[ "$_t0" = "$_t1" ] || { fail "guest ticked while paused ($_t0 -> $_t1)"; return 1; }
 	rc_is 0 && has 'EMBER_TICK 59' && has 'EMBER_GUEST_RESULT rc=0' &&
 		{ grep -q 'guest init after' "$LOGDIR/api-fc.log" || fail "log_path has no log"; } &&
-		{ grep -q '"api_server":{"requests":[1-9]' "$LOGDIR/api-metrics.json" ||
+		{ grep -q '"api_server":{"requests":[1-9][0-9]*,"errors":[0-9]*,"latency_us_avg":[1-9]' "$LOGDIR/api-metrics.json" ||
 			fail "no metrics line"; } &&
 		{ grep -q '"block":{"rootfs":{"read_count":[1-9]' "$LOGDIR/api-metrics.json" &&
 			grep -q '"vcpu":{"exit_io":[1-9]' "$LOGDIR/api-metrics.json" ||
