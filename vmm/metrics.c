@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "seccomp.h"
 
 static json_t *vcpu_json(struct vm *vm)
 {
@@ -101,6 +102,9 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 		      : vm_paused(vm) ? "Paused"
 				      : "Running",
 		      "vcpus", vm ? (int)vm->nr_vcpus : 0);
+	if (o)
+		json_object_set_new(o, "seccomp",
+				    json_pack("{s:I}", "faults", (json_int_t)seccomp_faults()));
 	if (o && vm) {
 		json_object_set_new(o, "vcpu", vcpu_json(vm));
 		json_object_set_new(o, "block", block_json(vm));

@@ -12,7 +12,7 @@ struct metrics_api {
 
 /*
  * One JSON line of counters, Firecracker style: api_server, vmm state,
- * vcpu exits, then per device (block by drive_id, net by iface_id, vsock).
+ * seccomp faults, vcpu exits, then per device (block by drive_id, net by iface_id, vsock).
  * @vm NULL before the VM exists.  malloc'ed, NUL-terminated, ending in a
  * newline; NULL when out of memory.
  */
