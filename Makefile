@@ -94,6 +94,12 @@ $(BUILD)/restoretime: bench/restoretime.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# Throughput client for make bench (bench/net-in-l1.sh), static for L1; the
+# same file is the guest's server (guest/mkinitramfs.sh builds guest/tools).
+$(BUILD)/netperf: guest/tools/netperf.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # The HTTP parser's fuzz target, gcc + sanitizers (tests/fuzz/fuzz_http.c
 # says how to build it for libFuzzer).  `make fuzz` replays the corpus and
 # 20000 mutations of it: a regression check, not a fuzzing campaign.
@@ -130,7 +136,7 @@ run: deps
 	tests/nested/run.sh --run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/restoretime \
+	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/restoretime $(BUILD)/netperf \
 		$(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap $(BUILD)/ember-uffd-handler
 	bench/api.sh $(BUILD)/ember bench/results
 	tests/nested/run.sh --bench

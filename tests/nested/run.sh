@@ -43,8 +43,8 @@ for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/v
 	"$build/ember-uffd-handler"; do
 	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
 done
-[ "$mode" != bench ] || { [ -x "$build/boottime" ] && [ -x "$build/restoretime" ]; } ||
-	die "$build/boottime or restoretime missing: run make bench"
+[ "$mode" != bench ] || { [ -x "$build/boottime" ] && [ -x "$build/restoretime" ] &&
+	[ -x "$build/netperf" ]; } || die "$build/boottime, restoretime or netperf missing: run make bench"
 
 kdir=$("$repo/guest/build-kernel.sh")
 initrd=$("$repo/guest/mkinitramfs.sh")
@@ -83,6 +83,9 @@ if kvm_usable; then
 			"$repo/bench/run-in-l1.sh"
 		RESTORETIME=$build/restoretime BENCH_OUT=$repo/bench/results \
 			"$repo/bench/snapshot-in-l1.sh"
+		NETPERF=$build/netperf BENCH_OUT=$repo/bench/results \
+			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
+			"$repo/bench/net-in-l1.sh"
 		exec "$repo/bench/report.sh" "$repo/bench/results"
 		;;
 	esac
@@ -100,6 +103,11 @@ l1_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n1)
 [ -n "$l1_kernel" ] || die "no /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)"
 l1_ver=${l1_kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$l1_ver" ] || die "no /lib/modules/$l1_ver for $l1_kernel"
+# The bench's QEMU vsock rows use vhost-vsock: L1 needs /dev/vhost-vsock
+# (without the module, bench/net-in-l1.sh says n/a for them).
+if [ "$mode" = bench ] && modinfo -k "$l1_ver" vhost_vsock >/dev/null 2>&1; then
+	L1_MODULES="$L1_MODULES vhost_vsock"
+fi
 
 # Modules in load order: each one's dependencies first.
 module_order() {
@@ -166,6 +174,8 @@ stage_l1() {
 		install -m 0755 "$repo/bench/run-in-l1.sh" "$root/ember/bench/run-in-l1.sh"
 		install -m 0755 "$build/restoretime" "$root/ember/bin/restoretime"
 		install -m 0755 "$repo/bench/snapshot-in-l1.sh" "$root/ember/bench/snapshot-in-l1.sh"
+		install -m 0755 "$build/netperf" "$root/ember/bin/netperf"
+		install -m 0755 "$repo/bench/net-in-l1.sh" "$root/ember/bench/net-in-l1.sh"
 		# QEMU microvm for the side-by-side column: the binary, its
 		# libraries and the two firmware images microvm needs.
 		copy_with_libs "$qemu" "$root"
@@ -285,6 +295,8 @@ bench)
 		sed '1d;$d' >"$repo/bench/results/boot.tsv"
 	tr -d '\r' <"$log" | sed -n '/^EMBER_RESTORE_TSV_BEGIN$/,/^EMBER_RESTORE_TSV_END$/p' |
 		sed '1d;$d' >"$repo/bench/results/restore.tsv"
+	tr -d '\r' <"$log" | sed -n '/^EMBER_NET_TSV_BEGIN$/,/^EMBER_NET_TSV_END$/p' |
+		sed '1d;$d' >"$repo/bench/results/net.tsv"
 	[ -s "$repo/bench/results/boot.tsv" ] || die "no benchmark results; see $log"
 	exec "$repo/bench/report.sh" "$repo/bench/results"
 	;;
