@@ -256,6 +256,10 @@ static const struct seccomp_rule seccomp_rules[] = {
      * guest opens a connection.  AF_UNIX only: no network from ember. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
     RULE(R_VMM, connect),
+    /* ... and a one-shot timer for vsock handshake deadlines (a host client
+     * that never sends CONNECT, a guest that never answers a REQUEST),
+     * armed only while one is pending (vsock.c vsock_handshake_deadline). */
+    RULE(R_VMM, timerfd_settime),
 
     /* ---- API thread ------------------------------------------------------ */
     /* server.c api_accept, and host-side vsock connections (next) on the
@@ -290,7 +294,7 @@ static const struct {
 	N(init_module), N(finit_module), N(kexec_load), N(openat2), N(epoll_pwait),
 	N(epoll_create1), N(eventfd2), N(getrandom), N(rseq), N(set_robust_list),
 	N(sched_getaffinity), N(uname), N(sysinfo), N(mlock), N(pkey_mprotect), N(timerfd_create),
-	N(timerfd_settime), N(signalfd4), N(select), N(poll), N(ppoll), N(getdents64), N(fchdir),
+	N(signalfd4), N(select), N(poll), N(ppoll), N(getdents64), N(fchdir),
 	N(chdir),
 #undef N
     /* clang-format on */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/virtio_ring.h>
@@ -424,6 +425,41 @@ static unsigned vsock_held(void *dev, unsigned q)
 	return q == VSOCK_RXQ && v->rx_held ? 1 : 0;
 }
 
+uint64_t vsock_handshake_deadline(struct vsock *v)
+{
+	uint64_t ms = v->handshake_ms;
+
+	if (!v->timer_armed && v->timer_fd >= 0) {
+		struct itimerspec once = {.it_value = {.tv_sec = (time_t)(ms / 1000),
+						       .tv_nsec = (long)(ms % 1000) * 1000000}};
+
+		v->timer_armed = timerfd_settime(v->timer_fd, 0, &once, NULL) == 0;
+	}
+	return time_now_us() + ms * 1000;
+}
+
+/* VMM thread: handshakes past their deadline end; the timer re-arms for the rest. */
+static void vsock_on_timer(struct ev_handler *h, uint32_t events)
+{
+	struct vsock *v = h->opaque;
+	uint64_t ticks, now = time_now_us();
+	bool more;
+
+	(void)events;
+	if (read(h->fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	virtio_mmio_lock(&v->t);
+	v->timer_armed = false;
+	more = vsock_clients_expire(v, now);
+	more |= vsock_conns_expire(v, now);
+	if (more)
+		(void)vsock_handshake_deadline(v);
+	/* The RSTs just queued go out now. */
+	if (virtio_mmio_live(&v->t))
+		vsock_rx_process(v);
+	virtio_mmio_unlock(&v->t);
+}
+
 static const struct virtio_dev_ops vsock_ops = {
     .device_id = VIRTIO_ID_VSOCK,
     .num_queues = 3,
@@ -512,6 +548,8 @@ int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struc
 		return -ENOMEM;
 	v->listen_fd = -1;
 	v->reap_fd = -1;
+	v->timer_fd = -1;
+	v->handshake_ms = VSOCK_HANDSHAKE_MS;
 	v->cfg = *cfg;
 	v->cfg.vsock_id[sizeof(v->cfg.vsock_id) - 1] = '\0';
 	v->gm = gm;
@@ -534,6 +572,16 @@ int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struc
 	if (ret)
 		goto err;
 	v->reap_added = true;
+	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (v->timer_fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	v->timer_h = (struct ev_handler){.fd = v->timer_fd, .fn = vsock_on_timer, .opaque = v};
+	ret = evloop_add(loop, &v->timer_h, EPOLLIN);
+	if (ret)
+		goto err;
+	v->timer_added = true;
 	ret = vsock_host_listen(v);
 	if (ret)
 		goto err;
@@ -608,6 +656,11 @@ void vsock_destroy(struct vsock *v)
 	if (v->reap_fd >= 0)
 		close(v->reap_fd);
 	v->reap_fd = -1;
+	if (v->timer_added)
+		evloop_del(v->loop, &v->timer_h);
+	if (v->timer_fd >= 0)
+		close(v->timer_fd);
+	v->timer_fd = -1;
 	/* The loop is not running: nothing can be in flight. */
 	vsock_free_dead(v, 0);
 	vsock_free_dead(v, 1);

@@ -46,6 +46,7 @@ struct vsock_stats {
 	uint64_t rst_sent, rst_dropped;
 	uint64_t conns_opened, conns_refused; /* refused: cap, no listener */
 	uint64_t host_bad_lines;
+	uint64_t handshake_timeouts; /* CONNECT line late, or guest silent on REQUEST */
 };
 
 struct vsock;

@@ -561,6 +561,26 @@ void vsock_handle_pkt(struct vsock *v, const struct vsock_hdr *h, const uint8_t 
 	vsock_conn_update_poll(c);
 }
 
+bool vsock_conns_expire(struct vsock *v, uint64_t now_us)
+{
+	struct vsock_conn *c = v->conns, *next;
+	bool more = false;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->state != VCONN_CONNECTING)
+			continue;
+		if (now_us < c->deadline_us) {
+			more = true;
+			continue;
+		}
+		/* RST tells the guest to forget a RESPONSE it may still send. */
+		v->st.handshake_timeouts++;
+		vsock_conn_reset(c);
+	}
+	return more;
+}
+
 void vsock_conns_free_all(struct vsock *v)
 {
 	while (v->conns)

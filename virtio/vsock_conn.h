@@ -17,6 +17,12 @@
 #define VSOCK_BUCKETS	 256
 #define VSOCK_MAX_RST	 2048
 #define VSOCK_PORT_FIRST (1u << 30) /* host ports we hand out for CONNECT */
+/*
+ * A host client has this long to send its CONNECT line, and the guest this
+ * long to answer a host-initiated REQUEST (Firecracker's 2 s): then the
+ * client is closed, or the stream reset, instead of holding a slot forever.
+ */
+#define VSOCK_HANDSHAKE_MS 2000
 
 /* struct virtio_vsock_hdr, decoded to host order. */
 struct vsock_hdr {
@@ -55,6 +61,7 @@ struct vsock_conn {
 	bool polled; /* fd is on the loop (not after HUP) */
 	uint32_t ev_mask;
 	enum vsock_conn_state state;
+	uint64_t deadline_us; /* VCONN_CONNECTING: reset when the guest is silent past it */
 	uint32_t host_port, guest_port;
 	unsigned pending;
 	uint32_t shut_flags; /* for VCONN_TX_SHUTDOWN */
@@ -75,6 +82,7 @@ struct vsock_client {
 	struct ev_handler h;
 	char line[VSOCK_LINE_MAX];
 	unsigned len;
+	uint64_t deadline_us; /* closed if the line is not complete by then */
 };
 
 struct vsock_rst {
@@ -114,6 +122,11 @@ struct vsock {
 	int reap_fd;
 	struct ev_handler reap_h;
 	bool reap_added;
+	/* Handshake deadlines: a one-shot timerfd, armed while any is pending. */
+	int timer_fd;
+	struct ev_handler timer_h;
+	bool timer_added, timer_armed;
+	unsigned handshake_ms; /* VSOCK_HANDSHAKE_MS; tests shorten it */
 
 	bool rx_held;	 /* rxc is popped but not used yet */
 	uint32_t rx_cap; /* its writable bytes */
@@ -127,6 +140,8 @@ struct vsock {
 /* vsock.c */
 /* Something joined the dead lists: make sure the reaper runs. */
 void vsock_reap_arm(struct vsock *v);
+/* A handshake started: its deadline, and the timer armed to look at it. */
+uint64_t vsock_handshake_deadline(struct vsock *v);
 void vsock_rx_process(struct vsock *v);
 /* Copies into the held RX chain at @off; false if it does not fit. */
 bool vsock_rx_write(struct vsock *v, uint32_t off, const void *src, uint32_t len);
@@ -146,11 +161,15 @@ void vsock_handle_pkt(struct vsock *v, const struct vsock_hdr *h, const uint8_t 
 /* Builds the stream's next packet into v->rxc: bytes used (header included) or 0. */
 uint32_t vsock_conn_fill(struct vsock_conn *c);
 void vsock_conns_free_all(struct vsock *v);
+/* Resets host-initiated streams the guest left unanswered; true if some still wait. */
+bool vsock_conns_expire(struct vsock *v, uint64_t now_us);
 
 /* vsock_host.c */
 int vsock_host_listen(struct vsock *v);
 void vsock_host_close(struct vsock *v);
 void vsock_clients_free_all(struct vsock *v);
+/* Closes clients whose CONNECT line is late; true if some are still waiting. */
+bool vsock_clients_expire(struct vsock *v, uint64_t now_us);
 /* A stream or client went away: accept again if we had stopped at EMFILE. */
 void vsock_host_resume_accept(struct vsock *v);
 /* Connects to "<uds_path>_<port>": a non-blocking fd or -errno. */

@@ -90,6 +90,7 @@ static void vsock_client_connect(struct vsock_client *cl, uint32_t port)
 		close(fd);
 		return;
 	}
+	c->deadline_us = vsock_handshake_deadline(v);
 	vsock_conn_queue(c, VCONN_TX_REQUEST);
 	vsock_rx_process(v);
 }
@@ -148,6 +149,7 @@ static int vsock_client_new(struct vsock *v, int fd)
 		return -ENOMEM;
 	cl->v = v;
 	cl->h = (struct ev_handler){.fd = fd, .fn = vsock_client_on_io, .opaque = cl};
+	cl->deadline_us = vsock_handshake_deadline(v);
 	ret = evloop_add(v->loop, &cl->h, EPOLLIN);
 	if (ret) {
 		free(cl);
@@ -272,6 +274,23 @@ void vsock_host_close(struct vsock *v)
 	 * vsock_create() replaces a stale socket.
 	 */
 	v->bound = false;
+}
+
+bool vsock_clients_expire(struct vsock *v, uint64_t now_us)
+{
+	struct vsock_client *cl = v->clients, *next;
+	bool more = false;
+
+	for (; cl; cl = next) {
+		next = cl->next;
+		if (now_us < cl->deadline_us) {
+			more = true;
+			continue;
+		}
+		v->st.handshake_timeouts++;
+		vsock_client_free(cl, true);
+	}
+	return more;
 }
 
 void vsock_clients_free_all(struct vsock *v)
