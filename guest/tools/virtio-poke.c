@@ -9,6 +9,9 @@
  *   virtio-poke BASE loop     take the device over (reset, our own queue),
  *                             submit a looped descriptor chain, then a good
  *                             GET_ID request, and report both completions
+ *   virtio-poke BASE vsock    take a vsock device over (unbind its driver
+ *                             first), send malformed packets, then connect
+ *                             to host port 6000 and expect an echo
  *
  * BASE is the device's physical address (e.g. 0xd0000000), mapped through
  * /dev/mem.  The device is expected to survive and to ignore the garbage; the
@@ -163,13 +166,48 @@ static uint16_t wait_used(volatile uint16_t *used_idx, uint16_t want)
 	return *used_idx;
 }
 
+/*
+ * Resets the device and drives it with VERSION_1 only, queue i on the page
+ * at pa[i]: descriptors at 0, avail ring at 0x100, used ring at 0x200.
+ */
+static void take_over(const uint64_t *pa, unsigned nq)
+{
+	uint32_t feat;
+
+	w32(STATUS, 0);
+	w32(STATUS, 1);
+	w32(STATUS, 3);
+	w32(DEV_FEAT_SEL, 1);
+	feat = r32(DEV_FEAT);
+	w32(DRV_FEAT_SEL, 0);
+	w32(DRV_FEAT, 0);
+	w32(DRV_FEAT_SEL, 1);
+	w32(DRV_FEAT, feat & 1); /* VERSION_1 only */
+	w32(STATUS, 0xb);
+	printf("%s: took the device over: status 0x%x\n", prog, r32(STATUS));
+	for (unsigned q = 0; q < nq; q++) {
+		uint64_t a = pa[q];
+
+		w32(QUEUE_SEL, q);
+		w32(QUEUE_NUM, LOOP_QSIZE);
+		w32(QUEUE_DESC_LO, (uint32_t)a), w32(QUEUE_DESC_HI, (uint32_t)(a >> 32));
+		w32(QUEUE_AVAIL_LO, (uint32_t)(a + 0x100)),
+		    w32(QUEUE_AVAIL_HI, (uint32_t)(a >> 32));
+		w32(QUEUE_USED_LO, (uint32_t)(a + 0x200)), w32(QUEUE_USED_HI, (uint32_t)(a >> 32));
+		w32(QUEUE_READY, 1);
+		printf("%s: queue %u at 0x%" PRIx64 "\n", prog, q, a);
+	}
+	w32(STATUS, 0xf);
+	printf("%s: status 0x%x\n", prog, r32(STATUS));
+}
+
 static int poke_loop(void)
 {
 	uint8_t *pg;
 	uint64_t pa = 0;
 	uint16_t *avail, v;
 	volatile uint16_t *used_idx;
-	uint32_t *used_ring, feat;
+	uint32_t *used_ring;
 	int ret;
 
 	/* One page: desc at 0, avail at 0x100, used at 0x200, buffers from 0x800. */
@@ -189,25 +227,7 @@ static int poke_loop(void)
 	used_idx = (volatile uint16_t *)(pg + 0x202);
 	used_ring = (uint32_t *)(pg + 0x204);
 
-	w32(STATUS, 0);
-	w32(STATUS, 1);
-	w32(STATUS, 3);
-	w32(DEV_FEAT_SEL, 1);
-	feat = r32(DEV_FEAT);
-	w32(DRV_FEAT_SEL, 0);
-	w32(DRV_FEAT, 0);
-	w32(DRV_FEAT_SEL, 1);
-	w32(DRV_FEAT, feat & 1); /* VERSION_1 only */
-	w32(STATUS, 0xb);
-	printf("%s: took the device over: status 0x%x\n", prog, r32(STATUS));
-	w32(QUEUE_SEL, 0);
-	w32(QUEUE_NUM, LOOP_QSIZE);
-	w32(QUEUE_DESC_LO, (uint32_t)pa), w32(QUEUE_DESC_HI, (uint32_t)(pa >> 32));
-	w32(QUEUE_AVAIL_LO, (uint32_t)(pa + 0x100)), w32(QUEUE_AVAIL_HI, (uint32_t)(pa >> 32));
-	w32(QUEUE_USED_LO, (uint32_t)(pa + 0x200)), w32(QUEUE_USED_HI, (uint32_t)(pa >> 32));
-	w32(QUEUE_READY, 1);
-	w32(STATUS, 0xf);
-	printf("%s: queue 0 at 0x%" PRIx64 ", status 0x%x\n", prog, pa, r32(STATUS));
+	take_over(&pa, 1);
 
 	/* 0 -> 1 -> 0 ...: a chain that never ends. */
 	set_desc(pg, 0, pa + 0x800, 16, DESC_F_NEXT, 1);
@@ -236,14 +256,191 @@ static int poke_loop(void)
 	return 0;
 }
 
+/* ---- vsock: malformed packets from a driver that is not Linux's -------- */
+
+#define VS_HDR	   44
+#define VS_STREAM  1
+#define VS_REQUEST 1
+#define VS_RESP	   2
+#define VS_RST	   3
+#define VS_RW	   5
+#define VS_PORT	   4321 /* ours */
+#define VS_HOST	   6000 /* the test's echo listener on uds_path_6000 */
+#define RX_BUF	   0x180
+
+/* A queue on one locked page; buffers live from 0x400 on. */
+struct ring {
+	uint8_t *pg;
+	uint64_t pa;
+	uint16_t next_avail, used_seen;
+};
+
+static int ring_alloc(struct ring *r)
+{
+	int ret;
+
+	r->pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
+		     -1, 0);
+	if (r->pg == MAP_FAILED)
+		return -errno;
+	memset(r->pg, 0, 4096);
+	ret = phys_of(r->pg, &r->pa);
+	r->next_avail = r->used_seen = 0;
+	return ret;
+}
+
+static void ring_push(struct ring *r, unsigned q, uint16_t head)
+{
+	uint16_t *avail = (uint16_t *)(r->pg + 0x100);
+
+	avail[2 + r->next_avail % LOOP_QSIZE] = head;
+	r->next_avail++;
+	__atomic_store_n(&avail[1], r->next_avail, __ATOMIC_RELEASE);
+	w32(QUEUE_NOTIFY, q);
+}
+
+static uint16_t ring_used_idx(struct ring *r)
+{
+	return __atomic_load_n((uint16_t *)(r->pg + 0x202), __ATOMIC_ACQUIRE);
+}
+
+static void vs_hdr(uint8_t *p, uint64_t src_cid, uint32_t len, uint16_t type, uint16_t op)
+{
+	uint64_t dst_cid = 2;
+	uint32_t sport = VS_PORT, dport = VS_HOST, buf_alloc = 65536;
+
+	memset(p, 0, VS_HDR);
+	memcpy(p, &src_cid, 8);
+	memcpy(p + 8, &dst_cid, 8);
+	memcpy(p + 16, &sport, 4);
+	memcpy(p + 20, &dport, 4);
+	memcpy(p + 24, &len, 4);
+	memcpy(p + 28, &type, 2);
+	memcpy(p + 30, &op, 2);
+	memcpy(p + 36, &buf_alloc, 4);
+}
+
+/* Submits the chain at descriptor 0 of the TX queue and waits for it. */
+static void vs_tx(struct ring *tx, const char *what)
+{
+	uint16_t want = (uint16_t)(tx->used_seen + 1), v;
+
+	ring_push(tx, 1, 0);
+	v = wait_used((volatile uint16_t *)(tx->pg + 0x202), want);
+	tx->used_seen = v;
+	printf("%s: tx %s: used idx %u%s\n", prog, what, v, v == want ? "" : " (NOT RETURNED)");
+}
+
+static void vs_tx_pkt(struct ring *tx, uint64_t cid, uint16_t type, uint16_t op, const char *data,
+		      const char *what)
+{
+	uint32_t len = data ? (uint32_t)strlen(data) : 0;
+
+	vs_hdr(tx->pg + 0x400, cid, len, type, op);
+	memcpy(tx->pg + 0x500, data ? data : "", len);
+	set_desc(tx->pg, 0, tx->pa + 0x400, VS_HDR, len ? DESC_F_NEXT : 0, 1);
+	set_desc(tx->pg, 1, tx->pa + 0x500, len, 0, 0);
+	vs_tx(tx, what);
+}
+
+/* Reads what the device sent until an RW arrives; reposts each buffer. */
+static int vs_rx_until_rw(struct ring *rx, char *data, size_t cap, unsigned *rsts)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		uint32_t *used = (uint32_t *)(rx->pg + 0x204);
+
+		while (rx->used_seen != ring_used_idx(rx)) {
+			unsigned slot = rx->used_seen++ % LOOP_QSIZE;
+			uint16_t id = (uint16_t)used[2 * slot], op;
+			uint32_t sport, dport, len;
+			uint8_t *p = rx->pg + 0x400 + (size_t)(id % LOOP_QSIZE) * RX_BUF;
+
+			memcpy(&sport, p + 16, 4);
+			memcpy(&dport, p + 20, 4);
+			memcpy(&len, p + 24, 4);
+			memcpy(&op, p + 30, 2);
+			printf("%s: rx op %u %u -> %u len %u\n", prog, op, sport, dport, len);
+			*rsts += op == VS_RST;
+			if (op == VS_RW) {
+				snprintf(data, cap, "%.*s", (int)(len < RX_BUF - VS_HDR ? len : 0),
+					 (char *)p + VS_HDR);
+				ring_push(rx, 0, id);
+				return 0;
+			}
+			ring_push(rx, 0, id);
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int poke_vsock(void)
+{
+	struct ring q[3];
+	uint64_t pa[3], cid = 0;
+	char echo[64] = "";
+	unsigned rsts = 0;
+	uint8_t *pg;
+	uint32_t st;
+
+	cid = r32(CONFIG); /* guest_cid, low half: ours is small */
+	for (unsigned i = 0; i < 3; i++) {
+		int ret = ring_alloc(&q[i]);
+
+		if (ret) {
+			fprintf(stderr, "%s: queue page: %s\n", prog, strerror(-ret));
+			return 1;
+		}
+		pa[i] = q[i].pa;
+	}
+	take_over(pa, 3);
+	for (uint16_t i = 0; i < LOOP_QSIZE; i++) {
+		set_desc(q[0].pg, i, q[0].pa + 0x400 + (uint64_t)i * RX_BUF, RX_BUF, DESC_F_WRITE,
+			 0);
+		ring_push(&q[0], 0, i);
+	}
+	pg = q[1].pg;
+
+	/* Chains the device cannot even read a header from. */
+	set_desc(pg, 0, q[1].pa + 0x400, VS_HDR, DESC_F_NEXT, 1);
+	set_desc(pg, 1, q[1].pa + 0x500, 16, DESC_F_NEXT, 0);
+	vs_tx(&q[1], "looped chain");
+	set_desc(pg, 0, 0xfffffffff000ull, VS_HDR, 0, 0);
+	vs_tx(&q[1], "header outside guest memory");
+	set_desc(pg, 0, q[1].pa + 0x400, 20, 0, 0);
+	vs_tx(&q[1], "20-byte header");
+	/* Headers that lie or ask for nonsense. */
+	vs_hdr(pg + 0x400, cid, 1000, VS_STREAM, VS_RW);
+	set_desc(pg, 0, q[1].pa + 0x400, VS_HDR, DESC_F_NEXT, 1);
+	set_desc(pg, 1, q[1].pa + 0x500, 16, 0, 0);
+	vs_tx(&q[1], "len 1000 in a 16-byte payload");
+	vs_tx_pkt(&q[1], cid, VS_STREAM, 99, NULL, "unknown op 99");
+	vs_tx_pkt(&q[1], cid, 7, VS_REQUEST, NULL, "unknown type 7");
+	vs_tx_pkt(&q[1], 99, VS_STREAM, VS_REQUEST, NULL, "src_cid 99");
+	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RW, "nobody", "RW on no stream");
+	/* And now a real connection through the same device. */
+	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_REQUEST, NULL, "REQUEST to port 6000");
+	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RW, "rogue hello", "RW 'rogue hello'");
+	if (vs_rx_until_rw(&q[0], echo, sizeof(echo), &rsts))
+		printf("%s: no echo came back\n", prog);
+	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RST, NULL, "RST");
+	st = r32(STATUS);
+	printf("%s: %u RSTs, echo '%s', device status 0x%x\n", prog, rsts, echo, st);
+	/* Give it back as Linux's driver removal leaves it: reset, acknowledged. */
+	w32(STATUS, 0);
+	w32(STATUS, 1);
+	return strcmp(echo, "rogue hello") || (st & 0x40) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long base;
 	char *end;
 	int fd;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "loop"))) {
-		fprintf(stderr, "usage: %s BASE [loop]\n", prog);
+	if (argc < 2 || argc > 3 ||
+	    (argc == 3 && strcmp(argv[2], "loop") && strcmp(argv[2], "vsock"))) {
+		fprintf(stderr, "usage: %s BASE [loop|vsock]\n", prog);
 		return 2;
 	}
 	errno = 0;
@@ -270,6 +467,8 @@ int main(int argc, char **argv)
 	}
 	printf("%s: device id %u at 0x%llx, status 0x%x\n", prog, r32(DEVICE_ID), base,
 	       r32(STATUS));
+	if (argc == 3 && !strcmp(argv[2], "vsock"))
+		return poke_vsock();
 	if (argc == 3)
 		return poke_loop();
 	poke_garbage();

@@ -44,7 +44,7 @@ rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
 guest_pokes_transport bad_disks
 api_getting_started api_malformed_requests api_runtime_rules api_config_file
 api_bad_socket api_ctrl_alt_del api_patch_drive
-net_ping_tcp vsock_hybrid"
+net_ping_tcp vsock_hybrid vsock_malformed"
 
 # The jailer and snapshot tests live next to this script and share its helpers.
 . "$(dirname "$0")/jailer.sh"
@@ -604,33 +604,61 @@ t_net_ping_tcp() {
 	has EMBER_PING_OK && { [ $_ok = 1 ] || fail "16 MiB TCP echo through the tap did not come back intact"; }
 }
 
-# Firecracker's hybrid vsock: host -> guest with CONNECT <port> on uds_path
-# (1 MiB echo, 100 sequential and 10 parallel connections), guest -> host
-# through uds_path_<port> (1 MiB echo), garbage CONNECT lines closed while
-# everything else keeps working.
-t_vsock_hybrid() {
+# A guest running guest-tests/$1 with a vsock device on $_uds, the host's echo
+# listener on ${_uds}_6000 ($_lpid); ember is $_pid.  True once the guest is
+# ready for the host's CONNECTs.
+vsock_vm_start() {
 	_uds=$LOGDIR/v.sock
 	rm -f "$_uds" "${_uds}_6000"
 	"$VSOCK_HOST" listen "${_uds}_6000" >>"$LOG.api" 2>&1 &
 	_lpid=$!
 	echo "+ ember run ... --vsock cid=3,uds=$_uds" >>"$LOG"
 	"$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --vsock "cid=3,uds=$_uds" \
-		--cmdline "$BASE_CMDLINE ember.test=vsock-serve" </dev/null >>"$LOG" 2>&1 &
+		--cmdline "$BASE_CMDLINE ember.test=$1" </dev/null >>"$LOG" 2>&1 &
 	_pid=$!
-	if wait_for 'EMBER_VSOCK_GUEST_READY\|EMBER_GUEST_RESULT' 150; then
+	wait_for 'EMBER_VSOCK_GUEST_READY\|EMBER_GUEST_RESULT' 150
+}
+
+# Both stopped; false (with a failure) if ember had died before.
+vsock_vm_stop() {
+	kill -0 "$_pid" 2>/dev/null || { fail "ember died"; kill "$_lpid"; return 1; }
+	kill -9 "$_pid" "$_lpid" 2>/dev/null
+	wait "$_pid" "$_lpid" || true
+}
+
+# Firecracker's hybrid vsock: host -> guest with CONNECT <port> on uds_path
+# (1 MiB echo, 100 sequential and 10 parallel connections), guest -> host
+# through uds_path_<port> (1 MiB echo), garbage CONNECT lines closed while
+# everything else keeps working.
+t_vsock_hybrid() {
+	if vsock_vm_start vsock-serve; then
 		"$VSOCK_HOST" connect "$_uds" 5000 1048576 >>"$LOG.api" 2>&1
 		"$VSOCK_HOST" garbage "$_uds" >>"$LOG.api" 2>&1
 		"$VSOCK_HOST" many "$_uds" 5000 65536 100 1 >>"$LOG.api" 2>&1
 		"$VSOCK_HOST" many "$_uds" 5000 262144 10 10 >>"$LOG.api" 2>&1
 		"$VSOCK_HOST" connect "$_uds" 5000 4096 >>"$LOG.api" 2>&1
 	fi
-	kill -0 "$_pid" 2>/dev/null || { fail "ember died"; kill "$_lpid"; return 1; }
-	kill -9 "$_pid" "$_lpid" 2>/dev/null
-	wait "$_pid" "$_lpid"
+	vsock_vm_stop || return 1
 	# The host side's verdicts are in $LOG.api, the guest's in $LOG.
 	has 'VSOCK_OK n=1048576' && has_api 'HOST_OK n=1048576' && has_api 'HOST_OK garbage' &&
 		lacks_api HOST_ERR && has_api 'HOST_OK many ok=100 failed=0' &&
 		has_api 'HOST_OK many ok=10 failed=0' && has_api 'HOST_OK n=4096'
+}
+
+# A guest that drives the vsock device itself (guest-tests/vsock-poke) and
+# sends looped and out-of-range chains, short and lying headers, unknown ops
+# and types, a forged source CID: ember stays up, each bad header the device
+# can read is answered with RST, a real connection through the same device
+# then echoes, and once Linux's driver is back, 1 MiB goes each way intact.
+t_vsock_malformed() {
+	if vsock_vm_start vsock-poke; then
+		"$VSOCK_HOST" connect "$_uds" 5000 1048576 >>"$LOG.api" 2>&1
+	fi
+	vsock_vm_stop || return 1
+	has 'virtio-poke: tx looped chain: used idx 1' &&
+		has 'virtio-poke: tx header outside guest memory: used idx 2' &&
+		lacks "NOT RETURNED" && has "virtio-poke: 4 RSTs, echo 'rogue hello', device status 0xf" &&
+		has 'VSOCK_OK n=1048576' && has_api 'HOST_OK n=1048576' && lacks_api HOST_ERR
 }
 
 # --- runner ----------------------------------------------------------------
