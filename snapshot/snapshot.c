@@ -348,9 +348,8 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 	if (r)
 		return r;
 	if (vm_add_disks(vm) || vm_add_net_vsock(vm)) {
-		snprintf(err, errlen,
-			 "cannot recreate the snapshot's devices (ember's log says "
-			 "why)");
+		snprintf(err, errlen, "cannot recreate the snapshot's devices: %s",
+			 vm->dev_err[0] ? vm->dev_err : "see ember's log");
 		return -EINVAL;
 	}
 	/*

@@ -126,11 +126,17 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 	r = config_from_api(m, err, errlen);
 	if (r)
 		return r;
+	m->vm.dev_err[0] = '\0'; /* a failure before vm_create leaves it so */
 	r = launch_prepare(&m->vm, &m->cfg, m->start_us);
 	if (r) {
-		snprintf(err, errlen, "Failed to start the microVM: %s (ember's log says why)",
-			 r == EXIT_CONFIG ? "bad kernel, initrd, drive or machine configuration"
-					  : "KVM could not set the VM up");
+		/* A device that failed to come up said why here. */
+		if (m->vm.dev_err[0])
+			snprintf(err, errlen, "Failed to start the microVM: %s", m->vm.dev_err);
+		else
+			snprintf(err, errlen,
+				 "Failed to start the microVM: %s (ember's log says why)",
+				 r == EXIT_CONFIG ? "bad kernel, initrd or machine configuration"
+						  : "KVM could not set the VM up");
 		return -EINVAL;
 	}
 	m->vm_live = true;

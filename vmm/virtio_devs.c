@@ -33,7 +33,7 @@ static int cmdline_add(struct vm *vm, const char *fmt, ...)
 }
 
 /* Places @t in the next slot: MMIO bus, irqfd, one ioeventfd per queue. */
-static int attach(struct vm *vm, struct virtio_mmio *t)
+static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 {
 	unsigned slot = vm->nr_virtio;
 	uint64_t base = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT;
@@ -76,13 +76,27 @@ static int attach(struct vm *vm, struct virtio_mmio *t)
 	return 0;
 }
 
+static int attach(struct vm *vm, struct virtio_mmio *t)
+{
+	int r = attach_slot(vm, t);
+
+	if (r)
+		snprintf(vm->dev_err, sizeof(vm->dev_err), "%s: cannot attach: %s", t->name,
+			 strerror(-r));
+	return r;
+}
+
 static int add_disk(struct vm *vm, const struct vblk_config *dc)
 {
 	struct vblk *b;
 	int r = vblk_create(&b, dc, &vm->mem, &vm->loop);
 
-	if (r)
-		return r; /* vblk_create said why */
+	if (r) {
+		/* vblk_create logged the details */
+		snprintf(vm->dev_err, sizeof(vm->dev_err), "drive %s: %s: %s", dc->drive_id,
+			 dc->path, strerror(-r));
+		return r;
+	}
 	vm->blk[vm->nr_blk++] = b;
 	r = attach(vm, vblk_transport(b));
 	if (r)
@@ -129,8 +143,10 @@ int vm_add_net_vsock(struct vm *vm)
 
 		r = vnet_create(&n, &cfg->nets[i], &vm->mem, &vm->loop);
 		if (r) {
-			log_err("net %s: tap %s: %s", cfg->nets[i].iface_id,
-				cfg->nets[i].host_dev_name, strerror(-r));
+			snprintf(vm->dev_err, sizeof(vm->dev_err),
+				 "network interface %s: tap %s: %s", cfg->nets[i].iface_id,
+				 cfg->nets[i].host_dev_name, strerror(-r));
+			log_err("%s", vm->dev_err);
 			return r;
 		}
 		vm->net[vm->nr_net++] = n;
@@ -141,7 +157,9 @@ int vm_add_net_vsock(struct vm *vm)
 	if (cfg->has_vsock) {
 		r = vsock_create(&vm->vsock, &cfg->vsock, &vm->mem, &vm->loop);
 		if (r) {
-			log_err("vsock %s: %s", cfg->vsock.uds_path, strerror(-r));
+			snprintf(vm->dev_err, sizeof(vm->dev_err), "vsock %s: %s",
+				 cfg->vsock.uds_path, strerror(-r));
+			log_err("%s", vm->dev_err);
 			return r;
 		}
 		r = attach(vm, vsock_transport(vm->vsock));

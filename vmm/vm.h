@@ -99,6 +99,8 @@ struct vm {
 	/* virtio-mmio devices, in slot order; the blk ones also in blk[]. */
 	struct virtio_mmio *virtio[MAX_VIRTIO_DEVS];
 	unsigned nr_virtio;
+	/* Why vm_add_disks/vm_add_net_vsock failed: the API's fault_message. */
+	char dev_err[256];
 	struct vblk *blk[CONFIG_MAX_DISKS];
 	unsigned nr_blk;
 	struct vnet *net[CONFIG_MAX_NETS];
@@ -146,7 +148,7 @@ void vm_start_paused(struct vm *vm);
 /*
  * Creates and attaches the configured disks (after vm_create, before
  * vm_load, which puts them on the command line).  Failures are the user's
- * (missing or unusable image): logged, -errno.
+ * (missing or unusable image): logged, one line of why in vm->dev_err, -errno.
  */
 int vm_add_disks(struct vm *vm);
 /* Then the network interfaces and the vsock device, same rules. */

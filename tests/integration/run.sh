@@ -491,13 +491,20 @@ t_api_malformed_requests() {
 		{ [ "$(ticks)" -gt "$_t0" ] || fail "guest stopped ticking"; }
 }
 
-# Pre-boot vs runtime: after InstanceStart, config PUTs and a second start
-# are refused with 400 and a fault_message; the VM keeps running.
+# Pre-boot vs runtime: a start that fails (no boot source; a drive whose
+# file went away, named in the message) leaves ember configurable; after
+# InstanceStart, config PUTs and a second start are refused with 400 and a
+# fault_message; the VM keeps running.
 t_api_runtime_rules() {
-	api_start || return 1
+	mkdisk "$LOGDIR/gone.img" 1 && api_start || return 1
 	api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
 		has_body 'fault_message' &&
 		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /drives/gone "{\"drive_id\":\"gone\",\"path_on_host\":\"$LOGDIR/gone.img\",\"is_root_device\":false,\"is_read_only\":false}" &&
+		rm "$LOGDIR/gone.img" &&
+		api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
+		has_body "drive gone: $LOGDIR/gone.img: No such file" &&
+		mkdisk "$LOGDIR/gone.img" 1 &&
 		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
 		api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
 		api_ok 400 PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256}' &&
