@@ -306,6 +306,10 @@ int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_
 	if (clock_realtime && (saved->flags & KVM_CLOCK_REALTIME)) {
 		clock.flags = KVM_CLOCK_REALTIME;
 		clock.realtime = saved->realtime;
+	} else if (clock_realtime) {
+		/* KVM pairs the clock with wall time only on a TSC-based host clock. */
+		log_warn("clock_realtime: the snapshot's host clock was not TSC-based; "
+			 "the guest's clock resumes where it stopped");
 	}
 	r = kvm_ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock);
 	return r < 0 ? fail(err, errlen, r, "KVM_SET_CLOCK") : 0;

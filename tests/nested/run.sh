@@ -193,8 +193,12 @@ stage_l1 "$l1root"
 	cpio --quiet -o -H newc -R 0:0) >"$cpio"
 
 # nokaslr: a wedged L1's register dump (dump_l1_cpus) then maps onto
-# /boot/System.map-<version> as it is.
-append="console=ttyS0 quiet panic=-1 nokaslr ember.mode=$mode"
+# /boot/System.map-<version> as it is.  tsc=reliable: TCG's TSC is steady,
+# but the kernel's clocksource watchdog distrusts it under emulation and
+# falls back to the HPET (an emulated MMIO read per clock read).  On the
+# TSC, KVM in L1 has its master clock and can pair the guest's clock with
+# wall time (KVM_CLOCK_REALTIME, which snap_clock_realtime tests).
+append="console=ttyS0 quiet panic=-1 nokaslr tsc=reliable ember.mode=$mode"
 # The L1 machine: AMD with SVM and nested paging, emulated by TCG.
 l1_qemu=("$qemu" -accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt
 	-kernel "$l1_kernel" -initrd "$cpio" -nographic -no-reboot)
