@@ -10,8 +10,9 @@
  *                             submit a looped descriptor chain, then a good
  *                             GET_ID request, and report both completions
  *   virtio-poke BASE vsock    take a vsock device over (unbind its driver
- *                             first), send malformed packets, then connect
- *                             to host port 6000 and expect an echo
+ *                             first), connect to host port 6000, send
+ *                             malformed packets, then expect the stream to
+ *                             echo
  *
  * BASE is the device's physical address (e.g. 0xd0000000), mapped through
  * /dev/mem.  The device is expected to survive and to ignore the garbage; the
@@ -264,7 +265,8 @@ static int poke_loop(void)
 #define VS_RESP	   2
 #define VS_RST	   3
 #define VS_RW	   5
-#define VS_PORT	   4321 /* ours */
+#define VS_PORT	   4321 /* our stream */
+#define VS_BAD	   4999 /* where the garbage comes from */
 #define VS_HOST	   6000 /* the test's echo listener on uds_path_6000 */
 #define RX_BUF	   0x180
 
@@ -304,10 +306,11 @@ static uint16_t ring_used_idx(struct ring *r)
 	return __atomic_load_n((uint16_t *)(r->pg + 0x202), __ATOMIC_ACQUIRE);
 }
 
-static void vs_hdr(uint8_t *p, uint64_t src_cid, uint32_t len, uint16_t type, uint16_t op)
+static void vs_hdr(uint8_t *p, uint64_t src_cid, uint32_t sport, uint32_t len, uint16_t type,
+		   uint16_t op)
 {
 	uint64_t dst_cid = 2;
-	uint32_t sport = VS_PORT, dport = VS_HOST, buf_alloc = 65536;
+	uint32_t dport = VS_HOST, buf_alloc = 65536;
 
 	memset(p, 0, VS_HDR);
 	memcpy(p, &src_cid, 8);
@@ -331,12 +334,12 @@ static void vs_tx(struct ring *tx, const char *what)
 	printf("%s: tx %s: used idx %u%s\n", prog, what, v, v == want ? "" : " (NOT RETURNED)");
 }
 
-static void vs_tx_pkt(struct ring *tx, uint64_t cid, uint16_t type, uint16_t op, const char *data,
-		      const char *what)
+static void vs_tx_pkt(struct ring *tx, uint64_t cid, uint32_t sport, uint16_t type, uint16_t op,
+		      const char *data, const char *what)
 {
 	uint32_t len = data ? (uint32_t)strlen(data) : 0;
 
-	vs_hdr(tx->pg + 0x400, cid, len, type, op);
+	vs_hdr(tx->pg + 0x400, cid, sport, len, type, op);
 	memcpy(tx->pg + 0x500, data ? data : "", len);
 	set_desc(tx->pg, 0, tx->pa + 0x400, VS_HDR, len ? DESC_F_NEXT : 0, 1);
 	set_desc(tx->pg, 1, tx->pa + 0x500, len, 0, 0);
@@ -344,6 +347,7 @@ static void vs_tx_pkt(struct ring *tx, uint64_t cid, uint16_t type, uint16_t op,
 }
 
 /* Reads what the device sent until an RW arrives; reposts each buffer. */
+/* rsts[0]: resets of our stream, rsts[1]: of the garbage's port. */
 static int vs_rx_until_rw(struct ring *rx, char *data, size_t cap, unsigned *rsts)
 {
 	for (int tries = 0; tries < 500; tries++) {
@@ -360,7 +364,8 @@ static int vs_rx_until_rw(struct ring *rx, char *data, size_t cap, unsigned *rst
 			memcpy(&len, p + 24, 4);
 			memcpy(&op, p + 30, 2);
 			printf("%s: rx op %u %u -> %u len %u\n", prog, op, sport, dport, len);
-			*rsts += op == VS_RST;
+			if (op == VS_RST)
+				rsts[dport == VS_BAD]++;
 			if (op == VS_RW) {
 				snprintf(data, cap, "%.*s", (int)(len < RX_BUF - VS_HDR ? len : 0),
 					 (char *)p + VS_HDR);
@@ -379,7 +384,7 @@ static int poke_vsock(void)
 	struct ring q[3];
 	uint64_t pa[3], cid = 0;
 	char echo[64] = "";
-	unsigned rsts = 0;
+	unsigned rsts[2] = {0, 0};
 	uint8_t *pg;
 	uint32_t st;
 
@@ -401,6 +406,8 @@ static int poke_vsock(void)
 	}
 	pg = q[1].pg;
 
+	/* A real stream first: the garbage must not take it down. */
+	vs_tx_pkt(&q[1], cid, VS_PORT, VS_STREAM, VS_REQUEST, NULL, "REQUEST to port 6000");
 	/* Chains the device cannot even read a header from. */
 	set_desc(pg, 0, q[1].pa + 0x400, VS_HDR, DESC_F_NEXT, 1);
 	set_desc(pg, 1, q[1].pa + 0x500, 16, DESC_F_NEXT, 0);
@@ -410,26 +417,27 @@ static int poke_vsock(void)
 	set_desc(pg, 0, q[1].pa + 0x400, 20, 0, 0);
 	vs_tx(&q[1], "20-byte header");
 	/* Headers that lie or ask for nonsense. */
-	vs_hdr(pg + 0x400, cid, 1000, VS_STREAM, VS_RW);
+	vs_hdr(pg + 0x400, cid, VS_BAD, 1000, VS_STREAM, VS_RW);
 	set_desc(pg, 0, q[1].pa + 0x400, VS_HDR, DESC_F_NEXT, 1);
 	set_desc(pg, 1, q[1].pa + 0x500, 16, 0, 0);
 	vs_tx(&q[1], "len 1000 in a 16-byte payload");
-	vs_tx_pkt(&q[1], cid, VS_STREAM, 99, NULL, "unknown op 99");
-	vs_tx_pkt(&q[1], cid, 7, VS_REQUEST, NULL, "unknown type 7");
-	vs_tx_pkt(&q[1], 99, VS_STREAM, VS_REQUEST, NULL, "src_cid 99");
-	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RW, "nobody", "RW on no stream");
-	/* And now a real connection through the same device. */
-	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_REQUEST, NULL, "REQUEST to port 6000");
-	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RW, "rogue hello", "RW 'rogue hello'");
-	if (vs_rx_until_rw(&q[0], echo, sizeof(echo), &rsts))
+	vs_tx_pkt(&q[1], cid, VS_BAD, VS_STREAM, 99, NULL, "unknown op 99");
+	vs_tx_pkt(&q[1], cid, VS_BAD, 7, VS_REQUEST, NULL, "unknown type 7");
+	vs_tx_pkt(&q[1], 99, VS_PORT, VS_STREAM, VS_RST, NULL,
+		  "RST for our stream from src_cid 99");
+	vs_tx_pkt(&q[1], cid, VS_BAD, VS_STREAM, VS_RW, "nobody", "RW on no stream");
+	/* The stream opened before all that still carries data both ways. */
+	vs_tx_pkt(&q[1], cid, VS_PORT, VS_STREAM, VS_RW, "rogue hello", "RW 'rogue hello'");
+	if (vs_rx_until_rw(&q[0], echo, sizeof(echo), rsts))
 		printf("%s: no echo came back\n", prog);
-	vs_tx_pkt(&q[1], cid, VS_STREAM, VS_RST, NULL, "RST");
+	vs_tx_pkt(&q[1], cid, VS_PORT, VS_STREAM, VS_RST, NULL, "RST");
 	st = r32(STATUS);
-	printf("%s: %u RSTs, echo '%s', device status 0x%x\n", prog, rsts, echo, st);
+	printf("%s: %u RSTs to the garbage, %u to our stream, echo '%s', device status 0x%x\n",
+	       prog, rsts[1], rsts[0], echo, st);
 	/* Give it back as Linux's driver removal leaves it: reset, acknowledged. */
 	w32(STATUS, 0);
 	w32(STATUS, 1);
-	return strcmp(echo, "rogue hello") || (st & 0x40) ? 1 : 0;
+	return strcmp(echo, "rogue hello") || rsts[0] || (st & 0x40) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
