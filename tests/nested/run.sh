@@ -158,6 +158,7 @@ stage_l1() {
 	install -m 0755 "$build/ember-jailer" "$root/ember/bin/ember-jailer"
 	install -m 0755 "$build/vsock-host" "$root/ember/bin/vsock-host"
 	install -m 0755 "$build/mktap" "$root/ember/bin/mktap"
+	install -m 0755 "$build/kvm-keeper" "$root/ember/bin/kvm-keeper"
 	install -m 0755 "$build/ember-uffd-handler" "$root/ember/bin/ember-uffd-handler"
 	cp "$kdir/vmlinux" "$kdir/bzImage" "$root/ember/guest/"
 	cp "$initrd" "$root/ember/guest/initramfs.cpio"
@@ -192,12 +193,14 @@ stage_l1 "$l1root"
 (cd "$l1root" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0) >"$cpio"
 
-# nokaslr: a wedged L1's register dump (dump_l1_cpus) then maps onto
-# /boot/System.map-<version> as it is.  tsc=reliable: TCG's TSC is steady,
-# but the kernel's clocksource watchdog distrusts it under emulation and
-# falls back to the HPET (an emulated MMIO read per clock read).  On the
+# nokaslr: a wedged L1's register dump (dump_l1_cpus) then maps onto the
+# /proc/kallsyms of any L1 boot of the same kernel (Debian's System.map is a
+# stub; the symbols are in the -dbg package).  tsc=reliable: TCG's TSC is
+# steady, but the kernel's clocksource watchdog distrusts it under emulation
+# and falls back to the HPET (an emulated MMIO read per clock read).  On the
 # TSC, KVM in L1 has its master clock and can pair the guest's clock with
-# wall time (KVM_CLOCK_REALTIME, which snap_clock_realtime tests).
+# wall time (KVM_CLOCK_REALTIME, which snap_clock_realtime tests).  L1
+# wedged with either clock (see kvm-keeper.c for the cause).
 append="console=ttyS0 quiet panic=-1 nokaslr tsc=reliable ember.mode=$mode"
 # The L1 machine: AMD with SVM and nested paging, emulated by TCG.
 l1_qemu=("$qemu" -accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt
@@ -311,8 +314,11 @@ esac
 # in a fresh L1, up to L1_ATTEMPTS boots.  Wedges seen: soft lockups of
 # L1's kvm-pit thread and one of our vCPU threads while guests calibrated
 # their LAPIC timer against the PIT (gone since ember offers TSC-deadline),
-# and, rarely, L1 freezing without a word (the emulated SVM under TCG; a
-# user-space bug in ember cannot stop the L1 kernel).  The closing line counts each
+# and L1 freezing without a word, about once per full run and in 3 of 4
+# bench runs.  All four freezes symbolised had a CPU in exc_int3: the int3
+# text_poke_bp plants while it patches kernel code, here KVM's APIC static
+# keys, flipped as each guest comes and goes.  l1-init now starts
+# kvm-keeper first, which pins those keys on (see kvm-keeper.c).  The closing line counts each
 # test once, by its last result.
 if [ $# -gt 0 ]; then
 	remaining=("$@")
