@@ -267,9 +267,9 @@ t_snap_uffd() {
 	return $_r
 }
 
-# A snapshot that cannot be written (no such directory, then a memory file
-# path that is a directory) is a 400; the files are not left behind, and
-# the VM stays Paused and resumes fine.
+# A snapshot that cannot be written (no such directory, a memory file path
+# that is a directory, a full filesystem: 1 MiB of tmpfs) is a 400; the
+# files are not left behind, and the VM stays Paused and resumes fine.
 t_snap_create_fails() {
 	rm -f "$LOG".r*
 	snap_boot || { snap_kill "$API_PID"; return 1; }
@@ -282,7 +282,15 @@ t_snap_create_fails() {
 		{ [ "$STATUS" = 400 ] || fail "directory as memory file: status $STATUS"; } &&
 		api PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$LOGDIR/s3\",\"mem_file_path\":\"$LOGDIR/m3\"}" &&
 		{ [ "$STATUS" = 400 ] || fail "Diff without dirty tracking: status $STATUS"; } &&
-		api_ok 200 GET / && has_body '"state":"Paused"' || { snap_kill "$API_PID"; return 1; }
+		mkdir -p "$LOGDIR/small" && mount -t tmpfs -o size=1m tmpfs "$LOGDIR/small" &&
+		api PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$LOGDIR/small/s4\",\"mem_file_path\":\"$LOGDIR/small/m4\"}" &&
+		{ [ "$STATUS" = 400 ] || fail "full filesystem: status $STATUS"; } &&
+		has_body "No space left on device" &&
+		{ [ -z "$(ls -A "$LOGDIR/small")" ] || fail "left in the full filesystem: $(ls "$LOGDIR/small")"; } &&
+		api_ok 200 GET / && has_body '"state":"Paused"'
+	_r=$?
+	umount "$LOGDIR/small" 2>/dev/null
+	[ $_r = 0 ] || { snap_kill "$API_PID"; return 1; }
 	_at=$(counts "$LOG" | tail -n 1)
 	api_ok 204 PATCH /vm '{"state":"Resumed"}' &&
 		wait_in "$LOG" "^EMBER_COUNT $((_at + 3))\$" 60
