@@ -145,7 +145,8 @@ jail_boot() {
 
 # Limits set through the jailer are in force.  --resource-limit fsize:
 # a snapshot larger than it fails with a 400 naming the cause, leaves no
-# partial file, and the VM stays Paused and resumes.  --cgroup memory.max:
+# partial file, and the VM stays Paused and resumes (a directory the jailed
+# uid cannot write to is refused the same way, EACCES, first).  --cgroup memory.max:
 # a guest filling more RAM than that gets ember OOM-killed in its cgroup
 # (memory.events counts it), while the same guest finishes without it.
 t_jailer_limits() {
@@ -155,6 +156,10 @@ t_jailer_limits() {
 		{ kill -9 "$API_PID"; fail "fsize limit not set on ember"; return 1; }
 	jail_boot snap-counter 128 && wait_in "$LOG" '^EMBER_COUNT 3$' 150 &&
 		api_ok 204 PATCH /vm '{"state":"Paused"}' &&
+		mkdir -m 0755 "$JROOT/rootonly" &&
+		api PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/rootonly/s.state","mem_file_path":"/rootonly/s.mem"}' &&
+		{ [ "$STATUS" = 400 ] || fail "snapshot into a root-owned directory: status $STATUS"; } &&
+		has_body 'Permission denied' &&
 		api PUT /snapshot/create '{"snapshot_type":"Full","snapshot_path":"/s.state","mem_file_path":"/s.mem"}' &&
 		{ [ "$STATUS" = 400 ] || fail "snapshot over fsize: status $STATUS"; } &&
 		has_body 'File too large' &&
