@@ -317,10 +317,10 @@ esac
 # and L1 freezing without a word, about once per full run and in 3 of 4
 # bench runs.  All four freezes symbolised had a CPU in exc_int3: the int3
 # text_poke_bp plants while it patches kernel code, here KVM's APIC static
-# keys, flipped as each guest comes and goes, and (once) static calls and
-# jump labels as kvm-amd loads.  l1-init now loads the modules and starts
-# kvm-keeper, which pins those keys on (see kvm-keeper.c), with CPU 1
-# offline, and brings it back before any guest runs.  The closing line counts each
+# keys, flipped as each guest comes and goes, and (once per boot) static
+# calls and jump labels as kvm-amd loads.  l1-init now starts kvm-keeper
+# before any guest, which pins those keys on (see kvm-keeper.c); the
+# module-load patching remains.  The closing line counts each
 # test once, by its last result.
 if [ $# -gt 0 ]; then
 	remaining=("$@")
