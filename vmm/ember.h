@@ -36,6 +36,20 @@ void log_set_level(enum log_level lvl);
  */
 void log_set_format(bool show_level, bool show_origin);
 
+/*
+ * One error channel: every error is reported with log_err().  A caller that
+ * must also hand the reason to someone else (the API's fault_message) opens
+ * a capture on its thread; the first error logged on that thread until
+ * log_capture_end() is kept in it, without its "ember: error: " prefix.
+ * Captures nest (the inner one sees the errors; the outer one does not).
+ */
+struct log_capture {
+	char msg[256];
+	struct log_capture *prev;
+};
+void log_capture_begin(struct log_capture *c);
+void log_capture_end(struct log_capture *c);
+
 #define log_msg(lvl, ...) log_msg_at(lvl, __FILE__, __LINE__, __VA_ARGS__)
 #define log_err(...)	  log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)	  log_msg(LOG_WARN, __VA_ARGS__)

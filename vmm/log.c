@@ -14,6 +14,23 @@
 
 static enum log_level log_threshold = LOG_INFO;
 static bool log_show_level, log_show_origin;
+/*
+ * Per thread and scoped by its owner (the stack frame that opened it), so no
+ * other thread ever sees it: the one way an error's text reaches the API.
+ */
+static __thread struct log_capture *capture;
+
+void log_capture_begin(struct log_capture *c)
+{
+	c->msg[0] = '\0';
+	c->prev = capture;
+	capture = c;
+}
+
+void log_capture_end(struct log_capture *c)
+{
+	capture = c->prev;
+}
 
 void log_set_level(enum log_level lvl)
 {
@@ -53,6 +70,8 @@ void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	if (lvl == LOG_ERROR && capture && !capture->msg[0])
+		snprintf(capture->msg, sizeof(capture->msg), "%s", line + n);
 	/* One write() per line so lines from different threads never interleave. */
 	n = (int)strlen(line);
 	line[n++] = '\n';

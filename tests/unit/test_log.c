@@ -4,6 +4,7 @@
  * integration tests grep for that), the level and/or the origin when the
  * logger asks for them (PUT /logger show_level, show_log_origin).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,61 @@ static void test_origin(void **state)
 	log_set_format(false, false);
 }
 
+static void *capture_other_thread(void *arg)
+{
+	(void)arg;
+	log_err("another thread's error");
+	return NULL;
+}
+
+/*
+ * The error channel: the first error on this thread while a capture is open
+ * is kept, without the prefix, even with the origin shown in the log;
+ * warnings, other threads and errors after the capture ends are not.
+ */
+static void test_capture(void **state)
+{
+	struct log_capture outer, inner;
+	char line[256];
+	pthread_t t;
+
+	(void)state;
+	log_set_level(LOG_ERROR); /* errors only: the warning above must not count */
+	log_capture_begin(&outer);
+	log_warn("a warning");
+	assert_string_equal(outer.msg, "");
+	assert_int_equal(pthread_create(&t, NULL, capture_other_thread, NULL), 0);
+	pthread_join(t, NULL);
+	assert_string_equal(outer.msg, "");
+	log_set_format(true, true);
+	log_err("drive %s: gone", "rootfs");
+	log_set_format(false, false);
+	log_err("a later error");
+	assert_string_equal(outer.msg, "drive rootfs: gone");
+
+	log_capture_begin(&inner);
+	log_err("inner error");
+	log_capture_end(&inner);
+	assert_string_equal(inner.msg, "inner error");
+	assert_string_equal(outer.msg, "drive rootfs: gone");
+	log_capture_end(&outer);
+
+	log_capture_begin(&outer);
+	log_capture_end(&outer);
+	log_err("after the end");
+	assert_string_equal(outer.msg, "");
+	log_set_level(LOG_INFO);
+	capture(LOG_INFO, line, sizeof(line)); /* logging itself still works */
+	assert_string_equal(line, "ember: disk vda is slow\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default),
 	    cmocka_unit_test(test_level),
 	    cmocka_unit_test(test_origin),
+	    cmocka_unit_test(test_capture),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
