@@ -369,6 +369,7 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen)
 {
 	struct snap_image img = {0};
+	struct log_capture why;
 	unsigned nr_slots;
 	int fd, r;
 
@@ -393,9 +394,12 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	rs->src.uffd = req->uffd;
 	cfg->mem_src = &rs->src;
 	cfg->track_dirty_pages = req->track_dirty_pages;
+	log_capture_begin(&why);
 	r = vm_create(vm, cfg, start_us);
+	log_capture_end(&why);
 	if (r) {
-		snprintf(err, errlen, "cannot create the microVM: %s", strerror(-r));
+		snprintf(err, errlen, "cannot create the microVM: %s",
+			 why.msg[0] ? why.msg : strerror(-r));
 		goto out;
 	}
 	r = restore_state(vm, rs, req, &img, err, errlen);

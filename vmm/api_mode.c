@@ -64,6 +64,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
+	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	};
 	if (a->nr_nets > CONFIG_MAX_NETS) {
 		snprintf(err, errlen, "ember supports at most %u network interfaces",
@@ -116,6 +117,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 
 static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *err, size_t errlen)
 {
+	struct log_capture why;
 	int r;
 
 	if (m->vm_live) {
@@ -127,16 +129,16 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 	if (r)
 		return r;
 	m->vm.dev_err[0] = '\0'; /* a failure before vm_create leaves it so */
+	log_capture_begin(&why);
 	r = launch_prepare(&m->vm, &m->cfg, m->start_us);
+	log_capture_end(&why);
 	if (r) {
-		/* A device that failed to come up said why here. */
-		if (m->vm.dev_err[0])
-			snprintf(err, errlen, "Failed to start the microVM: %s", m->vm.dev_err);
-		else
-			snprintf(err, errlen,
-				 "Failed to start the microVM: %s (ember's log says why)",
-				 r == EXIT_CONFIG ? "bad kernel, initrd or machine configuration"
-						  : "KVM could not set the VM up");
+		/* A device that failed to come up said why in dev_err; else the first error. */
+		snprintf(err, errlen, "Failed to start the microVM: %s",
+			 m->vm.dev_err[0]   ? m->vm.dev_err
+			 : why.msg[0]	    ? why.msg
+			 : r == EXIT_CONFIG ? "bad kernel, initrd or machine configuration"
+					    : "KVM could not set the VM up");
 		return -EINVAL;
 	}
 	m->vm_live = true;
@@ -211,6 +213,7 @@ static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
+	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	};
 	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, why, sizeof(why));
 	if (r) {
