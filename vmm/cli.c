@@ -37,6 +37,8 @@ const char cli_usage[] =
     "                      guest connections to PATH_<port>)\n"
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
     "  --no-seccomp        run without the per-thread seccomp filters (debugging)\n"
+    "  --allow-kvm-pvm     run on a kvm-pvm /dev/kvm (the guest kernel must be\n"
+    "                      PVM-enabled; ember refuses such a host otherwise)\n"
     "\n"
     "API mode speaks Firecracker's REST API on the Unix socket PATH;\n"
     "--config-file takes the JSON of GET /vm/config and starts the VM.\n"
@@ -44,7 +46,8 @@ const char cli_usage[] =
     "memory file of the snapshot before it, which then loads as the newest.\n"
     "\n"
     "exit status: 0 guest reset/powered off, 1 bad arguments or images,\n"
-    "             2 VMM/KVM failure, 3 guest crashed (e.g. triple fault),\n"
+    "             2 VMM/KVM failure (no /dev/kvm, a kvm-pvm host), 3 guest\n"
+    "             crashed (e.g. triple fault),\n"
     "             148 a thread made a system call its seccomp filter forbids\n";
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -193,6 +196,8 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->log_level = ours[i];
 	} else if (!strcmp(opt, "--no-seccomp")) {
 		cfg->no_seccomp = true;
+	} else if (!strcmp(opt, "--allow-kvm-pvm")) {
+		cfg->allow_kvm_pvm = true;
 	} else if (!strcmp(opt, "--http-api-max-payload-size")) {
 		if (str_to_u64(val, MiB(64), &n) || n == 0)
 			return bad(
@@ -238,6 +243,7 @@ static const struct opt_info options[] = {
     {"--level", OPT_API, false},
     {"--metrics-path", OPT_API, false},
     {"--no-seccomp", OPT_RUN | OPT_API, true},
+    {"--allow-kvm-pvm", OPT_RUN | OPT_API, true},
 };
 
 static const struct opt_info *find_option(const char *opt)

@@ -40,6 +40,7 @@ struct vm_config {
 	const char *console_path; /* CONSOLE_FILE */
 	enum log_level log_level;
 	bool no_seccomp;		     /* --no-seccomp: debugging only */
+	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
 	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */

@@ -272,6 +272,26 @@ static void report_crash(struct vcpu *v, const char *what)
 		log_err("vCPU %u: %s (rip=0x%llx rsp=0x%llx)", v->index, what, regs.rip, regs.rsp);
 }
 
+/*
+ * An instruction KVM cannot emulate before the guest's init has run is what
+ * a stock kernel meets on kvm-pvm (vm.c says why); say so, since "internal
+ * error, suberror 1" tells a user nothing.  Later in a guest's life it is a
+ * different story, told by the registers above.
+ */
+static void explain_emulation_failure(const struct vcpu *v)
+{
+	if (v->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    atomic_load(&v->vm->boot_timer_fired))
+		return;
+	if (v->vm->kvm_pvm)
+		log_err("KVM could not emulate an instruction early in boot: this host's KVM is "
+			"kvm-pvm, which runs only PVM-enabled guest kernels (CONFIG_PVM_GUEST)");
+	else
+		log_err("KVM could not emulate an instruction early in boot: if this host's KVM "
+			"is kvm-pvm (look for /sys/module/kvm_pvm), it runs only PVM-enabled guest "
+			"kernels");
+}
+
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -323,6 +343,7 @@ static int handle_exit(struct vcpu *v)
 		log_err("vCPU %u: KVM internal error, suberror %u", v->index,
 			run->internal.suberror);
 		report_crash(v, "cannot continue");
+		explain_emulation_failure(v);
 		return EXIT_GUEST_CRASH;
 	case KVM_EXIT_FAIL_ENTRY:
 		log_err("vCPU %u: VM entry failed, hardware reason 0x%llx", v->index,

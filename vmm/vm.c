@@ -53,6 +53,35 @@ static int check_kvm(int kvm_fd)
 	return 0;
 }
 
+/*
+ * kvm-pvm (pagetable-based virtual machine) offers /dev/kvm without hardware
+ * virtualisation: it runs the guest kernel in ring 3 and emulates what traps,
+ * which works only for kernels built to run that way (CONFIG_PVM_GUEST).  A
+ * stock kernel gets through its first instructions and dies on one KVM cannot
+ * emulate (xrstor, int3) seconds later.  Its ioctls look like kvm-amd's and
+ * kvm-intel's (same CPUID, same capabilities); the module's name in sysfs is
+ * what tells it apart.  Inside a jail sysfs is not mounted: then only the
+ * emulation failure's explanation (vcpu.c) is left.
+ */
+#define KVM_PVM_SYSFS "/sys/module/kvm_pvm"
+
+static int check_kvm_pvm(struct vm *vm)
+{
+	if (access(KVM_PVM_SYSFS, F_OK))
+		return 0;
+	vm->kvm_pvm = true;
+	if (vm->cfg->allow_kvm_pvm) {
+		log_warn("/dev/kvm is kvm-pvm: --allow-kvm-pvm given, so the guest kernel had "
+			 "better be PVM-enabled");
+		return 0;
+	}
+	log_err("/dev/kvm is kvm-pvm (" KVM_PVM_SYSFS "), which runs only PVM-enabled guest "
+		"kernels (CONFIG_PVM_GUEST); a stock kernel dies early in boot. Boot a "
+		"PVM-enabled kernel with --allow-kvm-pvm, or use a host with hardware KVM "
+		"(make run and make test use tests/nested then)");
+	return -ENOTSUP;
+}
+
 static int get_supported_cpuid(struct vm *vm)
 {
 	size_t size = sizeof(*vm->cpuid) + CPUID_MAX_ENTRIES * sizeof(vm->cpuid->entries[0]);
@@ -367,6 +396,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		return r;
 	}
 	r = check_kvm(vm->kvm_fd);
+	if (!r)
+		r = check_kvm_pvm(vm);
 	if (r)
 		goto fail;
 	r = vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL);

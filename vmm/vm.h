@@ -71,6 +71,7 @@ struct vm {
 	const struct vm_config *cfg;
 	uint64_t start_us; /* process start, for the boot timer */
 	int kvm_fd, vm_fd;
+	bool kvm_pvm; /* /dev/kvm is kvm-pvm: only PVM-enabled guest kernels run */
 	struct guest_mem mem;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, before normalisation */
 	struct vcpu vcpus[MAX_VCPUS];

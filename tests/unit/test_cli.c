@@ -157,6 +157,13 @@ static void test_net_vsock(void **state)
 		     (char *)NULL);
 	assert_int_equal(P("run", "--kernel", "k", "--no-seccomp"), 0);
 	assert_true(cfg.no_seccomp);
+	assert_false(cfg.allow_kvm_pvm);
+	/* kvm-pvm is refused unless the user says the kernel is PVM-enabled. */
+	assert_int_equal(P("run", "--kernel", "k", "--allow-kvm-pvm"), 0);
+	assert_true(cfg.allow_kvm_pvm);
+	assert_int_equal(P("--api-sock", "/s", "--allow-kvm-pvm"), 0);
+	assert_true(cfg.allow_kvm_pvm);
+	expect_error("takes no value", "run", "--kernel", "k", "--allow-kvm-pvm=1", (char *)NULL);
 }
 
 /* Firecracker's command line: bare options, no `run`. */
