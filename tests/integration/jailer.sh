@@ -2,8 +2,6 @@
 # ember under ember-jailer, sourced by run.sh (its helpers and variables
 # apply).  All of these need root.
 
-JAILER_TESTS="jailer_boots_guest jailer_daemonize_net jailer_limits"
-
 # ember-jailer runs ember (API mode) as uid/gid 4242 in a chroot with its
 # own mount namespace and a cgroup; the guest boots from a disk copied into
 # the jail.  From outside we check the process: ids, no capabilities,

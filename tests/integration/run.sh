@@ -5,7 +5,8 @@
 #
 # Runs inside the nested harness's L1 (busybox sh, as root) or directly on a
 # host with a usable /dev/kvm; tests/nested/run.sh sets it up either way.
-# -l lists the tests.  NAMEs select tests (default: all).
+# -l lists the tests (every t_NAME function here and in jailer.sh,
+# snapshot.sh and kvm_host.sh).  NAMEs select tests (default: all).
 #
 # Needs in the environment:
 #   EMBER        the ember binary
@@ -21,110 +22,22 @@
 #   UFFD_HANDLER snapshot/examples/uffd_handler.c, built (make build/ember-uffd-handler)
 #   LOGDIR       where each test's output goes (default /tmp/ember-it)
 #
-# Output, one line per test:  ember-test: PASS|FAIL NAME [why]
-# and right after a failure its full output between
-#   ember-test-log-begin NAME / ember-test-log-end NAME
-# and last:  ember-test: N passed, N failed
-# Exit status 0 iff nothing failed.  Every VM runs under a timeout, so the
-# script always ends.
+# Output and exit status: tests/integration/lib.sh (its runner).  Every VM
+# runs under a timeout, so the script always ends.
 set -u
 
-LOGDIR=${LOGDIR:-/tmp/ember-it}
-VM_TIMEOUT=${VM_TIMEOUT:-180}
 # Under nested KVM the guest's TSC calibration check misfires: no_timer_check.
 # panic=-1: a guest panic resets at once (the markers then are missing and the
 # test fails) instead of sitting out panic's delay.  ember.timeout bounds the
 # guest side too, below the host-side timeout.
 BASE_CMDLINE="console=ttyS0 reboot=k panic=-1 no_timer_check ember.timeout=120"
 
-TESTS="vmlinux_init bzimage_init vcpus_2 vcpus_4 mem_512 guest_reboot_exits_0
-guest_test_status console_stdin console_file triple_fault garbage_kernel
-truncated_kernels missing_kernel bad_arguments
-rootfs_boot disk_write_sync disk_write_io_uring disk_read_only four_disks
-guest_pokes_transport bad_disks
-api_getting_started api_malformed_requests api_runtime_rules api_config_file
-api_bad_socket api_ctrl_alt_del api_patch_drive
-net_ping_tcp vsock_hybrid vsock_malformed"
-
+here=$(dirname "$0")
+. "$here/lib.sh"
 # The jailer and snapshot tests live next to this script and share its helpers.
-. "$(dirname "$0")/jailer.sh"
-. "$(dirname "$0")/snapshot.sh"
-TESTS="$TESTS $JAILER_TESTS $SNAP_TESTS"
-
-# --- helpers ---------------------------------------------------------------
-
-LOG=
-RC=
-WHY=
-
-fail() { WHY=$*; return 1; }
-
-# vm ARGS...: runs ember with a timeout, stdin from /dev/null unless the
-# caller redirects; appends stdout+stderr to $LOG and sets $RC.
-vm() {
-	echo "+ ember $*" >>"$LOG"
-	timeout -s KILL "$VM_TIMEOUT" "$EMBER" "$@" >>"$LOG" 2>&1
-	RC=$?
-	echo "+ exit status $RC" >>"$LOG"
-}
-
-# boot KERNEL [ember options...] [-- extra cmdline]
-boot() {
-	_k=$1
-	shift
-	_opts= _extra=
-	while [ $# -gt 0 ]; do
-		if [ "$1" = -- ]; then
-			shift
-			_extra=$*
-			break
-		fi
-		_opts="$_opts $1"
-		shift
-	done
-	# shellcheck disable=SC2086 # _opts is a word list on purpose
-	vm run --kernel "$_k" --initrd "$INITRD" $_opts \
-		--cmdline "$BASE_CMDLINE $_extra" </dev/null
-}
-
-rc_is() { [ "$RC" = "$1" ] || fail "exit status $RC, expected $1"; }
-has() { grep -q -- "$1" "$LOG" || fail "output lacks '$1'"; }
-lacks() { ! grep -q -- "$1" "$LOG" || fail "output has '$1'"; }
-# The same on what the test itself logged ($LOG.api: requests, host tools).
-has_api() { grep -q -- "$1" "$LOG.api" 2>/dev/null || fail "host side lacks '$1'"; }
-lacks_api() { ! grep -q -- "$1" "$LOG.api" 2>/dev/null || fail "host side has '$1'"; }
-
-# A refused invocation: a configuration error is exit 1 with a message on
-# stderr naming the problem; a crash would be >= 128 or a signal.
-refused() { # PATTERN ember-args...
-	_pat=$1
-	shift
-	vm "$@" </dev/null
-	[ "$RC" = 1 ] || { fail "'ember $*' exit status $RC, expected 1"; return 1; }
-	tail -n 3 "$LOG" | grep -qi -- "$_pat" ||
-		fail "'ember $*' did not say '$_pat'"
-}
-
-# The guest's view, from its init: EMBER_GUEST_INIT cpus=N memkb=M
-guest_cpus() { sed -n 's/.*EMBER_GUEST_INIT cpus=\([0-9]*\) .*/\1/p' "$LOG" | tail -n1; }
-guest_memkb() { sed -n 's/.*EMBER_GUEST_INIT .*memkb=\([0-9]*\).*/\1/p' "$LOG" | tail -n1; }
-
-reached_init() {
-	rc_is 0 && has 'EMBER_GUEST_INIT ' &&
-		has 'ember: guest init after [0-9]* ms' &&
-		has 'ember: guest reset via i8042'
-}
-
-memkb_between() {
-	_m=$(guest_memkb)
-	[ -n "$_m" ] && [ "$_m" -ge "$1" ] && [ "$_m" -le "$2" ] ||
-		fail "guest MemTotal '${_m}' kB not in [$1, $2]"
-}
-
-cpus_are() {
-	_c=$(guest_cpus)
-	[ "$_c" = "$1" ] || fail "guest saw '${_c}' CPUs, expected $1"
-}
+. "$here/jailer.sh"
+. "$here/snapshot.sh"
+. "$here/kvm_host.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -166,15 +79,6 @@ t_guest_test_status() {
 		has 'EMBER_GUEST_RESULT rc=3'
 }
 
-# wait_for PATTERN SECONDS: polls $LOG until PATTERN shows up.
-wait_for() {
-	_n=0
-	while ! grep -q -- "$1" "$LOG"; do
-		[ "$_n" -lt "$2" ] || return 1
-		sleep 1
-		_n=$((_n + 1))
-	done
-}
 
 # Serial input: stdin reaches the guest's shell through the 8250's RX path.
 # Typed only once the shell runs (the driver flushes the UART FIFO when it
@@ -347,75 +251,6 @@ t_bad_disks() {
 		refused 'more than 8' run --kernel "$VMLINUX" $_nine
 }
 
-# --- Firecracker's API ------------------------------------------------------
-
-SOCK=
-API_PID=
-
-# api_start [ember args...]: ember in API mode in the background, output to
-# $LOG; waits for the socket.
-api_start() {
-	SOCK=$LOGDIR/api.sock
-	rm -f "$SOCK"
-	echo "+ ember --api-sock $SOCK $*" >>"$LOG"
-	"$EMBER" --api-sock "$SOCK" "$@" </dev/null >>"$LOG" 2>&1 &
-	API_PID=$!
-	wait_sock "$SOCK"
-}
-
-# wait_sock PATH: up to 10 s for ember to create its API socket.
-wait_sock() {
-	_n=0
-	while [ ! -S "$1" ]; do
-		[ $_n -lt 100 ] || { fail "no API socket after 10 s"; return 1; }
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-}
-
-# api METHOD PATH [JSON]: one request; sets $STATUS and $BODY, logs both.
-api() {
-	if [ $# -ge 3 ]; then
-		BODY=$("$CURL" -s --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
-			-d "$3" -w '\n%{http_code}' "http://localhost$2")
-	else
-		BODY=$("$CURL" -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' "http://localhost$2")
-	fi
-	STATUS=$(echo "$BODY" | tail -n1)
-	BODY=$(echo "$BODY" | sed '$d')
-	# Its own file: ember writes the guest's console into $LOG byte by
-	# byte, and a line of ours would land in the middle of the guest's.
-	echo "+ $1 $2 ${3-} -> $STATUS $BODY" >>"$LOG.api"
-}
-
-api_ok() { # expected-status METHOD PATH [JSON]
-	_want=$1
-	shift
-	api "$@"
-	[ "$STATUS" = "$_want" ] || fail "$1 $2: status $STATUS, expected $_want: $BODY"
-}
-
-has_body() { case "$BODY" in *"$1"*) ;; *) fail "body lacks $1: $BODY" ;; esac; }
-
-# api_wait_exit SECONDS: ember must end by itself; sets RC.
-api_wait_exit() {
-	_n=0
-	while kill -0 "$API_PID" 2>/dev/null; do
-		if [ $_n -ge "$1" ]; then
-			kill -9 "$API_PID"
-			wait "$API_PID"
-			RC=killed
-			return 1
-		fi
-		sleep 1
-		_n=$((_n + 1))
-	done
-	wait "$API_PID"
-	RC=$?
-	echo "+ exit status $RC" >>"$LOG"
-}
-
-ticks() { grep -c 'EMBER_TICK' "$LOG"; }
 
 # Firecracker's getting-started sequence with plain curl: logger, metrics,
 # boot-source, rootfs drive, machine-config, InstanceStart; GET / reports
@@ -672,44 +507,10 @@ t_vsock_malformed() {
 
 # --- runner ----------------------------------------------------------------
 
-if [ "${1-}" = -l ]; then
-	for t in $TESTS; do echo "$t"; done
-	exit 0
+if [ "${1-}" != -l ]; then
+	for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST \
+		MKTAP UFFD_HANDLER; do
+		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
+	done
 fi
-for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST MKTAP \
-	UFFD_HANDLER; do
-	eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
-done
-selected=${*:-$TESTS}
-for t in $selected; do
-	case " $(echo $TESTS) " in *" $t "*) ;; *)
-		echo "run.sh: no test '$t' (-l lists them)" >&2
-		exit 2
-		;;
-	esac
-done
-
-mkdir -p "$LOGDIR"
-npass=0 nfail=0
-for t in $selected; do
-	LOG=$LOGDIR/$t.log
-	: >"$LOG"
-	rm -f "$LOG.api"
-	WHY=
-	start=$(date +%s)
-	if "t_$t"; then
-		npass=$((npass + 1))
-		echo "ember-test: PASS $t ($(($(date +%s) - start)) s)"
-	else
-		nfail=$((nfail + 1))
-		echo "ember-test: FAIL $t: ${WHY:-failed}"
-		# Now, not at the end: a test that runs again would overwrite it,
-		# and an L1 that wedges later would never print it.
-		echo "ember-test-log-begin $t"
-		cat "$LOG"
-		[ ! -e "$LOG.api" ] || { echo "--- API requests:"; cat "$LOG.api"; }
-		echo "ember-test-log-end $t"
-	fi
-done
-echo "ember-test: $npass passed, $nfail failed"
-[ "$nfail" = 0 ]
+it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" -- "$@"

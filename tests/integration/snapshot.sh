@@ -12,10 +12,6 @@
 # them all.  The original's last line may be cut in the middle by the pause,
 # so "where it stopped" is the last count but one.
 
-SNAP_TESTS="snap_restore snap_resume_later snap_diff snap_clones snap_corrupt snap_uffd
-snap_create_fails snap_net_override snap_clock_realtime
-snap_high_mem"
-
 # snap_ember LOGFILE SOCK: ember in API mode in the background; SNAP_PID.
 snap_ember() {
 	rm -f "$2"
