@@ -6,6 +6,7 @@
 #   make test       unit tests, then the integration tests on real KVM
 #   make bench      boot-time and memory figures, ember vs QEMU microvm
 #   make unit       unit tests only (no KVM needed)
+#   make host-tests ember on this host's /dev/kvm, whatever it is
 #   make integration [TESTS="a b"]  integration tests only (some of them)
 #   make format     clang-format the tree
 
@@ -36,7 +37,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit fuzz jail-tests test integration run bench guest format clean
+.PHONY: all deps unit fuzz jail-tests host-tests test integration run bench guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -133,11 +134,19 @@ integration: all $(L1_TOOLS)
 jail-tests: $(BUILD)/ember-jailer
 	tests/jail/run.sh
 
+# ember on this host's own /dev/kvm (none, kvm-pvm or real), and the nested
+# harness's choice between direct and nested, with fakes.
+host-tests: all
+	tests/nested/test-decide.sh
+	EMBER=$(BUILD)/ember VMLINUX=$$(guest/build-kernel.sh)/vmlinux \
+		INITRD=$$(guest/mkinitramfs.sh) CURL=$$(command -v curl) tests/host/kvm.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory jail-tests
+	@$(MAKE) --no-print-directory host-tests
 	@$(MAKE) --no-print-directory integration
 
 run: deps

@@ -5,7 +5,8 @@
 #   tests/nested/run.sh --run               boot the default guest, console here
 #   tests/nested/run.sh --bench             boot-time benchmark -> bench/results/
 #
-# With a usable /dev/kvm (and EMBER_FORCE_NESTED unset) everything runs directly.
+# Where /dev/kvm runs our guest (a canary boot says so; decide.sh) everything
+# runs directly; EMBER_FORCE_NESTED=1 or EMBER_FORCE_DIRECT=1 overrule that.
 # Otherwise it builds an L1 initramfs (busybox, the Debian kvm modules, ember,
 # the guest artifacts, the tests) and boots the host's Debian kernel in
 # QEMU/TCG with emulated SVM + NPT; the tests run in there as root, on the
@@ -51,14 +52,14 @@ initrd=$("$repo/guest/mkinitramfs.sh")
 rootfs=$("$repo/guest/mkrootfs.sh")
 mkdir -p "$logs"
 
-kvm_usable() {
-	[ -z "${EMBER_FORCE_NESTED:-}" ] && [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null
-}
+# Direct only on a /dev/kvm that runs our guest (decide.sh says how it knows).
+. "$here/decide.sh"
+EMBER=$build/ember VMLINUX=$kdir/vmlinux INITRD=$initrd CANARY_LOG=$logs/canary.log
+decide_kvm || die "$KVM_WHY"
+say "$KVM_WHY"
 
 # ---------------------------------------------------------------- direct
-if kvm_usable; then
-	exec 3>&-
-	say "/dev/kvm is usable: running directly, no L1"
+if [ "$KVM_MODE" = direct ]; then
 	export EMBER=$build/ember VMLINUX=$kdir/vmlinux BZIMAGE=$kdir/bzImage
 	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
 	CURL=$(command -v curl) && export CURL
@@ -164,9 +165,8 @@ stage_l1() {
 	cp "$initrd" "$root/ember/guest/initramfs.cpio"
 	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
 	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
+	install -m 0644 "$repo"/tests/integration/*.sh "$root/ember/tests/"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
-	install -m 0644 "$repo/tests/integration/jailer.sh" "$repo/tests/integration/snapshot.sh" \
-		"$root/ember/tests/"
 	# curl for the API tests (Firecracker's getting-started uses it).
 	copy_with_libs "$(command -v curl)" "$root"
 
@@ -341,7 +341,7 @@ while [ ${#remaining[@]} -gt 0 ] && [ $attempt -le "${L1_ATTEMPTS:-3}" ]; do
 		f != ""                  { print > f }'
 	while read -r verdict name; do
 		result[$name]=$verdict
-	done < <(tr -d '\r' <"$log" | sed -n 's/^ember-test: \(PASS\|FAIL\) \([^ :]*\).*/\1 \2/p')
+	done < <(tr -d '\r' <"$log" | sed -n 's/^ember-test: \(PASS\|FAIL\|SKIP\) \([^ :]*\).*/\1 \2/p')
 	next=()
 	for t in "${remaining[@]}"; do
 		[ -n "${result[$t]:-}" ] || next+=("$t")
@@ -357,15 +357,17 @@ for t in "${remaining[@]}"; do
 	result[$t]=FAIL
 	say "FAILED $t: never finished (L1 wedged each time)"
 done
-npass=0 nfail=0
+npass=0 nfail=0 nskip=0
 for t in "${!result[@]}"; do
 	if [ "${result[$t]}" = PASS ]; then
 		npass=$((npass + 1))
+	elif [ "${result[$t]}" = SKIP ]; then
+		nskip=$((nskip + 1))
 	else
 		nfail=$((nfail + 1))
 		[ -e "$logs/$t.log" ] && say "FAILED $t: output in $logs/$t.log"
 	fi
 done
 [ ${#wedged[@]} -eq 0 ] || say "L1 wedged during: ${wedged[*]} (rerun in a fresh L1)"
-echo "$npass passed, $nfail failed"
+echo "$npass passed, $nfail failed, $nskip skipped"
 [ $nfail -eq 0 ]
