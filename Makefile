@@ -123,11 +123,41 @@ fuzz: $(BUILD)/fuzz_http
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-# What tests/nested/run.sh puts into L1 besides ember itself.
-L1_TOOLS := $(BUILD)/triplefault.elf $(BUILD)/vsock-host $(BUILD)/mktap \
-	$(BUILD)/ember-uffd-handler $(BUILD)/kvm-keeper
+# What the tests need from this Makefile, on this host (direct) or in L1
+# (the nested harness): one VAR:FILE:DIR[:bench] per tool.  The tests find
+# $(BUILD)/FILE through the environment variable VAR (- for none: l1-init
+# runs kvm-keeper by name); in L1 it is /ember/DIR/FILE; bench marks what
+# only make bench needs.  tests/nested/run.sh checks, stages and exports
+# what $(BUILD)/l1-manifest lists, and that is written from this list, so a
+# new tool is one line here.  The guest kernel, initramfs and rootfs come
+# from guest/*.sh: run.sh adds those itself.
+L1_MANIFEST := \
+	EMBER:ember:bin \
+	JAILER:ember-jailer:bin \
+	VSOCK_HOST:vsock-host:bin \
+	MKTAP:mktap:bin \
+	UFFD_HANDLER:ember-uffd-handler:bin \
+	-:kvm-keeper:bin \
+	TRIPLEFAULT:triplefault.elf:guest \
+	BOOTTIME:boottime:bin:bench \
+	RESTORETIME:restoretime:bin:bench \
+	NETPERF:netperf:bin:bench
+l1_field = $(word $1,$(subst :, ,$2))
+l1_bench = $(filter bench,$(call l1_field,4,$1))
+l1_line = $(call l1_field,1,$1) $(BUILD)/$(call l1_field,2,$1) \
+	/ember/$(call l1_field,3,$1)/$(call l1_field,2,$1) $(or $(call l1_bench,$1),all)
+L1_TOOLS := $(strip $(foreach t,$(L1_MANIFEST),$(if $(call l1_bench,$t),,$(BUILD)/$(call l1_field,2,$t))))
+L1_BENCH_TOOLS := $(strip $(foreach t,$(L1_MANIFEST),$(if $(call l1_bench,$t),$(BUILD)/$(call l1_field,2,$t))))
 
-integration: all $(L1_TOOLS)
+# One "VAR BUILD-PATH L1-PATH all|bench" a line.  Through a temporary file:
+# run.sh never reads half a manifest.
+$(BUILD)/l1-manifest: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' '# VAR BUILD-PATH L1-PATH all|bench (from L1_MANIFEST in the Makefile)' \
+		$(foreach t,$(L1_MANIFEST),'$(call l1_line,$t)') >$@.tmp
+	mv $@.tmp $@
+
+integration: all $(L1_TOOLS) $(BUILD)/l1-manifest
 	tests/nested/run.sh --tests $(TESTS)
 
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).
@@ -150,12 +180,11 @@ test: deps
 	@$(MAKE) --no-print-directory integration
 
 run: deps
-	@$(MAKE) --no-print-directory all $(L1_TOOLS)
+	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(BUILD)/l1-manifest
 	tests/nested/run.sh --run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/boottime $(BUILD)/restoretime $(BUILD)/netperf \
-		$(L1_TOOLS)
+	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(L1_BENCH_TOOLS) $(BUILD)/l1-manifest
 	bench/api.sh $(BUILD)/ember bench/results
 	tests/nested/run.sh --bench
 

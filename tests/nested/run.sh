@@ -40,31 +40,56 @@ case "$mode" in
 *) die "usage: $0 --tests [NAME...] | --run | --bench" ;;
 esac
 
-for f in "$build/ember" "$build/ember-jailer" "$build/triplefault.elf" "$build/vsock-host" "$build/mktap" \
-	"$build/ember-uffd-handler"; do
-	[ -x "$f" ] || [ -f "$f" ] || die "$f missing: run make first"
-done
-[ "$mode" != bench ] || { [ -x "$build/boottime" ] && [ -x "$build/restoretime" ] &&
-	[ -x "$build/netperf" ]; } || die "$build/boottime, restoretime or netperf missing: run make bench"
+# What the Makefile builds for the tests (build/l1-manifest, written from its
+# L1_MANIFEST), the bench's tools only for the bench, as "VAR L1-PATH
+# HOST-PATH" lines: the host path last, so that it may hold spaces.
+manifest=$build/l1-manifest
+[ -f "$manifest" ] || die "$manifest missing: run make first (make build/l1-manifest)"
+tools=$(awk -v mode="$mode" -v repo="$repo" '
+	/^#/ || NF == 0 { next }
+	NF != 4 || $1 !~ /^([A-Z_][A-Z0-9_]*|-)$/ || $3 !~ /^\/ember\// || $4 !~ /^(all|bench)$/ {
+		print "nested: " FILENAME ": bad line: " $0 >"/dev/stderr"
+		exit 1
+	}
+	$4 == "all" || $4 == mode { print $1, $3, repo "/" $2 }' "$manifest")
+while read -r var dst f; do
+	[ -f "$f" ] || die "$f missing: run make first (make ${f#"$repo/"})"
+done <<<"$tools"
 
 kdir=$("$repo/guest/build-kernel.sh")
 initrd=$("$repo/guest/mkinitramfs.sh")
 rootfs=$("$repo/guest/mkrootfs.sh")
 mkdir -p "$logs"
 
-# Direct only on a /dev/kvm that runs our guest (decide.sh says how it knows).
+# All the files the tests, l1-init and the bench use, as "VAR L1-PATH
+# HOST-PATH" (VAR - where none looks it up by variable): the tools, what
+# guest/*.sh built, and curl for the API tests (Firecracker's getting-started
+# uses it).  The direct mode exports each at its host path; stage_l1 copies
+# each to its L1 path and lists it in L1's /ember/env, which l1-init
+# sources, so both sides see the same names.
+l1_files="$tools
+VMLINUX /ember/guest/vmlinux $kdir/vmlinux
+BZIMAGE /ember/guest/bzImage $kdir/bzImage
+INITRD /ember/guest/initramfs.cpio $initrd
+ROOTFS /ember/guest/rootfs.ext4 $rootfs"
+if curl=$(command -v curl); then
+	l1_files+=$'\n'"CURL /ember/bin/curl $curl"
+fi
+while read -r var dst f; do
+	[ "$var" = - ] || printf -v "$var" %s "$f"
+done <<<"$l1_files"
+
+# Direct only on a /dev/kvm that runs our guest (decide.sh says how it knows;
+# its canary boots $EMBER with $VMLINUX and $INITRD).
 . "$here/decide.sh"
-EMBER=$build/ember VMLINUX=$kdir/vmlinux INITRD=$initrd CANARY_LOG=$logs/canary.log
+CANARY_LOG=$logs/canary.log
 decide_kvm || die "$KVM_WHY"
 say "$KVM_WHY"
 
 # ---------------------------------------------------------------- direct
 if [ "$KVM_MODE" = direct ]; then
-	export EMBER=$build/ember VMLINUX=$kdir/vmlinux BZIMAGE=$kdir/bzImage
-	export INITRD=$initrd TRIPLEFAULT=$build/triplefault.elf ROOTFS=$rootfs
-	CURL=$(command -v curl) && export CURL
-	export JAILER=$build/ember-jailer VSOCK_HOST=$build/vsock-host MKTAP=$build/mktap
-	export UFFD_HANDLER=$build/ember-uffd-handler
+	# shellcheck disable=SC2046 # a word per variable name
+	export $(awk '$1 != "-" { print $1 }' <<<"$l1_files")
 	CGROUP_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts) && export CGROUP_ROOT
 	case "$mode" in
 	tests)
@@ -75,16 +100,16 @@ if [ "$KVM_MODE" = direct ]; then
 	run)
 		cmdline="console=ttyS0 reboot=k panic=-1"
 		[ -t 0 ] && cmdline="$cmdline ember.shell=1"
+		# shellcheck disable=SC2153 # set from l1_files, like the others
 		exec "$EMBER" run --kernel "$VMLINUX" --initrd "$INITRD" --cmdline "$cmdline"
 		;;
 	bench)
 		mkdir -p "$repo/bench/results"
-		BOOTTIME=$build/boottime BENCH_OUT=$repo/bench/results \
+		BENCH_OUT=$repo/bench/results \
 			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
 			"$repo/bench/run-in-l1.sh"
-		RESTORETIME=$build/restoretime BENCH_OUT=$repo/bench/results \
-			"$repo/bench/snapshot-in-l1.sh"
-		NETPERF=$build/netperf BENCH_OUT=$repo/bench/results \
+		BENCH_OUT=$repo/bench/results "$repo/bench/snapshot-in-l1.sh"
+		BENCH_OUT=$repo/bench/results \
 			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
 			"$repo/bench/net-in-l1.sh"
 		exec "$repo/bench/report.sh" "$repo/bench/results"
@@ -100,6 +125,7 @@ fi
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 missing (make deps)"
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "$busybox missing (make deps)"
+[ -n "$curl" ] || die "curl missing (make deps)"
 l1_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n1)
 [ -n "$l1_kernel" ] || die "no /boot/vmlinuz-*-amd64 (apt-get install linux-image-amd64)"
 l1_ver=${l1_kernel#/boot/vmlinuz-}
@@ -121,18 +147,20 @@ module_order() {
 	done
 }
 
-# copy_with_libs BIN DESTROOT: BIN into DESTROOT/ember/bin, its shared
-# libraries (and the dynamic loader) at their own paths under DESTROOT.
+# copy_with_libs BIN DESTROOT [L1-PATH]: BIN into DESTROOT at L1-PATH
+# (/ember/bin/BIN's name by default), its shared libraries (and the dynamic
+# loader) at their own paths under DESTROOT.
 copy_with_libs() {
-	local bin=$1 root=$2 lib
-	install -D -m 0755 "$bin" "$root/ember/bin/$(basename "$bin")"
-	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+	local bin=$1 root=$2 dst=${3:-/ember/bin/$(basename "$1")} lib
+	install -D -m 0755 "$bin" "$root$dst"
+	# A static binary has none: ldd fails, saying so on stderr.
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
 		install -D -m 0755 "$lib" "$root$lib"
 	done
 }
 
 stage_l1() {
-	local root=$1 m f
+	local root=$1 m f var dst
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lib64}
 	mkdir -p "$root"/ember/{bin,guest,tests,bench,modules}
@@ -155,27 +183,22 @@ stage_l1() {
 		esac
 	done <"$root/ember/modules/load-order"
 
-	install -m 0755 "$build/ember" "$root/ember/bin/ember"
-	install -m 0755 "$build/ember-jailer" "$root/ember/bin/ember-jailer"
-	install -m 0755 "$build/vsock-host" "$root/ember/bin/vsock-host"
-	install -m 0755 "$build/mktap" "$root/ember/bin/mktap"
-	install -m 0755 "$build/kvm-keeper" "$root/ember/bin/kvm-keeper"
-	install -m 0755 "$build/ember-uffd-handler" "$root/ember/bin/ember-uffd-handler"
-	cp "$kdir/vmlinux" "$kdir/bzImage" "$root/ember/guest/"
-	cp "$initrd" "$root/ember/guest/initramfs.cpio"
-	cp "$rootfs" "$root/ember/guest/rootfs.ext4"
-	cp "$build/triplefault.elf" "$root/ember/guest/triplefault.elf"
+	# L1 has no shared libraries of its own: programs bring theirs (only
+	# curl has any).  l1-init takes every variable from /ember/env.
+	: >"$root/ember/env"
+	while read -r -u 3 var dst f; do
+		case "$dst" in
+		/ember/bin/*) copy_with_libs "$f" "$root" "$dst" ;;
+		*) cp "$f" "$root$dst" ;;
+		esac
+		[ "$var" = - ] || echo "export $var=$dst" >>"$root/ember/env"
+	done 3<<<"$l1_files"
 	install -m 0644 "$repo"/tests/integration/*.sh "$root/ember/tests/"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
-	# curl for the API tests (Firecracker's getting-started uses it).
-	copy_with_libs "$(command -v curl)" "$root"
 
 	if [ "$mode" = bench ]; then
-		install -m 0755 "$build/boottime" "$root/ember/bin/boottime"
 		install -m 0755 "$repo/bench/run-in-l1.sh" "$root/ember/bench/run-in-l1.sh"
-		install -m 0755 "$build/restoretime" "$root/ember/bin/restoretime"
 		install -m 0755 "$repo/bench/snapshot-in-l1.sh" "$root/ember/bench/snapshot-in-l1.sh"
-		install -m 0755 "$build/netperf" "$root/ember/bin/netperf"
 		install -m 0755 "$repo/bench/net-in-l1.sh" "$root/ember/bench/net-in-l1.sh"
 		# QEMU microvm for the side-by-side column: the binary, its
 		# libraries and the two firmware images microvm needs.
@@ -211,26 +234,7 @@ monitor=$work/monitor.sock
 # dump_l1_cpus LOG: before a wedged L1 is stopped, what its two CPUs were
 # doing, from QEMU's monitor, into LOG.cpus (for the next one to debug it).
 dump_l1_cpus() {
-	python3 - "$monitor" "$1.cpus" <<'PY' || true
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-out = b""
-for cmd in (b"info status\n", b"info registers -a\n", b"info cpus\n"):
-    s.sendall(cmd)
-    end = time.time() + 2
-    while time.time() < end:
-        try:
-            out += s.recv(65536)
-        except socket.timeout:
-            break
-# The monitor echoes what it is sent, redrawing the line with escapes.
-import re
-out = re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", out)
-out = b"\n".join(l for l in out.split(b"\n") if not l.startswith(b"(qemu)"))
-open(sys.argv[2], "wb").write(out + b"\n")
-PY
+	python3 "$here/dump-l1-cpus.py" "$monitor" "$1.cpus" || true
 	say "L1's CPU state: $1.cpus"
 }
 
