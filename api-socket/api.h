@@ -232,6 +232,16 @@ void api_fault(struct api_response *resp, int status, const char *fmt, ...)
  * allocation failure.
  */
 char *api_config_to_json(const struct api_vm_config *cfg);
+
+/*
+ * api_devs.c: the drives, interfaces and vsock of @a as the device model's
+ * settings (0, or -errno with a message: limits, duplicates, unsupported
+ * fields), and back, for GET /vm/config after a restore.
+ */
+struct vdev_configs;
+int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
+			  size_t errlen);
+void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a);
 /*
  * The same document back into a config (what --config-file reads): every
  * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with

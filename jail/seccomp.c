@@ -61,6 +61,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -164,14 +165,14 @@ static const struct seccomp_rule seccomp_rules[] = {
     /* vcpu_thread and the API thread return: pthread's thread exit. */
     RULE(R_VCPU | R_API, exit),
     /* A guest resetting a virtio-blk device (a status write on the vCPU)
-     * drains its io_uring (blk.c vblk_reset, blk_engine.c); a short transfer
+     * drains its io_uring (blk.c, blk_engine.c: a reset); a short transfer
      * completed there finishes synchronously.  The VMM thread: submitting
      * and reaping, the sync engine. */
     RULE(R_VCPU | R_VMM, io_uring_enter),
     RULE(R_VCPU | R_VMM, preadv),
     RULE(R_VCPU | R_VMM, pwritev),
     /* virtio-net: the guest's status write activates or resets the device
-     * on the vCPU (net.c vnet_activate, vnet_reset): the tap's offloads
+     * on the vCPU (net.c: activate and reset): the tap's offloads
      * follow the negotiated features, and reset stops polling the tap.  The
      * VMM thread: evloop_add/del (stdin flow control, net rx/tx polling,
      * teardown); the API thread: its connections. */
@@ -186,7 +187,7 @@ static const struct seccomp_rule seccomp_rules[] = {
      * io_uring completions, the command queue); the API's connections. */
     RULE(R_VMM | R_API, read),
     /* Teardown; the API thread's connections; vsock connections, which a
-     * guest resetting the device drops from its vCPU (vsock.c vsock_reset). */
+     * guest resetting the device drops from its vCPU (vsock.c: reset). */
     RULE(R_ALL, close),
     /* realloc of big buffers (API responses, device state). */
     RULE(R_VMM | R_API, mremap),
@@ -195,7 +196,7 @@ static const struct seccomp_rule seccomp_rules[] = {
     /* virtio-net transmit: one writev per frame to the tap (net.c). */
     RULE(R_VMM, writev),
     /* virtio-net receive: one readv per frame from the tap into the
-     * guest's chain (net.c vnet_rx). */
+     * guest's chain (net.c: receive). */
     RULE(R_VMM, readv),
     /* vsock streams (vsock_conn.c, vsock_host.c): send()/recv() with
      * MSG_DONTWAIT|MSG_NOSIGNAL are sendto/recvfrom without an address;
@@ -243,12 +244,12 @@ static const struct seccomp_rule seccomp_rules[] = {
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_VCPU_EVENTS)}),
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CPUID2)}),
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_TSC_KHZ)}),
-    /* PATCH /drives/{id} after start (vblk_replace_file): the new image,
+    /* PATCH /drives/{id} after start (blk.c: a new backing file): the new image,
      * read-write or read-only like the drive.  The read-only form also
      * serves glibc's lazy opens on this thread (see the head comment). */
     RULE(R_VMM, openat, .c = {EQ(2, O_RDWR | O_CLOEXEC)}),
     RULE(R_VMM, openat, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
-    /* ... and sizes it (vblk_open_file). */
+    /* ... and sizes it (blk.c). */
     RULE(R_VMM, fstat),
     RULE(R_VMM, newfstatat),
     RULE(R_VMM, lseek),
@@ -258,8 +259,11 @@ static const struct seccomp_rule seccomp_rules[] = {
     RULE(R_VMM, connect),
     /* ... and a one-shot timer for vsock handshake deadlines (a host client
      * that never sends CONNECT, a guest that never answers a REQUEST),
-     * armed only while one is pending (vsock.c vsock_handshake_deadline). */
+     * armed only while one is pending (vsock.c: handshake deadlines). */
     RULE(R_VMM, timerfd_settime),
+    /* virtio-rng (rng.c) fills guest buffers from the host's pool, never
+     * waiting for it: GRND_NONBLOCK only. */
+    RULE(R_VMM, getrandom, .c = {EQ(2, GRND_NONBLOCK)}),
 
     /* ---- API thread ------------------------------------------------------ */
     /* server.c api_accept, and host-side vsock connections (next) on the

@@ -1,75 +1,54 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Devices in a snapshot: for every virtio-mmio slot its transport state and
- * its backend settings, then the UART and the i8042.  On load the settings
- * come back first, as a vm_config the VM is rebuilt from (the overrides a
- * clone needs applied), and the transport states after the devices exist.
+ * Devices in a snapshot: for every virtio-mmio slot the device's settings
+ * (SNAP_SEC_DEVICE, in the device's own versioned encoding) and its
+ * transport state (SNAP_SEC_DEV_MMIO), then the UART and the i8042.  On load
+ * the settings come back first, as the vm_config the VM is rebuilt from
+ * (with the overrides a clone needs), and the transport states after the
+ * devices exist.  Nothing here knows a device type: virtio/device.h.
  *
  * Everything read here went through a file the API named, so each payload
- * is checked as if the guest had written it: exact sizes, NUL-terminated
- * strings, bools that are 0 or 1, enums in range, slots without gaps.
+ * is checked as if the guest had written it: the decoders bound every field,
+ * and the slots must be contiguous, in the order ember attaches devices.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "snap_dev.h"
 
-/* SNAP_SEC_DEV_MMIO payload. */
-struct snap_dev_mmio {
-	uint32_t device_id;
-	uint32_t state_size; /* sizeof(struct virtio_mmio_state) when written */
-	struct virtio_mmio_state st;
-};
-
-static struct virtio_mmio *slot_transport(struct vm *vm, unsigned slot, const void **cfg,
-					  uint32_t *sec, size_t *size)
-{
-	struct virtio_mmio *t = vm->virtio[slot];
-
-	for (unsigned i = 0; i < vm->nr_blk; i++)
-		if (vblk_transport(vm->blk[i]) == t) {
-			*cfg = vblk_get_config(vm->blk[i]);
-			*sec = SNAP_SEC_DEV_BLK;
-			*size = sizeof(struct vblk_config);
-		}
-	for (unsigned i = 0; i < vm->nr_net; i++)
-		if (vnet_transport(vm->net[i]) == t) {
-			*cfg = vnet_get_config(vm->net[i]);
-			*sec = SNAP_SEC_DEV_NET;
-			*size = sizeof(struct vnet_config);
-		}
-	if (vm->vsock && vsock_transport(vm->vsock) == t) {
-		*cfg = vsock_get_config(vm->vsock);
-		*sec = SNAP_SEC_DEV_VSOCK;
-		*size = sizeof(struct vsock_config);
-	}
-	return t;
-}
-
 void snap_dev_quiesce(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->nr_blk; i++)
-		vblk_quiesce(vm->blk[i]);
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		if (vm->dev[i].type->quiesce)
+			vm->dev[i].type->quiesce(vm->dev[i].dev);
 }
 
 int snap_dev_save(struct vm *vm, struct snap_writer *w)
 {
 	struct serial_state ss;
 	struct i8042_state ks;
+	int r = 0;
 
-	for (unsigned slot = 0; slot < vm->nr_virtio; slot++) {
-		struct snap_dev_mmio d = {.state_size = sizeof(d.st)};
-		const void *cfg = NULL;
-		uint32_t sec = 0;
-		size_t size = 0;
-		struct virtio_mmio *t = slot_transport(vm, slot, &cfg, &sec, &size);
+	for (unsigned slot = 0; !r && slot < vm->nr_devs; slot++) {
+		const struct vm_dev *d = &vm->dev[slot];
+		struct virtio_mmio_state st;
+		struct pw dev, mmio;
 
-		d.device_id = t->ops->device_id;
-		virtio_mmio_get_state(t, &d.st);
-		snap_w_section(w, sec, slot, cfg, size);
-		snap_w_section(w, SNAP_SEC_DEV_MMIO, slot, &d, sizeof(d));
+		pw_init(&dev);
+		pw_init(&mmio);
+		virtio_mmio_get_state(d->t, &st);
+		vdev_state_save(d->type, d->type->config(d->dev), &dev);
+		virtio_mmio_state_save(&st, d->t->ops->device_id, &mmio);
+		r = dev.err ? dev.err : mmio.err;
+		if (!r)
+			r = snap_w_section(w, SNAP_SEC_DEVICE, slot, dev.buf, dev.len);
+		if (!r)
+			r = snap_w_section(w, SNAP_SEC_DEV_MMIO, slot, mmio.buf, mmio.len);
+		pw_free(&dev);
+		pw_free(&mmio);
 	}
+	if (r)
+		return r;
 	serial_get_state(&vm->serial, &ss);
 	snap_w_section(w, SNAP_SEC_SERIAL, 0, &ss, sizeof(ss));
 	i8042_get_state(&vm->i8042, &ks);
@@ -78,163 +57,103 @@ int snap_dev_save(struct vm *vm, struct snap_writer *w)
 
 /* ---- load: settings --------------------------------------------------------- */
 
-static bool str_ok(const char *s, size_t size)
-{
-	return memchr(s, '\0', size) != NULL;
-}
-
-static bool bool_ok(const void *payload, size_t off)
-{
-	return ((const uint8_t *)payload)[off] <= 1;
-}
-
 static int cfg_fail(char *err, size_t errlen, unsigned slot, const char *what)
 {
 	snprintf(err, errlen, "snapshot device %u: %s", slot, what);
 	return -EINVAL;
 }
 
-static int load_blk(struct vm_config *cfg, const void *p, unsigned slot, char *err, size_t errlen)
+/* One override of @field on the device of @type with @id (NULL: the only one). */
+static int apply_override(struct vm_config *cfg, const char *type, const char *id,
+			  const char *field, const char *value, char *err, size_t errlen)
 {
-	struct vblk_config *b;
+	const struct vdev_type *t = vdev_type_find(type);
+	char why[160];
+	void *c = NULL;
 
-	if (!bool_ok(p, offsetof(struct vblk_config, read_only)) ||
-	    !bool_ok(p, offsetof(struct vblk_config, is_root)))
-		return cfg_fail(err, errlen, slot, "drive settings have a bad flag");
-	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
-		return cfg_fail(err, errlen, slot, "too many drives");
-	b = &cfg->disks[cfg->nr_disks];
-	memcpy(b, p, sizeof(*b));
-	if (!str_ok(b->drive_id, sizeof(b->drive_id)) || !str_ok(b->path, sizeof(b->path)) ||
-	    !str_ok(b->serial, sizeof(b->serial)) || !b->path[0] ||
-	    (unsigned)b->engine > VBLK_ENGINE_IO_URING)
-		return cfg_fail(err, errlen, slot, "drive settings are malformed");
-	/* The root drive took slot 0 when the VM was built; anything else is not ours. */
-	if (b->is_root && slot != 0)
-		return cfg_fail(err, errlen, slot, "root drive not in the first slot");
-	cfg->nr_disks++;
+	for (unsigned i = 0; t && !c && i < cfg->devs.nr; i++)
+		if (cfg->devs.dev[i].type == t &&
+		    (!id || !strcmp(t->id(cfg->devs.dev[i].data), id)))
+			c = cfg->devs.dev[i].data;
+	if (!c)
+		return -ENOENT;
+	if (!t->set) {
+		snprintf(err, errlen, "%s %s: no setting can be overridden", type, t->id(c));
+		return -EINVAL;
+	}
+	if (t->set(c, field, value, why, sizeof(why))) {
+		snprintf(err, errlen, "%s %s: %s", type, t->id(c), why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-static int load_net(struct vm_config *cfg, const void *p, unsigned slot,
-		    const struct snap_load_req *req, char *err, size_t errlen)
+static int apply_overrides(const struct snap_load_req *req, struct vm_config *cfg, char *err,
+			   size_t errlen)
 {
-	struct vnet_config *n;
+	int r;
 
-	if (!bool_ok(p, offsetof(struct vnet_config, has_mac)))
-		return cfg_fail(err, errlen, slot, "network settings have a bad flag");
-	if (cfg->nr_nets >= CONFIG_MAX_NETS)
-		return cfg_fail(err, errlen, slot, "too many network interfaces");
-	n = &cfg->nets[cfg->nr_nets];
-	memcpy(n, p, sizeof(*n));
-	if (!str_ok(n->iface_id, sizeof(n->iface_id)) ||
-	    !str_ok(n->host_dev_name, sizeof(n->host_dev_name)) || !n->host_dev_name[0])
-		return cfg_fail(err, errlen, slot, "network settings are malformed");
 	for (unsigned i = 0; i < req->nr_nets; i++) {
-		if (strcmp(req->nets[i].iface_id, n->iface_id))
-			continue;
-		if (strlen(req->nets[i].host_dev_name) >= sizeof(n->host_dev_name))
-			return cfg_fail(err, errlen, slot, "override tap name too long");
-		strcpy(n->host_dev_name, req->nets[i].host_dev_name);
+		r = apply_override(cfg, "net", req->nets[i].iface_id, "host_dev_name",
+				   req->nets[i].host_dev_name, err, errlen);
+		if (r == -ENOENT)
+			snprintf(err, errlen,
+				 "network override for %s: no such interface in the snapshot",
+				 req->nets[i].iface_id);
+		if (r)
+			return -EINVAL;
 	}
-	cfg->nr_nets++;
-	return 0;
-}
-
-static int load_vsock(struct vm_config *cfg, const void *p, unsigned slot,
-		      const struct snap_load_req *req, char *err, size_t errlen)
-{
-	struct vsock_config *v = &cfg->vsock;
-
-	if (cfg->has_vsock)
-		return cfg_fail(err, errlen, slot, "a second vsock device");
-	memcpy(v, p, sizeof(*v));
-	if (!str_ok(v->uds_path, sizeof(v->uds_path)) ||
-	    !str_ok(v->vsock_id, sizeof(v->vsock_id)) || v->guest_cid < 3 ||
-	    v->guest_cid > 0xfffffffeull)
-		return cfg_fail(err, errlen, slot, "vsock settings are malformed");
 	if (req->vsock_uds) {
-		if (strlen(req->vsock_uds) >= sizeof(v->uds_path))
-			return cfg_fail(err, errlen, slot, "override uds_path too long");
-		strcpy(v->uds_path, req->vsock_uds);
+		r = apply_override(cfg, "vsock", NULL, "uds_path", req->vsock_uds, err, errlen);
+		if (r == -ENOENT)
+			snprintf(err, errlen, "vsock override: the snapshot has no vsock device");
+		if (r)
+			return -EINVAL;
 	}
-	cfg->has_vsock = true;
 	return 0;
 }
 
 int snap_dev_config(const struct snap_image *img, const struct snap_load_req *req,
 		    struct vm_config *cfg, unsigned *nr_slots, char *err, size_t errlen)
 {
-	static const struct {
-		uint32_t sec;
-		size_t size;
-	} kinds[] = {
-	    {SNAP_SEC_DEV_BLK, sizeof(struct vblk_config)},
-	    {SNAP_SEC_DEV_NET, sizeof(struct vnet_config)},
-	    {SNAP_SEC_DEV_VSOCK, sizeof(struct vsock_config)},
-	};
-	unsigned slot;
-	int last_kind = 0;
+	unsigned slot, order[VDEV_MAX];
+	char why[200];
 
+	cfg->devs.nr = 0;
 	for (slot = 0;; slot++) {
-		const void *p = NULL;
+		struct vdev_config c;
+		const void *p;
 		uint64_t len;
-		int kind = -1, r;
 
-		for (int k = 0; k < (int)ARRAY_SIZE(kinds); k++) {
-			if (snap_find(img, kinds[k].sec, slot, &p, &len))
-				continue;
-			if (kind >= 0 || len != kinds[k].size)
-				return cfg_fail(err, errlen, slot,
-						"settings of the wrong size or kind");
-			kind = k;
-		}
-		if (kind < 0)
+		if (snap_find(img, SNAP_SEC_DEVICE, slot, &p, &len))
 			break;
 		if (slot >= MAX_VIRTIO_DEVS)
 			return cfg_fail(err, errlen, slot, "too many devices");
-		/* ember attaches drives, then nets, then vsock; a snapshot must agree. */
-		if (kind < last_kind)
-			return cfg_fail(err, errlen, slot, "devices out of order");
-		last_kind = kind;
-		snap_find(img, kinds[kind].sec, slot, &p, &len);
-		r = kind == 0	? load_blk(cfg, p, slot, err, errlen)
-		    : kind == 1 ? load_net(cfg, p, slot, req, err, errlen)
-				: load_vsock(cfg, p, slot, req, err, errlen);
-		if (r)
-			return r;
+		if (vdev_state_load(p, len, &c, why, sizeof(why)) ||
+		    vdev_configs_add(&cfg->devs, c.type, c.data, why, sizeof(why)))
+			return cfg_fail(err, errlen, slot, why);
 	}
+	/* ember attaches the root disk first; a snapshot must agree. */
+	vdev_configs_order(&cfg->devs, order);
+	for (unsigned i = 0; i < cfg->devs.nr; i++)
+		if (order[i] != i)
+			return cfg_fail(err, errlen, order[0], "a root disk not in the first slot");
 	/* Device sections past the first empty slot: a gap or a stray. */
 	for (uint32_t pos = 0;;) {
 		const struct snap_section *s = snap_next(img, SNAP_SEC_ANY, &pos);
 
 		if (!s)
 			break;
-		if (s->type >= SNAP_SEC_DEV_MMIO && s->type <= SNAP_SEC_DEV_VSOCK && s->id >= slot)
+		if ((s->type == SNAP_SEC_DEV_MMIO || s->type == SNAP_SEC_DEVICE) && s->id >= slot)
 			return cfg_fail(err, errlen, s->id,
 					s->type == SNAP_SEC_DEV_MMIO
 					    ? "transport state without device settings"
 					    : "device settings after a gap in the slots");
-	}
-	for (unsigned i = 0; i < req->nr_nets; i++) {
-		bool found = false;
-
-		for (unsigned j = 0; j < cfg->nr_nets; j++)
-			found |= !strcmp(cfg->nets[j].iface_id, req->nets[i].iface_id);
-		if (!found) {
-			snprintf(err, errlen,
-				 "network override for %s: no such interface in the "
-				 "snapshot",
-				 req->nets[i].iface_id);
-			return -EINVAL;
-		}
-	}
-	if (req->vsock_uds && !cfg->has_vsock) {
-		snprintf(err, errlen, "vsock override: the snapshot has no vsock device");
-		return -EINVAL;
+		if (s->type > SNAP_SEC_DEV_MMIO && s->type < SNAP_SEC_DEVICE)
+			return cfg_fail(err, errlen, s->id, "a device section of the old format");
 	}
 	*nr_slots = slot;
-	return 0;
+	return apply_overrides(req, cfg, err, errlen);
 }
 
 /* ---- load: state ---------------------------------------------------------------- */
@@ -245,30 +164,16 @@ int snap_dev_restore(struct vm *vm, const struct snap_image *img, char *err, siz
 	uint64_t len;
 	int r;
 
-	for (unsigned slot = 0; slot < vm->nr_virtio; slot++) {
-		struct virtio_mmio *t = vm->virtio[slot];
-		struct snap_dev_mmio d;
+	for (unsigned slot = 0; slot < vm->nr_devs; slot++) {
+		struct vm_dev *d = &vm->dev[slot];
+		struct virtio_mmio_state st;
+		const char *why;
 
-		if (snap_find(img, SNAP_SEC_DEV_MMIO, slot, &p, &len) || len != sizeof(d))
-			return cfg_fail(err, errlen, slot,
-					"transport state missing or of a bad size");
-		memcpy(&d, p, sizeof(d));
-		if (d.state_size != sizeof(d.st) || d.device_id != t->ops->device_id)
-			return cfg_fail(err, errlen, slot, "transport state is for another device");
-		/* Bools in the state: check the bytes before the struct is used. */
-		if (!bool_ok(p, offsetof(struct snap_dev_mmio, st.activated)))
-			return cfg_fail(err, errlen, slot, "transport state has a bad flag");
-		for (unsigned q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++) {
-			size_t base =
-			    offsetof(struct snap_dev_mmio, st.vq) + q * sizeof(struct virtq);
-
-			if (!bool_ok(p, base + offsetof(struct virtq, ready)) ||
-			    !bool_ok(p, base + offsetof(struct virtq, event_idx)) ||
-			    !bool_ok(p, base + offsetof(struct virtq, indirect)) ||
-			    !bool_ok(p, base + offsetof(struct virtq, signalled_valid)))
-				return cfg_fail(err, errlen, slot, "queue state has a bad flag");
-		}
-		r = virtio_mmio_restore(t, &d.st, err, errlen);
+		if (snap_find(img, SNAP_SEC_DEV_MMIO, slot, &p, &len))
+			return cfg_fail(err, errlen, slot, "transport state missing");
+		if (virtio_mmio_state_load(p, len, d->t->ops->device_id, &st, &why))
+			return cfg_fail(err, errlen, slot, why);
+		r = virtio_mmio_restore(d->t, &st, err, errlen);
 		if (r)
 			return r;
 	}
@@ -282,8 +187,8 @@ int snap_dev_restore(struct vm *vm, const struct snap_image *img, char *err, siz
 		return -EINVAL;
 	}
 	i8042_set_state(&vm->i8042, p);
-	/* The host ends of the guest's vsock connections did not survive. */
-	if (vm->vsock && vsock_transport_reset(vm->vsock) == -ENOBUFS)
-		log_warn("vsock: no event buffer for TRANSPORT_RESET; guest connections linger");
+	for (unsigned slot = 0; slot < vm->nr_devs; slot++)
+		if (vm->dev[slot].type->restored)
+			vm->dev[slot].type->restored(vm->dev[slot].dev);
 	return 0;
 }

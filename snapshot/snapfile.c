@@ -74,10 +74,7 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_VCPU_CPUID, "vcpu-cpuid"},
 	    {SNAP_SEC_VCPU_TSC_KHZ, "vcpu-tsc-khz"},
 	    {SNAP_SEC_DEV_MMIO, "virtio-mmio"},
-	    {SNAP_SEC_DEV_CONFIG, "device-config"},
-	    {SNAP_SEC_DEV_BLK, "virtio-blk"},
-	    {SNAP_SEC_DEV_NET, "virtio-net"},
-	    {SNAP_SEC_DEV_VSOCK, "virtio-vsock"},
+	    {SNAP_SEC_DEVICE, "device"},
 	    {SNAP_SEC_SERIAL, "serial"},
 	    {SNAP_SEC_I8042, "i8042"},
 	};
@@ -304,6 +301,16 @@ static int snap_check_outer(const uint8_t *b, uint64_t size, char *err, size_t e
 				 version, SNAP_VERSION);
 	if (version == 0)
 		return snap_fail(err, errlen, -EINVAL, "snapshot format version 0 is invalid");
+	/*
+	 * Version 1 saved device settings as raw C structs, which no reader
+	 * should trust across builds; there is no converter: snapshot again.
+	 */
+	if (version < SNAP_VERSION)
+		return snap_fail(
+		    err, errlen, -EINVAL,
+		    "snapshot format version %u is from an older ember; this one reads "
+		    "version %u only: take the snapshot again",
+		    version, SNAP_VERSION);
 	arch = snap_get32(b + 12);
 	if (arch != SNAP_ARCH_X86_64)
 		return snap_fail(err, errlen, -EINVAL,

@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC	  "EMBERSNP" /* 8 bytes, no NUL in the file */
-#define SNAP_VERSION	  1u
+#define SNAP_VERSION	  2u	     /* 2: devices in their own encodings (virtio/device.h) */
 #define SNAP_ARCH_X86_64  1u
 #define SNAP_HDR_SIZE	  32u
 #define SNAP_SEC_HDR_SIZE 16u
@@ -90,16 +90,12 @@ enum snap_section_type {
 	SNAP_SEC_VCPU_TSC_KHZ = 0x10b,	 /* u32 KVM_GET_TSC_KHZ, to refuse/scale on another host */
 
 	/* ---- devices, id = device index on the MMIO bus (0 for legacy ones) ---- */
-	SNAP_SEC_DEV_MMIO = 0x200,   /* virtio-mmio transport: status, features (device,
-				      * driver, selectors), queue sel, per-queue size, ready,
-				      * desc/avail/used addresses and next avail/used indices,
-				      * interrupt status, config generation */
-	SNAP_SEC_DEV_CONFIG = 0x201, /* the device's config space bytes */
-	SNAP_SEC_DEV_BLK = 0x202,    /* blk backend: path, read-only, root, id, engine */
-	SNAP_SEC_DEV_NET = 0x203,    /* net backend: iface id, tap name (overridable), mac */
-	SNAP_SEC_DEV_VSOCK = 0x204,  /* vsock backend: guest cid, uds path (overridable) */
-	SNAP_SEC_SERIAL = 0x280,     /* 16550 registers, FIFO contents */
-	SNAP_SEC_I8042 = 0x281,	     /* controller status, command byte, output buffer */
+	SNAP_SEC_DEV_MMIO = 0x200, /* virtio-mmio transport state (virtio/mmio_persist.c) */
+	/* 0x201-0x204: version 1's raw device structs; never reused. */
+	SNAP_SEC_DEVICE = 0x205, /* a device's settings: type name, its state version, its
+				  * own encoding (vdev_state_save, virtio/device.h) */
+	SNAP_SEC_SERIAL = 0x280, /* 16550 registers, FIFO contents */
+	SNAP_SEC_I8042 = 0x281,	 /* controller status, command byte, output buffer */
 };
 
 /* Name for messages ("vcpu-regs"); "unknown" for anything else. */

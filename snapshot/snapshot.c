@@ -16,6 +16,7 @@
 #include "snap_mem.h"
 #include "snapshot.h"
 #include "uffd.h"
+#include "virtio_devs.h"
 
 /* SNAP_SEC_MACHINE payload. */
 struct snap_machine {
@@ -157,7 +158,7 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 	struct stat s1, s2;
 	int sfd = -1, r;
 
-	if (!vm_paused(vm)) {
+	if (!vcpus_paused(vm)) {
 		snprintf(err, errlen, "the microVM must be paused to snapshot it");
 		return -EINVAL;
 	}
@@ -340,6 +341,7 @@ static int uffd_connect(struct vm *vm, struct snap_restored *rs, const char *soc
 static int restore_state(struct vm *vm, struct snap_restored *rs, const struct snap_load_req *req,
 			 const struct snap_image *img, char *err, size_t errlen)
 {
+	struct log_capture why;
 	int r = check_regions(vm, img, err, errlen);
 
 	/* The handler must serve pages before anything below touches guest memory. */
@@ -347,9 +349,12 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 		r = uffd_connect(vm, rs, req->mem_path, err, errlen);
 	if (r)
 		return r;
-	if (vm_add_disks(vm) || vm_add_net_vsock(vm)) {
+	log_capture_begin(&why);
+	r = vm_add_devices(vm);
+	log_capture_end(&why);
+	if (r) {
 		snprintf(err, errlen, "cannot recreate the snapshot's devices: %s",
-			 vm->dev_err[0] ? vm->dev_err : "see ember's log");
+			 why.msg[0] ? why.msg : strerror(-r));
 		return -EINVAL;
 	}
 	/*
@@ -403,8 +408,8 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 		goto out;
 	}
 	r = restore_state(vm, rs, req, &img, err, errlen);
-	if (!r && vm->nr_virtio != nr_slots) {
-		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_virtio,
+	if (!r && vm->nr_devs != nr_slots) {
+		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_devs,
 			 nr_slots);
 		r = -EINVAL;
 	}

@@ -7,7 +7,6 @@
  * stop taking chains and the completion handler resumes the queue, so a
  * guest that recycles heads cannot make us allocate.
  */
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "blk.h"
 #include "blk_engine.h"
 #include "blk_req.h"
+#include "device.h"
 
 #define VBLK_QUEUE_MAX	 256
 #define VBLK_CONFIG_SIZE 16 /* capacity, size_max, seg_max */
@@ -37,6 +37,7 @@ struct vblk {
 	struct ev_handler uring_h;
 	struct evloop *loop;
 	bool discard; /* reset: completions must not touch the old rings */
+	bool queued;  /* vblk_process sent requests to io_uring: submit them */
 	char serial[VBLK_SERIAL_LEN + 1];
 	uint8_t config[VBLK_CONFIG_SIZE];
 	struct vblk_stats st;
@@ -99,14 +100,21 @@ static void vblk_count(struct vblk *b, const struct vblk_req *r)
 		s->others++;
 }
 
-static void vblk_complete(struct vblk *b, struct vblk_req *r)
+/* A finished request's slot back to the pool; returns the bytes it wrote. */
+static uint32_t vblk_finish(struct vblk *b, struct vblk_req *r)
 {
 	uint32_t used = vblk_req_finish(r);
 
 	vblk_count(b, r);
-	if (virtq_push(&b->t.st.vq[0], b->gm, r->head, used))
-		log_ratelimited(&b->rl, LOG_WARN, "%s: used ring unreachable", b->t.name);
 	vblk_slot_put(b, r);
+	return used;
+}
+
+static void vblk_complete(struct vblk *b, struct vblk_req *r)
+{
+	uint16_t head = r->head;
+
+	virtio_mmio_push(&b->t, 0, head, vblk_finish(b, r));
 }
 
 /* Returns true when the request went to io_uring and completes later. */
@@ -138,44 +146,37 @@ static bool vblk_start(struct vblk *b, struct vblk_req *r)
 	return false;
 }
 
+static bool vblk_more(void *dev)
+{
+	return ((struct vblk *)dev)->nr_free > 0; /* else vblk_on_uring resumes us */
+}
+
+static int vblk_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
+{
+	struct vblk *b = dev;
+	struct vblk_req *r = &b->slots[b->free_slot[--b->nr_free]];
+
+	(void)c; /* it is b->chain, which vblk_start parses */
+	if (vblk_start(b, r)) {
+		b->queued = true;
+		return VIRTIO_CHAIN_KEPT; /* vblk_uring_done returns it */
+	}
+	*used = vblk_finish(b, r);
+	return VIRTIO_CHAIN_USED;
+}
+
 /*
  * Takes chains until the ring is empty or the slots run out; @pushed says a
  * completion already went to the used ring and wants a signal.
  */
 static void vblk_process(struct vblk *b, bool pushed)
 {
-	struct virtq *vq = &b->t.st.vq[0];
-	bool queued = false;
-	int n;
+	const struct virtio_queue_loop l = {
+	    .chain = &b->chain, .budget = VBLK_QUEUE_MAX, .more = vblk_more, .handle = vblk_chain};
 
-	if (!virtio_mmio_live(&b->t) || !vq->ready)
-		goto out;
-	for (;;) {
-		while (b->nr_free) {
-			struct vblk_req *r;
-
-			n = virtq_pop(vq, b->gm, &b->chain);
-			if (n < 0) {
-				virtio_mmio_needs_reset(&b->t, "avail index ran ahead of the ring");
-				goto out;
-			}
-			if (!n)
-				break;
-			r = &b->slots[b->free_slot[--b->nr_free]];
-			if (vblk_start(b, r)) {
-				queued = true;
-			} else {
-				vblk_complete(b, r);
-				pushed = true;
-			}
-		}
-		if (!b->nr_free)
-			break; /* vblk_on_uring resumes once a slot frees up */
-		if (!virtq_arm_notify(vq, b->gm))
-			break;
-	}
-out:
-	if (queued && vblk_uring_submit(&b->uring))
+	b->queued = false;
+	virtio_mmio_process(&b->t, 0, &l);
+	if (b->queued && vblk_uring_submit(&b->uring))
 		log_ratelimited(&b->rl, LOG_WARN, "%s: io_uring submit failed, will retry",
 				b->t.name);
 	if (pushed)
@@ -246,71 +247,6 @@ static const struct virtio_dev_ops vblk_ops = {
     .queue_notify = vblk_queue_notify,
 };
 
-static int vblk_opt_id(const char *v, size_t n, struct vblk_config *cfg, char *err, size_t errlen)
-{
-	if (n == 0 || n >= sizeof(cfg->drive_id)) {
-		snprintf(err, errlen, "id must be 1..%zu characters", sizeof(cfg->drive_id) - 1);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-') {
-			snprintf(err, errlen, "id '%.*s': only letters, digits, '_' and '-'",
-				 (int)n, v);
-			return -EINVAL;
-		}
-	}
-	memcpy(cfg->drive_id, v, n);
-	cfg->drive_id[n] = '\0';
-	return 0;
-}
-
-static bool opt_is(const char *opt, size_t n, const char *name)
-{
-	return n == strlen(name) && !memcmp(opt, name, n);
-}
-
-int vblk_config_parse(const char *spec, struct vblk_config *cfg, char *err, size_t errlen)
-{
-	const char *p = strchr(spec, ','), *opt;
-	size_t n = p ? (size_t)(p - spec) : strlen(spec);
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (n == 0) {
-		snprintf(err, errlen, "empty disk path");
-		return -EINVAL;
-	}
-	if (n >= sizeof(cfg->path)) {
-		snprintf(err, errlen, "disk path too long");
-		return -EINVAL;
-	}
-	memcpy(cfg->path, spec, n);
-	while (p) {
-		opt = p + 1;
-		p = strchr(opt, ',');
-		n = p ? (size_t)(p - opt) : strlen(opt);
-		if (opt_is(opt, n, "ro")) {
-			cfg->read_only = true;
-		} else if (opt_is(opt, n, "root")) {
-			cfg->is_root = true;
-		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
-			if (vblk_opt_id(opt + 3, n - 3, cfg, err, errlen))
-				return -EINVAL;
-		} else if (opt_is(opt, n, "engine=sync")) {
-			cfg->engine = VBLK_ENGINE_SYNC;
-		} else if (opt_is(opt, n, "engine=io_uring")) {
-			cfg->engine = VBLK_ENGINE_IO_URING;
-		} else if (n >= 7 && !memcmp(opt, "engine=", 7)) {
-			snprintf(err, errlen, "unknown engine '%.*s' (sync or io_uring)",
-				 (int)n - 7, opt + 7);
-			return -EINVAL;
-		} else {
-			snprintf(err, errlen, "unknown disk option '%.*s'", (int)n, opt);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static void vblk_fill_config(struct vblk *b)
 {
 	uint64_t cap = htole64(b->disk.size / VBLK_SECTOR);
@@ -331,22 +267,22 @@ static int vblk_open_file(const char *id, const char *path, bool ro, int *fd, ui
 
 	*fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (*fd < 0) {
-		log_err("disk %s: cannot open %s: %s", id, path, strerror(errno));
+		log_err("drive %s: %s: %s", id, path, strerror(errno));
 		return -errno;
 	}
 	if (fstat(*fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		log_err("disk %s: %s is not a regular file or block device", id, path);
+		log_err("drive %s: %s is not a regular file or block device", id, path);
 		r = -EINVAL;
 		goto fail;
 	}
 	end = lseek(*fd, 0, SEEK_END);
 	if (end < 0) {
 		r = -errno;
-		log_err("disk %s: cannot size %s: %s", id, path, strerror(errno));
+		log_err("drive %s: cannot size %s: %s", id, path, strerror(errno));
 		goto fail;
 	}
 	if (end % VBLK_SECTOR) {
-		log_err("disk %s: %s is %lld bytes, not a multiple of 512 (raw images only)", id,
+		log_err("drive %s: %s is %lld bytes, not a multiple of 512 (raw images only)", id,
 			path, (long long)end);
 		r = -EINVAL;
 		goto fail;
@@ -408,7 +344,7 @@ static int vblk_engine_start(struct vblk *b)
 	ret = vblk_uring_init(&b->uring, VBLK_QUEUE_MAX);
 	if (ret) {
 		if (b->cfg.engine == VBLK_ENGINE_IO_URING) {
-			log_err("disk %s: engine=io_uring: %s", b->cfg.drive_id, strerror(-ret));
+			log_err("drive %s: engine=io_uring: %s", b->cfg.drive_id, strerror(-ret));
 			return ret;
 		}
 		log_info("disk %s: io_uring unavailable (%s), using the sync engine",
@@ -534,3 +470,82 @@ void vblk_destroy(struct vblk *b)
 	free(b->slots);
 	free(b);
 }
+
+/* ---- the device type ---------------------------------------------------------- */
+
+static int vblk_type_parse(const char *spec, void *cfg, char *err, size_t errlen)
+{
+	return vblk_config_parse(spec, cfg, err, errlen);
+}
+
+static int vblk_type_create(void **dev, const void *cfg, const struct vdev_env *env)
+{
+	return vblk_create((struct vblk **)dev, cfg, env->gm, env->loop);
+}
+
+static void vblk_type_destroy(void *dev)
+{
+	vblk_destroy(dev);
+}
+
+static struct virtio_mmio *vblk_type_transport(void *dev)
+{
+	return vblk_transport(dev);
+}
+
+static const void *vblk_type_config(const void *dev)
+{
+	return vblk_get_config(dev);
+}
+
+static void vblk_type_quiesce(void *dev)
+{
+	vblk_quiesce(dev);
+}
+
+/* PATCH /drives/{id}: a new backing file. */
+static int vblk_type_update(void *dev, const char *field, const char *value)
+{
+	if (strcmp(field, "path_on_host"))
+		return -EINVAL;
+	return vblk_replace_file(dev, value);
+}
+
+static json_t *vblk_type_metrics(const void *dev)
+{
+	const struct vblk_stats *s = vblk_stats(dev);
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read_count", (json_int_t)s->reads,
+			 "write_count", (json_int_t)s->writes, "flush_count",
+			 (json_int_t)s->flushes, "other_count", (json_int_t)s->others, "read_bytes",
+			 (json_int_t)s->read_bytes, "write_bytes", (json_int_t)s->write_bytes,
+			 "errors", (json_int_t)s->errors);
+}
+
+static const struct vdev_type vblk_type = {
+    .name = "block",
+    .cli_opt = "--disk",
+    .cli_help = "  --disk SPEC         PATH[,ro][,root][,id=NAME][,engine=sync|io_uring]\n"
+		"                      virtio-blk on a raw image; repeatable, up to 16;\n"
+		"                      'root' boots from it (root=/dev/vda)\n",
+    .max = VDEV_MAX,
+    .config_size = sizeof(struct vblk_config),
+    .parse = vblk_type_parse,
+    .id = vblk_config_id,
+    .complete = vblk_config_complete,
+    .check_set = vblk_config_check_set,
+    .first = vblk_config_first,
+    .cmdline = vblk_config_cmdline,
+    .create = vblk_type_create,
+    .destroy = vblk_type_destroy,
+    .transport = vblk_type_transport,
+    .config = vblk_type_config,
+    .quiesce = vblk_type_quiesce,
+    .update = vblk_type_update,
+    .metrics = vblk_type_metrics,
+    .metrics_key = "block",
+    .state_version = 1,
+    .save = vblk_config_save,
+    .load = vblk_config_load,
+};
+VDEV_REGISTER(vblk_type);

@@ -4,6 +4,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "persist.h"
 #include "virtio_mmio.h"
 
 /*
@@ -30,6 +31,14 @@ struct vblk_config {
  * zeroed *cfg.  Returns 0, or -EINVAL with a message in err.
  */
 int vblk_config_parse(const char *spec, struct vblk_config *cfg, char *err, size_t errlen);
+/* The device type's settings hooks (device.h), in blk_config.c. */
+const char *vblk_config_id(const void *cfg);
+void vblk_config_complete(void *cfg, unsigned nth);
+int vblk_config_check_set(const void *const cfgs[], unsigned n, char *err, size_t errlen);
+bool vblk_config_first(const void *cfg);
+const char *vblk_config_cmdline(const void *cfg);
+void vblk_config_save(const void *cfg, struct pw *w);
+void vblk_config_load(struct pr *r, uint16_t version, void *cfg);
 
 struct vblk;
 

@@ -32,6 +32,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "device.h"
 #include "net.h"
 
 #define VNET_RXQ	 0
@@ -103,19 +104,17 @@ static void vnet_config_write(void *dev, uint64_t off, const uint8_t *data, uint
 /* Polls the tap for exactly what we can act on now: nothing spins on a full ring. */
 static void vnet_update_poll(struct vnet *n)
 {
-	struct epoll_event ev;
 	uint32_t want = 0;
 
 	if (virtio_mmio_live(&n->t)) {
-		if (!n->rx_pending && n->t.st.vq[VNET_RXQ].ready)
+		if (!n->rx_pending && virtio_mmio_queue_ready(&n->t, VNET_RXQ))
 			want |= EPOLLIN;
 		if (n->tx_pending)
 			want |= EPOLLOUT;
 	}
 	if (!n->polled || want == n->ev_mask)
 		return;
-	ev = (struct epoll_event){.events = want, .data.ptr = &n->h};
-	if (epoll_ctl(n->loop->epfd, EPOLL_CTL_MOD, n->fd, &ev) == 0)
+	if (evloop_mod(n->loop, &n->h, want) == 0)
 		n->ev_mask = want;
 	else
 		log_ratelimited(&n->rl, LOG_WARN, "%s: epoll_ctl: %s", n->t.name, strerror(errno));
@@ -178,63 +177,53 @@ static int vnet_rx_read(struct vnet *n)
 	}
 }
 
-/* Moves frames from the tap to the guest until either side runs dry. */
+/* The queue loop's question: is there a frame for the guest (read one if not)? */
+static bool vnet_rx_more(void *dev)
+{
+	struct vnet *n = dev;
+
+	if (!n->rx_pending && vnet_rx_read(n) > 0)
+		n->rx_pending = true;
+	return n->rx_pending;
+}
+
+/* The pending frame into the chain: its length, or 0 for a chain that cannot take it. */
+static int vnet_rx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
+{
+	struct vnet *n = dev;
+	int ret = c->err ? -EINVAL : vnet_rx_copy(n, c);
+
+	if (ret == -ENOSPC) {
+		n->st.rx_dropped_small_buf++;
+		n->rx_pending = false;
+		vnet_bug(n, "rx chain %u smaller than a %zu-byte frame, frame dropped", c->head,
+			 n->rx_len);
+	} else if (ret < 0) {
+		/* Keep the frame for the next chain; this one is returned empty. */
+		n->st.rx_bad_chain++;
+		vnet_bug(n, "rx chain %u malformed or read-only", c->head);
+	} else {
+		n->st.rx_frames++;
+		n->st.rx_bytes += (uint64_t)ret - VNET_HDR_LEN;
+		n->rx_pending = false;
+		*used = (uint32_t)ret;
+	}
+	return VIRTIO_CHAIN_USED;
+}
+
+/*
+ * Moves frames from the tap to the guest until either side runs dry: no
+ * frame (EPOLLIN wakes us), or no buffer (the frame stays pending and
+ * EPOLLIN is off until the guest's kick).
+ */
 static void vnet_rx_process(struct vnet *n)
 {
-	struct virtq *vq = &n->t.st.vq[VNET_RXQ];
-	bool pushed = false;
-	unsigned budget = VNET_BUDGET;
-	int ret;
+	const struct virtio_queue_loop l = {.chain = &n->chain,
+					    .budget = VNET_BUDGET,
+					    .more = vnet_rx_more,
+					    .handle = vnet_rx_chain};
 
-	if (!virtio_mmio_live(&n->t) || !vq->ready)
-		goto out;
-	for (;;) {
-		if (!budget--) {
-			/* Yield to the other handlers; our own kick brings us back. */
-			(void)eventfd_write(n->t.notify_fd[VNET_RXQ], 1);
-			break;
-		}
-		if (!n->rx_pending) {
-			ret = vnet_rx_read(n);
-			if (ret <= 0)
-				break;
-			n->rx_pending = true;
-		}
-		ret = virtq_pop(vq, n->gm, &n->chain);
-		if (ret < 0) {
-			virtio_mmio_needs_reset(&n->t, "rx avail index ran ahead of the ring");
-			break;
-		}
-		if (ret == 0) {
-			/* Ask for a kick on the next buffer; re-check for one that raced us. */
-			if (virtq_arm_notify(vq, n->gm))
-				continue;
-			break; /* frame stays pending; EPOLLIN off until the kick */
-		}
-		ret = n->chain.err ? -EINVAL : vnet_rx_copy(n, &n->chain);
-		if (ret == -ENOSPC) {
-			n->st.rx_dropped_small_buf++;
-			n->rx_pending = false;
-			vnet_bug(n, "rx chain %u smaller than a %zu-byte frame, frame dropped",
-				 n->chain.head, n->rx_len);
-			ret = 0;
-		} else if (ret < 0) {
-			/* Keep the frame for the next chain; this one is returned empty. */
-			n->st.rx_bad_chain++;
-			vnet_bug(n, "rx chain %u malformed or read-only", n->chain.head);
-			ret = 0;
-		} else {
-			n->st.rx_frames++;
-			n->st.rx_bytes += (uint64_t)ret - VNET_HDR_LEN;
-			n->rx_pending = false;
-		}
-		if (virtq_push(vq, n->gm, n->chain.head, (uint32_t)ret))
-			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
-		pushed = true;
-	}
-out:
-	if (pushed)
-		virtio_mmio_signal_used(&n->t, VNET_RXQ);
+	virtio_mmio_process(&n->t, VNET_RXQ, &l);
 	vnet_update_poll(n);
 }
 
@@ -329,54 +318,39 @@ static int vnet_tx_write(struct vnet *n)
 	return 0;
 }
 
+/* One guest frame to the tap; a tap that is full keeps the chain (EPOLLOUT resumes). */
+static int vnet_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
+{
+	struct vnet *n = dev;
+	int ret = vnet_tx_gather(n);
+
+	(void)used; /* the device writes nothing into a TX chain */
+	if (ret) {
+		vnet_bug(n, "tx chain %u dropped: %s", c->head,
+			 ret == -EMSGSIZE ? "frame too long" : "malformed");
+	} else if (vnet_tx_write(n) == -EAGAIN) {
+		n->tx_pending = true;
+		n->tx_head = c->head;
+		return VIRTIO_CHAIN_KEPT_STOP;
+	}
+	return VIRTIO_CHAIN_USED;
+}
+
 static void vnet_tx_process(struct vnet *n)
 {
-	struct virtq *vq = &n->t.st.vq[VNET_TXQ];
-	bool pushed = false;
-	unsigned budget = VNET_BUDGET;
-	int ret;
+	const struct virtio_queue_loop l = {
+	    .chain = &n->chain, .budget = VNET_BUDGET, .handle = vnet_tx_chain};
 
-	if (!virtio_mmio_live(&n->t) || !vq->ready)
-		goto out;
-	if (n->tx_pending) {
+	if (n->tx_pending && virtio_mmio_queue_ready(&n->t, VNET_TXQ)) {
 		if (vnet_tx_write(n) == -EAGAIN)
 			goto out;
 		n->tx_pending = false;
-		if (virtq_push(vq, n->gm, n->tx_head, 0))
-			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
-		pushed = true;
-	}
-	for (;;) {
-		if (!budget--) {
-			(void)eventfd_write(n->t.notify_fd[VNET_TXQ], 1);
-			break;
-		}
-		ret = virtq_pop(vq, n->gm, &n->chain);
-		if (ret < 0) {
-			virtio_mmio_needs_reset(&n->t, "tx avail index ran ahead of the ring");
-			break;
-		}
-		if (ret == 0) {
-			if (virtq_arm_notify(vq, n->gm))
-				continue;
-			break;
-		}
-		ret = vnet_tx_gather(n);
-		if (ret) {
-			vnet_bug(n, "tx chain %u dropped: %s", n->chain.head,
-				 ret == -EMSGSIZE ? "frame too long" : "malformed");
-		} else if (vnet_tx_write(n) == -EAGAIN) {
-			n->tx_pending = true;
-			n->tx_head = n->chain.head;
-			break;
-		}
-		if (virtq_push(vq, n->gm, n->chain.head, 0))
-			log_ratelimited(&n->rl, LOG_WARN, "%s: used ring unreachable", n->t.name);
-		pushed = true;
-	}
-out:
-	if (pushed)
+		virtio_mmio_push(&n->t, VNET_TXQ, n->tx_head, 0);
 		virtio_mmio_signal_used(&n->t, VNET_TXQ);
+	}
+	if (!n->tx_pending)
+		virtio_mmio_process(&n->t, VNET_TXQ, &l);
+out:
 	vnet_update_poll(n);
 }
 
@@ -437,8 +411,8 @@ static int vnet_activate(void *dev, struct virtio_mmio *t)
 		return -errno;
 	}
 	/* The transport sets activated after us: process from the loop instead. */
-	(void)eventfd_write(n->t.notify_fd[VNET_RXQ], 1);
-	(void)eventfd_write(n->t.notify_fd[VNET_TXQ], 1);
+	virtio_mmio_kick(&n->t, VNET_RXQ);
+	virtio_mmio_kick(&n->t, VNET_TXQ);
 	return 0;
 }
 
@@ -452,12 +426,8 @@ static void vnet_reset(void *dev)
 	if (n->is_tap)
 		(void)ioctl(n->fd, TUNSETOFFLOAD, 0u);
 	/* Status is not 0 yet when we run; stop polling explicitly. */
-	if (n->polled) {
-		struct epoll_event ev = {.events = 0, .data.ptr = &n->h};
-
-		if (epoll_ctl(n->loop->epfd, EPOLL_CTL_MOD, n->fd, &ev) == 0)
-			n->ev_mask = 0;
-	}
+	if (n->polled && evloop_mod(n->loop, &n->h, 0) == 0)
+		n->ev_mask = 0;
 }
 
 static unsigned vnet_held(void *dev, unsigned q)
@@ -481,93 +451,6 @@ static const struct virtio_dev_ops vnet_ops = {
     .queue_notify = vnet_queue_notify,
 };
 
-static bool opt_is(const char *opt, size_t n, const char *name)
-{
-	return n == strlen(name) && !memcmp(opt, name, n);
-}
-
-static int vnet_parse_mac(const char *v, size_t n, uint8_t mac[6])
-{
-	if (n != 17)
-		return -EINVAL;
-	for (unsigned i = 0; i < 6; i++) {
-		const char *p = v + 3 * i;
-		char hex[3] = {p[0], p[1], 0};
-
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-		    (i < 5 && p[2] != ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)strtoul(hex, NULL, 16);
-	}
-	/* A multicast source address would make the guest's stack misbehave. */
-	return (mac[0] & 1) ? -EINVAL : 0;
-}
-
-static bool vnet_name_ok(const char *v, size_t n, size_t max)
-{
-	if (n == 0 || n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && v[i] != '_' && v[i] != '-' && v[i] != '.')
-			return false;
-	return true;
-}
-
-int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size_t errlen)
-{
-	const char *opt = spec, *p;
-	size_t n;
-
-	memset(cfg, 0, sizeof(*cfg));
-	for (;;) {
-		p = strchr(opt, ',');
-		n = p ? (size_t)(p - opt) : strlen(opt);
-		if (n >= 4 && !memcmp(opt, "tap=", 4)) {
-			if (!vnet_name_ok(opt + 4, n - 4, sizeof(cfg->host_dev_name))) {
-				snprintf(err, errlen,
-					 "tap name '%.*s': 1..%zu letters, digits, '_', '-', '.'",
-					 (int)n - 4, opt + 4, sizeof(cfg->host_dev_name) - 1);
-				return -EINVAL;
-			}
-			memset(cfg->host_dev_name, 0, sizeof(cfg->host_dev_name));
-			memcpy(cfg->host_dev_name, opt + 4, n - 4);
-		} else if (n >= 4 && !memcmp(opt, "mac=", 4)) {
-			if (vnet_parse_mac(opt + 4, n - 4, cfg->mac)) {
-				snprintf(err, errlen,
-					 "mac '%.*s': want a unicast AA:BB:CC:DD:EE:FF", (int)n - 4,
-					 opt + 4);
-				return -EINVAL;
-			}
-			cfg->has_mac = true;
-		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
-			if (!vnet_name_ok(opt + 3, n - 3, sizeof(cfg->iface_id))) {
-				snprintf(err, errlen,
-					 "id '%.*s': 1..%zu letters, digits, '_', '-', '.'",
-					 (int)n - 3, opt + 3, sizeof(cfg->iface_id) - 1);
-				return -EINVAL;
-			}
-			memset(cfg->iface_id, 0, sizeof(cfg->iface_id));
-			memcpy(cfg->iface_id, opt + 3, n - 3);
-		} else if (opt_is(opt, n, "") && !p && opt != spec) {
-			snprintf(err, errlen, "trailing ',' in net spec");
-			return -EINVAL;
-		} else {
-			snprintf(err, errlen, "unknown net option '%.*s'", (int)n, opt);
-			return -EINVAL;
-		}
-		if (!p)
-			break;
-		opt = p + 1;
-	}
-	if (!cfg->host_dev_name[0]) {
-		snprintf(err, errlen, "net spec needs tap=NAME");
-		return -EINVAL;
-	}
-	if (!cfg->iface_id[0])
-		memcpy(cfg->iface_id, cfg->host_dev_name, sizeof(cfg->host_dev_name));
-	return 0;
-}
-
 static int vnet_tap_open(const struct vnet_config *cfg)
 {
 	struct ifreq ifr = {0};
@@ -576,17 +459,18 @@ static int vnet_tap_open(const struct vnet_config *cfg)
 
 	/* TUNSETIFF would create a missing tap; we only attach to one set up for us. */
 	if (!if_nametoindex(cfg->host_dev_name)) {
-		log_err("net %s: no network interface '%s'", cfg->iface_id, cfg->host_dev_name);
+		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(ENODEV));
 		return -ENODEV;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		log_err("net %s: /dev/net/tun: %s", cfg->iface_id, strerror(errno));
+		log_err("network interface %s: /dev/net/tun: %s", cfg->iface_id, strerror(errno));
 		return ret;
 	}
 	if (ioctl(fd, TUNGETFEATURES, &feat) < 0 || !(feat & IFF_VNET_HDR)) {
-		log_err("net %s: the tun driver lacks IFF_VNET_HDR", cfg->iface_id);
+		log_err("network interface %s: the tun driver lacks IFF_VNET_HDR", cfg->iface_id);
 		ret = -EOPNOTSUPP;
 		goto err;
 	}
@@ -594,13 +478,13 @@ static int vnet_tap_open(const struct vnet_config *cfg)
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
-		log_err("net %s: attach to tap %s: %s", cfg->iface_id, cfg->host_dev_name,
+		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
 			strerror(errno));
 		goto err;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0u) < 0) {
 		ret = -errno;
-		log_err("net %s: tap %s setup: %s", cfg->iface_id, cfg->host_dev_name,
+		log_err("network interface %s: tap %s setup: %s", cfg->iface_id, cfg->host_dev_name,
 			strerror(errno));
 		goto err;
 	}
@@ -700,3 +584,68 @@ void vnet_destroy(struct vnet *n)
 		close(n->fd);
 	free(n);
 }
+
+/* ---- the device type ---------------------------------------------------------- */
+
+static int vnet_type_parse(const char *spec, void *cfg, char *err, size_t errlen)
+{
+	return vnet_config_parse(spec, cfg, err, errlen);
+}
+
+static int vnet_type_create(void **dev, const void *cfg, const struct vdev_env *env)
+{
+	return vnet_create((struct vnet **)dev, cfg, env->gm, env->loop);
+}
+
+static void vnet_type_destroy(void *dev)
+{
+	vnet_destroy(dev);
+}
+
+static struct virtio_mmio *vnet_type_transport(void *dev)
+{
+	return vnet_transport(dev);
+}
+
+static const void *vnet_type_config(const void *dev)
+{
+	return vnet_get_config(dev);
+}
+
+static json_t *vnet_type_metrics(const void *dev)
+{
+	const struct vnet_stats *s = vnet_stats(dev);
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
+			 (json_int_t)s->rx_frames, "rx_bytes_count", (json_int_t)s->rx_bytes,
+			 "rx_dropped",
+			 (json_int_t)(s->rx_dropped_short + s->rx_dropped_long +
+				      s->rx_dropped_small_buf + s->rx_bad_chain),
+			 "tx_packets_count", (json_int_t)s->tx_frames, "tx_bytes_count",
+			 (json_int_t)s->tx_bytes, "tx_dropped",
+			 (json_int_t)(s->tx_dropped_short + s->tx_dropped_long + s->tx_bad_chain +
+				      s->tx_bad_header));
+}
+
+static const struct vdev_type vnet_type = {
+    .name = "net",
+    .cli_opt = "--net",
+    .cli_help = "  --net SPEC          tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME]: virtio-net on\n"
+		"                      an existing tap device; repeatable, up to 8\n",
+    .max = 8,
+    .config_size = sizeof(struct vnet_config),
+    .parse = vnet_type_parse,
+    .id = vnet_config_id,
+    .check_set = vnet_config_check_set,
+    .create = vnet_type_create,
+    .destroy = vnet_type_destroy,
+    .transport = vnet_type_transport,
+    .config = vnet_type_config,
+    .metrics = vnet_type_metrics,
+    .metrics_key = "net",
+    .state_version = 1,
+    .save = vnet_config_save,
+    .load = vnet_config_load,
+    .set = vnet_config_set,
+};
+VDEV_REGISTER(vnet_type);

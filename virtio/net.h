@@ -4,6 +4,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "persist.h"
 #include "virtio_mmio.h"
 
 /*
@@ -31,6 +32,12 @@ struct vnet_config {
  * Returns 0, or -EINVAL with a message in err.
  */
 int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size_t errlen);
+/* The device type's settings hooks (device.h), in net_config.c. */
+const char *vnet_config_id(const void *cfg);
+int vnet_config_check_set(const void *const cfgs[], unsigned n, char *err, size_t errlen);
+void vnet_config_save(const void *cfg, struct pw *w);
+void vnet_config_load(struct pr *r, uint16_t version, void *cfg);
+int vnet_config_set(void *cfg, const char *field, const char *value, char *err, size_t errlen);
 
 /*
  * Counters for metrics; written on the VMM thread under the transport lock.

@@ -6,6 +6,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "persist.h"
 #include "virtq.h"
 
 /*
@@ -93,6 +94,48 @@ void virtio_mmio_set_ioeventfd(struct virtio_mmio *t, bool bound);
 
 /* Called with t->lock held (from ops callbacks, or after virtio_mmio_lock). */
 void virtio_mmio_signal_used(struct virtio_mmio *t, unsigned q);
+/*
+ * Queue access for devices, with t->lock held (ops callbacks, or after
+ * virtio_mmio_lock).  The transport owns the rings: a device pops, pushes,
+ * re-arms and kicks through these, never through t->st.
+ */
+/* DRIVER_OK, not NEEDS_RESET, and queue @q enabled by the guest. */
+bool virtio_mmio_queue_ready(struct virtio_mmio *t, unsigned q);
+/* Makes queue @q's handler run again from the event loop (as a guest kick does). */
+void virtio_mmio_kick(struct virtio_mmio *t, unsigned q);
+/* Next chain: 1, 0 when the ring is empty, -EIO (the device is now NEEDS_RESET). */
+int virtio_mmio_pop(struct virtio_mmio *t, unsigned q, struct virtq_chain *c);
+/* Before going idle: asks for a kick; true if a buffer is already there. */
+bool virtio_mmio_arm(struct virtio_mmio *t, unsigned q);
+/* Returns chain @head with @len bytes written (call virtio_mmio_signal_used after). */
+void virtio_mmio_push(struct virtio_mmio *t, unsigned q, uint16_t head, uint32_t len);
+
+/* What a device did with one chain (struct virtio_queue_loop's handle). */
+enum {
+	VIRTIO_CHAIN_USED,	/* done: return it with *used bytes written */
+	VIRTIO_CHAIN_KEPT,	/* the device returns it later (I/O in flight); go on */
+	VIRTIO_CHAIN_KEPT_STOP, /* the device returns it later; take no more now */
+};
+
+struct virtio_queue_loop {
+	struct virtq_chain *chain; /* the device's scratch */
+	unsigned budget;	   /* chains per wakeup before yielding to the loop */
+	/* Optional: may another chain be taken now (a free request slot)? */
+	bool (*more)(void *dev);
+	int (*handle)(void *dev, const struct virtq_chain *c, uint32_t *used);
+};
+
+/*
+ * The queue loop a device runs when queue @q is kicked: pops each available
+ * chain, hands it to l->handle, returns it to the used ring; after
+ * l->budget chains it kicks itself and yields to the rest of the event
+ * loop; when the ring is empty it re-arms notifications (and goes on if a
+ * buffer slipped in meanwhile); when l->more says no it stops without
+ * re-arming.  Interrupts the guest once if anything was used.  Returns the
+ * number of chains used.
+ */
+unsigned virtio_mmio_process(struct virtio_mmio *t, unsigned q, const struct virtio_queue_loop *l);
+
 /* The device found the guest's rings unusable: NEEDS_RESET + config IRQ. */
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
 /* Device config changed (e.g. a resized disk): bump generation, config IRQ. */
@@ -114,5 +157,13 @@ void virtio_mmio_get_state(struct virtio_mmio *t, struct virtio_mmio_state *st);
  */
 int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *st, char *err,
 			size_t errlen);
+
+/*
+ * The state in a snapshot: an explicit, versioned encoding (mmio_persist.c)
+ * tagged with the device id it belongs to.  load: 0, or -EINVAL with *why.
+ */
+void virtio_mmio_state_save(const struct virtio_mmio_state *st, uint32_t device_id, struct pw *w);
+int virtio_mmio_state_load(const void *p, size_t len, uint32_t device_id,
+			   struct virtio_mmio_state *st, const char **why);
 
 #endif /* EMBER_VIRTIO_MMIO_H */

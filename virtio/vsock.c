@@ -20,6 +20,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
+#include "device.h"
 #include "vsock_conn.h"
 
 #define VSOCK_RXQ	0
@@ -160,22 +161,21 @@ static bool vsock_rx_chain_ok(struct vsock *v)
 /* Takes a guest RX buffer into v->rxc unless one is held: 1, 0 none, -EIO. */
 static int vsock_rx_get(struct vsock *v, bool *pushed)
 {
-	struct virtq *vq = &v->t.st.vq[VSOCK_RXQ];
 	int ret;
 
 	while (!v->rx_held) {
-		ret = virtq_pop(vq, v->gm, &v->rxc);
+		ret = virtio_mmio_pop(&v->t, VSOCK_RXQ, &v->rxc);
 		if (ret < 0)
 			return -EIO;
 		if (ret == 0) {
-			if (virtq_arm_notify(vq, v->gm))
+			if (virtio_mmio_arm(&v->t, VSOCK_RXQ))
 				continue;
 			return 0; /* the guest's next RX kick brings us back */
 		}
 		if (!vsock_rx_chain_ok(v)) {
 			vsock_bug(v, "rx chain %u malformed or too small, returned empty",
 				  v->rxc.head);
-			(void)virtq_push(vq, v->gm, v->rxc.head, 0);
+			virtio_mmio_push(&v->t, VSOCK_RXQ, v->rxc.head, 0);
 			*pushed = true;
 			continue;
 		}
@@ -204,27 +204,29 @@ static uint32_t vsock_fill_rst(struct vsock *v)
 	return vsock_rx_write(v, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
 }
 
+/*
+ * Not virtio_mmio_process(): the guest's RX buffers are taken when there is
+ * something to deliver (an RST, a stream with data or credit), not the
+ * other way round, and a buffer taken for nothing is held for the next.
+ */
 void vsock_rx_process(struct vsock *v)
 {
-	struct virtq *vq = &v->t.st.vq[VSOCK_RXQ];
 	unsigned budget = VSOCK_BUDGET;
 	bool pushed = false;
 	int ret;
 
-	if (!virtio_mmio_live(&v->t) || !vq->ready)
+	if (!virtio_mmio_queue_ready(&v->t, VSOCK_RXQ))
 		return;
 	while (v->rst_len || v->work_head) {
 		uint32_t len;
 
 		if (!budget--) {
-			(void)eventfd_write(v->t.notify_fd[VSOCK_RXQ], 1);
+			virtio_mmio_kick(&v->t, VSOCK_RXQ);
 			break;
 		}
 		ret = vsock_rx_get(v, &pushed);
-		if (ret < 0) {
-			virtio_mmio_needs_reset(&v->t, "rx avail index ran ahead of the ring");
-			break;
-		}
+		if (ret < 0)
+			break; /* NEEDS_RESET: the transport said why */
 		if (ret == 0)
 			break;
 		if (v->rst_len) {
@@ -241,8 +243,7 @@ void vsock_rx_process(struct vsock *v)
 		}
 		if (!len)
 			continue; /* nothing after all: the buffer stays held */
-		if (virtq_push(vq, v->gm, v->rxc.head, len))
-			log_ratelimited(&v->rl, LOG_WARN, "%s: used ring unreachable", v->t.name);
+		virtio_mmio_push(&v->t, VSOCK_RXQ, v->rxc.head, len);
 		v->rx_held = false;
 		v->st.rx_pkts++;
 		pushed = true;
@@ -299,35 +300,20 @@ static void vsock_tx_one(struct vsock *v)
 	vsock_handle_pkt(v, &h, v->pkt + VSOCK_HDR_LEN);
 }
 
+static int vsock_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
+{
+	(void)c; /* it is v->txc, the loop's scratch */
+	(void)used;
+	vsock_tx_one(dev);
+	return VIRTIO_CHAIN_USED;
+}
+
 static void vsock_tx_process(struct vsock *v)
 {
-	struct virtq *vq = &v->t.st.vq[VSOCK_TXQ];
-	unsigned budget = VSOCK_BUDGET;
-	bool pushed = false;
-	int ret;
+	const struct virtio_queue_loop l = {
+	    .chain = &v->txc, .budget = VSOCK_BUDGET, .handle = vsock_tx_chain};
 
-	for (;;) {
-		if (!budget--) {
-			(void)eventfd_write(v->t.notify_fd[VSOCK_TXQ], 1);
-			break;
-		}
-		ret = virtq_pop(vq, v->gm, &v->txc);
-		if (ret < 0) {
-			virtio_mmio_needs_reset(&v->t, "tx avail index ran ahead of the ring");
-			break;
-		}
-		if (ret == 0) {
-			if (virtq_arm_notify(vq, v->gm))
-				continue;
-			break;
-		}
-		vsock_tx_one(v);
-		if (virtq_push(vq, v->gm, v->txc.head, 0))
-			log_ratelimited(&v->rl, LOG_WARN, "%s: used ring unreachable", v->t.name);
-		pushed = true;
-	}
-	if (pushed)
-		virtio_mmio_signal_used(&v->t, VSOCK_TXQ);
+	virtio_mmio_process(&v->t, VSOCK_TXQ, &l);
 	/* Guest packets queue replies (RESPONSE, RST, credit): send them now. */
 	vsock_rx_process(v);
 }
@@ -349,8 +335,8 @@ static int vsock_activate(void *dev, struct virtio_mmio *t)
 
 	(void)t;
 	/* Live only after we return: let the loop start both directions. */
-	(void)eventfd_write(v->t.notify_fd[VSOCK_RXQ], 1);
-	(void)eventfd_write(v->t.notify_fd[VSOCK_TXQ], 1);
+	virtio_mmio_kick(&v->t, VSOCK_RXQ);
+	virtio_mmio_kick(&v->t, VSOCK_TXQ);
 	return 0;
 }
 
@@ -474,63 +460,6 @@ static const struct virtio_dev_ops vsock_ops = {
     .queue_notify = vsock_queue_notify,
 };
 
-int vsock_config_parse(const char *spec, struct vsock_config *cfg, char *err, size_t errlen)
-{
-	const char *opt = spec, *p;
-	bool have_cid = false;
-	char num[24];
-	size_t n;
-
-	memset(cfg, 0, sizeof(*cfg));
-	for (;;) {
-		p = strchr(opt, ',');
-		n = p ? (size_t)(p - opt) : strlen(opt);
-		if (n >= 4 && !memcmp(opt, "cid=", 4)) {
-			if (n - 4 >= sizeof(num))
-				goto bad_cid;
-			memcpy(num, opt + 4, n - 4);
-			num[n - 4] = '\0';
-			/* 0-2 are reserved, 0xffffffff is VMADDR_CID_ANY. */
-			if (str_to_u64(num, 0xfffffffeull, &cfg->guest_cid) || cfg->guest_cid < 3)
-				goto bad_cid;
-			have_cid = true;
-		} else if (n >= 4 && !memcmp(opt, "uds=", 4)) {
-			/* Room for "_<port>" so guest-initiated paths fit sun_path too. */
-			if (n == 4 || n - 4 > sizeof(cfg->uds_path) - 1 - 11) {
-				snprintf(err, errlen, "uds path must be 1..%zu characters",
-					 sizeof(cfg->uds_path) - 1 - 11);
-				return -EINVAL;
-			}
-			memset(cfg->uds_path, 0, sizeof(cfg->uds_path));
-			memcpy(cfg->uds_path, opt + 4, n - 4);
-		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
-			if (n == 3 || n - 3 >= sizeof(cfg->vsock_id)) {
-				snprintf(err, errlen, "vsock id must be 1..%zu characters",
-					 sizeof(cfg->vsock_id) - 1);
-				return -EINVAL;
-			}
-			memset(cfg->vsock_id, 0, sizeof(cfg->vsock_id));
-			memcpy(cfg->vsock_id, opt + 3, n - 3);
-		} else {
-			snprintf(err, errlen, "unknown vsock option '%.*s'", (int)n, opt);
-			return -EINVAL;
-		}
-		if (!p)
-			break;
-		opt = p + 1;
-	}
-	if (!have_cid || !cfg->uds_path[0]) {
-		snprintf(err, errlen, "vsock spec needs cid=N and uds=PATH");
-		return -EINVAL;
-	}
-	if (!cfg->vsock_id[0])
-		snprintf(cfg->vsock_id, sizeof(cfg->vsock_id), "vsock");
-	return 0;
-bad_cid:
-	snprintf(err, errlen, "cid '%.*s': want 3..4294967294", (int)n - 4, opt + 4);
-	return -EINVAL;
-}
-
 int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struct guest_mem *gm,
 		 struct evloop *loop)
 {
@@ -594,16 +523,15 @@ err:
 
 int vsock_transport_reset(struct vsock *v)
 {
-	struct virtq *vq = &v->t.st.vq[VSOCK_EVQ];
 	const struct virtq_seg *s;
 	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
 	int r = -ENOBUFS;
 
 	virtio_mmio_lock(&v->t);
-	if (!virtio_mmio_live(&v->t) || !vq->ready)
+	if (!virtio_mmio_queue_ready(&v->t, VSOCK_EVQ))
 		goto out; /* no driver: nothing is connected */
 	/* txc is free: TX chains are finished within vsock_tx_process(). */
-	r = virtq_pop(vq, v->gm, &v->txc);
+	r = virtio_mmio_pop(&v->t, VSOCK_EVQ, &v->txc);
 	if (r <= 0) {
 		r = r ? r : -ENOBUFS;
 		goto out;
@@ -611,10 +539,11 @@ int vsock_transport_reset(struct vsock *v)
 	s = &v->txc.seg[0];
 	if (v->txc.err || !v->txc.nr || !s->write || s->len < sizeof(id) ||
 	    gm_write(v->gm, s->addr, &id, sizeof(id))) {
-		(void)virtq_push(vq, v->gm, v->txc.head, 0);
+		virtio_mmio_push(&v->t, VSOCK_EVQ, v->txc.head, 0);
 		r = -EINVAL;
 	} else {
-		r = virtq_push(vq, v->gm, v->txc.head, sizeof(id));
+		virtio_mmio_push(&v->t, VSOCK_EVQ, v->txc.head, sizeof(id));
+		r = 0;
 	}
 	virtio_mmio_signal_used(&v->t, VSOCK_EVQ);
 out:
@@ -669,3 +598,75 @@ void vsock_destroy(struct vsock *v)
 	virtio_mmio_destroy(&v->t);
 	free(v);
 }
+
+/* ---- the device type ---------------------------------------------------------- */
+
+static int vsock_type_parse(const char *spec, void *cfg, char *err, size_t errlen)
+{
+	return vsock_config_parse(spec, cfg, err, errlen);
+}
+
+static int vsock_type_create(void **dev, const void *cfg, const struct vdev_env *env)
+{
+	return vsock_create((struct vsock **)dev, cfg, env->gm, env->loop);
+}
+
+static void vsock_type_destroy(void *dev)
+{
+	vsock_destroy(dev);
+}
+
+static struct virtio_mmio *vsock_type_transport(void *dev)
+{
+	return vsock_transport(dev);
+}
+
+static const void *vsock_type_config(const void *dev)
+{
+	return vsock_get_config(dev);
+}
+
+/* The host ends of the guest's connections did not survive the snapshot. */
+static void vsock_type_restored(void *dev)
+{
+	if (vsock_transport_reset(dev) == -ENOBUFS)
+		log_warn("vsock: no event buffer for TRANSPORT_RESET; guest connections linger");
+}
+
+static json_t *vsock_type_metrics(const void *dev)
+{
+	const struct vsock_stats *s = vsock_stats(dev);
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
+			 (json_int_t)s->rx_pkts, "tx_packets_count", (json_int_t)s->tx_pkts,
+			 "rx_bytes_count", (json_int_t)s->rx_bytes, "tx_bytes_count",
+			 (json_int_t)s->tx_bytes, "tx_malformed",
+			 (json_int_t)(s->tx_malformed + s->tx_bad_addr + s->tx_bad_pkt), "rst_sent",
+			 (json_int_t)s->rst_sent, "conns_opened", (json_int_t)s->conns_opened,
+			 "conns_refused", (json_int_t)s->conns_refused);
+}
+
+static const struct vdev_type vsock_type = {
+    .name = "vsock",
+    .cli_opt = "--vsock",
+    .cli_help = "  --vsock SPEC        cid=N,uds=PATH: virtio-vsock, host side on Unix sockets\n"
+		"                      (Firecracker's hybrid vsock: CONNECT <port> on PATH,\n"
+		"                      guest connections to PATH_<port>)\n",
+    .max = 1,
+    .config_size = sizeof(struct vsock_config),
+    .parse = vsock_type_parse,
+    .id = vsock_config_id,
+    .create = vsock_type_create,
+    .destroy = vsock_type_destroy,
+    .transport = vsock_type_transport,
+    .config = vsock_type_config,
+    .restored = vsock_type_restored,
+    .metrics = vsock_type_metrics,
+    .metrics_key = "vsock",
+    .metrics_one = true,
+    .state_version = 1,
+    .save = vsock_config_save,
+    .load = vsock_config_load,
+    .set = vsock_config_set,
+};
+VDEV_REGISTER(vsock_type);

@@ -4,6 +4,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "persist.h"
 #include "virtio_mmio.h"
 
 /*
@@ -24,6 +25,9 @@
 #define VSOCK_MAX_PAYLOAD 65536
 
 /* Plain data: --vsock fills it, and later PUT /vsock. */
+/* Room for "_<port>" after it, so guest-initiated paths fit sun_path too. */
+#define VSOCK_UDS_MAX (108u - 1u - 11u)
+
 struct vsock_config {
 	uint64_t guest_cid; /* 3 .. 0xfffffffe */
 	char uds_path[108]; /* sizeof(sun_path) */
@@ -35,6 +39,11 @@ struct vsock_config {
  * -EINVAL with a message in err.
  */
 int vsock_config_parse(const char *spec, struct vsock_config *cfg, char *err, size_t errlen);
+/* The device type's settings hooks (device.h), in vsock_config.c. */
+const char *vsock_config_id(const void *cfg);
+void vsock_config_save(const void *cfg, struct pw *w);
+void vsock_config_load(struct pr *r, uint16_t version, void *cfg);
+int vsock_config_set(void *cfg, const char *field, const char *value, char *err, size_t errlen);
 
 /* Counters for metrics; written on the VMM thread under the transport lock. */
 struct vsock_stats {

@@ -78,7 +78,6 @@ static uint32_t vsock_conn_credit(const struct vsock_conn *c)
 
 static void vsock_conn_update_poll(struct vsock_conn *c)
 {
-	struct epoll_event ev;
 	uint32_t want = 0;
 
 	if (!c->polled)
@@ -90,8 +89,7 @@ static void vsock_conn_update_poll(struct vsock_conn *c)
 		want |= EPOLLOUT;
 	if (want == c->ev_mask)
 		return;
-	ev = (struct epoll_event){.events = want, .data.ptr = &c->h};
-	if (epoll_ctl(c->v->loop->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	if (evloop_mod(c->v->loop, &c->h, want) == 0)
 		c->ev_mask = want;
 }
 

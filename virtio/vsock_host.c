@@ -165,9 +165,7 @@ static int vsock_client_new(struct vsock *v, int fd)
 
 static void vsock_listen_mask(struct vsock *v, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = &v->listen_h};
-
-	(void)epoll_ctl(v->loop->epfd, EPOLL_CTL_MOD, v->listen_fd, &ev);
+	(void)evloop_mod(v->loop, &v->listen_h, events);
 }
 
 void vsock_host_resume_accept(struct vsock *v)

@@ -28,6 +28,7 @@
 #include "seccomp.h"
 #include "server.h"
 #include "snapshot.h"
+#include "virtio_devs.h"
 
 #define METRICS_PERIOD_S 60
 
@@ -66,53 +67,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	};
-	if (a->nr_nets > CONFIG_MAX_NETS) {
-		snprintf(err, errlen, "ember supports at most %u network interfaces",
-			 CONFIG_MAX_NETS);
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < a->nr_nets; i++) {
-		struct vnet_config *n = &c->nets[c->nr_nets++];
-
-		*n = (struct vnet_config){.has_mac = a->nets[i].has_mac};
-		snprintf(n->iface_id, sizeof(n->iface_id), "%s", a->nets[i].iface_id);
-		snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s",
-			 a->nets[i].host_dev_name);
-		memcpy(n->mac, a->nets[i].guest_mac, sizeof(n->mac));
-	}
-	if (a->vsock.set) {
-		c->has_vsock = true;
-		c->vsock = (struct vsock_config){.guest_cid = a->vsock.guest_cid};
-		snprintf(c->vsock.uds_path, sizeof(c->vsock.uds_path), "%s", a->vsock.uds_path);
-		snprintf(c->vsock.vsock_id, sizeof(c->vsock.vsock_id), "vsock");
-	}
-	if (a->nr_drives > CONFIG_MAX_DISKS) {
-		snprintf(err, errlen, "ember supports at most %u drives", CONFIG_MAX_DISKS);
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < a->nr_drives; i++) {
-		const struct api_drive *d = &a->drives[i];
-		struct vblk_config *b = &c->disks[c->nr_disks++];
-
-		if (d->partuuid[0]) {
-			snprintf(err, errlen, "drive %s: partuuid is not supported by ember yet",
-				 d->drive_id);
-			return -ENOTSUP;
-		}
-		*b = (struct vblk_config){
-		    .read_only = d->is_read_only,
-		    .is_root = d->is_root_device,
-		    .engine =
-			d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING : VBLK_ENGINE_SYNC,
-		};
-		snprintf(b->drive_id, sizeof(b->drive_id), "%s", d->drive_id);
-		if ((size_t)snprintf(b->path, sizeof(b->path), "%s", d->path_on_host) >=
-		    sizeof(b->path)) {
-			snprintf(err, errlen, "drive %s: path too long", d->drive_id);
-			return -ENAMETOOLONG;
-		}
-	}
-	return 0;
+	return api_devices_to_config(a, &c->devs, err, errlen);
 }
 
 static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *err, size_t errlen)
@@ -128,15 +83,13 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 	r = config_from_api(m, err, errlen);
 	if (r)
 		return r;
-	m->vm.dev_err[0] = '\0'; /* a failure before vm_create leaves it so */
 	log_capture_begin(&why);
 	r = launch_prepare(&m->vm, &m->cfg, m->start_us);
 	log_capture_end(&why);
 	if (r) {
-		/* A device that failed to come up said why in dev_err; else the first error. */
+		/* The first error logged on the way names the cause. */
 		snprintf(err, errlen, "Failed to start the microVM: %s",
-			 m->vm.dev_err[0]   ? m->vm.dev_err
-			 : why.msg[0]	    ? why.msg
+			 why.msg[0]	    ? why.msg
 			 : r == EXIT_CONFIG ? "bad kernel, initrd or machine configuration"
 					    : "KVM could not set the VM up");
 		return -EINVAL;
@@ -150,34 +103,7 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 {
 	a->machine.vcpu_count = c->vcpus;
 	a->machine.mem_size_mib = c->mem_mib;
-	a->nr_drives = c->nr_disks;
-	for (unsigned i = 0; i < c->nr_disks; i++) {
-		struct api_drive *d = &a->drives[i];
-
-		*d = (struct api_drive){
-		    .is_root_device = c->disks[i].is_root,
-		    .is_read_only = c->disks[i].read_only,
-		    .io_engine =
-			c->disks[i].engine == VBLK_ENGINE_SYNC ? API_IO_SYNC : API_IO_ASYNC,
-		};
-		snprintf(d->drive_id, sizeof(d->drive_id), "%s", c->disks[i].drive_id);
-		snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", c->disks[i].path);
-	}
-	a->nr_nets = c->nr_nets;
-	for (unsigned i = 0; i < c->nr_nets; i++) {
-		struct api_net *n = &a->nets[i];
-
-		*n = (struct api_net){.has_mac = c->nets[i].has_mac};
-		snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->nets[i].iface_id);
-		snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s",
-			 c->nets[i].host_dev_name);
-		memcpy(n->guest_mac, c->nets[i].mac, sizeof(n->guest_mac));
-	}
-	a->vsock.set = c->has_vsock;
-	if (c->has_vsock) {
-		a->vsock.guest_cid = (uint32_t)c->vsock.guest_cid;
-		snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", c->vsock.uds_path);
-	}
+	api_devices_from_config(&c->devs, a);
 }
 
 /* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
@@ -224,7 +150,7 @@ static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *
 	if (l->restored)
 		config_to_api(&m->cfg, l->restored);
 	if (!l->resume_vm)
-		vm_start_paused(&m->vm);
+		vcpus_start_paused(&m->vm);
 	m->vm_live = true;
 	log_info("restored %s (%s)", l->snapshot_path, l->resume_vm ? "running" : "paused");
 	return 0;
@@ -359,14 +285,14 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 /* PATCH /drives/{id} after start: the disk continues on another file. */
 static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
 {
+	struct vm_dev *d;
 	int r;
 
 	if (!m->vm_live)
 		return -EINVAL; /* before start the API thread updates the config itself */
-	for (unsigned i = 0; i < m->vm.nr_blk; i++) {
-		if (strcmp(vblk_drive_id(m->vm.blk[i]), cmd->drive.drive_id))
-			continue;
-		r = vblk_replace_file(m->vm.blk[i], cmd->drive.path_on_host);
+	d = vm_find_device(&m->vm, vdev_type_find("block"), cmd->drive.drive_id);
+	if (d) {
+		r = d->type->update(d->dev, "path_on_host", cmd->drive.path_on_host);
 		if (r)
 			snprintf(err, errlen, "Unable to patch the block device: %s: %s",
 				 cmd->drive.path_on_host, strerror(-r));
@@ -385,11 +311,11 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CMD_START:
 		return start_vm(m, cmd->cfg, err, errlen);
 	case API_CMD_PAUSE:
-		return m->vm_live ? vm_pause(&m->vm) : -EINVAL;
+		return m->vm_live ? vcpus_pause(&m->vm) : -EINVAL;
 	case API_CMD_RESUME:
 		if (!m->vm_live)
 			return -EINVAL;
-		vm_resume(&m->vm);
+		vcpus_resume(&m->vm);
 		return 0;
 	case API_CMD_FLUSH_METRICS:
 		if (m->metrics_fd < 0) {

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "layout.h"
 
-const char cli_usage[] =
+static const char usage_head[] =
     "usage: ember run --kernel PATH [options]\n"
     "       ember --api-sock PATH [--id ID] [--config-file FILE] [--log-level L]\n"
     "             [--http-api-max-payload-size BYTES] [--log-path PATH]\n"
@@ -26,15 +26,9 @@ const char cli_usage[] =
     "  --cmdline STRING    kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")\n"
     "  --vcpus N           1..32 (default 1)\n"
     "  --mem MIB           guest RAM in MiB (default 128)\n"
-    "  --console KIND      stdio (default), none, or file:PATH\n"
-    "  --disk SPEC         PATH[,ro][,root][,id=NAME][,engine=sync|io_uring]\n"
-    "                      virtio-blk on a raw image; repeatable, up to 8;\n"
-    "                      'root' boots from it (root=/dev/vda)\n"
-    "  --net SPEC          tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME]: virtio-net on\n"
-    "                      an existing tap device; repeatable, up to 4\n"
-    "  --vsock SPEC        cid=N,uds=PATH: virtio-vsock, host side on Unix sockets\n"
-    "                      (Firecracker's hybrid vsock: CONNECT <port> on PATH,\n"
-    "                      guest connections to PATH_<port>)\n"
+    "  --console KIND      stdio (default), none, or file:PATH\n";
+/* Then each device type's option, from the registry, then this. */
+static const char usage_tail[] =
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
     "  --no-seccomp        run without the per-thread seccomp filters (debugging)\n"
     "  --allow-kvm-pvm     run on a kvm-pvm /dev/kvm (the guest kernel must be\n"
@@ -49,6 +43,15 @@ const char cli_usage[] =
     "             2 VMM/KVM failure (no /dev/kvm, a kvm-pvm host), 3 guest\n"
     "             crashed (e.g. triple fault),\n"
     "             148 a thread made a system call its seccomp filter forbids\n";
+
+void cli_print_usage(FILE *f)
+{
+	fputs(usage_head, f);
+	for (unsigned i = 0; i < vdev_type_count(); i++)
+		if (vdev_type_at(i)->cli_opt)
+			fputs(vdev_type_at(i)->cli_help, f);
+	fputs(usage_tail, f);
+}
 
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
 {
@@ -84,51 +87,6 @@ static int parse_log_level(const char *v, enum log_level *lvl)
 	return -EINVAL;
 }
 
-static int add_disk(struct vm_config *cfg, const char *spec, char *err, size_t errlen)
-{
-	struct vblk_config *d;
-	char why[160];
-
-	if (cfg->nr_disks >= CONFIG_MAX_DISKS)
-		return bad(err, errlen, "--disk: more than %s disks", "8");
-	d = &cfg->disks[cfg->nr_disks];
-	if (vblk_config_parse(spec, d, why, sizeof(why))) {
-		snprintf(err, errlen, "--disk '%s': %s", spec, why);
-		return -EINVAL;
-	}
-	/* The drive id names the disk in messages and is its default serial. */
-	if (!d->drive_id[0])
-		snprintf(d->drive_id, sizeof(d->drive_id), "disk%u", cfg->nr_disks);
-	for (unsigned i = 0; i < cfg->nr_disks; i++) {
-		if (!strcmp(cfg->disks[i].drive_id, d->drive_id))
-			return bad(err, errlen, "--disk: drive id '%s' used twice", d->drive_id);
-		if (d->is_root && cfg->disks[i].is_root)
-			return bad(err, errlen, "--disk '%s': only one disk can be root", spec);
-	}
-	cfg->nr_disks++;
-	return 0;
-}
-
-static int add_net(struct vm_config *cfg, const char *spec, char *err, size_t errlen)
-{
-	struct vnet_config *n;
-	char why[160];
-
-	if (cfg->nr_nets >= CONFIG_MAX_NETS)
-		return bad(err, errlen, "--net: more than %s interfaces", "4");
-	n = &cfg->nets[cfg->nr_nets];
-	if (vnet_config_parse(spec, n, why, sizeof(why))) {
-		snprintf(err, errlen, "--net '%s': %s", spec, why);
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < cfg->nr_nets; i++)
-		if (!strcmp(cfg->nets[i].iface_id, n->iface_id) ||
-		    !strcmp(cfg->nets[i].host_dev_name, n->host_dev_name))
-			return bad(err, errlen, "--net '%s': interface or tap used twice", spec);
-	cfg->nr_nets++;
-	return 0;
-}
-
 static int apply(struct vm_config *cfg, const char *opt, const char *val, char *err, size_t errlen)
 {
 	uint64_t n;
@@ -152,20 +110,6 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		if (parse_console(val, cfg))
 			return bad(err, errlen, "--console: '%s' is not stdio, none or file:PATH",
 				   val);
-	} else if (!strcmp(opt, "--disk")) {
-		return add_disk(cfg, val, err, errlen);
-	} else if (!strcmp(opt, "--net")) {
-		return add_net(cfg, val, err, errlen);
-	} else if (!strcmp(opt, "--vsock")) {
-		char why[160];
-
-		if (cfg->has_vsock)
-			return bad(err, errlen, "%s: only one vsock device", opt);
-		if (vsock_config_parse(val, &cfg->vsock, why, sizeof(why))) {
-			snprintf(err, errlen, "--vsock '%s': %s", val, why);
-			return -EINVAL;
-		}
-		cfg->has_vsock = true;
 	} else if (!strcmp(opt, "--api-sock")) {
 		if (!*val)
 			return bad(err, errlen, "%s: empty path", opt);
@@ -230,9 +174,6 @@ static const struct opt_info options[] = {
     {"--vcpus", OPT_RUN, false},
     {"--mem", OPT_RUN, false},
     {"--console", OPT_RUN, false},
-    {"--disk", OPT_RUN, false},
-    {"--net", OPT_RUN, false},
-    {"--vsock", OPT_RUN, false},
     {"--log-level", OPT_RUN | OPT_API, false},
     {"--api-sock", OPT_API, false},
     {"--id", OPT_API, false},
@@ -245,6 +186,10 @@ static const struct opt_info options[] = {
     {"--no-seccomp", OPT_RUN | OPT_API, true},
     {"--allow-kvm-pvm", OPT_RUN | OPT_API, true},
 };
+
+/* Every device type's option (--disk, --net, ...): `ember run`, with a value or not. */
+static const struct opt_info device_option = {"", OPT_RUN, false};
+static const struct opt_info device_flag = {"", OPT_RUN, true};
 
 static const struct opt_info *find_option(const char *opt)
 {
@@ -291,6 +236,7 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 		char opt[40];
 		const char *arg = argv[i], *val, *eq;
 		const struct opt_info *oi;
+		const struct vdev_type *dev;
 		int r;
 
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -309,6 +255,9 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 			strcpy(opt, arg);
 		}
 		oi = find_option(opt);
+		dev = oi ? NULL : vdev_type_by_opt(opt);
+		if (dev)
+			oi = dev->cli_flag ? &device_flag : &device_option;
 		if (!oi)
 			return bad(err, errlen, "unknown option '%s'", opt);
 		if (!(oi->modes & mode))
@@ -327,7 +276,8 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 				return bad(err, errlen, "%s needs a value", arg);
 			val = argv[++i];
 		}
-		r = apply(cfg, opt, val, err, errlen);
+		r = dev ? vdev_configs_parse(&cfg->devs, dev, val, err, errlen)
+			: apply(cfg, opt, val, err, errlen);
 		if (r)
 			return r;
 	}

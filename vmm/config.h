@@ -6,10 +6,10 @@
 #ifndef EMBER_CONFIG_H
 #define EMBER_CONFIG_H
 
-#include "blk.h"
+#include <stdio.h>
+
+#include "device.h"
 #include "ember.h"
-#include "net.h"
-#include "vsock.h"
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
 
@@ -27,8 +27,6 @@ struct vm_mem_source {
 #define CONFIG_DEFAULT_MEM_MIB 128u
 #define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
-#define CONFIG_MAX_DISKS       8u
-#define CONFIG_MAX_NETS	       4u
 
 struct vm_config {
 	const char *kernel;
@@ -43,12 +41,8 @@ struct vm_config {
 	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
-	struct vblk_config disks[CONFIG_MAX_DISKS]; /* --disk, in order given */
-	unsigned nr_disks;
-	struct vnet_config nets[CONFIG_MAX_NETS]; /* --net */
-	unsigned nr_nets;
-	bool has_vsock; /* --vsock */
-	struct vsock_config vsock;
+	/* Every virtio device (--disk, --net, --vsock, ...), in the order given. */
+	struct vdev_configs devs;
 
 	/* API mode (no `run`): Firecracker's command line. */
 	const char *api_sock;
@@ -68,6 +62,7 @@ enum cli_action { CLI_RUN, CLI_API, CLI_HELP, CLI_VERSION };
  */
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
 	      char *err, size_t errlen);
-extern const char cli_usage[];
+/* The usage text, with every registered device type's option. */
+void cli_print_usage(FILE *f);
 
 #endif /* EMBER_CONFIG_H */

@@ -32,6 +32,13 @@ int evloop_del(struct evloop *l, struct ev_handler *h)
 	return epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL) ? -errno : 0;
 }
 
+int evloop_mod(struct evloop *l, struct ev_handler *h, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, h->fd, &ev) ? -errno : 0;
+}
+
 void evloop_stop(struct evloop *l)
 {
 	atomic_store(&l->stop, true);

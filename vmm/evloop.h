@@ -27,6 +27,8 @@ int evloop_init(struct evloop *l);
 void evloop_destroy(struct evloop *l);
 int evloop_add(struct evloop *l, struct ev_handler *h, uint32_t events);
 int evloop_del(struct evloop *l, struct ev_handler *h);
+/* The events @h (already added) waits for from now on; 0 waits for none. */
+int evloop_mod(struct evloop *l, struct ev_handler *h, uint32_t events);
 /* Dispatches events until evloop_stop(); returns 0 or -errno from epoll. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);

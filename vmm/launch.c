@@ -14,6 +14,7 @@
 
 #include "launch.h"
 #include "loader.h"
+#include "virtio_devs.h"
 
 #define IMAGE_MAX_SIZE GiB(1) /* far above any kernel or initrd we boot */
 
@@ -103,7 +104,7 @@ int launch_prepare(struct vm *vm, const struct vm_config *cfg, uint64_t start_us
 		code = EXIT_VMM;
 		goto out_initrd;
 	}
-	if (vm_add_disks(vm) || vm_add_net_vsock(vm) ||
+	if (vm_add_devices(vm) ||
 	    vm_load(vm, kernel.data, kernel.len, &ki, initrd.data, initrd.len))
 		goto out_vm;
 	/*

@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (action == CLI_HELP) {
-		fputs(cli_usage, stdout);
+		cli_print_usage(stdout);
 		return 0;
 	}
 	if (action == CLI_VERSION) {

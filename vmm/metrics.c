@@ -27,61 +27,34 @@ static json_t *vcpu_json(struct vm *vm)
 			 (json_int_t)mmio, "kicked", (json_int_t)other);
 }
 
-static json_t *block_json(struct vm *vm)
+/*
+ * Each device type's counters under its metrics_key: an object of id ->
+ * counters ("block": {"rootfs": {...}}), or for a one-per-VM type the
+ * counters themselves, null when the VM has none.
+ */
+static void devices_json(struct vm *vm, json_t *o)
 {
-	json_t *o = json_object();
+	for (unsigned i = 0; i < vdev_type_count(); i++) {
+		const struct vdev_type *t = vdev_type_at(i);
+		json_t *v = t->metrics_one ? json_null() : json_object();
 
-	for (unsigned i = 0; o && i < vm->nr_blk; i++) {
-		const struct vblk_stats *s = vblk_stats(vm->blk[i]);
+		if (!t->metrics)
+			continue;
+		for (unsigned d = 0; v && d < vm->nr_devs; d++) {
+			const struct vm_dev *dev = &vm->dev[d];
 
-		json_object_set_new(
-		    o, vblk_drive_id(vm->blk[i]),
-		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read_count",
-			      (json_int_t)s->reads, "write_count", (json_int_t)s->writes,
-			      "flush_count", (json_int_t)s->flushes, "other_count",
-			      (json_int_t)s->others, "read_bytes", (json_int_t)s->read_bytes,
-			      "write_bytes", (json_int_t)s->write_bytes, "errors",
-			      (json_int_t)s->errors));
+			if (dev->type != t)
+				continue;
+			if (t->metrics_one) {
+				json_decref(v);
+				v = t->metrics(dev->dev);
+			} else {
+				json_object_set_new(v, t->id(t->config(dev->dev)),
+						    t->metrics(dev->dev));
+			}
+		}
+		json_object_set_new(o, t->metrics_key, v);
 	}
-	return o;
-}
-
-static json_t *net_json(struct vm *vm)
-{
-	json_t *o = json_object();
-
-	for (unsigned i = 0; o && i < vm->nr_net; i++) {
-		const struct vnet_stats *s = vnet_stats(vm->net[i]);
-
-		json_object_set_new(
-		    o, vnet_get_config(vm->net[i])->iface_id,
-		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
-			      (json_int_t)s->rx_frames, "rx_bytes_count", (json_int_t)s->rx_bytes,
-			      "rx_dropped",
-			      (json_int_t)(s->rx_dropped_short + s->rx_dropped_long +
-					   s->rx_dropped_small_buf + s->rx_bad_chain),
-			      "tx_packets_count", (json_int_t)s->tx_frames, "tx_bytes_count",
-			      (json_int_t)s->tx_bytes, "tx_dropped",
-			      (json_int_t)(s->tx_dropped_short + s->tx_dropped_long +
-					   s->tx_bad_chain + s->tx_bad_header)));
-	}
-	return o;
-}
-
-static json_t *vsock_json(struct vm *vm)
-{
-	const struct vsock_stats *s;
-
-	if (!vm->vsock)
-		return json_null();
-	s = vsock_stats(vm->vsock);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
-			 (json_int_t)s->rx_pkts, "tx_packets_count", (json_int_t)s->tx_pkts,
-			 "rx_bytes_count", (json_int_t)s->rx_bytes, "tx_bytes_count",
-			 (json_int_t)s->tx_bytes, "tx_malformed",
-			 (json_int_t)(s->tx_malformed + s->tx_bad_addr + s->tx_bad_pkt), "rst_sent",
-			 (json_int_t)s->rst_sent, "conns_opened", (json_int_t)s->conns_opened,
-			 "conns_refused", (json_int_t)s->conns_refused);
 }
 
 char *metrics_line(struct vm *vm, const struct metrics_api *api)
@@ -98,18 +71,16 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 		      "latency_us_avg",
 		      (json_int_t)(api->requests ? api->latency_us_sum / api->requests : 0),
 		      "latency_us_max", (json_int_t)api->latency_us_max, "vmm", "state",
-		      !vm	      ? "Not started"
-		      : vm_paused(vm) ? "Paused"
-				      : "Running",
+		      !vm		 ? "Not started"
+		      : vcpus_paused(vm) ? "Paused"
+					 : "Running",
 		      "vcpus", vm ? (int)vm->nr_vcpus : 0);
 	if (o)
 		json_object_set_new(o, "seccomp",
 				    json_pack("{s:I}", "faults", (json_int_t)seccomp_faults()));
 	if (o && vm) {
 		json_object_set_new(o, "vcpu", vcpu_json(vm));
-		json_object_set_new(o, "block", block_json(vm));
-		json_object_set_new(o, "net", net_json(vm));
-		json_object_set_new(o, "vsock", vsock_json(vm));
+		devices_json(vm, o);
 	}
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

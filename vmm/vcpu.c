@@ -360,22 +360,74 @@ static int handle_exit(struct vcpu *v)
 	}
 }
 
+void vcpu_ctl_init(struct vcpu_ctl *c)
+{
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	atomic_init(&c->pause_req, false);
+	c->parked = 0;
+}
+
 /*
  * Paused: wait outside KVM_RUN until resumed or the VM ends.  The count of
- * parked vCPUs is what vm_pause() waits for, so "Paused" means no vCPU is
- * in the guest.
+ * parked vCPUs is what vcpus_pause() waits for, so "Paused" means no vCPU
+ * is in the guest.
  */
 static void vcpu_park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	struct vcpu_ctl *c = &vm->vcpu_ctl;
 
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->parked++;
-	pthread_cond_broadcast(&vm->pause_cv);
-	while (atomic_load(&vm->pause_req) && atomic_load(&vm->exit_code) < 0)
-		pthread_cond_wait(&vm->pause_cv, &vm->pause_lock);
-	vm->parked--;
-	pthread_mutex_unlock(&vm->pause_lock);
+	pthread_mutex_lock(&c->lock);
+	c->parked++;
+	pthread_cond_broadcast(&c->cv);
+	while (atomic_load(&c->pause_req) && atomic_load(&vm->exit_code) < 0)
+		pthread_cond_wait(&c->cv, &c->lock);
+	c->parked--;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int vcpus_pause(struct vm *vm)
+{
+	struct vcpu_ctl *c = &vm->vcpu_ctl;
+
+	pthread_mutex_lock(&c->lock);
+	atomic_store(&c->pause_req, true);
+	pthread_mutex_unlock(&c->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&c->lock);
+	while (c->parked < vm->nr_vcpus && atomic_load(&vm->exit_code) < 0)
+		pthread_cond_wait(&c->cv, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	return atomic_load(&vm->exit_code) < 0 ? 0 : -ESHUTDOWN;
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	struct vcpu_ctl *c = &vm->vcpu_ctl;
+
+	pthread_mutex_lock(&c->lock);
+	atomic_store(&c->pause_req, false);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void vcpus_start_paused(struct vm *vm)
+{
+	atomic_store(&vm->vcpu_ctl.pause_req, true);
+}
+
+bool vcpus_paused(struct vm *vm)
+{
+	return atomic_load(&vm->vcpu_ctl.pause_req);
+}
+
+void vcpus_wake(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->vcpu_ctl.lock);
+	pthread_cond_broadcast(&vm->vcpu_ctl.cv);
+	pthread_mutex_unlock(&vm->vcpu_ctl.lock);
 }
 
 /*
@@ -403,7 +455,7 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (atomic_load(&vm->exit_code) < 0) {
-		if (atomic_load(&vm->pause_req)) {
+		if (atomic_load(&vm->vcpu_ctl.pause_req)) {
 			vcpu_settle(v);
 			vcpu_park(v);
 			continue;

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vm.h"
+#include "virtio_devs.h"
 
 static int cmdline_add(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cmdline_add(struct vm *vm, const char *fmt, ...)
@@ -35,7 +35,7 @@ static int cmdline_add(struct vm *vm, const char *fmt, ...)
 /* Places @t in the next slot: MMIO bus, irqfd, one ioeventfd per queue. */
 static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 {
-	unsigned slot = vm->nr_virtio;
+	unsigned slot = vm->nr_devs;
 	uint64_t base = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT;
 	unsigned gsi = IRQ_VIRTIO_FIRST + slot;
 	struct kvm_irqfd irqfd = {.fd = (uint32_t)virtio_mmio_irq_fd(t), .gsi = gsi};
@@ -71,114 +71,70 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 				gsi);
 	if (r)
 		return r;
-	vm->virtio[vm->nr_virtio++] = t;
 	log_debug("%s at 0x%llx, GSI %u", t->name, (unsigned long long)base, gsi);
 	return 0;
 }
 
-static int attach(struct vm *vm, struct virtio_mmio *t)
+static int add_device(struct vm *vm, const struct vdev_config *c)
 {
-	int r = attach_slot(vm, t);
+	const struct vdev_type *type = c->type;
+	const struct vdev_env env = {.gm = &vm->mem, .loop = &vm->loop};
+	struct vm_dev *d = &vm->dev[vm->nr_devs];
+	const char *extra;
+	void *dev;
+	int r;
 
-	if (r)
-		snprintf(vm->dev_err, sizeof(vm->dev_err), "%s: cannot attach: %s", t->name,
-			 strerror(-r));
-	return r;
-}
-
-static int add_disk(struct vm *vm, const struct vblk_config *dc)
-{
-	struct vblk *b;
-	int r = vblk_create(&b, dc, &vm->mem, &vm->loop);
-
+	if (vm->nr_devs >= MAX_VIRTIO_DEVS) {
+		log_err("more than %u virtio devices", MAX_VIRTIO_DEVS);
+		return -ENOSPC;
+	}
+	r = type->create(&dev, c->data, &env);
 	if (r) {
-		/* vblk_create logged the details */
-		snprintf(vm->dev_err, sizeof(vm->dev_err), "drive %s: %s: %s", dc->drive_id,
-			 dc->path, strerror(-r));
+		/* The device logged what is wrong with it; this names which one. */
+		log_err("%s %s: cannot be created: %s", type->name, type->id(c->data),
+			strerror(-r));
 		return r;
 	}
-	vm->blk[vm->nr_blk++] = b;
-	r = attach(vm, vblk_transport(b));
-	if (r)
-		log_err("disk %s: cannot attach: %s", dc->drive_id, strerror(-r));
-	return r;
+	*d = (struct vm_dev){.type = type, .dev = dev, .t = type->transport(dev)};
+	r = attach_slot(vm, d->t);
+	if (r) {
+		log_err("%s %s: cannot attach: %s", type->name, type->id(c->data), strerror(-r));
+		type->destroy(dev);
+		return r;
+	}
+	vm->nr_devs++;
+	extra = type->cmdline ? type->cmdline(c->data) : NULL;
+	return extra ? cmdline_add(vm, "%s", extra) : 0;
 }
 
-/*
- * The root disk goes first so that it is the first virtio-mmio device the
- * guest probes, i.e. /dev/vda, whatever order the user gave.
- */
-int vm_add_disks(struct vm *vm)
+int vm_add_devices(struct vm *vm)
 {
-	const struct vm_config *cfg = vm->cfg;
-	int r;
+	const struct vdev_configs *l = &vm->cfg->devs;
+	unsigned order[VDEV_MAX], n = vdev_configs_order(l, order);
 
-	for (unsigned pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < cfg->nr_disks; i++) {
-			const struct vblk_config *dc = &cfg->disks[i];
+	for (unsigned i = 0; i < n; i++) {
+		int r = add_device(vm, &l->dev[order[i]]);
 
-			if (dc->is_root != (pass == 0))
-				continue;
-			r = add_disk(vm, dc);
-			if (r)
-				return r;
-			if (dc->is_root) {
-				r = cmdline_add(vm, " root=/dev/vda %s",
-						dc->read_only ? "ro" : "rw");
-				if (r)
-					return r;
-			}
-		}
-	}
-	return 0;
-}
-
-int vm_add_net_vsock(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-	int r;
-
-	for (unsigned i = 0; i < cfg->nr_nets; i++) {
-		struct vnet *n;
-
-		r = vnet_create(&n, &cfg->nets[i], &vm->mem, &vm->loop);
-		if (r) {
-			snprintf(vm->dev_err, sizeof(vm->dev_err),
-				 "network interface %s: tap %s: %s", cfg->nets[i].iface_id,
-				 cfg->nets[i].host_dev_name, strerror(-r));
-			log_err("%s", vm->dev_err);
-			return r;
-		}
-		vm->net[vm->nr_net++] = n;
-		r = attach(vm, vnet_transport(n));
-		if (r)
-			return r;
-	}
-	if (cfg->has_vsock) {
-		r = vsock_create(&vm->vsock, &cfg->vsock, &vm->mem, &vm->loop);
-		if (r) {
-			snprintf(vm->dev_err, sizeof(vm->dev_err), "vsock %s: %s",
-				 cfg->vsock.uds_path, strerror(-r));
-			log_err("%s", vm->dev_err);
-			return r;
-		}
-		r = attach(vm, vsock_transport(vm->vsock));
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-void vm_remove_virtio(struct vm *vm)
+struct vm_dev *vm_find_device(struct vm *vm, const struct vdev_type *type, const char *id)
 {
-	for (unsigned i = 0; i < vm->nr_blk; i++)
-		vblk_destroy(vm->blk[i]);
-	vm->nr_blk = 0;
-	for (unsigned i = 0; i < vm->nr_net; i++)
-		vnet_destroy(vm->net[i]);
-	vm->nr_net = 0;
-	if (vm->vsock)
-		vsock_destroy(vm->vsock);
-	vm->vsock = NULL;
-	vm->nr_virtio = 0;
+	for (unsigned i = 0; i < vm->nr_devs; i++) {
+		struct vm_dev *d = &vm->dev[i];
+
+		if (d->type == type && !strcmp(type->id(type->config(d->dev)), id))
+			return d;
+	}
+	return NULL;
+}
+
+void vm_remove_devices(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		vm->dev[i].type->destroy(vm->dev[i].dev);
+	vm->nr_devs = 0;
 }

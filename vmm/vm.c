@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "console.h"
 #include "mptable.h"
 #include "seccomp.h"
+#include "virtio_devs.h"
 #include "vm.h"
 
 #define KVM_TSS_ADDR	      0xfffbd000ull /* 3 pages KVM needs below 4 GiB, inside the gap */
@@ -162,47 +164,13 @@ void vm_request_exit(struct vm *vm, int code)
 		return;
 	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
 		log_err("cannot signal the VMM thread: %s", strerror(errno));
-	/* A vm_pause() waiting for this vCPU to park must see the exit instead. */
-	pthread_mutex_lock(&vm->pause_lock);
-	pthread_cond_broadcast(&vm->pause_cv);
-	pthread_mutex_unlock(&vm->pause_lock);
-}
-
-int vm_pause(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	atomic_store(&vm->pause_req, true);
-	pthread_mutex_unlock(&vm->pause_lock);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->parked < vm->nr_vcpus && atomic_load(&vm->exit_code) < 0)
-		pthread_cond_wait(&vm->pause_cv, &vm->pause_lock);
-	pthread_mutex_unlock(&vm->pause_lock);
-	return atomic_load(&vm->exit_code) < 0 ? 0 : -ESHUTDOWN;
-}
-
-void vm_resume(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	atomic_store(&vm->pause_req, false);
-	pthread_cond_broadcast(&vm->pause_cv);
-	pthread_mutex_unlock(&vm->pause_lock);
+	/* A vcpus_pause() waiting for this vCPU to park must see the exit instead. */
+	vcpus_wake(vm);
 }
 
 int vm_ctrl_alt_del(struct vm *vm)
 {
 	return i8042_ctrl_alt_del(&vm->i8042);
-}
-
-void vm_start_paused(struct vm *vm)
-{
-	atomic_store(&vm->pause_req, true);
-}
-
-bool vm_paused(struct vm *vm)
-{
-	return atomic_load(&vm->pause_req);
 }
 
 static void i8042_reset(void *opaque)
@@ -254,73 +222,6 @@ static void on_exit_event(struct ev_handler *h, uint32_t events)
 		evloop_stop(&vm->loop);
 }
 
-static void stdin_stop(struct vm *vm)
-{
-	if (vm->stdin_polled)
-		evloop_del(&vm->loop, &vm->h_stdin);
-	vm->stdin_polled = false;
-}
-
-static void on_stdin(struct ev_handler *h, uint32_t events)
-{
-	struct vm *vm = h->opaque;
-	uint8_t buf[256];
-	ssize_t n;
-
-	(void)events;
-	n = read(h->fd, buf, sizeof(buf));
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		stdin_stop(vm); /* EOF or error: the guest just gets no more input */
-		return;
-	}
-	if (serial_push(&vm->serial, buf, (size_t)n) < (size_t)n)
-		stdin_stop(vm); /* full: resume when the guest drains (on_serial_wake) */
-}
-
-static void on_serial_wake(struct ev_handler *h, uint32_t events)
-{
-	struct vm *vm = h->opaque;
-	uint64_t v;
-
-	(void)events;
-	if (read(h->fd, &v, sizeof(v)) >= 0 && !vm->stdin_polled &&
-	    evloop_add(&vm->loop, &vm->h_stdin, EPOLLIN) == 0)
-		vm->stdin_polled = true;
-}
-
-static int setup_console(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-
-	vm->console_out_fd = -1;
-	if (cfg->console == CONSOLE_FILE) {
-		vm->console_out_fd =
-		    open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (vm->console_out_fd < 0) {
-			log_err("console file %s: %s", cfg->console_path, strerror(errno));
-			return -errno;
-		}
-		vm->console_out_owned = true;
-	} else if (cfg->console == CONSOLE_STDIO) {
-		vm->console_out_fd = STDOUT_FILENO;
-		vm->h_stdin = (struct ev_handler){.fd = STDIN_FILENO, .fn = on_stdin, .opaque = vm};
-		/* epoll refuses regular files and /dev/null: then there is simply no input. */
-		vm->stdin_polled = evloop_add(&vm->loop, &vm->h_stdin, EPOLLIN) == 0;
-		if (vm->stdin_polled && isatty(STDIN_FILENO) &&
-		    tcgetattr(STDIN_FILENO, &vm->saved_termios) == 0) {
-			struct termios raw = vm->saved_termios;
-
-			/* Keys go to the guest as typed; ISIG stays so Ctrl-C still stops ember. */
-			raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-			raw.c_iflag &= ~(tcflag_t)ICRNL;
-			vm->stdin_raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-		}
-	}
-	return 0;
-}
-
 static int setup_devices(struct vm *vm)
 {
 	struct kvm_irqfd irqfd = {.gsi = IRQ_COM1};
@@ -334,10 +235,10 @@ static int setup_devices(struct vm *vm)
 	r = kvm_ioctl(vm->vm_fd, KVM_IRQFD, &irqfd);
 	if (r < 0)
 		return r;
-	r = setup_console(vm);
+	r = console_open(&vm->console, vm->cfg->console, vm->cfg->console_path, &vm->loop);
 	if (r)
 		return r;
-	r = serial_init(&vm->serial, vm->console_out_fd, vm->serial_irq_fd, vm->serial_wake_fd);
+	r = serial_init(&vm->serial, vm->console.out_fd, vm->serial_irq_fd, vm->serial_wake_fd);
 	if (r)
 		return r;
 	r = i8042_init(&vm->i8042, i8042_reset, vm);
@@ -354,9 +255,7 @@ static int setup_devices(struct vm *vm)
 			vm->i8042.irq_fd = vm->kbd_irq_fd;
 	}
 	vm->devices_ready = true;
-	vm->h_wake =
-	    (struct ev_handler){.fd = vm->serial_wake_fd, .fn = on_serial_wake, .opaque = vm};
-	r = evloop_add(&vm->loop, &vm->h_wake, EPOLLIN);
+	r = console_connect(&vm->console, &vm->serial, vm->serial_wake_fd);
 	if (!r)
 		r = bus_register(&vm->pio, PORT_COM1, 8, &serial_ops, &vm->serial);
 	if (!r)
@@ -378,12 +277,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	vm->cfg = cfg;
 	vm->start_us = start_us;
 	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->kbd_irq_fd = -1;
-	vm->console_out_fd = -1;
+	vm->console.out_fd = -1;
 	vm->loop.epfd = -1;
 	atomic_init(&vm->exit_code, -1);
-	atomic_init(&vm->pause_req, false);
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cv, NULL);
+	vcpu_ctl_init(&vm->vcpu_ctl);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -557,10 +454,8 @@ int vm_run(struct vm *vm)
 			vm_request_exit(vm, EXIT_VMM);
 		}
 	}
-	/* Parked vCPUs wait on pause_cv; exit_code is set, so they leave. */
-	pthread_mutex_lock(&vm->pause_lock);
-	pthread_cond_broadcast(&vm->pause_cv);
-	pthread_mutex_unlock(&vm->pause_lock);
+	/* Parked vCPUs wait; exit_code is set, so they leave. */
+	vcpus_wake(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -573,26 +468,19 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	if (vm->stdin_raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &vm->saved_termios);
-	vm->stdin_raw = false;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	vm->nr_vcpus = 0;
-	vm_remove_virtio(vm); /* before the loop its handlers are on */
+	vm_remove_devices(vm); /* before the loop its handlers are on */
+	console_close(&vm->console);
 	if (vm->devices_ready) {
 		serial_destroy(&vm->serial);
 		i8042_destroy(&vm->i8042);
 		vm->devices_ready = false;
 	}
 	evloop_destroy(&vm->loop);
-	const int fds[] = {vm->kbd_irq_fd,
-			   vm->exit_fd,
-			   vm->serial_irq_fd,
-			   vm->serial_wake_fd,
-			   vm->console_out_owned ? vm->console_out_fd : -1,
-			   vm->vm_fd,
-			   vm->kvm_fd};
+	const int fds[] = {vm->kbd_irq_fd,     vm->exit_fd, vm->serial_irq_fd,
+			   vm->serial_wake_fd, vm->vm_fd,   vm->kvm_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

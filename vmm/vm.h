@@ -12,10 +12,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/ioctl.h>
-#include <termios.h>
 
-#include "blk.h"
 #include "config.h"
+#include "console.h"
+#include "vcpu.h"
 #include "ember.h"
 #include "evloop.h"
 #include "i8042.h"
@@ -48,23 +48,17 @@ static inline int kvm_ioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-struct vcpu {
-	struct vm *vm;
-	unsigned index;
-	int fd;
-	struct kvm_run *run;
-	size_t run_size;
-	pthread_t thread;
-	bool thread_started;
-	struct ratelimit rl_mmio;
-	/* Exits handled in userspace, for metrics: written by the vCPU, read anywhere. */
-	uint64_t exits_io, exits_mmio, exits_other;
-};
-
 /* Where the boot vCPU starts. */
 struct boot_entry {
 	bool pvh;
 	uint64_t rip;
+};
+
+/* A virtio device on the VM: its type, the instance, its transport. */
+struct vm_dev {
+	const struct vdev_type *type;
+	void *dev;
+	struct virtio_mmio *t;
 };
 
 struct vm {
@@ -83,30 +77,19 @@ struct vm {
 	struct i8042 i8042;
 	atomic_bool boot_timer_fired;
 
-	/* Pause: vCPUs park outside KVM_RUN while pause_req is set. */
-	pthread_mutex_t pause_lock;
-	pthread_cond_t pause_cv;
-	atomic_bool pause_req;
-	unsigned parked; /* under pause_lock */
+	struct vcpu_ctl vcpu_ctl; /* pause/resume: vcpu.c's */
 
 	struct evloop loop;
-	struct ev_handler h_exit, h_stdin, h_wake;
+	struct ev_handler h_exit;
 	int exit_fd;	      /* eventfd: a vCPU or device asks the VMM thread to stop */
 	atomic_int exit_code; /* -1 while running; first request wins */
-	int serial_irq_fd, serial_wake_fd, console_out_fd, kbd_irq_fd;
-	bool console_out_owned, stdin_polled, stdin_raw, devices_ready;
-	struct termios saved_termios;
+	int serial_irq_fd, serial_wake_fd, kbd_irq_fd;
+	bool devices_ready;
+	struct console console;
 
-	/* virtio-mmio devices, in slot order; the blk ones also in blk[]. */
-	struct virtio_mmio *virtio[MAX_VIRTIO_DEVS];
-	unsigned nr_virtio;
-	/* Why vm_add_disks/vm_add_net_vsock failed: the API's fault_message. */
-	char dev_err[256];
-	struct vblk *blk[CONFIG_MAX_DISKS];
-	unsigned nr_blk;
-	struct vnet *net[CONFIG_MAX_NETS];
-	unsigned nr_net;
-	struct vsock *vsock;
+	/* virtio-mmio devices, in slot order (virtio_devs.c). */
+	struct vm_dev dev[MAX_VIRTIO_DEVS];
+	unsigned nr_devs;
 	/* What ember adds to the user's command line: device list, root=. */
 	char cmdline_extra[LAYOUT_CMDLINE_MAX];
 	size_t cmdline_extra_len;
@@ -132,36 +115,7 @@ void vm_destroy(struct vm *vm);
 
 /* Any thread: ask the VMM thread to stop the VM with @code (first caller wins). */
 void vm_request_exit(struct vm *vm, int code);
-/*
- * VMM thread, while vm_run() loops: stop every vCPU outside KVM_RUN and
- * wait until they all are (0), or resume them.  Device work on the VMM
- * thread is not stopped: a paused guest just issues nothing new.
- */
-int vm_pause(struct vm *vm);
 /* SendCtrlAltDel: the keys, through the i8042. */
 int vm_ctrl_alt_del(struct vm *vm);
-void vm_resume(struct vm *vm);
-bool vm_paused(struct vm *vm);
-/* Before vm_run(): the vCPUs park at once (a restore with resume_vm false). */
-void vm_start_paused(struct vm *vm);
-
-/* virtio_devs.c */
-/*
- * Creates and attaches the configured disks (after vm_create, before
- * vm_load, which puts them on the command line).  Failures are the user's
- * (missing or unusable image): logged, one line of why in vm->dev_err, -errno.
- */
-int vm_add_disks(struct vm *vm);
-/* Then the network interfaces and the vsock device, same rules. */
-int vm_add_net_vsock(struct vm *vm);
-void vm_remove_virtio(struct vm *vm);
-
-/* vcpu.c */
-int vcpu_create(struct vm *vm, unsigned index);
-int vcpu_setup(struct vcpu *v);
-int vcpu_start(struct vcpu *v);
-void vcpu_kick(struct vcpu *v);
-void vcpu_destroy(struct vcpu *v);
-int vcpu_signal_init(void);
 
 #endif /* EMBER_VM_H */

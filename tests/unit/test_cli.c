@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* `ember run` argument parsing: defaults, both option forms, every refusal. */
+#include <stdio.h>
+
+#include "blk.h"
 #include "config.h"
+#include "net.h"
 #include "unit.h"
+#include "vsock.h"
 
 static int parse(struct vm_config *cfg, enum cli_action *act, char *err, ...)
 {
@@ -123,9 +128,23 @@ static void test_refusals(void **state)
 	expect_error("unexpected argument", "run", "vmlinux", (char *)NULL);
 }
 
+/* The settings of the @nth device of type @name in @cfg (in the order given), or NULL. */
+static const void *dev_cfg(const struct vm_config *cfg, const char *name, unsigned nth)
+{
+	const struct vdev_type *t = vdev_type_find(name);
+
+	assert_non_null(t);
+	for (unsigned i = 0; i < cfg->devs.nr; i++)
+		if (cfg->devs.dev[i].type == t && nth-- == 0)
+			return cfg->devs.dev[i].data;
+	return NULL;
+}
+
 /* --net and --vsock build the same config structs the API fills. */
 static void test_net_vsock(void **state)
 {
+	const struct vnet_config *n0, *n1;
+	const struct vsock_config *v;
 	struct vm_config cfg;
 	enum cli_action act;
 	char err[256];
@@ -134,36 +153,205 @@ static void test_net_vsock(void **state)
 	assert_int_equal(P("run", "--kernel", "k", "--net", "tap=tap0,mac=06:00:ac:10:00:02",
 			   "--net", "tap=tap1,id=eth1", "--vsock", "cid=3,uds=/tmp/v.sock"),
 			 0);
-	assert_int_equal(cfg.nr_nets, 2);
-	assert_string_equal(cfg.nets[0].host_dev_name, "tap0");
-	assert_true(cfg.nets[0].has_mac);
-	assert_int_equal(cfg.nets[0].mac[5], 2);
-	assert_string_equal(cfg.nets[1].iface_id, "eth1");
-	assert_true(cfg.has_vsock);
-	assert_int_equal(cfg.vsock.guest_cid, 3);
-	assert_string_equal(cfg.vsock.uds_path, "/tmp/v.sock");
+	assert_int_equal(cfg.devs.nr, 3);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("net")), 2);
+	n0 = dev_cfg(&cfg, "net", 0);
+	n1 = dev_cfg(&cfg, "net", 1);
+	assert_non_null(n0);
+	assert_non_null(n1);
+	assert_string_equal(n0->host_dev_name, "tap0");
+	assert_string_equal(n0->iface_id, "tap0"); /* no id=: the tap's name */
+	assert_true(n0->has_mac);
+	assert_int_equal(n0->mac[0], 6);
+	assert_int_equal(n0->mac[4], 0);
+	assert_int_equal(n0->mac[5], 2);
+	assert_string_equal(n1->iface_id, "eth1");
+	assert_string_equal(n1->host_dev_name, "tap1");
+	assert_false(n1->has_mac);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("vsock")), 1);
+	v = dev_cfg(&cfg, "vsock", 0);
+	assert_non_null(v);
+	assert_int_equal(v->guest_cid, 3);
+	assert_string_equal(v->uds_path, "/tmp/v.sock");
+	assert_string_equal(v->vsock_id, "vsock");
+	/* In the order given: the CLI's order is the attach order. */
+	assert_ptr_equal(cfg.devs.dev[0].type, vdev_type_find("net"));
+	assert_ptr_equal(cfg.devs.dev[2].type, vdev_type_find("vsock"));
+	/* --opt=value works for device options too. */
+	assert_int_equal(P("run", "--kernel", "k", "--net=tap=tap7", "--vsock=cid=9,uds=/v"), 0);
+	assert_string_equal(((const struct vnet_config *)dev_cfg(&cfg, "net", 0))->host_dev_name,
+			    "tap7");
+	assert_int_equal(((const struct vsock_config *)dev_cfg(&cfg, "vsock", 0))->guest_cid, 9);
 
-	expect_error("used twice", "run", "--kernel", "k", "--net", "tap=tap0", "--net",
-		     "tap=tap0,id=x", (char *)NULL);
+	expect_error("interface or tap used twice", "run", "--kernel", "k", "--net", "tap=tap0",
+		     "--net", "tap=tap0,id=x", (char *)NULL);
+	expect_error("--net 'tap=tap1,id=eth0': net id 'eth0' used twice", "run", "--kernel", "k",
+		     "--net", "tap=tap0,id=eth0", "--net", "tap=tap1,id=eth0", (char *)NULL);
 	expect_error("--net", "run", "--kernel", "k", "--net", "mac=06:00:00:00:00:01",
 		     (char *)NULL);
 	expect_error("--vsock", "run", "--kernel", "k", "--vsock", "cid=2,uds=/tmp/v",
 		     (char *)NULL);
-	expect_error("only one vsock", "run", "--kernel", "k", "--vsock", "cid=3,uds=/a", "--vsock",
-		     "cid=4,uds=/b", (char *)NULL);
-	expect_error("more than 4", "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b",
-		     "--net", "tap=c", "--net", "tap=d", "--net", "tap=e", (char *)NULL);
+	expect_error("only one vsock device", "run", "--kernel", "k", "--vsock", "cid=3,uds=/a",
+		     "--vsock", "cid=4,uds=/b", (char *)NULL);
+	expect_error("--net 'tap=i': more than 8 net devices", "run", "--kernel", "k", "--net",
+		     "tap=a", "--net", "tap=b", "--net", "tap=c", "--net", "tap=d", "--net",
+		     "tap=e", "--net", "tap=f", "--net", "tap=g", "--net", "tap=h", "--net",
+		     "tap=i", (char *)NULL);
+	/* Eight are fine (the limit was 4). */
+	assert_int_equal(P("run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net",
+			   "tap=c", "--net", "tap=d", "--net", "tap=e", "--net", "tap=f", "--net",
+			   "tap=g", "--net", "tap=h"),
+			 0);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("net")), 8);
+	assert_string_equal(((const struct vnet_config *)dev_cfg(&cfg, "net", 7))->host_dev_name,
+			    "h");
+	expect_error("needs a value", "run", "--kernel", "k", "--net", (char *)NULL);
 	expect_error("not an option of 'ember run'", "run", "--kernel", "k", "--no-api",
 		     (char *)NULL);
+	expect_error("is an option of 'ember run'", "--api-sock", "s", "--disk", "d", (char *)NULL);
 	assert_int_equal(P("run", "--kernel", "k", "--no-seccomp"), 0);
 	assert_true(cfg.no_seccomp);
 	assert_false(cfg.allow_kvm_pvm);
+	assert_int_equal(cfg.devs.nr, 0);
 	/* kvm-pvm is refused unless the user says the kernel is PVM-enabled. */
 	assert_int_equal(P("run", "--kernel", "k", "--allow-kvm-pvm"), 0);
 	assert_true(cfg.allow_kvm_pvm);
 	assert_int_equal(P("--api-sock", "/s", "--allow-kvm-pvm"), 0);
 	assert_true(cfg.allow_kvm_pvm);
 	expect_error("takes no value", "run", "--kernel", "k", "--allow-kvm-pvm=1", (char *)NULL);
+}
+
+/* Up to 16 disks (the VM's device budget), named disk<N> unless id= says otherwise. */
+static void test_disks(void **state)
+{
+	char *argv[64] = {"ember", "run", "--kernel", "k"}, specs[VDEV_MAX + 1][16];
+	const struct vblk_config *b;
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+	int argc = 4;
+
+	(void)state;
+	assert_int_equal(P("run", "--kernel", "k", "--disk", "/a.img,id=data", "--disk",
+			   "/r.img,root,ro,engine=sync", "--disk", "/c.img,engine=io_uring"),
+			 0);
+	assert_int_equal(cfg.devs.nr, 3);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("block")), 3);
+	b = dev_cfg(&cfg, "block", 0);
+	assert_string_equal(b->path, "/a.img");
+	assert_string_equal(b->drive_id, "data");
+	assert_false(b->is_root);
+	assert_false(b->read_only);
+	assert_int_equal(b->engine, VBLK_ENGINE_DEFAULT);
+	b = dev_cfg(&cfg, "block", 1);
+	assert_string_equal(b->path, "/r.img");
+	assert_string_equal(b->drive_id, "disk1"); /* its place among the drives */
+	assert_true(b->is_root);
+	assert_true(b->read_only);
+	assert_int_equal(b->engine, VBLK_ENGINE_SYNC);
+	b = dev_cfg(&cfg, "block", 2);
+	assert_string_equal(b->drive_id, "disk2");
+	assert_int_equal(b->engine, VBLK_ENGINE_IO_URING);
+	/* Other devices do not count: the first drive after a net is still disk0. */
+	assert_int_equal(P("run", "--kernel", "k", "--net", "tap=t0", "--disk", "/a.img"), 0);
+	assert_string_equal(((const struct vblk_config *)dev_cfg(&cfg, "block", 0))->drive_id,
+			    "disk0");
+
+	/* Sixteen drives fill the budget; a seventeenth is refused. */
+	for (unsigned i = 0; i <= VDEV_MAX; i++) {
+		snprintf(specs[i], sizeof(specs[i]), "/d%u.img", i);
+		argv[argc++] = "--disk";
+		argv[argc++] = specs[i];
+	}
+	assert_int_equal(cli_parse(argc - 2, argv, &cfg, &act, err, sizeof(err)), 0);
+	assert_int_equal(cfg.devs.nr, VDEV_MAX);
+	b = dev_cfg(&cfg, "block", VDEV_MAX - 1);
+	assert_string_equal(b->path, "/d15.img");
+	assert_string_equal(b->drive_id, "disk15");
+	assert_int_equal(cli_parse(argc, argv, &cfg, &act, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--disk '/d16.img': more than 16 block devices");
+	/* The budget is shared: fifteen drives and two nets do not fit either. */
+	argv[argc - 4] = "--net";
+	argv[argc - 3] = "tap=t0";
+	argv[argc - 2] = "--net";
+	argv[argc - 1] = "tap=t1";
+	assert_int_equal(cli_parse(argc, argv, &cfg, &act, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--net 'tap=t1': more than 16 devices in all");
+
+	expect_error("--disk '/b,root': only one disk can be root", "run", "--kernel", "k",
+		     "--disk", "/a,root", "--disk", "/b,root", (char *)NULL);
+	expect_error("block id 'x' used twice", "run", "--kernel", "k", "--disk", "/a,id=x",
+		     "--disk", "/b,id=x", (char *)NULL);
+	/* A generated id may collide with an explicit one. */
+	expect_error("--disk '/b': block id 'disk1' used twice", "run", "--kernel", "k", "--disk",
+		     "/a,id=disk1", "--disk", "/b", (char *)NULL);
+	expect_error("--disk ',ro': empty disk path", "run", "--kernel", "k", "--disk", ",ro",
+		     (char *)NULL);
+	expect_error("unknown engine", "run", "--kernel", "k", "--disk", "/a,engine=aio",
+		     (char *)NULL);
+	expect_error("unknown disk option 'rw'", "run", "--kernel", "k", "--disk", "/a,rw",
+		     (char *)NULL);
+}
+
+/* A device option that is a flag (no value): parse() gets NULL, as with --allow-kvm-pvm. */
+static void test_device_flags(void **state)
+{
+	char *argv[8] = {"ember", "run", "--kernel", "k"}, opt[48], want[96];
+	struct vm_config cfg;
+	enum cli_action act;
+	char err[256];
+
+	(void)state;
+	for (unsigned i = 0; i < vdev_type_count(); i++) {
+		const struct vdev_type *t = vdev_type_at(i);
+
+		if (!t->cli_opt || !t->cli_flag)
+			continue;
+		argv[4] = (char *)t->cli_opt;
+		assert_int_equal(cli_parse(5, argv, &cfg, &act, err, sizeof(err)), 0);
+		assert_int_equal(cfg.devs.nr, 1);
+		assert_ptr_equal(cfg.devs.dev[0].type, t);
+		snprintf(opt, sizeof(opt), "%s=1", t->cli_opt);
+		argv[4] = opt;
+		assert_int_equal(cli_parse(5, argv, &cfg, &act, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "%s takes no value", t->cli_opt);
+		assert_string_equal(err, want);
+		if (t->max == 1) {
+			argv[4] = argv[5] = (char *)t->cli_opt;
+			assert_int_equal(cli_parse(6, argv, &cfg, &act, err, sizeof(err)), -EINVAL);
+			snprintf(want, sizeof(want), "%s: only one %s device", t->cli_opt, t->name);
+			assert_string_equal(err, want);
+		}
+	}
+}
+
+/* The usage text lists every registered device type's option. */
+static void test_usage(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	unsigned opts = 0;
+
+	(void)state;
+	assert_non_null(f);
+	cli_print_usage(f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "usage: ember run --kernel PATH"));
+	assert_non_null(strstr(text, "--log-level LEVEL"));
+	for (unsigned i = 0; i < vdev_type_count(); i++) {
+		const struct vdev_type *t = vdev_type_at(i);
+
+		if (!t->cli_opt)
+			continue;
+		opts++;
+		if (!strstr(text, t->cli_opt) || !strstr(text, t->cli_help))
+			fail_msg("usage text lacks %s", t->cli_opt);
+	}
+	assert_true(opts >= 3);
+	assert_non_null(strstr(text, "up to 16"));
+	assert_non_null(strstr(text, "up to 8"));
+	free(text);
 }
 
 /* Firecracker's command line: bare options, no `run`. */
@@ -240,7 +428,8 @@ int main(void)
 	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_all_options),
 	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_str_to_u64),	 cmocka_unit_test(test_api_mode),
-	    cmocka_unit_test(test_net_vsock),
+	    cmocka_unit_test(test_net_vsock),	 cmocka_unit_test(test_disks),
+	    cmocka_unit_test(test_usage),	 cmocka_unit_test(test_device_flags),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

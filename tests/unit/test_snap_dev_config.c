@@ -2,126 +2,15 @@
 /*
  * snap_dev_config: the device settings of a snapshot state file back into a
  * struct vm_config, with a clone's overrides (taps by iface_id, the vsock's
- * Unix socket) applied.  The images are built with the real writer and
- * parser (snapfile.h), so the CRC is right and only snap_dev_config's own
- * checks can refuse them.  A state file is data from outside: every
- * malformed payload (strings without NUL, bools that are not 0 or 1, an
- * engine out of range, devices out of order or in a wrong-sized payload,
- * a transport state with no settings) is refused with a message, never
- * half-applied.
+ * Unix socket) applied.  snapcfg_rig.h builds the images with the real
+ * encoders, writer and parser, so only snap_dev_config's own checks can
+ * refuse them.  Here: what goes in comes out, in ember's attach order (the
+ * root drive first, the rest as given), and the layouts and overrides that
+ * cannot be: a root drive second, two roots, ids or taps used twice, gaps,
+ * strays, sections of the old format, more devices than a VM has.
+ * test_snap_dev_payload.c spoils the payloads themselves.
  */
-#include <stdio.h>
-
-#include "unit.h"
-
-#include "snap_dev.h"
-
-#define NR_SLOTS 5 /* two drives, two nets, the vsock */
-
-struct sec {
-	uint32_t type, id;
-	const void *p;
-	size_t len;
-};
-
-/* A snapshot of a VM with every kind of device; cases spoil a copy of it. */
-struct fixture {
-	struct vblk_config blk[2];
-	struct vnet_config net[2];
-	struct vsock_config vsock;
-	struct sec sec[24];
-	unsigned nr;
-	struct snap_net_override ov[2];
-	struct snap_load_req req;
-};
-
-static const uint8_t mmio_state[16]; /* snap_dev_config looks only at the section's id */
-
-static void add(struct fixture *f, uint32_t type, uint32_t id, const void *p, size_t len)
-{
-	assert_true(f->nr < ARRAY_SIZE(f->sec));
-	f->sec[f->nr++] = (struct sec){type, id, p, len};
-}
-
-/* Settings and transport state for @slot, as snap_dev_save writes them. */
-static void add_dev(struct fixture *f, uint32_t type, uint32_t slot, const void *p, size_t len)
-{
-	add(f, type, slot, p, len);
-	add(f, SNAP_SEC_DEV_MMIO, slot, mmio_state, sizeof(mmio_state));
-}
-
-static void fixture_init(struct fixture *f)
-{
-	static const uint8_t mac[6] = {0x06, 0, 0xac, 0x10, 0, 2};
-
-	memset(f, 0, sizeof(*f)); /* padding too: the payloads are compared byte for byte */
-	strcpy(f->blk[0].drive_id, "rootfs");
-	strcpy(f->blk[0].path, "/srv/rootfs.ext4");
-	f->blk[0].is_root = true;
-	f->blk[0].engine = VBLK_ENGINE_SYNC;
-	strcpy(f->blk[1].drive_id, "scratch");
-	strcpy(f->blk[1].path, "/srv/scratch.img");
-	strcpy(f->blk[1].serial, "SER-1");
-	f->blk[1].read_only = true;
-	f->blk[1].engine = VBLK_ENGINE_IO_URING;
-	strcpy(f->net[0].iface_id, "eth0");
-	strcpy(f->net[0].host_dev_name, "tap0");
-	f->net[0].has_mac = true;
-	memcpy(f->net[0].mac, mac, sizeof(mac));
-	strcpy(f->net[1].iface_id, "eth1");
-	strcpy(f->net[1].host_dev_name, "tap1");
-	f->vsock.guest_cid = 3;
-	strcpy(f->vsock.uds_path, "/run/ember/v.sock");
-	strcpy(f->vsock.vsock_id, "vsock");
-	add_dev(f, SNAP_SEC_DEV_BLK, 0, &f->blk[0], sizeof(f->blk[0]));
-	add_dev(f, SNAP_SEC_DEV_BLK, 1, &f->blk[1], sizeof(f->blk[1]));
-	add_dev(f, SNAP_SEC_DEV_NET, 2, &f->net[0], sizeof(f->net[0]));
-	add_dev(f, SNAP_SEC_DEV_NET, 3, &f->net[1], sizeof(f->net[1]));
-	add_dev(f, SNAP_SEC_DEV_VSOCK, 4, &f->vsock, sizeof(f->vsock));
-	f->req.nets = f->ov;
-}
-
-/* The image through the real writer and parser, then snap_dev_config. */
-static int load(const struct fixture *f, struct vm_config *cfg, unsigned *nr_slots, char *err,
-		size_t errlen)
-{
-	struct snap_writer w;
-	struct snap_image img;
-	const uint8_t *b;
-	size_t len;
-	char perr[160];
-	int r;
-
-	assert_int_equal(snap_w_begin(&w, 0), 0);
-	/* Other sections around the devices, as in a real file. */
-	assert_int_equal(snap_w_section(&w, SNAP_SEC_MACHINE, 0, "m", 1), 0);
-	for (unsigned i = 0; i < f->nr; i++)
-		assert_int_equal(
-		    snap_w_section(&w, f->sec[i].type, f->sec[i].id, f->sec[i].p, f->sec[i].len),
-		    0);
-	assert_int_equal(snap_w_section(&w, SNAP_SEC_SERIAL, 0, "s", 1), 0);
-	b = snap_w_bytes(&w, &len);
-	assert_non_null(b);
-	assert_int_equal(snap_parse(b, len, &img, perr, sizeof(perr)), 0);
-	snap_w_free(&w);
-	memset(cfg, 0, sizeof(*cfg));
-	*nr_slots = 0;
-	err[0] = 0;
-	r = snap_dev_config(&img, &f->req, cfg, nr_slots, err, errlen);
-	snap_image_free(&img);
-	return r;
-}
-
-/* @f must be accepted, without a message; returns how many slots it has. */
-static unsigned load_ok(const struct fixture *f, struct vm_config *cfg)
-{
-	unsigned nr;
-	char err[200];
-
-	assert_int_equal(load(f, cfg, &nr, err, sizeof(err)), 0);
-	assert_string_equal(err, "");
-	return nr;
-}
+#include "snapcfg_rig.h"
 
 /* ---- what goes in comes out -------------------------------------------------- */
 
@@ -132,27 +21,94 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	fixture_init(&f);
+	fixture_build(&f);
 	assert_int_equal(load_ok(&f, &cfg), NR_SLOTS);
-	assert_int_equal(cfg.nr_disks, 2);
-	assert_memory_equal(&cfg.disks[0], &f.blk[0], sizeof(f.blk[0]));
-	assert_memory_equal(&cfg.disks[1], &f.blk[1], sizeof(f.blk[1]));
-	assert_int_equal(cfg.nr_nets, 2);
-	assert_memory_equal(&cfg.nets[0], &f.net[0], sizeof(f.net[0]));
-	assert_memory_equal(&cfg.nets[1], &f.net[1], sizeof(f.net[1]));
-	assert_true(cfg.has_vsock);
-	assert_memory_equal(&cfg.vsock, &f.vsock, sizeof(f.vsock));
+	expect_dev(&cfg, 0, "block", &f.blk[0]);
+	expect_dev(&cfg, 1, "block", &f.blk[1]);
+	expect_dev(&cfg, 2, "net", &f.net[0]);
+	expect_dev(&cfg, 3, "net", &f.net[1]);
+	expect_dev(&cfg, 4, "vsock", &f.vsock);
+	/* Spot checks, in case both sides were wrong the same way. */
+	assert_string_equal(((const struct vblk_config *)dev_data(&cfg, 1))->serial, "SER-1");
+	assert_int_equal(((const struct vblk_config *)dev_data(&cfg, 1))->engine,
+			 VBLK_ENGINE_IO_URING);
+	assert_int_equal(((const struct vnet_config *)dev_data(&cfg, 2))->mac[2], 0xac);
+	assert_string_equal(((const struct vsock_config *)dev_data(&cfg, 4))->uds_path,
+			    "/run/ember/v.sock");
 
 	/* A VM with drives only: no nets, no vsock. */
 	f.nr = 4;
 	assert_int_equal(load_ok(&f, &cfg), 2);
-	assert_int_equal(cfg.nr_disks, 2);
-	assert_int_equal(cfg.nr_nets, 0);
-	assert_false(cfg.has_vsock);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("block")), 2);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("net")), 0);
+	assert_int_equal(vdev_configs_count(&cfg.devs, vdev_type_find("vsock")), 0);
 
 	/* No devices at all. */
 	f.nr = 0;
 	assert_int_equal(load_ok(&f, &cfg), 0);
-	assert_int_equal(cfg.nr_disks, 0);
+	fixture_free(&f);
+}
+
+/*
+ * ember attaches the root drive first and the rest in the order given, so
+ * a net before a drive (or the vsock before a net) is a VM ember builds;
+ * the order comes back as it was.
+ */
+static void test_order_kept(void **state)
+{
+	struct fixture f;
+	struct vm_config cfg;
+
+	(void)state;
+	fixture_init(&f);
+	f.blk[0].is_root = false;
+	add_dev(&f, "net", 0, &f.net[0]);
+	add_dev(&f, "vsock", 1, &f.vsock);
+	add_dev(&f, "block", 2, &f.blk[1]);
+	add_dev(&f, "net", 3, &f.net[1]);
+	add_dev(&f, "block", 4, &f.blk[0]);
+	assert_int_equal(load_ok(&f, &cfg), 5);
+	expect_dev(&cfg, 0, "net", &f.net[0]);
+	expect_dev(&cfg, 1, "vsock", &f.vsock);
+	expect_dev(&cfg, 2, "block", &f.blk[1]);
+	expect_dev(&cfg, 3, "net", &f.net[1]);
+	expect_dev(&cfg, 4, "block", &f.blk[0]);
+	fixture_free(&f);
+
+	/* The root drive first, then anything. */
+	fixture_init(&f);
+	add_dev(&f, "block", 0, &f.blk[0]);
+	add_dev(&f, "vsock", 1, &f.vsock);
+	add_dev(&f, "net", 2, &f.net[1]);
+	add_dev(&f, "block", 3, &f.blk[1]);
+	assert_int_equal(load_ok(&f, &cfg), 4);
+	expect_dev(&cfg, 0, "block", &f.blk[0]);
+	expect_dev(&cfg, 1, "vsock", &f.vsock);
+	expect_dev(&cfg, 2, "net", &f.net[1]);
+	expect_dev(&cfg, 3, "block", &f.blk[1]);
+	fixture_free(&f);
+}
+
+/* Sixteen devices is the budget: all drives is fine (the old limit was 8). */
+static void test_sixteen_drives(void **state)
+{
+	struct fixture f;
+	struct vm_config cfg;
+	struct vblk_config d[VDEV_MAX];
+
+	(void)state;
+	fixture_init(&f);
+	memset(d, 0, sizeof(d));
+	for (unsigned i = 0; i < VDEV_MAX; i++) {
+		snprintf(d[i].drive_id, sizeof(d[i].drive_id), "d%u", i);
+		snprintf(d[i].path, sizeof(d[i].path), "/srv/d%u.img", i);
+		d[i].is_root = i == 0;
+		add_dev(&f, "block", i, &d[i]);
+	}
+	assert_int_equal(load_ok(&f, &cfg), VDEV_MAX);
+	for (unsigned i = 0; i < VDEV_MAX; i++)
+		expect_dev(&cfg, i, "block", &d[i]);
+	fixture_free(&f);
 }
 
 /* A clone gets its own taps (matched by iface_id) and its own vsock socket. */
@@ -160,111 +116,138 @@ static void test_overrides(void **state)
 {
 	struct fixture f;
 	struct vm_config cfg;
+	const struct vnet_config *n0, *n1;
+	const struct vsock_config *v;
 
 	(void)state;
 	fixture_init(&f);
+	fixture_build(&f);
 	f.ov[0] = (struct snap_net_override){"eth1", "tap-clone7"};
 	f.req.nr_nets = 1;
 	f.req.vsock_uds = "/run/clone7/v.sock";
 	assert_int_equal(load_ok(&f, &cfg), NR_SLOTS);
-	assert_string_equal(cfg.nets[0].host_dev_name, "tap0");
-	assert_string_equal(cfg.nets[1].host_dev_name, "tap-clone7");
-	assert_string_equal(cfg.nets[1].iface_id, "eth1");
-	assert_string_equal(cfg.vsock.uds_path, "/run/clone7/v.sock");
-	assert_int_equal(cfg.vsock.guest_cid, 3);
-	assert_string_equal(cfg.vsock.vsock_id, "vsock");
+	n0 = dev_data(&cfg, 2);
+	n1 = dev_data(&cfg, 3);
+	v = dev_data(&cfg, 4);
+	assert_string_equal(n0->host_dev_name, "tap0");
+	assert_string_equal(n1->host_dev_name, "tap-clone7");
+	assert_string_equal(n1->iface_id, "eth1");
+	assert_string_equal(v->uds_path, "/run/clone7/v.sock");
+	assert_int_equal(v->guest_cid, 3);
+	assert_string_equal(v->vsock_id, "vsock");
+	/* Nothing else moved: the drives and eth0 are as saved. */
+	expect_dev(&cfg, 0, "block", &f.blk[0]);
+	expect_dev(&cfg, 1, "block", &f.blk[1]);
+	expect_dev(&cfg, 2, "net", &f.net[0]);
 
-	/* Both nets overridden, in the other order. */
+	/* Both nets overridden, in the other order; a tap name of 15 characters fits. */
 	f.ov[0] = (struct snap_net_override){"eth1", "tapB"};
-	f.ov[1] = (struct snap_net_override){"eth0", "tapA"};
+	f.ov[1] = (struct snap_net_override){"eth0", "tap-name-of-15c"};
 	f.req.nr_nets = 2;
+	f.req.vsock_uds = NULL;
 	assert_int_equal(load_ok(&f, &cfg), NR_SLOTS);
-	assert_string_equal(cfg.nets[0].host_dev_name, "tapA");
-	assert_string_equal(cfg.nets[1].host_dev_name, "tapB");
-	assert_true(cfg.nets[0].has_mac);
+	n0 = dev_data(&cfg, 2);
+	n1 = dev_data(&cfg, 3);
+	assert_string_equal(n0->host_dev_name, "tap-name-of-15c");
+	assert_string_equal(n1->host_dev_name, "tapB");
+	assert_true(n0->has_mac);
+	assert_int_equal(n0->mac[5], 2);
+	expect_dev(&cfg, 4, "vsock", &f.vsock); /* no vsock override: as saved */
+	fixture_free(&f);
 }
 
 /* ---- refusals ------------------------------------------------------------------ */
 
-/* The first section of @type (a device's settings). */
-static struct sec *find(struct fixture *f, uint32_t type)
+static void root_second(struct fixture *f)
 {
-	for (unsigned i = 0; i < f->nr; i++)
-		if (f->sec[i].type == type)
-			return &f->sec[i];
-	fail_msg("no section 0x%x", type);
-	return NULL;
+	f->blk[0].is_root = false;
+	f->blk[1].is_root = true;
 }
 
-static void net_before_blk(struct fixture *f)
+static void two_roots(struct fixture *f)
 {
-	/* Slots 1 and 2 trade places: a net, then a drive. */
-	f->sec[2].p = &f->net[0];
-	f->sec[2].type = SNAP_SEC_DEV_NET;
-	f->sec[2].len = sizeof(f->net[0]);
-	f->sec[4].p = &f->blk[1];
-	f->sec[4].type = SNAP_SEC_DEV_BLK;
-	f->sec[4].len = sizeof(f->blk[1]);
+	f->blk[1].is_root = true;
 }
 
-static void vsock_before_net(struct fixture *f)
+static void same_drive_id(struct fixture *f)
 {
-	find(f, SNAP_SEC_DEV_VSOCK)->id = 2;
-	find(f, SNAP_SEC_DEV_NET)->id = 4;
+	strcpy(f->blk[1].drive_id, "rootfs");
 }
 
-static void blk_short(struct fixture *f)
+static void same_tap(struct fixture *f)
 {
-	find(f, SNAP_SEC_DEV_BLK)->len--;
+	strcpy(f->net[1].host_dev_name, "tap0");
 }
 
-static void net_long(struct fixture *f)
+static void same_iface(struct fixture *f)
 {
-	static uint8_t big[sizeof(struct vnet_config) + 8];
-	struct sec *s = find(f, SNAP_SEC_DEV_NET);
-
-	memcpy(big, s->p, s->len);
-	s->p = big;
-	s->len = sizeof(big);
+	strcpy(f->net[1].iface_id, "eth0");
 }
 
-static void vsock_as_blk(struct fixture *f)
+static void two_in_one_slot(struct fixture *f)
 {
-	/* A vsock's payload under the drive type: the size tells. */
-	find(f, SNAP_SEC_DEV_VSOCK)->type = SNAP_SEC_DEV_BLK;
-}
-
-static void two_kinds_one_slot(struct fixture *f)
-{
-	add(f, SNAP_SEC_DEV_NET, 0, &f->net[1], sizeof(f->net[1]));
+	add_dev(f, "net", 0, &f->net[1]);
 }
 
 static void second_vsock(struct fixture *f)
 {
-	add_dev(f, SNAP_SEC_DEV_VSOCK, NR_SLOTS, &f->vsock, sizeof(f->vsock));
+	add_dev(f, "vsock", NR_SLOTS, &f->vsock);
 }
 
 static void stray_mmio(struct fixture *f)
 {
-	add(f, SNAP_SEC_DEV_MMIO, NR_SLOTS + 2, mmio_state, sizeof(mmio_state));
+	add(f, SNAP_SEC_DEV_MMIO, NR_SLOTS + 2, f->sec[1].p, f->sec[1].len);
 }
 
 static void mmio_after_last(struct fixture *f)
 {
-	add(f, SNAP_SEC_DEV_MMIO, NR_SLOTS, mmio_state, sizeof(mmio_state));
+	add(f, SNAP_SEC_DEV_MMIO, NR_SLOTS, f->sec[1].p, f->sec[1].len);
 }
 
-/* Settings (no transport state) for a slot after a gap: not silently dropped. */
+/* Settings (and their transport state) for a slot after a gap: not silently dropped. */
 static void settings_after_gap(struct fixture *f)
 {
-	add(f, SNAP_SEC_DEV_VSOCK, NR_SLOTS + 1, &f->vsock, sizeof(f->vsock));
+	add_dev(f, "vsock", NR_SLOTS + 1, &f->vsock);
 }
 
-static void nine_drives(struct fixture *f)
+static void old_blk_section(struct fixture *f)
 {
-	f->nr = 4; /* the two drives; then seven more, all the second one */
-	for (uint32_t slot = 2; slot < 9; slot++)
-		add_dev(f, SNAP_SEC_DEV_BLK, slot, &f->blk[1], sizeof(f->blk[1]));
+	add(f, 0x202, 0, &f->blk[0], 64);
+}
+
+static void old_config_section(struct fixture *f)
+{
+	add(f, 0x201, 3, "cfg", 3);
+}
+
+static void old_vsock_section(struct fixture *f)
+{
+	add(f, 0x204, 4, &f->vsock, 8);
+}
+
+static void seventeen_drives(struct fixture *f)
+{
+	static struct vblk_config d[VDEV_MAX + 1];
+
+	f->nr = 4; /* the two drives; then fifteen more */
+	for (uint32_t slot = 2; slot <= VDEV_MAX; slot++) {
+		d[slot] = f->blk[1];
+		snprintf(d[slot].drive_id, sizeof(d[slot].drive_id), "d%u", slot);
+		add_dev(f, "block", slot, &d[slot]);
+	}
+}
+
+static void nine_nets(struct fixture *f)
+{
+	static struct vnet_config n[9];
+
+	f->nr = 4; /* the two drives; then nine nets */
+	for (uint32_t i = 0; i < 9; i++) {
+		n[i] = f->net[1];
+		snprintf(n[i].iface_id, sizeof(n[i].iface_id), "eth%u", i);
+		snprintf(n[i].host_dev_name, sizeof(n[i].host_dev_name), "tap%u", i);
+		add_dev(f, "net", 2 + i, &n[i]);
+	}
 }
 
 static void unknown_iface(struct fixture *f)
@@ -294,121 +277,66 @@ static void vsock_override_too_long(struct fixture *f)
 	f->req.vsock_uds = uds;
 }
 
-/*
- * Damage inside one device's payload: @len bytes of @byte over a field of
- * the settings in slot @slot (0-1 drives, 2-3 nets, 4 the vsock).
- */
-struct poke {
-	const char *name;
-	unsigned slot;
-	size_t off, len;
-	uint8_t byte;
-	const char *why; /* in the message */
-};
-
-#define FIELD(type, m) offsetof(struct type, m), sizeof(((struct type *)0)->m)
-
-static const struct poke pokes[] = {
-    {"drive_id without NUL", 1, FIELD(vblk_config, drive_id), 'd', "drive settings are malformed"},
-    {"path without NUL", 0, FIELD(vblk_config, path), 'p', "drive settings are malformed"},
-    {"serial without NUL", 1, FIELD(vblk_config, serial), 's', "drive settings are malformed"},
-    {"empty path", 1, offsetof(struct vblk_config, path), 1, 0, "drive settings are malformed"},
-    {"engine 3", 0, offsetof(struct vblk_config, engine), 1, 3, "drive settings are malformed"},
-    /* Bools as the file has them: one byte, and 2 is neither true nor false. */
-    {"read_only 2", 1, FIELD(vblk_config, read_only), 2,
-     "device 1: drive settings have a bad flag"},
-    {"is_root 2", 0, FIELD(vblk_config, is_root), 2, "device 0: drive settings have a bad flag"},
-    {"root in slot 1", 1, FIELD(vblk_config, is_root), 1, "root drive not in the first slot"},
-    {"iface_id without NUL", 2, FIELD(vnet_config, iface_id), 'i',
-     "network settings are malformed"},
-    {"tap without NUL", 3, FIELD(vnet_config, host_dev_name), 't',
-     "network settings are malformed"},
-    {"empty tap", 3, offsetof(struct vnet_config, host_dev_name), 1, 0,
-     "network settings are malformed"},
-    {"has_mac 2", 2, FIELD(vnet_config, has_mac), 2, "device 2: network settings have a bad flag"},
-    {"uds_path without NUL", 4, FIELD(vsock_config, uds_path), 'u', "vsock settings are malformed"},
-    {"vsock_id without NUL", 4, FIELD(vsock_config, vsock_id), 'v', "vsock settings are malformed"},
-    {"cid 2 (the host)", 4, offsetof(struct vsock_config, guest_cid), 1, 2,
-     "vsock settings are malformed"},
-    {"cid 2^32-1", 4, offsetof(struct vsock_config, guest_cid), 4, 0xff,
-     "vsock settings are malformed"},
-};
-
-static void expect_refused(const struct fixture *f, const char *name, const char *why)
-{
-	struct vm_config cfg;
-	unsigned nr;
-	char err[200];
-
-	if (load(f, &cfg, &nr, err, sizeof(err)) != -EINVAL)
-		fail_msg("%s: accepted", name);
-	if (!strstr(err, why))
-		fail_msg("%s: \"%s\" does not say \"%s\"", name, err, why);
-}
-
-static void test_refused_payloads(void **state)
-{
-	struct fixture f;
-
-	(void)state;
-	for (unsigned i = 0; i < ARRAY_SIZE(pokes); i++) {
-		const struct poke *k = &pokes[i];
-
-		fixture_init(&f);
-		memset((uint8_t *)f.sec[2 * k->slot].p + k->off, k->byte, k->len);
-		expect_refused(&f, k->name, k->why);
-	}
-}
-
-struct bad_case {
-	const char *name;
-	void (*spoil)(struct fixture *f);
-	const char *why; /* in the message */
-};
-
-#define BAD(fn, why)                                                                               \
-	{                                                                                          \
-#fn, fn, why                                                                       \
-	}
-
 static const struct bad_case bad[] = {
-    BAD(net_before_blk, "device 2: devices out of order"),
-    BAD(vsock_before_net, "device 3: devices out of order"),
-    BAD(blk_short, "device 0: settings of the wrong size or kind"),
-    BAD(net_long, "device 2: settings of the wrong size or kind"),
-    BAD(vsock_as_blk, "device 4: settings of the wrong size or kind"),
-    BAD(two_kinds_one_slot, "device 0: settings of the wrong size or kind"),
-    BAD(second_vsock, "a second vsock device"),
-    BAD(stray_mmio, "device 7: transport state without device settings"),
-    BAD(mmio_after_last, "device 5: transport state without device settings"),
-    BAD(settings_after_gap, "device 6: device settings after a gap in the slots"),
-    BAD(nine_drives, "device 8: too many drives"),
-    BAD(unknown_iface, "network override for eth9: no such interface"),
-    BAD(override_tap_too_long, "override tap name too long"),
-    BAD(vsock_override_without_vsock, "the snapshot has no vsock device"),
-    BAD(vsock_override_too_long, "override uds_path too long"),
+    PRE(root_second, "snapshot device 1: a root disk not in the first slot"),
+    PRE(two_roots, "snapshot device 1: only one disk can be root"),
+    PRE(same_drive_id, "snapshot device 1: block id 'rootfs' used twice"),
+    PRE(same_tap, "snapshot device 3: interface or tap used twice (tap tap0)"),
+    PRE(same_iface, "snapshot device 3: net id 'eth0' used twice"),
+    POST(second_vsock, "snapshot device 5: only one vsock device"),
+    POST(stray_mmio, "snapshot device 7: transport state without device settings"),
+    POST(mmio_after_last, "snapshot device 5: transport state without device settings"),
+    POST(settings_after_gap, "snapshot device 6: device settings after a gap in the slots"),
+    POST(old_blk_section, "snapshot device 0: a device section of the old format"),
+    POST(old_config_section, "snapshot device 3: a device section of the old format"),
+    POST(old_vsock_section, "snapshot device 4: a device section of the old format"),
+    POST(seventeen_drives, "snapshot device 16: too many devices"),
+    POST(nine_nets, "snapshot device 10: more than 8 net devices"),
+    POST(unknown_iface, "network override for eth9: no such interface in the snapshot"),
+    POST(override_tap_too_long, "net eth0: override tap name too long"),
+    POST(vsock_override_without_vsock, "vsock override: the snapshot has no vsock device"),
+    POST(vsock_override_too_long, "vsock vsock: override uds_path must be 1..96 characters"),
 };
 
-/* Sections in the wrong place, of the wrong size, too many; overrides that cannot apply. */
+/* Sections in the wrong place, too many, duplicates; overrides that cannot apply. */
 static void test_refused_layout(void **state)
 {
+	(void)state;
+	run_bad(bad, ARRAY_SIZE(bad));
+}
+
+/* Two devices in one slot cannot even be written down: the file's parser refuses it. */
+static void test_two_in_one_slot(void **state)
+{
 	struct fixture f;
+	struct snap_writer w;
+	struct snap_image img;
+	const uint8_t *b;
+	size_t len;
+	char err[200] = "";
 
 	(void)state;
-	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
-		fixture_init(&f);
-		bad[i].spoil(&f);
-		expect_refused(&f, bad[i].name, bad[i].why);
-	}
+	fixture_init(&f);
+	fixture_build(&f);
+	two_in_one_slot(&f);
+	assert_int_equal(snap_w_begin(&w, 0), 0);
+	for (unsigned i = 0; i < f.nr; i++)
+		assert_int_equal(
+		    snap_w_section(&w, f.sec[i].type, f.sec[i].id, f.sec[i].p, f.sec[i].len), 0);
+	b = snap_w_bytes(&w, &len);
+	assert_non_null(b);
+	assert_int_equal(snap_parse(b, len, &img, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "duplicates section 0 (device 0)"));
+	snap_w_free(&w);
+	fixture_free(&f);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_overrides),
-	    cmocka_unit_test(test_refused_payloads),
-	    cmocka_unit_test(test_refused_layout),
+	    cmocka_unit_test(test_round_trip),	   cmocka_unit_test(test_order_kept),
+	    cmocka_unit_test(test_sixteen_drives), cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_refused_layout), cmocka_unit_test(test_two_in_one_slot),
 	};
 	return cmocka_run_group_tests_name("snap_dev_config", tests, NULL, NULL);
 }

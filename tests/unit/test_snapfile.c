@@ -64,7 +64,7 @@ static uint8_t *sample(size_t *len, uint32_t flags)
 	uint64_t mem[2] = {0, 128ull << 20};
 
 	assert_int_equal(snap_w_begin(&w, flags), 0);
-	assert_int_equal(snap_w_section(&w, SNAP_SEC_DEV_BLK, 0, blk, sizeof(blk)), 0);
+	assert_int_equal(snap_w_section(&w, SNAP_SEC_DEVICE, 0, blk, sizeof(blk)), 0);
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_MEM_REGION, 0, mem, sizeof(mem)), 0);
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_CLOCK, 0, NULL, 0), 0); /* empty payload */
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_VCPU_REGS, 0, regs0, sizeof(regs0)), 0);
@@ -138,7 +138,7 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	assert_int_equal(snap_w_begin(&w, SNAP_F_DIFF), 0);
-	assert_int_equal(snap_w_section(&w, SNAP_SEC_DEV_BLK, 0, blk, sizeof(blk)), 0);
+	assert_int_equal(snap_w_section(&w, SNAP_SEC_DEVICE, 0, blk, sizeof(blk)), 0);
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_MEM_REGION, 0, mem, sizeof(mem)), 0);
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_CLOCK, 0, NULL, 0), 0);
 	assert_int_equal(snap_w_section(&w, SNAP_SEC_VCPU_REGS, 0, regs0, sizeof(regs0)), 0);
@@ -156,7 +156,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(img.flags, SNAP_F_DIFF);
 	assert_int_equal(img.size, SAMPLE_LEN);
 	assert_int_equal(img.nr_sections, 5);
-	assert_int_equal(snap_find(&img, SNAP_SEC_DEV_BLK, 0, &data, &len), 0);
+	assert_int_equal(snap_find(&img, SNAP_SEC_DEVICE, 0, &data, &len), 0);
 	assert_int_equal(len, sizeof(blk));
 	assert_string_equal(data, blk);
 	assert_int_equal(snap_find(&img, SNAP_SEC_MEM_REGION, 0, &data, &len), 0);
@@ -316,7 +316,7 @@ static void test_truncated(void **state)
 		snprintf(want, sizeof(want), "truncated in the header of section %u", i);
 		expect_bad(b, sec_off[i] + 7, want);
 	}
-	expect_bad(b, sec_off[0] + 16 + 3, "truncated in section 0 (virtio-blk 0)");
+	expect_bad(b, sec_off[0] + 16 + 3, "truncated in section 0 (device 0)");
 	expect_bad(b, sec_off[3] + 16 + 11, "truncated in section 3 (vcpu-regs 0)"); /* padding */
 	expect_bad(b, sec_off[4] + 16 + 1, "truncated in section 4 (vcpu-regs 1)");
 	expect_bad(b, len - 8, "truncated in its CRC");
@@ -367,11 +367,20 @@ static void test_identity_fields(void **state)
 	memcpy(b, "EMBERSNP", 8);
 	/* Version and architecture are read before the CRC: a newer format may
 	 * put its checksum elsewhere, and the message must say why, not "corrupt". */
-	put32(b + 8, 2);
-	expect_bad(b, len, "snapshot format version 2 is newer than this ember's 1");
+	assert_int_equal(b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24, SNAP_VERSION);
+	assert_int_equal(SNAP_VERSION, 2);
+	put32(b + 8, 3);
+	expect_bad(b, len, "snapshot format version 3 is newer than this ember's 2");
+	put32(b + 8, UINT32_MAX);
+	expect_bad(b, len, "snapshot format version 4294967295 is newer than this ember's 2");
 	put32(b + 8, 0);
 	expect_bad(b, len, "snapshot format version 0 is invalid");
+	/* Version 1 held raw device structs: refused, with what to do about it. */
 	put32(b + 8, 1);
+	expect_bad(b, len,
+		   "snapshot format version 1 is from an older ember; this one reads version 2 "
+		   "only: take the snapshot again");
+	put32(b + 8, SNAP_VERSION);
 	put32(b + 12, 2);
 	expect_bad(b, len, "snapshot is for architecture 2, this ember is x86_64 (1)");
 	put32(b + 12, 1);
@@ -427,7 +436,7 @@ static void test_structure(void **state)
 	expect_bad(b, len, "runs past");
 	put64(b + sec_off[0] + 8, 1ull << 63);
 	reseal(b, len);
-	expect_bad(b, len, "section 0 (virtio-blk 0) length 9223372036854775808 runs past");
+	expect_bad(b, len, "section 0 (device 0) length 9223372036854775808 runs past");
 	put64(b + sec_off[0] + 8, sizeof(blk));
 	put64(b + sec_off[4] + 8, 3);
 	/* A shorter length leaves bytes the count does not account for. */
@@ -491,6 +500,12 @@ static void test_names(void **state)
 	assert_string_equal(snap_section_name(SNAP_SEC_VCPU_LAPIC), "vcpu-lapic");
 	assert_string_equal(snap_section_name(SNAP_SEC_DEV_MMIO), "virtio-mmio");
 	assert_string_equal(snap_section_name(SNAP_SEC_I8042), "i8042");
+	assert_string_equal(snap_section_name(SNAP_SEC_DEVICE), "device");
+	assert_int_equal(SNAP_SEC_DEVICE, 0x205); /* part of the format */
+	assert_int_equal(SNAP_SEC_DEV_MMIO, 0x200);
+	/* Version 1's raw device sections are gone, and their numbers stay unused. */
+	for (uint32_t t = 0x201; t <= 0x204; t++)
+		assert_string_equal(snap_section_name(t), "unknown");
 	assert_string_equal(snap_section_name(0xdead), "unknown");
 }
 

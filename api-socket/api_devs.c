@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Firecracker's device resources (drives, network-interfaces, vsock) to and
+ * from the device model's settings: the API schema's end of each device.
+ * The API keeps Firecracker's shapes (struct api_vm_config) for its replies;
+ * the VM is built from the devices' own settings (struct vdev_configs), in
+ * the order ember attaches them: drives, then interfaces, then vsock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "blk.h"
+#include "device.h"
+#include "net.h"
+#include "vsock.h"
+
+static int add(struct vdev_configs *l, const char *type, const void *cfg, char *err, size_t errlen)
+{
+	char why[200];
+	const struct vdev_type *t = vdev_type_find(type);
+
+	if (!t) {
+		snprintf(err, errlen, "this ember has no %s device", type);
+		return -ENOTSUP;
+	}
+	if (vdev_configs_add(l, t, cfg, why, sizeof(why))) {
+		snprintf(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_drive(struct vdev_configs *l, const struct api_drive *d, char *err, size_t errlen)
+{
+	struct vblk_config b = {
+	    .read_only = d->is_read_only,
+	    .is_root = d->is_root_device,
+	    .engine = d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING : VBLK_ENGINE_SYNC,
+	};
+
+	if (d->partuuid[0]) {
+		snprintf(err, errlen, "drive %s: partuuid is not supported by ember yet",
+			 d->drive_id);
+		return -ENOTSUP;
+	}
+	/* A 64-byte API id keeps 63 here, as before the device model. */
+	snprintf(b.drive_id, sizeof(b.drive_id), "%.*s", (int)sizeof(b.drive_id) - 1, d->drive_id);
+	if ((size_t)snprintf(b.path, sizeof(b.path), "%s", d->path_on_host) >= sizeof(b.path)) {
+		snprintf(err, errlen, "drive %s: path too long", d->drive_id);
+		return -ENAMETOOLONG;
+	}
+	return add(l, "block", &b, err, errlen);
+}
+
+static int add_net(struct vdev_configs *l, const struct api_net *a, char *err, size_t errlen)
+{
+	struct vnet_config n = {.has_mac = a->has_mac};
+
+	snprintf(n.iface_id, sizeof(n.iface_id), "%.*s", (int)sizeof(n.iface_id) - 1, a->iface_id);
+	snprintf(n.host_dev_name, sizeof(n.host_dev_name), "%s", a->host_dev_name);
+	memcpy(n.mac, a->guest_mac, sizeof(n.mac));
+	return add(l, "net", &n, err, errlen);
+}
+
+static int add_vsock(struct vdev_configs *l, const struct api_vsock *a, char *err, size_t errlen)
+{
+	struct vsock_config v = {.guest_cid = a->guest_cid};
+
+	snprintf(v.uds_path, sizeof(v.uds_path), "%s", a->uds_path);
+	snprintf(v.vsock_id, sizeof(v.vsock_id), "vsock");
+	return add(l, "vsock", &v, err, errlen);
+}
+
+int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
+			  size_t errlen)
+{
+	int r = 0;
+
+	l->nr = 0;
+	for (unsigned i = 0; !r && i < a->nr_drives; i++)
+		r = add_drive(l, &a->drives[i], err, errlen);
+	for (unsigned i = 0; !r && i < a->nr_nets; i++)
+		r = add_net(l, &a->nets[i], err, errlen);
+	if (!r && a->vsock.set)
+		r = add_vsock(l, &a->vsock, err, errlen);
+	return r;
+}
+
+static void drive_to_api(const struct vblk_config *b, struct api_drive *d)
+{
+	*d = (struct api_drive){
+	    .is_root_device = b->is_root,
+	    .is_read_only = b->read_only,
+	    .io_engine = b->engine == VBLK_ENGINE_SYNC ? API_IO_SYNC : API_IO_ASYNC,
+	};
+	snprintf(d->drive_id, sizeof(d->drive_id), "%s", b->drive_id);
+	snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", b->path);
+}
+
+static void net_to_api(const struct vnet_config *c, struct api_net *n)
+{
+	*n = (struct api_net){.has_mac = c->has_mac};
+	snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->iface_id);
+	snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s", c->host_dev_name);
+	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
+}
+
+void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a)
+{
+	a->nr_drives = a->nr_nets = 0;
+	a->vsock.set = false;
+	for (unsigned i = 0; i < l->nr; i++) {
+		const struct vdev_config *c = &l->dev[i];
+		const char *name = c->type->name;
+
+		if (!strcmp(name, "block") && a->nr_drives < API_MAX_DRIVES) {
+			drive_to_api((const void *)c->data, &a->drives[a->nr_drives++]);
+		} else if (!strcmp(name, "net") && a->nr_nets < API_MAX_NETS) {
+			net_to_api((const void *)c->data, &a->nets[a->nr_nets++]);
+		} else if (!strcmp(name, "vsock")) {
+			const struct vsock_config *v = (const void *)c->data;
+
+			a->vsock.set = true;
+			a->vsock.guest_cid = (uint32_t)v->guest_cid;
+			snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", v->uds_path);
+		}
+	}
+}
