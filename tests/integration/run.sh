@@ -157,6 +157,19 @@ t_bad_arguments() {
 		refused 'unknown\|usage' fly
 }
 
+# --entropy: the guest's /dev/hwrng is virtio-rng (the device model's
+# smallest device) and its reads are random; without it there is none.
+t_entropy() {
+	boot "$VMLINUX" --entropy -- ember.test=hwrng && rc_is 0 &&
+		has 'EMBER_HWRNG current=virtio_rng' && has 'EMBER_HWRNG_OK' &&
+		has 'EMBER_GUEST_RESULT rc=0' || return 1
+	cat "$LOG" >"$LOG.with" && : >"$LOG" # the second boot's output alone
+	boot "$VMLINUX" -- ember.test=hwrng && rc_is 0 && lacks 'current=virtio_rng' &&
+		lacks 'EMBER_HWRNG_OK' &&
+		refused 'takes no value' run --kernel "$VMLINUX" --entropy=yes &&
+		refused 'only one entropy device' run --kernel "$VMLINUX" --entropy --entropy
+}
+
 # --- virtio-blk ---------------------------------------------------------------
 
 # A private, writable copy of the root disk for one test.
@@ -239,8 +252,11 @@ t_guest_pokes_transport() {
 t_bad_disks() {
 	printf 'odd' >"$LOGDIR/odd.img"
 	mkdisk "$LOGDIR/ok.img" 1
-	_nine=
-	for _i in 1 2 3 4 5 6 7 8 9; do _nine="$_nine --disk $LOGDIR/ok.img,id=n$_i"; done
+	# One over the per-VM device budget (16 virtio devices).
+	_many=
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do
+		_many="$_many --disk $LOGDIR/ok.img,id=n$_i"
+	done
 	refused 'no-such-disk' run --kernel "$VMLINUX" --disk "$LOGDIR/no-such-disk" &&
 		refused 'multiple of 512' run --kernel "$VMLINUX" --disk "$LOGDIR/odd.img" &&
 		refused 'frob' run --kernel "$VMLINUX" --disk "$LOGDIR/ok.img,frob" &&
@@ -248,7 +264,7 @@ t_bad_disks() {
 		refused 'only one disk can be root' run --kernel "$VMLINUX" \
 			--disk "$LOGDIR/ok.img,root" --disk "$LOGDIR/ok.img,root,id=b" &&
 		# shellcheck disable=SC2086
-		refused 'more than 8' run --kernel "$VMLINUX" $_nine
+		refused 'more than 16' run --kernel "$VMLINUX" $_many
 }
 
 
