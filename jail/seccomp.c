@@ -187,7 +187,7 @@ static const struct seccomp_rule seccomp_rules[] = {
      * io_uring completions, the command queue); the API's connections. */
     RULE(R_VMM | R_API, read),
     /* Teardown; the API thread's connections; vsock connections, which a
-     * guest resetting the device drops from its vCPU (vsock.c: reset). */
+     * guest resetting the device drops from its vCPU (the backend, on the device's reset). */
     RULE(R_ALL, close),
     /* realloc of big buffers (API responses, device state). */
     RULE(R_VMM | R_API, mremap),
@@ -198,7 +198,7 @@ static const struct seccomp_rule seccomp_rules[] = {
     /* virtio-net receive: one readv per frame from the tap into the
      * guest's chain (net.c: receive). */
     RULE(R_VMM, readv),
-    /* vsock streams (vsock_conn.c, vsock_host.c): send()/recv() with
+    /* vsock streams (vsock_conn.c, vsock_client.c, vsock_host.c): send()/recv() with
      * MSG_DONTWAIT|MSG_NOSIGNAL are sendto/recvfrom without an address;
      * shutdown() passes the guest's half-close on to the host side. */
     RULE(R_VMM, sendto),
@@ -259,7 +259,7 @@ static const struct seccomp_rule seccomp_rules[] = {
     RULE(R_VMM, connect),
     /* ... and a one-shot timer for vsock handshake deadlines (a host client
      * that never sends CONNECT, a guest that never answers a REQUEST),
-     * armed only while one is pending (vsock.c: handshake deadlines). */
+     * armed only while one is pending (vsock_host.c: handshake deadlines). */
     RULE(R_VMM, timerfd_settime),
     /* virtio-rng (rng.c) fills guest buffers from the host's pool, never
      * waiting for it: GRND_NONBLOCK only. */

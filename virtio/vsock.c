@@ -1,33 +1,98 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * virtio-vsock device: three queues (rx, tx, event) and the guest's CID in
- * config space.  This file moves packets between the rings and the stream
- * state machine (vsock_conn.c); the Unix socket side is vsock_host.c.
+ * config space.  It moves packets between the rings and a backend
+ * (vsock_backend.h; ember's is the hybrid muxer, vsock_mux.c): what the
+ * guest sends is checked here (a header that fits, the guest's own CID)
+ * and handed to the backend; what the backend has for the guest is written
+ * into RX buffers the device pops and lends it.
  *
- * RX is demand-driven: streams with something to say sit on a work list
- * and each takes one guest buffer per packet.  A buffer popped when nobody
- * turned out to have anything (a spurious wakeup) is held for the next
- * packet rather than returned empty.  Pending resets to the guest go first.
+ * RX is demand-driven: buffers are taken when there is something to
+ * deliver, and one popped when nobody turned out to have anything (a
+ * spurious wakeup) is held for the next packet rather than returned empty.
+ * Pending resets to the guest go first.
  */
 #include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
 #include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
 #include "device.h"
-#include "vsock_conn.h"
+#include "vsock_backend.h"
 
 #define VSOCK_RXQ	0
 #define VSOCK_TXQ	1
 #define VSOCK_EVQ	2
 #define VSOCK_QUEUE_MAX 256
-#define VSOCK_BUDGET	256 /* packets per direction per wakeup, then yield */
+#define VSOCK_BUDGET	256  /* packets per direction per wakeup, then yield */
+#define VSOCK_MAX_RST	2048 /* resets owed to the guest, queued */
+
+struct vsock_rst {
+	uint32_t host_port, guest_port;
+};
+
+struct vsock {
+	struct virtio_mmio t; /* t.lock covers everything below, and the backend */
+	struct vsock_config cfg;
+	const struct guest_mem *gm;
+	struct ratelimit rl;
+	struct vsock_stats st; /* the backend counts its events here too */
+	uint8_t config[8];
+	struct vsock_backend *be;
+
+	struct vsock_rst rst[VSOCK_MAX_RST];
+	unsigned rst_head, rst_len;
+	bool rx_held;	 /* rxc is popped but not used yet */
+	uint32_t rx_cap; /* its writable bytes */
+	struct virtq_chain rxc, txc;
+	uint8_t pkt[VSOCK_HDR_LEN + VSOCK_MAX_PAYLOAD];
+};
+
+#define vsock_bug(v, fmt, ...)                                                                     \
+	log_ratelimited(&(v)->rl, LOG_WARN, "%s: guest: " fmt, (v)->t.name, ##__VA_ARGS__)
+
+static void vsock_rx_process(struct vsock *v);
+
+/* ---- what the backend may ask of us (vsock_dev_ops) -------------------------------- */
+
+static void dev_lock(void *dev)
+{
+	virtio_mmio_lock(&((struct vsock *)dev)->t);
+}
+
+static void dev_unlock(void *dev)
+{
+	virtio_mmio_unlock(&((struct vsock *)dev)->t);
+}
+
+static void dev_rst(void *dev, uint32_t host_port, uint32_t guest_port)
+{
+	struct vsock *v = dev;
+
+	if (v->rst_len == VSOCK_MAX_RST) {
+		/* The guest's connect or close times out instead. */
+		v->st.rst_dropped++;
+		return;
+	}
+	v->rst[(v->rst_head + v->rst_len) % VSOCK_MAX_RST] =
+	    (struct vsock_rst){.host_port = host_port, .guest_port = guest_port};
+	v->rst_len++;
+}
+
+static void dev_rx_ready(void *dev)
+{
+	vsock_rx_process(dev);
+}
+
+static const struct vsock_dev_ops vsock_dev_ops = {
+    .lock = dev_lock,
+    .unlock = dev_unlock,
+    .rst = dev_rst,
+    .rx_ready = dev_rx_ready,
+};
 
 static uint64_t vsock_features(void *dev)
 {
@@ -48,94 +113,6 @@ static void vsock_config_write(void *dev, uint64_t off, const uint8_t *data, uin
 
 	(void)data;
 	vsock_bug(v, "config write at %llu (%u bytes) dropped", (unsigned long long)off, len);
-}
-
-void vsock_hdr_decode(const uint8_t *raw, struct vsock_hdr *h)
-{
-	struct virtio_vsock_hdr w;
-
-	memcpy(&w, raw, sizeof(w));
-	*h = (struct vsock_hdr){
-	    .src_cid = le64toh(w.src_cid),
-	    .dst_cid = le64toh(w.dst_cid),
-	    .src_port = le32toh(w.src_port),
-	    .dst_port = le32toh(w.dst_port),
-	    .len = le32toh(w.len),
-	    .type = le16toh(w.type),
-	    .op = le16toh(w.op),
-	    .flags = le32toh(w.flags),
-	    .buf_alloc = le32toh(w.buf_alloc),
-	    .fwd_cnt = le32toh(w.fwd_cnt),
-	};
-}
-
-void vsock_hdr_encode(const struct vsock_hdr *h, uint8_t *raw)
-{
-	struct virtio_vsock_hdr w = {
-	    .src_cid = htole64(h->src_cid),
-	    .dst_cid = htole64(h->dst_cid),
-	    .src_port = htole32(h->src_port),
-	    .dst_port = htole32(h->dst_port),
-	    .len = htole32(h->len),
-	    .type = htole16(h->type),
-	    .op = htole16(h->op),
-	    .flags = htole32(h->flags),
-	    .buf_alloc = htole32(h->buf_alloc),
-	    .fwd_cnt = htole32(h->fwd_cnt),
-	};
-
-	_Static_assert(sizeof(w) == VSOCK_HDR_LEN, "virtio_vsock_hdr is 44 bytes");
-	memcpy(raw, &w, sizeof(w));
-}
-
-bool vsock_rx_write(struct vsock *v, uint32_t off, const void *src, uint32_t len)
-{
-	const struct virtq_chain *c = &v->rxc;
-	const uint8_t *s = src;
-
-	for (unsigned i = 0; i < c->nr && len; i++) {
-		uint32_t seg = c->seg[i].len, k;
-		void *p;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		k = seg - off < len ? seg - off : len;
-		p = gm_ptr_w(v->gm, c->seg[i].addr + off, k);
-		if (!p)
-			return false;
-		memcpy(p, s, k);
-		s += k;
-		len -= k;
-		off = 0;
-	}
-	return len == 0;
-}
-
-unsigned vsock_rx_iov(struct vsock *v, uint32_t off, uint32_t max, struct iovec *iov,
-		      unsigned nr_iov)
-{
-	const struct virtq_chain *c = &v->rxc;
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < c->nr && max && n < nr_iov; i++) {
-		uint32_t seg = c->seg[i].len, k;
-		void *p;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		k = seg - off < max ? seg - off : max;
-		p = gm_ptr_w(v->gm, c->seg[i].addr + off, k); /* readv() fills it */
-		if (!p)
-			break;
-		iov[n++] = (struct iovec){.iov_base = p, .iov_len = k};
-		max -= k;
-		off = 0;
-	}
-	return n;
 }
 
 /* An RX buffer must be all device-writable and hold at least a header. */
@@ -184,7 +161,7 @@ static int vsock_rx_get(struct vsock *v, bool *pushed)
 	return 1;
 }
 
-static uint32_t vsock_fill_rst(struct vsock *v)
+static uint32_t vsock_fill_rst(struct vsock *v, const struct vsock_rxbuf *b)
 {
 	struct vsock_rst r = v->rst[v->rst_head];
 	struct vsock_hdr h = {
@@ -201,7 +178,7 @@ static uint32_t vsock_fill_rst(struct vsock *v)
 	v->rst_len--;
 	vsock_hdr_encode(&h, raw);
 	v->st.rst_sent++;
-	return vsock_rx_write(v, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
+	return vsock_rxbuf_write(b, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
 }
 
 /*
@@ -209,7 +186,7 @@ static uint32_t vsock_fill_rst(struct vsock *v)
  * something to deliver (an RST, a stream with data or credit), not the
  * other way round, and a buffer taken for nothing is held for the next.
  */
-void vsock_rx_process(struct vsock *v)
+static void vsock_rx_process(struct vsock *v)
 {
 	unsigned budget = VSOCK_BUDGET;
 	bool pushed = false;
@@ -217,7 +194,8 @@ void vsock_rx_process(struct vsock *v)
 
 	if (!virtio_mmio_queue_ready(&v->t, VSOCK_RXQ))
 		return;
-	while (v->rst_len || v->work_head) {
+	while (v->rst_len || v->be->ops->has_rx(v->be)) {
+		struct vsock_rxbuf b;
 		uint32_t len;
 
 		if (!budget--) {
@@ -229,18 +207,8 @@ void vsock_rx_process(struct vsock *v)
 			break; /* NEEDS_RESET: the transport said why */
 		if (ret == 0)
 			break;
-		if (v->rst_len) {
-			len = vsock_fill_rst(v);
-		} else {
-			struct vsock_conn *c = v->work_head;
-
-			v->work_head = c->wnext;
-			if (!v->work_head)
-				v->work_tail = NULL;
-			c->wnext = NULL;
-			c->queued = false;
-			len = vsock_conn_fill(c);
-		}
+		b = (struct vsock_rxbuf){.chain = &v->rxc, .gm = v->gm, .cap = v->rx_cap};
+		len = v->rst_len ? vsock_fill_rst(v, &b) : v->be->ops->recv(v->be, &b);
 		if (!len)
 			continue; /* nothing after all: the buffer stays held */
 		virtio_mmio_push(&v->t, VSOCK_RXQ, v->rxc.head, len);
@@ -297,7 +265,14 @@ static void vsock_tx_one(struct vsock *v)
 		h.op = VIRTIO_VSOCK_OP_INVALID;
 		h.len = 0;
 	}
-	vsock_handle_pkt(v, &h, v->pkt + VSOCK_HDR_LEN);
+	if (h.src_cid != v->cfg.guest_cid || h.dst_cid != VSOCK_HOST_CID) {
+		/* Not a stream of ours; answering could be used to spoof one. */
+		v->st.tx_bad_addr++;
+		vsock_bug(v, "packet from cid %llu to cid %llu dropped",
+			  (unsigned long long)h.src_cid, (unsigned long long)h.dst_cid);
+		return;
+	}
+	v->be->ops->send(v->be, &h, v->pkt + VSOCK_HDR_LEN);
 }
 
 static int vsock_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
@@ -344,64 +319,10 @@ static void vsock_reset(void *dev)
 {
 	struct vsock *v = dev;
 
-	/*
-	 * The guest's sockets are gone with its driver; so are ours.  Host
-	 * clients still typing CONNECT may stay: the listener is the device's.
-	 */
-	vsock_conns_free_all(v);
+	/* The guest's sockets are gone with its driver; the backend drops ours. */
+	v->be->ops->reset(v->be);
 	v->rst_len = 0;
 	v->rx_held = false;
-}
-
-void vsock_reap_arm(struct vsock *v)
-{
-	if (v->reap_fd >= 0)
-		(void)eventfd_write(v->reap_fd, 1);
-}
-
-static void vsock_free_dead(struct vsock *v, unsigned gen)
-{
-	while (v->dead_conns[gen]) {
-		struct vsock_conn *c = v->dead_conns[gen];
-
-		v->dead_conns[gen] = c->dnext;
-		free(c);
-	}
-	while (v->dead_clients[gen]) {
-		struct vsock_client *cl = v->dead_clients[gen];
-
-		v->dead_clients[gen] = cl->dnext;
-		free(cl);
-	}
-}
-
-/*
- * Frees what died before the previous reaper run: every epoll batch that
- * could still name those fds has been dispatched by now.  What died since
- * waits for the next run.
- */
-static void vsock_reap(struct vsock *v)
-{
-	vsock_free_dead(v, 1);
-	v->dead_conns[1] = v->dead_conns[0];
-	v->dead_clients[1] = v->dead_clients[0];
-	v->dead_conns[0] = NULL;
-	v->dead_clients[0] = NULL;
-	if (v->dead_conns[1] || v->dead_clients[1])
-		vsock_reap_arm(v);
-}
-
-static void vsock_on_reap(struct ev_handler *h, uint32_t events)
-{
-	struct vsock *v = h->opaque;
-	eventfd_t cnt;
-
-	(void)events;
-	if (eventfd_read(h->fd, &cnt) < 0)
-		return;
-	virtio_mmio_lock(&v->t);
-	vsock_reap(v);
-	virtio_mmio_unlock(&v->t);
 }
 
 static unsigned vsock_held(void *dev, unsigned q)
@@ -409,41 +330,6 @@ static unsigned vsock_held(void *dev, unsigned q)
 	const struct vsock *v = dev;
 
 	return q == VSOCK_RXQ && v->rx_held ? 1 : 0;
-}
-
-uint64_t vsock_handshake_deadline(struct vsock *v)
-{
-	uint64_t ms = v->handshake_ms;
-
-	if (!v->timer_armed && v->timer_fd >= 0) {
-		struct itimerspec once = {.it_value = {.tv_sec = (time_t)(ms / 1000),
-						       .tv_nsec = (long)(ms % 1000) * 1000000}};
-
-		v->timer_armed = timerfd_settime(v->timer_fd, 0, &once, NULL) == 0;
-	}
-	return time_now_us() + ms * 1000;
-}
-
-/* VMM thread: handshakes past their deadline end; the timer re-arms for the rest. */
-static void vsock_on_timer(struct ev_handler *h, uint32_t events)
-{
-	struct vsock *v = h->opaque;
-	uint64_t ticks, now = time_now_us();
-	bool more;
-
-	(void)events;
-	if (read(h->fd, &ticks, sizeof(ticks)) < 0)
-		return;
-	virtio_mmio_lock(&v->t);
-	v->timer_armed = false;
-	more = vsock_clients_expire(v, now);
-	more |= vsock_conns_expire(v, now);
-	if (more)
-		(void)vsock_handshake_deadline(v);
-	/* The RSTs just queued go out now. */
-	if (virtio_mmio_live(&v->t))
-		vsock_rx_process(v);
-	virtio_mmio_unlock(&v->t);
 }
 
 static const struct virtio_dev_ops vsock_ops = {
@@ -475,43 +361,17 @@ int vsock_create(struct vsock **out, const struct vsock_config *cfg, const struc
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->listen_fd = -1;
-	v->reap_fd = -1;
-	v->timer_fd = -1;
-	v->handshake_ms = VSOCK_HANDSHAKE_MS;
 	v->cfg = *cfg;
 	v->cfg.vsock_id[sizeof(v->cfg.vsock_id) - 1] = '\0';
 	v->gm = gm;
 	v->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
-	v->next_port = VSOCK_PORT_FIRST;
 	cid = htole64(cfg->guest_cid);
 	memcpy(v->config, &cid, 8);
 	snprintf(name, sizeof(name), "virtio-vsock %s", v->cfg.vsock_id);
 	ret = virtio_mmio_init(&v->t, name, &vsock_ops, v, gm, loop);
 	if (ret)
 		goto err;
-	v->loop = loop;
-	v->reap_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (v->reap_fd < 0) {
-		ret = -errno;
-		goto err;
-	}
-	v->reap_h = (struct ev_handler){.fd = v->reap_fd, .fn = vsock_on_reap, .opaque = v};
-	ret = evloop_add(loop, &v->reap_h, EPOLLIN);
-	if (ret)
-		goto err;
-	v->reap_added = true;
-	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (v->timer_fd < 0) {
-		ret = -errno;
-		goto err;
-	}
-	v->timer_h = (struct ev_handler){.fd = v->timer_fd, .fn = vsock_on_timer, .opaque = v};
-	ret = evloop_add(loop, &v->timer_h, EPOLLIN);
-	if (ret)
-		goto err;
-	v->timer_added = true;
-	ret = vsock_host_listen(v);
+	ret = vsock_mux_create(&v->be, &v->cfg, loop, &vsock_dev_ops, v, &v->st);
 	if (ret)
 		goto err;
 	*out = v;
@@ -568,33 +428,23 @@ const struct vsock_stats *vsock_stats(const struct vsock *v)
 
 unsigned vsock_nr_conns(const struct vsock *v)
 {
-	return v->nr_conns;
+	return v->be->ops->nr_conns(v->be);
+}
+
+void vsock_set_handshake_ms(struct vsock *v, unsigned ms)
+{
+	vsock_mux_set_handshake_ms(v->be, ms);
 }
 
 void vsock_destroy(struct vsock *v)
 {
 	if (!v)
 		return;
-	if (v->t.ops)
+	if (v->be) {
 		virtio_mmio_lock(&v->t);
-	vsock_conns_free_all(v);
-	vsock_clients_free_all(v);
-	vsock_host_close(v);
-	if (v->reap_added)
-		evloop_del(v->loop, &v->reap_h);
-	if (v->reap_fd >= 0)
-		close(v->reap_fd);
-	v->reap_fd = -1;
-	if (v->timer_added)
-		evloop_del(v->loop, &v->timer_h);
-	if (v->timer_fd >= 0)
-		close(v->timer_fd);
-	v->timer_fd = -1;
-	/* The loop is not running: nothing can be in flight. */
-	vsock_free_dead(v, 0);
-	vsock_free_dead(v, 1);
-	if (v->t.ops)
+		v->be->ops->destroy(v->be);
 		virtio_mmio_unlock(&v->t);
+	}
 	virtio_mmio_destroy(&v->t);
 	free(v);
 }

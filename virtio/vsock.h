@@ -70,6 +70,8 @@ struct virtio_mmio *vsock_transport(struct vsock *v);
 const struct vsock_stats *vsock_stats(const struct vsock *v);
 /* Streams and pending host clients, counted against VSOCK_MAX_CONNS. */
 unsigned vsock_nr_conns(const struct vsock *v);
+/* Tests: a handshake deadline shorter than VSOCK_HANDSHAKE_MS. */
+void vsock_set_handshake_ms(struct vsock *v, unsigned ms);
 /* Closes every stream and the listener; the socket file stays, as in Firecracker. */
 void vsock_destroy(struct vsock *v);
 /*

@@ -23,16 +23,16 @@
 
 #include <linux/virtio_vsock.h>
 
-#include "vsock_conn.h"
+#include "vsock_mux.h"
 
 static unsigned vsock_bucket(uint32_t host_port, uint32_t guest_port)
 {
 	return ((host_port * 2654435761u) ^ guest_port) % VSOCK_BUCKETS;
 }
 
-struct vsock_conn *vsock_conn_find(struct vsock *v, uint32_t host_port, uint32_t guest_port)
+struct vsock_conn *vsock_conn_find(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port)
 {
-	struct vsock_conn *c = v->bucket[vsock_bucket(host_port, guest_port)];
+	struct vsock_conn *c = m->bucket[vsock_bucket(host_port, guest_port)];
 
 	while (c && (c->host_port != host_port || c->guest_port != guest_port))
 		c = c->hnext;
@@ -41,7 +41,7 @@ struct vsock_conn *vsock_conn_find(struct vsock *v, uint32_t host_port, uint32_t
 
 static void vsock_hash_remove(struct vsock_conn *c)
 {
-	struct vsock_conn **pp = &c->v->bucket[vsock_bucket(c->host_port, c->guest_port)];
+	struct vsock_conn **pp = &c->m->bucket[vsock_bucket(c->host_port, c->guest_port)];
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
@@ -52,8 +52,8 @@ static void vsock_hash_remove(struct vsock_conn *c)
 
 static void vsock_work_remove(struct vsock_conn *c)
 {
-	struct vsock *v = c->v;
-	struct vsock_conn **pp = &v->work_head, *prev = NULL;
+	struct vsock_mux *m = c->m;
+	struct vsock_conn **pp = &m->work_head, *prev = NULL;
 
 	if (!c->queued)
 		return;
@@ -63,8 +63,8 @@ static void vsock_work_remove(struct vsock_conn *c)
 	}
 	if (*pp)
 		*pp = c->wnext;
-	if (v->work_tail == c)
-		v->work_tail = prev;
+	if (m->work_tail == c)
+		m->work_tail = prev;
 	c->wnext = NULL;
 	c->queued = false;
 }
@@ -89,53 +89,53 @@ static void vsock_conn_update_poll(struct vsock_conn *c)
 		want |= EPOLLOUT;
 	if (want == c->ev_mask)
 		return;
-	if (evloop_mod(c->v->loop, &c->h, want) == 0)
+	if (evloop_mod(c->m->loop, &c->h, want) == 0)
 		c->ev_mask = want;
 }
 
 static void vsock_conn_on_io(struct ev_handler *h, uint32_t events);
 
-int vsock_conn_new(struct vsock *v, int fd, uint32_t host_port, uint32_t guest_port,
+int vsock_conn_new(struct vsock_mux *m, int fd, uint32_t host_port, uint32_t guest_port,
 		   enum vsock_conn_state state, struct vsock_conn **out)
 {
 	struct vsock_conn *c;
 	unsigned b;
 	int ret;
 
-	if (v->nr_conns >= VSOCK_MAX_CONNS)
+	if (m->nr_conns >= VSOCK_MAX_CONNS)
 		return -EMFILE;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->v = v;
+	c->m = m;
 	c->fd = fd;
 	c->state = state;
 	c->host_port = host_port;
 	c->guest_port = guest_port;
 	c->h = (struct ev_handler){.fd = fd, .fn = vsock_conn_on_io, .opaque = c};
 	/* Idle until the state machine knows what it wants; HUP/ERR still arrive. */
-	ret = evloop_add(v->loop, &c->h, 0);
+	ret = evloop_add(m->loop, &c->h, 0);
 	if (ret) {
 		free(c);
 		return ret;
 	}
 	c->polled = true;
-	c->next = v->conns;
-	if (v->conns)
-		v->conns->prev = c;
-	v->conns = c;
+	c->next = m->conns;
+	if (m->conns)
+		m->conns->prev = c;
+	m->conns = c;
 	b = vsock_bucket(host_port, guest_port);
-	c->hnext = v->bucket[b];
-	v->bucket[b] = c;
-	v->nr_conns++;
-	v->st.conns_opened++;
+	c->hnext = m->bucket[b];
+	m->bucket[b] = c;
+	m->nr_conns++;
+	m->st->conns_opened++;
 	*out = c;
 	return 0;
 }
 
 void vsock_conn_free(struct vsock_conn *c)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 
 	vsock_work_remove(c);
 	if (c->state != VCONN_DRAINING)
@@ -143,55 +143,43 @@ void vsock_conn_free(struct vsock_conn *c)
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		v->conns = c->next;
+		m->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	if (c->polled)
-		evloop_del(v->loop, &c->h);
+		evloop_del(m->loop, &c->h);
 	close(c->fd);
 	free(c->buf);
 	c->buf = NULL;
 	c->dead = true;
-	c->dnext = v->dead_conns[0];
-	v->dead_conns[0] = c;
-	vsock_reap_arm(v);
-	v->nr_conns--;
-	vsock_host_resume_accept(v);
-}
-
-void vsock_rst_enqueue(struct vsock *v, uint32_t host_port, uint32_t guest_port)
-{
-	if (v->rst_len == VSOCK_MAX_RST) {
-		/* The guest's connect or close times out instead. */
-		v->st.rst_dropped++;
-		return;
-	}
-	v->rst[(v->rst_head + v->rst_len) % VSOCK_MAX_RST] =
-	    (struct vsock_rst){.host_port = host_port, .guest_port = guest_port};
-	v->rst_len++;
+	c->dnext = m->dead_conns[0];
+	m->dead_conns[0] = c;
+	vsock_reap_arm(m);
+	m->nr_conns--;
+	vsock_host_resume_accept(m);
 }
 
 void vsock_conn_reset(struct vsock_conn *c)
 {
 	if (c->state != VCONN_DRAINING)
-		vsock_rst_enqueue(c->v, c->host_port, c->guest_port);
+		vsock_rst_enqueue(c->m, c->host_port, c->guest_port);
 	vsock_conn_free(c);
 }
 
 void vsock_conn_queue(struct vsock_conn *c, unsigned what)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 
 	c->pending |= what;
 	if (c->queued)
 		return;
 	c->queued = true;
 	c->wnext = NULL;
-	if (v->work_tail)
-		v->work_tail->wnext = c;
+	if (m->work_tail)
+		m->work_tail->wnext = c;
 	else
-		v->work_head = c;
-	v->work_tail = c;
+		m->work_head = c;
+	m->work_tail = c;
 }
 
 static void vsock_conn_credit_check(struct vsock_conn *c)
@@ -241,19 +229,19 @@ static bool vsock_conn_flush(struct vsock_conn *c)
 static void vsock_conn_on_io(struct ev_handler *h, uint32_t events)
 {
 	struct vsock_conn *c = h->opaque;
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 
-	virtio_mmio_lock(&v->t);
+	vsock_mux_lock(m);
 	if (c->dead) {
 		/* A stale event from the batch it died in. */
-		virtio_mmio_unlock(&v->t);
+		vsock_mux_unlock(m);
 		return;
 	}
 	if (events & EPOLLERR) {
 		vsock_conn_reset(c);
 	} else if (events & EPOLLHUP) {
 		/* Reported whatever the mask: stop polling, finish from what is queued. */
-		evloop_del(v->loop, &c->h);
+		evloop_del(m->loop, &c->h);
 		c->polled = false;
 		c->host_hup = true;
 		if (c->state != VCONN_ESTABLISHED) {
@@ -277,14 +265,15 @@ static void vsock_conn_on_io(struct ev_handler *h, uint32_t events)
 		vsock_conn_update_poll(c);
 	}
 out:
-	vsock_rx_process(v);
-	virtio_mmio_unlock(&v->t);
+	vsock_mux_deliver(m);
+	vsock_mux_unlock(m);
 }
 
 /* Reads host bytes into the RX buffer: packet op, or 0 for nothing. */
-static uint16_t vsock_conn_read(struct vsock_conn *c, uint32_t *len, uint32_t *flags)
+static uint16_t vsock_conn_read(struct vsock_conn *c, const struct vsock_rxbuf *b, uint32_t *len,
+				uint32_t *flags)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 	uint32_t max = vsock_conn_credit(c);
 	struct iovec iov[64];
 	unsigned niov;
@@ -292,18 +281,18 @@ static uint16_t vsock_conn_read(struct vsock_conn *c, uint32_t *len, uint32_t *f
 
 	if (c->state != VCONN_ESTABLISHED || c->guest_shut_rcv || c->host_eof)
 		return 0;
-	if (max > v->rx_cap - VSOCK_HDR_LEN)
-		max = v->rx_cap - VSOCK_HDR_LEN;
+	if (max > b->cap - VSOCK_HDR_LEN)
+		max = b->cap - VSOCK_HDR_LEN;
 	if (!max)
 		return 0; /* the guest's CREDIT_UPDATE re-arms us */
-	niov = vsock_rx_iov(v, VSOCK_HDR_LEN, max, iov, ARRAY_SIZE(iov));
+	niov = vsock_rxbuf_iov(b, VSOCK_HDR_LEN, max, iov, ARRAY_SIZE(iov));
 	do
 		n = readv(c->fd, iov, (int)niov);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		*len = (uint32_t)n;
 		c->rx_cnt += (uint32_t)n;
-		v->st.rx_bytes += (uint64_t)n;
+		m->st->rx_bytes += (uint64_t)n;
 		/* After HUP nothing polls the socket: keep draining it ourselves. */
 		if (c->host_hup)
 			c->pending |= VCONN_TX_RW;
@@ -318,13 +307,13 @@ static uint16_t vsock_conn_read(struct vsock_conn *c, uint32_t *len, uint32_t *f
 	return VIRTIO_VSOCK_OP_SHUTDOWN;
 }
 
-uint32_t vsock_conn_fill(struct vsock_conn *c)
+uint32_t vsock_conn_fill(struct vsock_conn *c, const struct vsock_rxbuf *b)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 	uint8_t raw[VSOCK_HDR_LEN];
 	struct vsock_hdr h = {
 	    .src_cid = VSOCK_HOST_CID,
-	    .dst_cid = v->cfg.guest_cid,
+	    .dst_cid = m->cfg.guest_cid,
 	    .src_port = c->host_port,
 	    .dst_port = c->guest_port,
 	    .type = VIRTIO_VSOCK_TYPE_STREAM,
@@ -341,7 +330,7 @@ uint32_t vsock_conn_fill(struct vsock_conn *c)
 		h.op = VIRTIO_VSOCK_OP_RESPONSE;
 	} else if (c->pending & VCONN_TX_RW) {
 		c->pending &= ~VCONN_TX_RW;
-		h.op = vsock_conn_read(c, &h.len, &h.flags);
+		h.op = vsock_conn_read(c, b, &h.len, &h.flags);
 	}
 	if (!h.op && (c->pending & VCONN_TX_SHUTDOWN)) {
 		c->pending &= ~VCONN_TX_SHUTDOWN;
@@ -355,8 +344,8 @@ uint32_t vsock_conn_fill(struct vsock_conn *c)
 		h.len = 0;
 		vsock_hdr_encode(&h, raw);
 		vsock_conn_free(c);
-		v->st.rst_sent++;
-		return vsock_rx_write(v, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
+		m->st->rst_sent++;
+		return vsock_rxbuf_write(b, 0, raw, sizeof(raw)) ? VSOCK_HDR_LEN : 0;
 	}
 	if (h.op) {
 		/* Every packet carries our credit, so a separate update is moot. */
@@ -364,7 +353,7 @@ uint32_t vsock_conn_fill(struct vsock_conn *c)
 		h.fwd_cnt = c->fwd_cnt;
 		c->fwd_sent = c->fwd_cnt;
 		vsock_hdr_encode(&h, raw);
-		if (!vsock_rx_write(v, 0, raw, sizeof(raw)))
+		if (!vsock_rxbuf_write(b, 0, raw, sizeof(raw)))
 			h.op = 0;
 	}
 	if (c->pending)
@@ -375,7 +364,7 @@ uint32_t vsock_conn_fill(struct vsock_conn *c)
 
 static void vsock_conn_rw(struct vsock_conn *c, const uint8_t *p, uint32_t len)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 	ssize_t n = 0;
 
 	if (c->state != VCONN_ESTABLISHED || c->guest_shut_send || c->host_hup) {
@@ -383,12 +372,12 @@ static void vsock_conn_rw(struct vsock_conn *c, const uint8_t *p, uint32_t len)
 		return;
 	}
 	if ((uint64_t)c->buf_len + len > VSOCK_CONN_BUF) {
-		v->st.tx_bad_pkt++;
-		vsock_bug(v, "port %u sent beyond its credit, reset", c->guest_port);
+		m->st->tx_bad_pkt++;
+		vsock_bug(m, "port %u sent beyond its credit, reset", c->guest_port);
 		vsock_conn_reset(c);
 		return;
 	}
-	v->st.tx_bytes += len;
+	m->st->tx_bytes += len;
 	if (!c->buf_len && len) {
 		do
 			n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -421,7 +410,7 @@ static void vsock_conn_rw(struct vsock_conn *c, const uint8_t *p, uint32_t len)
 
 static void vsock_conn_shutdown(struct vsock_conn *c, uint32_t flags)
 {
-	struct vsock *v = c->v;
+	struct vsock_mux *m = c->m;
 
 	if (c->state != VCONN_ESTABLISHED) {
 		vsock_conn_reset(c);
@@ -438,7 +427,7 @@ static void vsock_conn_shutdown(struct vsock_conn *c, uint32_t flags)
 		return;
 	}
 	/* Both ways closed: the guest waits for our RST to free its socket. */
-	vsock_rst_enqueue(v, c->host_port, c->guest_port);
+	vsock_rst_enqueue(m, c->host_port, c->guest_port);
 	if (!c->buf_len || c->host_hup) {
 		vsock_conn_free(c);
 		return;
@@ -469,29 +458,29 @@ static void vsock_conn_response(struct vsock_conn *c)
 	vsock_conn_update_poll(c);
 }
 
-static void vsock_guest_request(struct vsock *v, const struct vsock_hdr *h)
+static void vsock_guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 {
 	struct vsock_conn *c;
 	int fd, ret;
 
-	if (v->nr_conns >= VSOCK_MAX_CONNS) {
-		v->st.conns_refused++;
-		log_ratelimited(&v->rl, LOG_WARN, "%s: %u streams open, refusing port %u",
-				v->t.name, v->nr_conns, h->dst_port);
-		vsock_rst_enqueue(v, h->dst_port, h->src_port);
+	if (m->nr_conns >= VSOCK_MAX_CONNS) {
+		m->st->conns_refused++;
+		log_ratelimited(&m->rl, LOG_WARN, "%s: %u streams open, refusing port %u", m->name,
+				m->nr_conns, h->dst_port);
+		vsock_rst_enqueue(m, h->dst_port, h->src_port);
 		return;
 	}
-	fd = vsock_host_connect(v, h->dst_port);
+	fd = vsock_host_connect(m, h->dst_port);
 	if (fd < 0) {
-		v->st.conns_refused++;
-		vsock_rst_enqueue(v, h->dst_port, h->src_port);
+		m->st->conns_refused++;
+		vsock_rst_enqueue(m, h->dst_port, h->src_port);
 		return;
 	}
-	ret = vsock_conn_new(v, fd, h->dst_port, h->src_port, VCONN_ESTABLISHED, &c);
+	ret = vsock_conn_new(m, fd, h->dst_port, h->src_port, VCONN_ESTABLISHED, &c);
 	if (ret) {
 		close(fd);
-		v->st.conns_refused++;
-		vsock_rst_enqueue(v, h->dst_port, h->src_port);
+		m->st->conns_refused++;
+		vsock_rst_enqueue(m, h->dst_port, h->src_port);
 		return;
 	}
 	c->peer_buf_alloc = h->buf_alloc;
@@ -499,33 +488,25 @@ static void vsock_guest_request(struct vsock *v, const struct vsock_hdr *h)
 	vsock_conn_queue(c, VCONN_TX_RESPONSE);
 }
 
-void vsock_handle_pkt(struct vsock *v, const struct vsock_hdr *h, const uint8_t *payload)
+void vsock_handle_pkt(struct vsock_mux *m, const struct vsock_hdr *h, const uint8_t *payload)
 {
-	struct vsock_conn *c;
+	struct vsock_conn *c = vsock_conn_find(m, h->dst_port, h->src_port);
 
-	if (h->src_cid != v->cfg.guest_cid || h->dst_cid != VSOCK_HOST_CID) {
-		/* Not a stream of ours; answering could be used to spoof one. */
-		v->st.tx_bad_addr++;
-		vsock_bug(v, "packet from cid %llu to cid %llu dropped",
-			  (unsigned long long)h->src_cid, (unsigned long long)h->dst_cid);
-		return;
-	}
-	c = vsock_conn_find(v, h->dst_port, h->src_port);
 	if (h->type != VIRTIO_VSOCK_TYPE_STREAM || h->op == VIRTIO_VSOCK_OP_INVALID ||
 	    h->op > VIRTIO_VSOCK_OP_CREDIT_REQUEST) {
-		v->st.tx_bad_pkt++;
-		vsock_bug(v, "packet type %u op %u on port %u, reset", h->type, h->op, h->src_port);
+		m->st->tx_bad_pkt++;
+		vsock_bug(m, "packet type %u op %u on port %u, reset", h->type, h->op, h->src_port);
 		if (c)
 			vsock_conn_reset(c);
 		else if (h->op != VIRTIO_VSOCK_OP_RST)
-			vsock_rst_enqueue(v, h->dst_port, h->src_port);
+			vsock_rst_enqueue(m, h->dst_port, h->src_port);
 		return;
 	}
 	if (!c) {
 		if (h->op == VIRTIO_VSOCK_OP_REQUEST)
-			vsock_guest_request(v, h);
+			vsock_guest_request(m, h);
 		else if (h->op != VIRTIO_VSOCK_OP_RST)
-			vsock_rst_enqueue(v, h->dst_port, h->src_port);
+			vsock_rst_enqueue(m, h->dst_port, h->src_port);
 		return;
 	}
 	if (h->op == VIRTIO_VSOCK_OP_RST) {
@@ -559,9 +540,9 @@ void vsock_handle_pkt(struct vsock *v, const struct vsock_hdr *h, const uint8_t 
 	vsock_conn_update_poll(c);
 }
 
-bool vsock_conns_expire(struct vsock *v, uint64_t now_us)
+bool vsock_conns_expire(struct vsock_mux *m, uint64_t now_us)
 {
-	struct vsock_conn *c = v->conns, *next;
+	struct vsock_conn *c = m->conns, *next;
 	bool more = false;
 
 	for (; c; c = next) {
@@ -573,15 +554,15 @@ bool vsock_conns_expire(struct vsock *v, uint64_t now_us)
 			continue;
 		}
 		/* RST tells the guest to forget a RESPONSE it may still send. */
-		v->st.handshake_timeouts++;
+		m->st->handshake_timeouts++;
 		vsock_conn_reset(c);
 	}
 	return more;
 }
 
-void vsock_conns_free_all(struct vsock *v)
+void vsock_conns_free_all(struct vsock_mux *m)
 {
-	while (v->conns)
-		vsock_conn_free(v->conns);
-	v->work_head = v->work_tail = NULL;
+	while (m->conns)
+		vsock_conn_free(m->conns);
+	m->work_head = m->work_tail = NULL;
 }

@@ -29,7 +29,7 @@
 
 #include "unit.h"
 #include "device.h"
-#include "vsock_conn.h"
+#include "vsock_mux.h"
 
 #define RAM    0x400000
 #define QSIZE  64

@@ -23,7 +23,7 @@
 #include <linux/virtio_vsock.h>
 
 #include "unit.h"
-#include "vsock_conn.h"
+#include "vsock_mux.h"
 #include "vsock_rig.h"
 
 static void test_config_parse(void **state)

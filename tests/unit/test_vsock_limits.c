@@ -32,7 +32,7 @@ static void test_client_silent(void **state)
 	struct rig *r = *state;
 	int fd;
 
-	r->v->handshake_ms = HS_MS;
+	vsock_set_handshake_ms(r->v, HS_MS);
 	fd = host_client(r);
 	host_write(fd, "CONNECT 5", 9); /* no newline, ever */
 	settle(r);
@@ -51,7 +51,7 @@ static void test_clients_staggered(void **state)
 	struct rig *r = *state;
 	int a, b;
 
-	r->v->handshake_ms = HS_MS;
+	vsock_set_handshake_ms(r->v, HS_MS);
 	a = host_client(r);
 	settle(r);
 	pump(r, HS_MS / 2);
@@ -74,7 +74,7 @@ static void test_guest_silent(void **state)
 	uint32_t hp;
 	int fd;
 
-	r->v->handshake_ms = HS_MS;
+	vsock_set_handshake_ms(r->v, HS_MS);
 	fd = host_client(r);
 	host_write(fd, "CONNECT 77\n", 11);
 	get_pkt(r, &h, NULL);
@@ -106,7 +106,7 @@ static void test_handshake_in_time(void **state)
 	uint32_t hp;
 	int fd;
 
-	r->v->handshake_ms = HS_MS;
+	vsock_set_handshake_ms(r->v, HS_MS);
 	fd = host_connect(r, 80, 65536, &hp);
 	pump(r, 3 * HS_MS);
 	assert_int_equal(st(r)->handshake_timeouts, 0);

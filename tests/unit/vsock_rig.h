@@ -20,7 +20,7 @@
 #include <linux/virtio_vsock.h>
 
 #include "unit.h"
-#include "vsock_conn.h"
+#include "vsock_mux.h"
 
 #define RAM   0x800000
 #define QSIZE 64

@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef EMBER_VSOCK_CONN_H
-#define EMBER_VSOCK_CONN_H
+#ifndef EMBER_VSOCK_MUX_H
+#define EMBER_VSOCK_MUX_H
 
 /*
- * Inside the vsock device, shared by vsock.c (virtqueues), vsock_conn.c
- * (streams, credit, the packet state machine) and vsock_host.c (the Unix
- * socket side).  Everything runs under the transport lock.
+ * Inside the hybrid muxer, the vsock device's backend (vsock_backend.h):
+ * shared by vsock_mux.c (its life, timers, reaper, the backend ops),
+ * vsock_conn.c (streams, credit, the packet state machine) and vsock_host.c
+ * (the Unix socket side).  Everything runs under the device's lock.
  */
-#include <sys/uio.h>
+#include "vsock_backend.h"
 
-#include "virtq.h"
-#include "vsock.h"
-
-#define VSOCK_HDR_LEN	 44
 #define VSOCK_LINE_MAX	 32
 #define VSOCK_BUCKETS	 256
-#define VSOCK_MAX_RST	 2048
 #define VSOCK_PORT_FIRST (1u << 30) /* host ports we hand out for CONNECT */
 /*
  * A host client has this long to send its CONNECT line, and the guest this
@@ -23,17 +19,6 @@
  * client is closed, or the stream reset, instead of holding a slot forever.
  */
 #define VSOCK_HANDSHAKE_MS 2000
-
-/* struct virtio_vsock_hdr, decoded to host order. */
-struct vsock_hdr {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-};
-
-void vsock_hdr_decode(const uint8_t *raw, struct vsock_hdr *h);
-void vsock_hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
 
 enum vsock_conn_state {
 	VCONN_CONNECTING, /* host-initiated: REQUEST out, waiting for RESPONSE */
@@ -49,7 +34,7 @@ enum vsock_conn_state {
 #define VCONN_TX_CREDIT	  16u
 
 struct vsock_conn {
-	struct vsock *v;
+	struct vsock_mux *m;
 	struct vsock_conn *prev, *next; /* every stream */
 	struct vsock_conn *hnext;	/* hash bucket (not when draining) */
 	struct vsock_conn *wnext;	/* RX work list */
@@ -75,7 +60,7 @@ struct vsock_conn {
 };
 
 struct vsock_client {
-	struct vsock *v;
+	struct vsock_mux *m;
 	struct vsock_client *prev, *next;
 	struct vsock_client *dnext; /* dead, waiting to be freed */
 	bool dead;
@@ -85,18 +70,16 @@ struct vsock_client {
 	uint64_t deadline_us; /* closed if the line is not complete by then */
 };
 
-struct vsock_rst {
-	uint32_t host_port, guest_port;
-};
-
-struct vsock {
-	struct virtio_mmio t; /* t.lock covers everything below too */
+/* The hybrid muxer: ember's vsock backend (vsock_backend.h). */
+struct vsock_mux {
+	struct vsock_backend be; /* first: the device holds &be */
+	const struct vsock_dev_ops *dev_ops;
+	void *dev;
 	struct vsock_config cfg;
-	const struct guest_mem *gm;
+	char name[80]; /* "virtio-vsock <id>", for log lines */
 	struct evloop *loop;
 	struct ratelimit rl;
-	struct vsock_stats st;
-	uint8_t config[8];
+	struct vsock_stats *st; /* the device's: one set of counters for metrics */
 
 	int listen_fd;
 	struct ev_handler listen_h;
@@ -109,8 +92,6 @@ struct vsock {
 	struct vsock_conn *work_head, *work_tail;
 	unsigned nr_conns; /* streams (draining too) + clients */
 	uint32_t next_port;
-	struct vsock_rst rst[VSOCK_MAX_RST];
-	unsigned rst_head, rst_len;
 
 	/*
 	 * Dead streams and clients, freed two loop wakeups later: epoll may
@@ -127,54 +108,76 @@ struct vsock {
 	struct ev_handler timer_h;
 	bool timer_added, timer_armed;
 	unsigned handshake_ms; /* VSOCK_HANDSHAKE_MS; tests shorten it */
-
-	bool rx_held;	 /* rxc is popped but not used yet */
-	uint32_t rx_cap; /* its writable bytes */
-	struct virtq_chain rxc, txc;
-	uint8_t pkt[VSOCK_HDR_LEN + VSOCK_MAX_PAYLOAD];
 };
 
-#define vsock_bug(v, fmt, ...)                                                                     \
-	log_ratelimited(&(v)->rl, LOG_WARN, "%s: guest: " fmt, (v)->t.name, ##__VA_ARGS__)
+static inline void vsock_mux_lock(struct vsock_mux *m)
+{
+	m->dev_ops->lock(m->dev);
+}
 
-/* vsock.c */
-/* Something joined the dead lists: make sure the reaper runs. */
-void vsock_reap_arm(struct vsock *v);
-/* A handshake started: its deadline, and the timer armed to look at it. */
-uint64_t vsock_handshake_deadline(struct vsock *v);
-void vsock_rx_process(struct vsock *v);
-/* Copies into the held RX chain at @off; false if it does not fit. */
-bool vsock_rx_write(struct vsock *v, uint32_t off, const void *src, uint32_t len);
-/* iovecs over the held RX chain from @off, at most @max bytes; returns the count. */
-unsigned vsock_rx_iov(struct vsock *v, uint32_t off, uint32_t max, struct iovec *iov,
-		      unsigned nr_iov);
+static inline void vsock_mux_unlock(struct vsock_mux *m)
+{
+	m->dev_ops->unlock(m->dev);
+}
+
+/* The guest is owed an RST: the device queues it. */
+static inline void vsock_rst_enqueue(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port)
+{
+	m->dev_ops->rst(m->dev, host_port, guest_port);
+}
+
+/* After an event of ours (not a device callback): what is queued goes out now. */
+static inline void vsock_mux_deliver(struct vsock_mux *m)
+{
+	m->dev_ops->rx_ready(m->dev);
+}
+
+#define vsock_bug(m, fmt, ...)                                                                     \
+	log_ratelimited(&(m)->rl, LOG_WARN, "%s: guest: " fmt, (m)->name, ##__VA_ARGS__)
+
+/*
+ * The files call downwards only: vsock_mux.c (life, backend ops) ->
+ * vsock_client.c (host clients) -> vsock_conn.c (streams) -> vsock_host.c
+ * (sockets, reaper doorbell, timer) -> vsock_pkt.c.
+ */
+
+/* vsock_client.c */
+/* The listener is readable: accept host clients (its ev_handler function). */
+void vsock_clients_on_accept(struct ev_handler *h, uint32_t events);
+void vsock_clients_free_all(struct vsock_mux *m);
+/* Closes clients whose CONNECT line is late; true if some are still waiting. */
+bool vsock_clients_expire(struct vsock_mux *m, uint64_t now_us);
+/* "CONNECT <port>" (the '\n' already stripped): 0 or -EINVAL. */
+int vsock_parse_connect(const char *line, size_t len, uint32_t *port);
 
 /* vsock_conn.c */
-struct vsock_conn *vsock_conn_find(struct vsock *v, uint32_t host_port, uint32_t guest_port);
-int vsock_conn_new(struct vsock *v, int fd, uint32_t host_port, uint32_t guest_port,
+struct vsock_conn *vsock_conn_find(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port);
+int vsock_conn_new(struct vsock_mux *m, int fd, uint32_t host_port, uint32_t guest_port,
 		   enum vsock_conn_state state, struct vsock_conn **out);
 void vsock_conn_free(struct vsock_conn *c);
 void vsock_conn_reset(struct vsock_conn *c);
 void vsock_conn_queue(struct vsock_conn *c, unsigned what);
-void vsock_rst_enqueue(struct vsock *v, uint32_t host_port, uint32_t guest_port);
-void vsock_handle_pkt(struct vsock *v, const struct vsock_hdr *h, const uint8_t *payload);
-/* Builds the stream's next packet into v->rxc: bytes used (header included) or 0. */
-uint32_t vsock_conn_fill(struct vsock_conn *c);
-void vsock_conns_free_all(struct vsock *v);
+void vsock_handle_pkt(struct vsock_mux *m, const struct vsock_hdr *h, const uint8_t *payload);
+/* Builds the stream's next packet into @b: bytes used (header included) or 0. */
+uint32_t vsock_conn_fill(struct vsock_conn *c, const struct vsock_rxbuf *b);
+void vsock_conns_free_all(struct vsock_mux *m);
 /* Resets host-initiated streams the guest left unanswered; true if some still wait. */
-bool vsock_conns_expire(struct vsock *v, uint64_t now_us);
+bool vsock_conns_expire(struct vsock_mux *m, uint64_t now_us);
 
 /* vsock_host.c */
-int vsock_host_listen(struct vsock *v);
-void vsock_host_close(struct vsock *v);
-void vsock_clients_free_all(struct vsock *v);
-/* Closes clients whose CONNECT line is late; true if some are still waiting. */
-bool vsock_clients_expire(struct vsock *v, uint64_t now_us);
+/* The listener on uds_path; @on_accept handles it becoming readable. */
+int vsock_host_listen(struct vsock_mux *m,
+		      void (*on_accept)(struct ev_handler *h, uint32_t events));
+void vsock_host_close(struct vsock_mux *m);
+/* Out of fds: stop polling the listener until a stream or client goes away. */
+void vsock_host_pause_accept(struct vsock_mux *m);
 /* A stream or client went away: accept again if we had stopped at EMFILE. */
-void vsock_host_resume_accept(struct vsock *v);
+void vsock_host_resume_accept(struct vsock_mux *m);
 /* Connects to "<uds_path>_<port>": a non-blocking fd or -errno. */
-int vsock_host_connect(struct vsock *v, uint32_t port);
-/* "CONNECT <port>" (the '\n' already stripped): 0 or -EINVAL. */
-int vsock_parse_connect(const char *line, size_t len, uint32_t *port);
+int vsock_host_connect(struct vsock_mux *m, uint32_t port);
+/* Something joined the dead lists: make sure the reaper runs. */
+void vsock_reap_arm(struct vsock_mux *m);
+/* A handshake started: its deadline, and the timer armed to look at it. */
+uint64_t vsock_handshake_deadline(struct vsock_mux *m);
 
-#endif /* EMBER_VSOCK_CONN_H */
+#endif /* EMBER_VSOCK_MUX_H */
