@@ -37,7 +37,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit fuzz jail-tests host-tests test integration run bench guest format clean
+.PHONY: all deps unit layering fuzz jail-tests host-tests test integration run bench guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -123,6 +123,10 @@ fuzz: $(BUILD)/fuzz_http
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# The device model's structural rules (tests/layering.sh says which).
+layering: all
+	tests/layering.sh
+
 # What the tests need from this Makefile, on this host (direct) or in L1
 # (the nested harness): one VAR:FILE:DIR[:bench] per tool.  The tests find
 # $(BUILD)/FILE through the environment variable VAR (- for none: l1-init
@@ -174,6 +178,7 @@ host-tests: all
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory layering
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory jail-tests
 	@$(MAKE) --no-print-directory host-tests
