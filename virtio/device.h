@@ -29,6 +29,8 @@
 #define VDEV_CONFIG_MAX 4352u
 
 /* What a device needs from the VM, and all it gets. */
+struct limiter_cfg;
+
 struct vdev_env {
 	const struct guest_mem *gm;
 	struct evloop *loop;
@@ -55,6 +57,11 @@ struct vdev_type {
 	bool (*first)(const void *cfg);
 	/* Optional: what it adds to the guest's command line (" root=/dev/vda rw"). */
 	const char *(*cmdline)(const void *cfg);
+	/*
+	 * Optional: the rate limiter @which ("" for a device's only one, "rx"
+	 * or "tx") inside its settings, or NULL: how the API sets and shows it.
+	 */
+	struct limiter_cfg *(*limiter)(void *cfg, const char *which);
 
 	/* ---- an instance ---- */
 	/* 0 or -errno, with an error logged naming the device and what is wrong. */

@@ -174,6 +174,9 @@ unsigned virtio_mmio_process(struct virtio_mmio *t, unsigned q, const struct vir
 			used++;
 		} else if (n == VIRTIO_CHAIN_KEPT_STOP) {
 			break;
+		} else if (n == VIRTIO_CHAIN_RETRY) {
+			virtq_unpop(virtio_mmio_queue(t, q));
+			break;
 		}
 	}
 	if (used)

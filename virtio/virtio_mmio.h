@@ -115,6 +115,7 @@ enum {
 	VIRTIO_CHAIN_USED,	/* done: return it with *used bytes written */
 	VIRTIO_CHAIN_KEPT,	/* the device returns it later (I/O in flight); go on */
 	VIRTIO_CHAIN_KEPT_STOP, /* the device returns it later; take no more now */
+	VIRTIO_CHAIN_RETRY,	/* not now (rate limited): back to the ring, stop */
 };
 
 struct virtio_queue_loop {

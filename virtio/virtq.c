@@ -66,6 +66,11 @@ void virtq_start(struct virtq *vq, bool event_idx, bool indirect)
 	vq->signalled_valid = false;
 }
 
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
 void virtq_reset(struct virtq *vq)
 {
 	memset(vq, 0, sizeof(*vq));

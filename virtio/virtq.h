@@ -67,6 +67,12 @@ void virtq_reset(struct virtq *vq);
  * the queue size ahead of us (the queue is unusable until reset).
  */
 int virtq_pop(struct virtq *vq, const struct guest_mem *gm, struct virtq_chain *c);
+/*
+ * Gives back the chain virtq_pop() just returned, before anything was pushed
+ * (a rate-limited device that may not serve it yet): the next pop returns
+ * it again.
+ */
+void virtq_unpop(struct virtq *vq);
 /* Returns chain @head with @len bytes written to the used ring. */
 int virtq_push(struct virtq *vq, const struct guest_mem *gm, uint16_t head, uint32_t len);
 /*
