@@ -111,7 +111,7 @@ $(BUILD)/netperf: guest/tools/netperf.c
 # says how to build it for libFuzzer).  `make fuzz` replays the corpus and
 # 20000 mutations of it: a regression check, not a fuzzing campaign.
 FUZZ_SRCS := tests/fuzz/fuzz_http.c api-socket/http.c api-socket/api.c api-socket/api_json.c \
-	api-socket/api_config.c vmm/log.c vmm/strnum.c
+	api-socket/api_config.c virtio/limiter.c virtio/persist.c vmm/evloop.c vmm/log.c vmm/strnum.c
 $(BUILD)/fuzz_http: $(FUZZ_SRCS)
 	@mkdir -p $(dir $@)
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \

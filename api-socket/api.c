@@ -319,6 +319,20 @@ static enum api_result api_put_vsock(struct api_req *r)
 	return api_no_content(r);
 }
 
+static enum api_result api_put_entropy(struct api_req *r)
+{
+	struct api_entropy e;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_entropy(r->body, &e, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.entropy = e;
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
 /* Logger and metrics open files, which is the VMM thread's business. */
 static enum api_result api_put_logger(struct api_req *r)
 {
@@ -452,7 +466,7 @@ static const struct api_route api_routes[] = {
     {.seg = "snapshot", .sub = "create", .put = api_put_snapshot_create},
     {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
     {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
-    {.seg = "entropy", .any_sub = true, .notsup = "The entropy device is"},
+    {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
     {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
     {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},

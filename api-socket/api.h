@@ -108,6 +108,22 @@ struct api_metrics {
 };
 
 /* Everything GET /vm/config shows and --config-file takes. */
+/* Firecracker's TokenBucket and RateLimiter; absent buckets are unset. */
+struct api_token_bucket {
+	bool set;
+	uint64_t size, one_time_burst, refill_time;
+};
+
+struct api_rate_limiter {
+	bool set; /* present, even as {} */
+	struct api_token_bucket bandwidth, ops;
+};
+
+struct api_entropy {
+	bool set;
+	struct api_rate_limiter rate_limiter;
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -116,6 +132,7 @@ struct api_vm_config {
 	struct api_net nets[API_MAX_NETS];
 	unsigned nr_nets;
 	struct api_vsock vsock;
+	struct api_entropy entropy;
 	struct api_logger logger;
 	struct api_metrics metrics;
 };
@@ -242,6 +259,9 @@ struct vdev_configs;
 int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
 			  size_t errlen);
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a);
+/* api_json.c: a RateLimiter as the devices' settings (virtio/limiter.h). */
+struct limiter_cfg;
+void api_limiter_cfg(const struct api_rate_limiter *rl, struct limiter_cfg *c);
 /*
  * The same document back into a config (what --config-file reads): every
  * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with

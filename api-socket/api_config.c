@@ -173,6 +173,29 @@ json_t *api_json_vsock(const struct api_vsock *v)
 			 v->uds_path);
 }
 
+static json_t *api_json_bucket(const struct api_token_bucket *b)
+{
+	if (!b->set)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I}", "size", (json_int_t)b->size, "one_time_burst",
+			 (json_int_t)b->one_time_burst, "refill_time", (json_int_t)b->refill_time);
+}
+
+json_t *api_json_rate_limiter(const struct api_rate_limiter *rl)
+{
+	if (!rl->set)
+		return json_null();
+	return json_pack("{s:o, s:o}", "bandwidth", api_json_bucket(&rl->bandwidth), "ops",
+			 api_json_bucket(&rl->ops));
+}
+
+json_t *api_json_entropy(const struct api_entropy *e)
+{
+	if (!e->set)
+		return json_null();
+	return json_pack("{s:o}", "rate_limiter", api_json_rate_limiter(&e->rate_limiter));
+}
+
 json_t *api_json_logger(const struct api_logger *l)
 {
 	static const char *const level[] = {"Error", "Warning", "Info", "Debug", "Trace", "Off"};
@@ -211,11 +234,12 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 		if (json_array_append_new(nets, api_json_net(&cfg->nets[i])))
 			goto out;
 	/* "o" steals each reference, and a NULL one makes json_pack fail cleanly. */
-	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o}", "boot-source",
+	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o, s:o}", "boot-source",
 			api_json_boot_source(&cfg->boot), "machine-config",
 			api_json_machine_config(&cfg->machine), "drives", drives,
-			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "logger",
-			api_json_logger(&cfg->logger), "metrics", api_json_metrics(&cfg->metrics));
+			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
+			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
+			"metrics", api_json_metrics(&cfg->metrics));
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -230,7 +254,7 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "entropy", "pmem", "memory-hotplug", "serial",
+    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -285,6 +309,8 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			}
 		} else if (!strcmp(key, "vsock")) {
 			rc = json_is_null(v) ? 0 : api_parse_vsock(v, &cfg->vsock, err, errlen);
+		} else if (!strcmp(key, "entropy")) {
+			rc = json_is_null(v) ? 0 : api_parse_entropy(v, &cfg->entropy, err, errlen);
 		} else if (!strcmp(key, "logger")) {
 			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
 		} else if (!strcmp(key, "metrics")) {

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "blk.h"
 #include "device.h"
+#include "limiter.h"
 #include "net.h"
 #include "vsock.h"
 
@@ -72,6 +73,25 @@ static int add_vsock(struct vdev_configs *l, const struct api_vsock *a, char *er
 	return add(l, "vsock", &v, err, errlen);
 }
 
+/* The settings the device's CLI would give it, then the API's rate limiter. */
+static int add_limited(struct vdev_configs *l, const char *type, const struct api_rate_limiter *rl,
+		       char *err, size_t errlen)
+{
+	const struct vdev_type *t = vdev_type_find(type);
+	_Alignas(8) unsigned char cfg[VDEV_CONFIG_MAX] = {0};
+	struct limiter_cfg *lc;
+
+	if (!t || !t->limiter) {
+		snprintf(err, errlen, "this ember has no %s device", type);
+		return -ENOTSUP;
+	}
+	if (t->parse(NULL, cfg, err, errlen))
+		return -EINVAL;
+	lc = t->limiter(cfg, "");
+	api_limiter_cfg(rl, lc);
+	return add(l, type, cfg, err, errlen);
+}
+
 int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
 			  size_t errlen)
 {
@@ -84,6 +104,8 @@ int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l,
 		r = add_net(l, &a->nets[i], err, errlen);
 	if (!r && a->vsock.set)
 		r = add_vsock(l, &a->vsock, err, errlen);
+	if (!r && a->entropy.set)
+		r = add_limited(l, "entropy", &a->entropy.rate_limiter, err, errlen);
 	return r;
 }
 
@@ -106,10 +128,24 @@ static void net_to_api(const struct vnet_config *c, struct api_net *n)
 	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
 }
 
+static void limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl)
+{
+	const struct tbucket_cfg *b[2] = {&c->bw, &c->ops};
+	struct api_token_bucket *o[2] = {&rl->bandwidth, &rl->ops};
+
+	rl->set = true;
+	for (unsigned i = 0; i < 2; i++)
+		*o[i] = (struct api_token_bucket){.set = b[i]->size != 0,
+						  .size = b[i]->size,
+						  .one_time_burst = b[i]->one_time_burst,
+						  .refill_time = b[i]->refill_time_ms};
+}
+
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a)
 {
 	a->nr_drives = a->nr_nets = 0;
 	a->vsock.set = false;
+	a->entropy.set = false;
 	for (unsigned i = 0; i < l->nr; i++) {
 		const struct vdev_config *c = &l->dev[i];
 		const char *name = c->type->name;
@@ -124,6 +160,10 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 			a->vsock.set = true;
 			a->vsock.guest_cid = (uint32_t)v->guest_cid;
 			snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", v->uds_path);
+		} else if (!strcmp(name, "entropy") && c->type->limiter) {
+			a->entropy.set = true;
+			limiter_to_api(c->type->limiter((void *)c->data, ""),
+				       &a->entropy.rate_limiter);
 		}
 	}
 }

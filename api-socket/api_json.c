@@ -16,6 +16,7 @@
 
 #include "api_json.h"
 #include "config.h"
+#include "limiter.h"
 
 /* AF_OBJECT and AF_ARRAY only check the JSON type; the caller walks them. */
 enum api_ftype { AF_STR, AF_BOOL, AF_U32, AF_U64, AF_ENUM, AF_OBJECT, AF_ARRAY, AF_UNSUPPORTED };
@@ -425,6 +426,113 @@ int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen)
 	memset(out, 0, sizeof(*out));
 	int rc = api_json_obj(o, "vsock", api_vsock_fields, ARRAY_SIZE(api_vsock_fields), false,
 			      out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+/* ---- rate limiters and the entropy device ---------------------------------- */
+
+static void bucket_cfg(const struct api_token_bucket *b, struct tbucket_cfg *c)
+{
+	*c = (struct tbucket_cfg){0};
+	if (b->set)
+		*c = (struct tbucket_cfg){.size = b->size,
+					  .one_time_burst = b->one_time_burst,
+					  .refill_time_ms = b->refill_time};
+}
+
+void api_limiter_cfg(const struct api_rate_limiter *rl, struct limiter_cfg *c)
+{
+	bucket_cfg(&rl->bandwidth, &c->bw);
+	bucket_cfg(&rl->ops, &c->ops);
+}
+
+/* The devices' own rules (limiter.c), so a PUT refuses what a device would. */
+static int api_rate_limiter_check(const struct api_rate_limiter *rl, const char *what, char *err,
+				  size_t errlen)
+{
+	struct limiter_cfg c;
+	char why[160];
+
+	api_limiter_cfg(rl, &c);
+	if (!limiter_cfg_check(&c, why, sizeof(why)))
+		return 0;
+	return api_err(err, errlen, "%s: %s", what, why);
+}
+
+static const struct api_field api_bucket_fields[] = {
+    {.name = "size",
+     .type = AF_U64,
+     .required = true,
+     .off = offsetof(struct api_token_bucket, size),
+     .max = INT64_MAX},
+    {.name = "one_time_burst",
+     .type = AF_U64,
+     .off = offsetof(struct api_token_bucket, one_time_burst),
+     .max = INT64_MAX},
+    {.name = "refill_time",
+     .type = AF_U64,
+     .required = true,
+     .off = offsetof(struct api_token_bucket, refill_time),
+     .max = INT64_MAX},
+};
+
+static int api_parse_bucket(json_t *o, const char *what, struct api_token_bucket *out, char *err,
+			    size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!o || json_is_null(o))
+		return 0;
+	int rc = api_json_obj(o, what, api_bucket_fields, ARRAY_SIZE(api_bucket_fields), false, out,
+			      NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_rate_limiter_fields[] = {
+    {.name = "bandwidth", .type = AF_OBJECT, .off = AF_NO_DST},
+    {.name = "ops", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter *out, char *err,
+			   size_t errlen)
+{
+	char sub[96];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!o || json_is_null(o))
+		return 0; /* absent: no limits */
+	rc = api_json_obj(o, what, api_rate_limiter_fields, ARRAY_SIZE(api_rate_limiter_fields),
+			  false, NULL, NULL, err, errlen);
+	snprintf(sub, sizeof(sub), "%s: bandwidth", what);
+	if (!rc)
+		rc = api_parse_bucket(json_object_get(o, "bandwidth"), sub, &out->bandwidth, err,
+				      errlen);
+	snprintf(sub, sizeof(sub), "%s: ops", what);
+	if (!rc)
+		rc = api_parse_bucket(json_object_get(o, "ops"), sub, &out->ops, err, errlen);
+	if (!rc)
+		rc = api_rate_limiter_check(out, what, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_entropy_fields[] = {
+    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = api_json_obj(o, "entropy", api_entropy_fields, ARRAY_SIZE(api_entropy_fields), false,
+			  NULL, NULL, err, errlen);
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "entropy: rate_limiter", &out->rate_limiter, err,
+					    errlen);
 	out->set = !rc;
 	return rc;
 }

@@ -33,6 +33,10 @@ int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, siz
 int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen);
 int api_parse_net_patch(json_t *o, char iface_id[API_ID_MAX], char *err, size_t errlen);
 int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen);
+/* A RateLimiter object (null or absent: none; {} : set, no limits). */
+int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter *out, char *err,
+			   size_t errlen);
+int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errlen);
 int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen);
 int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen);
 /* PUT /actions: API_CMD_START, API_CMD_CTRL_ALT_DEL or API_CMD_FLUSH_METRICS. */
@@ -58,6 +62,8 @@ json_t *api_json_boot_source(const struct api_boot_source *b); /* null when unse
 json_t *api_json_drive(const struct api_drive *d);
 json_t *api_json_net(const struct api_net *n);
 json_t *api_json_vsock(const struct api_vsock *v);
+json_t *api_json_rate_limiter(const struct api_rate_limiter *rl); /* null when unset */
+json_t *api_json_entropy(const struct api_entropy *e);		  /* null when unset */
 json_t *api_json_logger(const struct api_logger *l);
 json_t *api_json_metrics(const struct api_metrics *m);
 

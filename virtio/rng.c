@@ -18,6 +18,7 @@
 #include <linux/virtio_ids.h>
 
 #include "device.h"
+#include "limiter.h"
 
 #define VRNG_QUEUE_MAX 256
 #define VRNG_BUDGET    64	   /* requests per wakeup, then yield */
@@ -25,6 +26,7 @@
 
 struct vrng_config {
 	char id[64]; /* Firecracker has one entropy device; ours is named for messages */
+	struct limiter_cfg limiter; /* PUT /entropy's rate_limiter */
 };
 
 struct vrng_stats {
@@ -38,16 +40,31 @@ struct vrng {
 	struct vrng_config cfg;
 	const struct guest_mem *gm;
 	struct vrng_stats st;
+	struct limiter lim;
 	struct ratelimit rl;
 	struct virtq_chain chain; /* scratch for the queue loop */
 };
+
+/* What the chain asks for: its writable bytes, up to VRNG_MAX_REQ. */
+static uint32_t vrng_want(const struct virtq_chain *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < c->nr && n < VRNG_MAX_REQ; i++)
+		if (c->seg[i].write)
+			n += c->seg[i].len;
+	return n < VRNG_MAX_REQ ? (uint32_t)n : VRNG_MAX_REQ;
+}
 
 /* Fills the chain's writable segments; *used = the bytes written. */
 static int vrng_fill(void *dev, const struct virtq_chain *c, uint32_t *used)
 {
 	struct vrng *r = dev;
-	uint32_t done = 0;
+	uint32_t done = 0, want = c->err ? 0 : vrng_want(c);
 
+	/* Throttled: the chain goes back to the ring until the limiter's timer. */
+	if (!limiter_consume(&r->lim, want))
+		return VIRTIO_CHAIN_RETRY;
 	r->st.requests++;
 	if (c->err) {
 		r->st.bad_chain++;
@@ -80,6 +97,7 @@ static int vrng_fill(void *dev, const struct virtq_chain *c, uint32_t *used)
 			break;
 	}
 	r->st.bytes += done;
+	limiter_refund(&r->lim, want - done);
 	*used = done;
 	return VIRTIO_CHAIN_USED;
 }
@@ -90,13 +108,25 @@ static uint64_t vrng_features(void *dev)
 	return 0;
 }
 
+static bool vrng_more(void *dev)
+{
+	/* While the limiter waits, a guest kick changes nothing: its timer wakes us. */
+	return !limiter_blocked(&((struct vrng *)dev)->lim);
+}
+
 static void vrng_queue_notify(void *dev, unsigned q)
 {
 	struct vrng *r = dev;
 	const struct virtio_queue_loop l = {
-	    .chain = &r->chain, .budget = VRNG_BUDGET, .handle = vrng_fill};
+	    .chain = &r->chain, .budget = VRNG_BUDGET, .more = vrng_more, .handle = vrng_fill};
 
 	virtio_mmio_process(&r->t, q, &l);
+}
+
+/* The limiter's wait is over (VMM thread, no lock held): serve the queue again. */
+static void vrng_wake(void *opaque)
+{
+	virtio_mmio_kick(&((struct vrng *)opaque)->t, 0);
 }
 
 static const struct virtio_dev_ops vrng_ops = {
@@ -125,18 +155,27 @@ static const char *vrng_id(const void *cfg)
 	return ((const struct vrng_config *)cfg)->id;
 }
 
-/* State version 1: the id (string). */
+static struct limiter_cfg *vrng_limiter(void *cfg, const char *which)
+{
+	return *which ? NULL : &((struct vrng_config *)cfg)->limiter;
+}
+
+/* State version 2: the id (string), the rate limiter (limiter_cfg_save); 1: the id. */
 static void vrng_save(const void *cfg, struct pw *w)
 {
-	pw_str(w, ((const struct vrng_config *)cfg)->id);
+	const struct vrng_config *c = cfg;
+
+	pw_str(w, c->id);
+	limiter_cfg_save(&c->limiter, w);
 }
 
 static void vrng_load(struct pr *r, uint16_t version, void *cfg)
 {
 	struct vrng_config *c = cfg;
 
-	(void)version;
 	pr_str(r, c->id, sizeof(c->id));
+	if (version >= 2)
+		limiter_cfg_load(r, &c->limiter);
 	if (!r->why && !c->id[0])
 		pr_fail(r, "an empty id");
 }
@@ -149,6 +188,7 @@ static void vrng_destroy(void *dev)
 
 	if (!r)
 		return;
+	limiter_destroy(&r->lim);
 	virtio_mmio_destroy(&r->t);
 	free(r);
 }
@@ -167,10 +207,13 @@ static int vrng_create(void **dev, const void *cfg, const struct vdev_env *env)
 	r->gm = env->gm;
 	r->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
 	snprintf(name, sizeof(name), "virtio-rng %s", r->cfg.id);
+	r->lim.timer_fd = -1;
 	ret = virtio_mmio_init(&r->t, name, &vrng_ops, r, env->gm, env->loop);
+	if (!ret)
+		ret = limiter_init(&r->lim, &r->cfg.limiter, env->loop, vrng_wake, r);
 	if (ret) {
 		log_err("entropy %s: %s", r->cfg.id, strerror(-ret));
-		free(r);
+		vrng_destroy(r);
 		return ret;
 	}
 	*dev = r;
@@ -191,9 +234,11 @@ static json_t *vrng_metrics(const void *dev)
 {
 	const struct vrng_stats *s = &((const struct vrng *)dev)->st;
 
-	return json_pack("{s:I, s:I, s:I, s:I}", "entropy_requests", (json_int_t)s->requests,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "entropy_requests", (json_int_t)s->requests,
 			 "entropy_bytes", (json_int_t)s->bytes, "bad_chains",
-			 (json_int_t)s->bad_chain, "host_rng_fails", (json_int_t)s->host_errors);
+			 (json_int_t)s->bad_chain, "host_rng_fails", (json_int_t)s->host_errors,
+			 "entropy_rate_limiter_throttled",
+			 (json_int_t)((const struct vrng *)dev)->lim.throttled);
 }
 
 static const struct vdev_type vrng_type = {
@@ -212,7 +257,8 @@ static const struct vdev_type vrng_type = {
     .metrics = vrng_metrics,
     .metrics_key = "entropy",
     .metrics_one = true,
-    .state_version = 1,
+    .limiter = vrng_limiter,
+    .state_version = 2,
     .save = vrng_save,
     .load = vrng_load,
 };

@@ -34,13 +34,13 @@ static void test_get_endpoints(void **state)
 			    "{\"boot-source\":null,\"machine-config\":{\"vcpu_count\":1,"
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
-			    "\"vsock\":null,\"logger\":null,\"metrics\":null}");
+			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null}");
 }
 
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/entropy",
+	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p",
 					     "/mmds",	 "/mmds/config",	"/cpu-config"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
@@ -367,9 +367,53 @@ static const char full_config[] =
     "\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\","
     "\"guest_mac\":\"06:00:ac:10:00:02\"}],"
     "\"vsock\":{\"guest_cid\":3,\"uds_path\":\"/v\"},"
+    "\"entropy\":{\"rate_limiter\":{\"bandwidth\":{\"size\":1000,\"one_time_burst\":0,"
+    "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
     "\"metrics\":{\"metrics_path\":\"/m\"}}";
+
+/* PUT /entropy: Firecracker's EntropyDevice, rate limiter included; kept for GET. */
+static void test_entropy(void **state)
+{
+	struct t *t = *state;
+	json_t *o, *e;
+
+	assert_int_equal(PUT("/entropy", "{}"), 204);
+	assert_true(t->st.cfg.entropy.set);
+	assert_false(t->st.cfg.entropy.rate_limiter.set);
+	assert_int_equal(GET("/vm/config"), 200);
+	assert_non_null(strstr(t->resp.body, "\"entropy\":{\"rate_limiter\":null}"));
+	/* Kata sends empty limiters: accepted, no limits. */
+	assert_int_equal(PUT("/entropy", "{\"rate_limiter\":{}}"), 204);
+	assert_true(t->st.cfg.entropy.rate_limiter.set);
+	assert_false(t->st.cfg.entropy.rate_limiter.bandwidth.set);
+	assert_int_equal(PUT("/entropy", "{\"rate_limiter\":{\"bandwidth\":{\"size\":4096,"
+					 "\"one_time_burst\":8192,\"refill_time\":250},"
+					 "\"ops\":{\"size\":10,\"refill_time\":1000}}}"),
+			 204);
+	assert_int_equal(GET("/vm/config"), 200);
+	o = body_json(t);
+	e = json_object_get(json_object_get(json_object_get(o, "entropy"), "rate_limiter"),
+			    "bandwidth");
+	assert_int_equal(json_integer_value(json_object_get(e, "size")), 4096);
+	assert_int_equal(json_integer_value(json_object_get(e, "one_time_burst")), 8192);
+	assert_int_equal(json_integer_value(json_object_get(e, "refill_time")), 250);
+	e = json_object_get(json_object_get(json_object_get(o, "entropy"), "rate_limiter"), "ops");
+	assert_int_equal(json_integer_value(json_object_get(e, "size")), 10);
+	json_decref(o);
+	/* Refused, and the last good settings stay. */
+	FAULT(PUT("/entropy", "{\"rate_limiter\":{\"ops\":{\"size\":1,\"refill_time\":0}}}"),
+	      "entropy: rate_limiter: ops token bucket: refill_time must be positive");
+	FAULT(PUT("/entropy", "{\"rate_limiter\":{\"ops\":{\"refill_time\":5}}}"),
+	      "missing required field \"size\"");
+	FAULT(PUT("/entropy", "{\"rate_limiter\":{\"bandwidth\":{\"size\":-1,\"refill_time\":5}}}"),
+	      "\"size\" must be in");
+	FAULT(PUT("/entropy", "{\"rate_limiter\":{\"bw\":{}}}"), "unknown field \"bw\"");
+	FAULT(PUT("/entropy", "{\"rate_limiter\":[]}"), "must be an object");
+	FAULT(PUT("/entropy", "{\"limiter\":{}}"), "unknown field \"limiter\"");
+	assert_int_equal(t->st.cfg.entropy.rate_limiter.bandwidth.size, 4096);
+}
 
 static void test_config_document(void **state)
 {
@@ -415,6 +459,8 @@ static void test_config_document(void **state)
 	BAD_CFG("{\"machine-config\":{\"vcpu_count\":64,\"mem_size_mib\":1}}", "\"vcpu_count\"");
 	BAD_CFG("{\"vsock\":null,\"vsock\":null}", "duplicate object key");
 	BAD_CFG("[]", "expected a JSON object");
+	BAD_CFG("{\"entropy\":{\"rate_limiter\":{\"ops\":{\"size\":5,\"refill_time\":0}}}}",
+		"refill_time must be positive when size is set");
 	assert_int_equal(api_config_from_json("{\"mmds-config\":null}", 20, cfg, err, sizeof(err)),
 			 0);
 	free(cfg);
@@ -489,6 +535,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_network_and_vsock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_logger_metrics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actions_and_vm_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entropy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_document, setup, teardown),
 	    cmocka_unit_test(test_state_init),
 	    cmocka_unit_test(test_cmdq),
