@@ -10,7 +10,8 @@
 # and right after a failure its full output between
 #   ember-test-log-begin NAME / ember-test-log-end NAME
 # and last:  ember-test: N passed, N failed
-# A test can skip itself (skip "why"): it then counts as neither.
+# A test can skip itself (skip "why"): it then counts as neither.  A test
+# that measured something says so in NOTE, shown on its PASS line.
 
 LOGDIR=${LOGDIR:-/tmp/ember-it}
 VM_TIMEOUT=${VM_TIMEOUT:-180}
@@ -203,11 +204,11 @@ it_main() {
 		LOG=$LOGDIR/$t.log
 		: >"$LOG"
 		rm -f "$LOG.api"
-		WHY= SKIPPED=
+		WHY= SKIPPED= NOTE=
 		start=$(date +%s)
 		if "t_$t"; then
 			npass=$((npass + 1))
-			echo "ember-test: PASS $t ($(($(date +%s) - start)) s)"
+			echo "ember-test: PASS $t ($(($(date +%s) - start)) s)${NOTE:+: $NOTE}"
 		elif [ -n "$SKIPPED" ]; then
 			nskip=$((nskip + 1))
 			echo "ember-test: SKIP $t: $WHY"

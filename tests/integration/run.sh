@@ -170,6 +170,33 @@ t_entropy() {
 		refused 'only one entropy device' run --kernel "$VMLINUX" --entropy --entropy
 }
 
+# PUT /entropy with a rate limiter: 4 KiB a second (and a 4 KiB bucket to
+# start with) makes 16 KiB take about 3 s in the guest; unlimited, it takes
+# a fraction of that.  GET /vm/config shows the limiter as it was put.
+hwrng_ms() { sed -n 's/.*EMBER_HWRNG_RATE bytes=16384 ms=\([0-9]*\).*/\1/p' "$LOG" | tail -n1; }
+t_entropy_rate_limited() {
+	_bucket='{"size":4096,"one_time_burst":0,"refill_time":1000}'
+	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=hwrng-rate\"}" &&
+		api_ok 400 PUT /entropy '{"rate_limiter":{"bandwidth":{"size":1,"refill_time":0}}}' &&
+		api_ok 204 PUT /entropy "{\"rate_limiter\":{\"bandwidth\":$_bucket}}" &&
+		api_ok 200 GET /vm/config && has_body "\"entropy\":{\"rate_limiter\":{\"bandwidth\":$_bucket,\"ops\":null}}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		api_ok 400 PUT /entropy '{}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 150
+	rc_is 0 && has 'EMBER_HWRNG current=virtio_rng' && has 'EMBER_GUEST_RESULT rc=0' || return 1
+	_limited=$(hwrng_ms)
+	cat "$LOG" >"$LOG.limited" && : >"$LOG"
+	boot "$VMLINUX" --entropy -- ember.test=hwrng-rate
+	_free=$(hwrng_ms)
+	NOTE="16 KiB from /dev/hwrng: ${_limited:-?} ms at 4 KiB/s, ${_free:-?} ms unlimited"
+	echo "+ $NOTE" >>"$LOG.api"
+	[ -n "$_limited" ] && [ -n "$_free" ] || { fail "no EMBER_HWRNG_RATE line"; return 1; }
+	[ "$_limited" -ge 2000 ] || fail "limited to 4 KiB/s, 16 KiB took only $_limited ms"
+	[ "$_free" -lt "$_limited" ] || fail "unlimited took $_free ms, limited $_limited ms"
+}
+
 # --- virtio-blk ---------------------------------------------------------------
 
 # A private, writable copy of the root disk for one test.
