@@ -23,8 +23,9 @@
 #include "blk_req.h"
 #include "device.h"
 
-#define VBLK_QUEUE_MAX	 256
-#define VBLK_CONFIG_SIZE 16 /* capacity, size_max, seg_max */
+#define VBLK_QUEUE_MAX	  256
+#define VBLK_REQ_OVERHEAD 17 /* the 16-byte header and the status byte */
+#define VBLK_CONFIG_SIZE  16 /* capacity, size_max, seg_max */
 
 struct vblk {
 	struct virtio_mmio t; /* t.lock covers everything below too */
@@ -41,6 +42,7 @@ struct vblk {
 	char serial[VBLK_SERIAL_LEN + 1];
 	uint8_t config[VBLK_CONFIG_SIZE];
 	struct vblk_stats st;
+	struct limiter lim;
 	struct ratelimit rl;
 	struct vblk_req *slots;
 	uint16_t free_slot[VBLK_QUEUE_MAX];
@@ -148,15 +150,34 @@ static bool vblk_start(struct vblk *b, struct vblk_req *r)
 
 static bool vblk_more(void *dev)
 {
-	return ((struct vblk *)dev)->nr_free > 0; /* else vblk_on_uring resumes us */
+	struct vblk *b = dev;
+
+	/* No slot: vblk_on_uring resumes us.  Throttled: the limiter's timer does. */
+	return b->nr_free > 0 && !limiter_blocked(&b->lim);
+}
+
+/* What the rate limiter counts of a request: its data, not header and status. */
+static uint64_t vblk_data_bytes(const struct virtq_chain *c)
+{
+	uint64_t n = 0;
+
+	if (c->err)
+		return 0;
+	for (unsigned i = 0; i < c->nr; i++)
+		n += c->seg[i].len;
+	return n > VBLK_REQ_OVERHEAD ? n - VBLK_REQ_OVERHEAD : 0;
 }
 
 static int vblk_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 {
 	struct vblk *b = dev;
-	struct vblk_req *r = &b->slots[b->free_slot[--b->nr_free]];
+	struct vblk_req *r;
 
-	(void)c; /* it is b->chain, which vblk_start parses */
+	if (!limiter_consume(&b->lim, vblk_data_bytes(c))) {
+		b->st.throttled++;
+		return VIRTIO_CHAIN_RETRY;
+	}
+	r = &b->slots[b->free_slot[--b->nr_free]];
 	if (vblk_start(b, r)) {
 		b->queued = true;
 		return VIRTIO_CHAIN_KEPT; /* vblk_uring_done returns it */
@@ -334,6 +355,12 @@ int vblk_replace_file(struct vblk *b, const char *path)
 	return 0;
 }
 
+/* The rate limiter's wait is over (VMM thread, no lock held): take requests again. */
+static void vblk_wake(void *opaque)
+{
+	virtio_mmio_kick(&((struct vblk *)opaque)->t, 0);
+}
+
 static int vblk_engine_start(struct vblk *b)
 {
 	int ret;
@@ -368,6 +395,7 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct g
 		return -ENOMEM;
 	b->fd = -1;
 	b->uring.efd = -1;
+	b->lim.timer_fd = -1;
 	b->cfg = *cfg;
 	b->cfg.drive_id[sizeof(b->cfg.drive_id) - 1] = '\0';
 	b->cfg.path[sizeof(b->cfg.path) - 1] = '\0';
@@ -393,6 +421,8 @@ int vblk_create(struct vblk **out, const struct vblk_config *cfg, const struct g
 		goto err;
 	snprintf(name, sizeof(name), "virtio-blk %s", b->cfg.drive_id);
 	ret = virtio_mmio_init(&b->t, name, &vblk_ops, b, gm, loop);
+	if (!ret)
+		ret = limiter_init(&b->lim, &b->cfg.limiter, loop, vblk_wake, b);
 	if (ret)
 		goto err;
 	if (b->engine == VBLK_ENGINE_IO_URING && loop) {
@@ -464,6 +494,7 @@ void vblk_destroy(struct vblk *b)
 	if (b->t.ops)
 		virtio_mmio_unlock(&b->t);
 	vblk_uring_exit(&b->uring);
+	limiter_destroy(&b->lim);
 	virtio_mmio_destroy(&b->t);
 	if (b->fd >= 0)
 		close(b->fd);
@@ -515,11 +546,26 @@ static json_t *vblk_type_metrics(const void *dev)
 {
 	const struct vblk_stats *s = vblk_stats(dev);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read_count", (json_int_t)s->reads,
-			 "write_count", (json_int_t)s->writes, "flush_count",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "read_count",
+			 (json_int_t)s->reads, "write_count", (json_int_t)s->writes, "flush_count",
 			 (json_int_t)s->flushes, "other_count", (json_int_t)s->others, "read_bytes",
 			 (json_int_t)s->read_bytes, "write_bytes", (json_int_t)s->write_bytes,
-			 "errors", (json_int_t)s->errors);
+			 "errors", (json_int_t)s->errors, "rate_limiter_throttled_count",
+			 (json_int_t)s->throttled);
+}
+
+/* PATCH /drives/{id} rate_limiter on a running VM: in force at once. */
+static int vblk_type_set_limiter(void *dev, const char *which, const struct limiter_cfg *c)
+{
+	struct vblk *b = dev;
+
+	if (*which)
+		return -EINVAL;
+	virtio_mmio_lock(&b->t);
+	b->cfg.limiter = *c;
+	limiter_update(&b->lim, c);
+	virtio_mmio_unlock(&b->t);
+	return 0;
 }
 
 static const struct vdev_type vblk_type = {
@@ -536,6 +582,8 @@ static const struct vdev_type vblk_type = {
     .check_set = vblk_config_check_set,
     .first = vblk_config_first,
     .cmdline = vblk_config_cmdline,
+    .limiter = vblk_config_limiter,
+    .set_limiter = vblk_type_set_limiter,
     .create = vblk_type_create,
     .destroy = vblk_type_destroy,
     .transport = vblk_type_transport,
@@ -544,7 +592,7 @@ static const struct vdev_type vblk_type = {
     .update = vblk_type_update,
     .metrics = vblk_type_metrics,
     .metrics_key = "block",
-    .state_version = 1,
+    .state_version = 2,
     .save = vblk_config_save,
     .load = vblk_config_load,
 };

@@ -4,6 +4,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "limiter.h"
 #include "persist.h"
 #include "virtio_mmio.h"
 
@@ -24,6 +25,7 @@ struct vblk_config {
 	bool read_only, is_root;
 	char serial[VBLK_SERIAL_LEN + 1]; /* "" -> drive_id, truncated */
 	enum vblk_engine engine;
+	struct limiter_cfg limiter; /* the drive's rate_limiter */
 };
 
 /*
@@ -39,6 +41,7 @@ bool vblk_config_first(const void *cfg);
 const char *vblk_config_cmdline(const void *cfg);
 void vblk_config_save(const void *cfg, struct pw *w);
 void vblk_config_load(struct pr *r, uint16_t version, void *cfg);
+struct limiter_cfg *vblk_config_limiter(void *cfg, const char *which);
 
 struct vblk;
 
@@ -63,7 +66,8 @@ const char *vblk_drive_id(const struct vblk *b);
 struct vblk_stats {
 	uint64_t reads, writes, flushes, others;
 	uint64_t read_bytes, write_bytes;
-	uint64_t errors; /* requests answered IOERR or UNSUPP */
+	uint64_t errors;    /* requests answered IOERR or UNSUPP */
+	uint64_t throttled; /* requests that waited for the rate limiter */
 };
 const struct vblk_stats *vblk_stats(const struct vblk *b);
 /* The configuration in force (path updated by vblk_replace_file). */

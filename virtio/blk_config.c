@@ -116,9 +116,15 @@ const char *vblk_config_cmdline(const void *cfg)
 	return b->read_only ? " root=/dev/vda ro" : " root=/dev/vda rw";
 }
 
+struct limiter_cfg *vblk_config_limiter(void *cfg, const char *which)
+{
+	return *which ? NULL : &((struct vblk_config *)cfg)->limiter;
+}
+
 /*
- * State version 1: drive_id, path, serial (strings), read_only, is_root
- * (bools), engine (u8: 0 default, 1 sync, 2 io_uring).
+ * State version 2: drive_id, path, serial (strings), read_only, is_root
+ * (bools), engine (u8: 0 default, 1 sync, 2 io_uring), the rate limiter
+ * (limiter_cfg_save).  Version 1 had no limiter.
  */
 void vblk_config_save(const void *cfg, struct pw *w)
 {
@@ -130,6 +136,7 @@ void vblk_config_save(const void *cfg, struct pw *w)
 	pw_bool(w, b->read_only);
 	pw_bool(w, b->is_root);
 	pw_u8(w, (uint8_t)b->engine);
+	limiter_cfg_save(&b->limiter, w);
 }
 
 void vblk_config_load(struct pr *r, uint16_t version, void *cfg)
@@ -137,7 +144,6 @@ void vblk_config_load(struct pr *r, uint16_t version, void *cfg)
 	struct vblk_config *b = cfg;
 	uint8_t engine;
 
-	(void)version;
 	pr_str(r, b->drive_id, sizeof(b->drive_id));
 	pr_str(r, b->path, sizeof(b->path));
 	pr_str(r, b->serial, sizeof(b->serial));
@@ -147,6 +153,8 @@ void vblk_config_load(struct pr *r, uint16_t version, void *cfg)
 	if (engine > VBLK_ENGINE_IO_URING)
 		pr_fail(r, "an unknown engine");
 	b->engine = (enum vblk_engine)engine;
+	if (version >= 2)
+		limiter_cfg_load(r, &b->limiter);
 	if (!r->why && (!b->drive_id[0] || !b->path[0]))
 		pr_fail(r, "an empty drive id or path");
 }

@@ -62,6 +62,8 @@ struct vdev_type {
 	 * or "tx") inside its settings, or NULL: how the API sets and shows it.
 	 */
 	struct limiter_cfg *(*limiter)(void *cfg, const char *which);
+	/* Optional: a live device's limiter @which gets new settings (PATCH); 0 or -errno. */
+	int (*set_limiter)(void *dev, const char *which, const struct limiter_cfg *c);
 
 	/* ---- an instance ---- */
 	/* 0 or -errno, with an error logged naming the device and what is wrong. */

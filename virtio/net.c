@@ -56,6 +56,7 @@ struct vnet {
 	unsigned offloads;
 	struct ratelimit rl;
 	struct vnet_stats st;
+	struct limiter rx_lim, tx_lim;
 
 	bool rx_pending; /* rx_buf holds a frame waiting for a guest buffer */
 	size_t rx_len;
@@ -107,7 +108,9 @@ static void vnet_update_poll(struct vnet *n)
 	uint32_t want = 0;
 
 	if (virtio_mmio_live(&n->t)) {
-		if (!n->rx_pending && virtio_mmio_queue_ready(&n->t, VNET_RXQ))
+		/* Throttled, the tap waits too: the limiter's timer brings us back. */
+		if (!n->rx_pending && virtio_mmio_queue_ready(&n->t, VNET_RXQ) &&
+		    !limiter_blocked(&n->rx_lim))
 			want |= EPOLLIN;
 		if (n->tx_pending)
 			want |= EPOLLOUT;
@@ -182,6 +185,8 @@ static bool vnet_rx_more(void *dev)
 {
 	struct vnet *n = dev;
 
+	if (limiter_blocked(&n->rx_lim))
+		return false;
 	if (!n->rx_pending && vnet_rx_read(n) > 0)
 		n->rx_pending = true;
 	return n->rx_pending;
@@ -191,8 +196,14 @@ static bool vnet_rx_more(void *dev)
 static int vnet_rx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 {
 	struct vnet *n = dev;
-	int ret = c->err ? -EINVAL : vnet_rx_copy(n, c);
+	int ret;
 
+	/* Over the rx limit: the frame stays pending, the chain goes back. */
+	if (!limiter_consume(&n->rx_lim, n->rx_len > VNET_HDR_LEN ? n->rx_len - VNET_HDR_LEN : 0)) {
+		n->st.rx_throttled++;
+		return VIRTIO_CHAIN_RETRY;
+	}
+	ret = c->err ? -EINVAL : vnet_rx_copy(n, c);
 	if (ret == -ENOSPC) {
 		n->st.rx_dropped_small_buf++;
 		n->rx_pending = false;
@@ -322,9 +333,17 @@ static int vnet_tx_write(struct vnet *n)
 static int vnet_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 {
 	struct vnet *n = dev;
-	int ret = vnet_tx_gather(n);
+	uint64_t bytes = 0;
+	int ret;
 
 	(void)used; /* the device writes nothing into a TX chain */
+	for (unsigned i = 0; !c->err && i < c->nr; i++)
+		bytes += c->seg[i].len;
+	if (!limiter_consume(&n->tx_lim, bytes > VNET_HDR_LEN ? bytes - VNET_HDR_LEN : 0)) {
+		n->st.tx_throttled++;
+		return VIRTIO_CHAIN_RETRY;
+	}
+	ret = vnet_tx_gather(n);
 	if (ret) {
 		vnet_bug(n, "tx chain %u dropped: %s", c->head,
 			 ret == -EMSGSIZE ? "frame too long" : "malformed");
@@ -336,10 +355,17 @@ static int vnet_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 	return VIRTIO_CHAIN_USED;
 }
 
+static bool vnet_tx_more(void *dev)
+{
+	return !limiter_blocked(&((struct vnet *)dev)->tx_lim);
+}
+
 static void vnet_tx_process(struct vnet *n)
 {
-	const struct virtio_queue_loop l = {
-	    .chain = &n->chain, .budget = VNET_BUDGET, .handle = vnet_tx_chain};
+	const struct virtio_queue_loop l = {.chain = &n->chain,
+					    .budget = VNET_BUDGET,
+					    .more = vnet_tx_more,
+					    .handle = vnet_tx_chain};
 
 	if (n->tx_pending && virtio_mmio_queue_ready(&n->t, VNET_TXQ)) {
 		if (vnet_tx_write(n) == -EAGAIN)
@@ -494,6 +520,17 @@ err:
 	return ret;
 }
 
+/* A rate limiter's wait is over (VMM thread, no lock held): that queue goes on. */
+static void vnet_rx_wake(void *opaque)
+{
+	virtio_mmio_kick(&((struct vnet *)opaque)->t, VNET_RXQ);
+}
+
+static void vnet_tx_wake(void *opaque)
+{
+	virtio_mmio_kick(&((struct vnet *)opaque)->t, VNET_TXQ);
+}
+
 static int vnet_init(struct vnet **out, const struct vnet_config *cfg, int fd, bool is_tap,
 		     const struct guest_mem *gm, struct evloop *loop)
 {
@@ -509,6 +546,7 @@ static int vnet_init(struct vnet **out, const struct vnet_config *cfg, int fd, b
 	}
 	n->fd = fd;
 	n->is_tap = is_tap;
+	n->rx_lim.timer_fd = n->tx_lim.timer_fd = -1;
 	n->cfg = *cfg;
 	n->cfg.iface_id[sizeof(n->cfg.iface_id) - 1] = '\0';
 	n->cfg.host_dev_name[sizeof(n->cfg.host_dev_name) - 1] = '\0';
@@ -518,6 +556,10 @@ static int vnet_init(struct vnet **out, const struct vnet_config *cfg, int fd, b
 		memcpy(n->config, cfg->mac, 6);
 	snprintf(name, sizeof(name), "virtio-net %s", n->cfg.iface_id);
 	ret = virtio_mmio_init(&n->t, name, &vnet_ops, n, gm, loop);
+	if (!ret)
+		ret = limiter_init(&n->rx_lim, &n->cfg.rx_limiter, loop, vnet_rx_wake, n);
+	if (!ret)
+		ret = limiter_init(&n->tx_lim, &n->cfg.tx_limiter, loop, vnet_tx_wake, n);
 	if (ret)
 		goto err;
 	if (loop) {
@@ -579,6 +621,8 @@ void vnet_destroy(struct vnet *n)
 		return;
 	if (n->polled)
 		evloop_del(n->loop, &n->h);
+	limiter_destroy(&n->rx_lim);
+	limiter_destroy(&n->tx_lim);
 	virtio_mmio_destroy(&n->t);
 	if (n->fd >= 0)
 		close(n->fd);
@@ -616,7 +660,7 @@ static json_t *vnet_type_metrics(const void *dev)
 {
 	const struct vnet_stats *s = vnet_stats(dev);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
 			 (json_int_t)s->rx_frames, "rx_bytes_count", (json_int_t)s->rx_bytes,
 			 "rx_dropped",
 			 (json_int_t)(s->rx_dropped_short + s->rx_dropped_long +
@@ -624,7 +668,27 @@ static json_t *vnet_type_metrics(const void *dev)
 			 "tx_packets_count", (json_int_t)s->tx_frames, "tx_bytes_count",
 			 (json_int_t)s->tx_bytes, "tx_dropped",
 			 (json_int_t)(s->tx_dropped_short + s->tx_dropped_long + s->tx_bad_chain +
-				      s->tx_bad_header));
+				      s->tx_bad_header),
+			 "rx_rate_limiter_throttled", (json_int_t)s->rx_throttled,
+			 "tx_rate_limiter_throttled", (json_int_t)s->tx_throttled);
+}
+
+/* PATCH /network-interfaces/{id} rx or tx rate limiter on a running VM. */
+static int vnet_type_set_limiter(void *dev, const char *which, const struct limiter_cfg *c)
+{
+	struct vnet *n = dev;
+	struct limiter *l = !strcmp(which, "rx")   ? &n->rx_lim
+			    : !strcmp(which, "tx") ? &n->tx_lim
+						   : NULL;
+
+	if (!l)
+		return -EINVAL;
+	virtio_mmio_lock(&n->t);
+	*vnet_config_limiter(&n->cfg, which) = *c;
+	limiter_update(l, c);
+	vnet_update_poll(n); /* rx may poll the tap again */
+	virtio_mmio_unlock(&n->t);
+	return 0;
 }
 
 static const struct vdev_type vnet_type = {
@@ -643,7 +707,9 @@ static const struct vdev_type vnet_type = {
     .config = vnet_type_config,
     .metrics = vnet_type_metrics,
     .metrics_key = "net",
-    .state_version = 1,
+    .limiter = vnet_config_limiter,
+    .set_limiter = vnet_type_set_limiter,
+    .state_version = 2,
     .save = vnet_config_save,
     .load = vnet_config_load,
     .set = vnet_config_set,

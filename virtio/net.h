@@ -4,6 +4,7 @@
 
 #include "ember.h"
 #include "evloop.h"
+#include "limiter.h"
 #include "persist.h"
 #include "virtio_mmio.h"
 
@@ -25,6 +26,7 @@ struct vnet_config {
 	char host_dev_name[16]; /* IFNAMSIZ */
 	bool has_mac;		/* guest_mac given: offered as VIRTIO_NET_F_MAC */
 	uint8_t mac[6];
+	struct limiter_cfg rx_limiter, tx_limiter; /* rx_rate_limiter, tx_rate_limiter */
 };
 
 /*
@@ -38,6 +40,7 @@ int vnet_config_check_set(const void *const cfgs[], unsigned n, char *err, size_
 void vnet_config_save(const void *cfg, struct pw *w);
 void vnet_config_load(struct pr *r, uint16_t version, void *cfg);
 int vnet_config_set(void *cfg, const char *field, const char *value, char *err, size_t errlen);
+struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which);
 
 /*
  * Counters for metrics; written on the VMM thread under the transport lock.
@@ -54,6 +57,7 @@ struct vnet_stats {
 	uint64_t tx_bad_chain;	/* unwalkable chain, writable or unmapped segment */
 	uint64_t tx_bad_header; /* GSO/checksum offload the guest did not negotiate */
 	uint64_t tx_tap_errors;
+	uint64_t rx_throttled, tx_throttled; /* frames that waited for a rate limiter */
 };
 
 struct vnet;

@@ -119,7 +119,18 @@ int vnet_config_check_set(const void *const cfgs[], unsigned n, char *err, size_
 	return 0;
 }
 
-/* State version 1: iface_id, host_dev_name (strings), has_mac (bool), mac (6 bytes). */
+struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which)
+{
+	struct vnet_config *n = cfg;
+
+	return !strcmp(which, "rx") ? &n->rx_limiter : !strcmp(which, "tx") ? &n->tx_limiter : NULL;
+}
+
+/*
+ * State version 2: iface_id, host_dev_name (strings), has_mac (bool), mac
+ * (6 bytes), the rx then the tx rate limiter (limiter_cfg_save).  Version 1
+ * had no limiters.
+ */
 void vnet_config_save(const void *cfg, struct pw *w)
 {
 	const struct vnet_config *n = cfg;
@@ -128,17 +139,22 @@ void vnet_config_save(const void *cfg, struct pw *w)
 	pw_str(w, n->host_dev_name);
 	pw_bool(w, n->has_mac);
 	pw_bytes(w, n->mac, sizeof(n->mac));
+	limiter_cfg_save(&n->rx_limiter, w);
+	limiter_cfg_save(&n->tx_limiter, w);
 }
 
 void vnet_config_load(struct pr *r, uint16_t version, void *cfg)
 {
 	struct vnet_config *n = cfg;
 
-	(void)version;
 	pr_str(r, n->iface_id, sizeof(n->iface_id));
 	pr_str(r, n->host_dev_name, sizeof(n->host_dev_name));
 	n->has_mac = pr_bool(r);
 	pr_bytes(r, n->mac, sizeof(n->mac));
+	if (version >= 2) {
+		limiter_cfg_load(r, &n->rx_limiter);
+		limiter_cfg_load(r, &n->tx_limiter);
+	}
 	if (!r->why && (!n->iface_id[0] || !n->host_dev_name[0]))
 		pr_fail(r, "an empty interface id or tap name");
 	/* As --net: a multicast source address would confuse the guest's stack. */
