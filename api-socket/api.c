@@ -260,12 +260,14 @@ static enum api_result api_patch_drive(struct api_req *r)
 		api_fault(r->resp, 400, "drive: no drive with \"drive_id\" \"%s\".", p.drive_id);
 		return API_DONE;
 	}
-	if (!p.has_path) /* nothing ember can change besides the backing file */
+	if (!p.has_path && !p.rate_limiter.set) /* nothing else can change */
 		return api_no_content(r);
 	memset(r->cmd, 0, sizeof(*r->cmd));
 	r->cmd->drive.index = (unsigned)idx;
 	memcpy(r->cmd->drive.drive_id, p.drive_id, sizeof(p.drive_id));
 	memcpy(r->cmd->drive.path_on_host, p.path_on_host, sizeof(p.path_on_host));
+	r->cmd->drive.has_path = p.has_path;
+	r->cmd->drive.rate_limiter = p.rate_limiter;
 	return api_exec(r, API_CMD_PATCH_DRIVE);
 }
 
@@ -286,23 +288,33 @@ static enum api_result api_put_net(struct api_req *r)
 	return api_no_content(r);
 }
 
+/* The rate limiters are what a running VM's interface can change. */
 static enum api_result api_patch_net(struct api_req *r)
 {
-	char id[API_ID_MAX], err[API_ERR_MAX];
+	struct api_net_patch p;
+	char err[API_ERR_MAX];
+	int idx;
 
-	/* The schema refuses the rate limiters, the only patchable fields. */
-	if (api_parse_net_patch(r->body, id, err, sizeof(err)))
+	if (api_parse_net_patch(r->body, &p, err, sizeof(err)))
 		return api_bad(r, err);
-	if (strcmp(id, r->id))
-		return api_id_mismatch(r, "iface_id", id);
+	if (strcmp(p.iface_id, r->id))
+		return api_id_mismatch(r, "iface_id", p.iface_id);
 	if (api_preboot(r))
 		return api_bad(r, MSG_BEFORE_START);
-	if (api_net_find(&r->st->cfg, id) < 0) {
+	idx = api_net_find(&r->st->cfg, p.iface_id);
+	if (idx < 0) {
 		api_fault(r->resp, 400, "network-interface: no interface with \"iface_id\" \"%s\".",
-			  id);
+			  p.iface_id);
 		return API_DONE;
 	}
-	return api_no_content(r);
+	if (!p.rx.set && !p.tx.set)
+		return api_no_content(r);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	r->cmd->net.index = (unsigned)idx;
+	memcpy(r->cmd->net.iface_id, p.iface_id, sizeof(p.iface_id));
+	r->cmd->net.rx = p.rx;
+	r->cmd->net.tx = p.tx;
+	return api_exec(r, API_CMD_PATCH_NET);
 }
 
 static enum api_result api_put_vsock(struct api_req *r)
@@ -628,9 +640,25 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 		break;
 	case API_CMD_PATCH_DRIVE:
 		if (cmd->drive.index < st->cfg.nr_drives &&
-		    !strcmp(st->cfg.drives[cmd->drive.index].drive_id, cmd->drive.drive_id))
-			memcpy(st->cfg.drives[cmd->drive.index].path_on_host,
-			       cmd->drive.path_on_host, API_PATH_MAX);
+		    !strcmp(st->cfg.drives[cmd->drive.index].drive_id, cmd->drive.drive_id)) {
+			struct api_drive *d = &st->cfg.drives[cmd->drive.index];
+
+			if (cmd->drive.has_path)
+				memcpy(d->path_on_host, cmd->drive.path_on_host, API_PATH_MAX);
+			if (cmd->drive.rate_limiter.set)
+				d->rate_limiter = cmd->drive.rate_limiter;
+		}
+		break;
+	case API_CMD_PATCH_NET:
+		if (cmd->net.index < st->cfg.nr_nets &&
+		    !strcmp(st->cfg.nets[cmd->net.index].iface_id, cmd->net.iface_id)) {
+			struct api_net *n = &st->cfg.nets[cmd->net.index];
+
+			if (cmd->net.rx.set)
+				n->rx_rate_limiter = cmd->net.rx;
+			if (cmd->net.tx.set)
+				n->tx_rate_limiter = cmd->net.tx;
+		}
 		break;
 	case API_CMD_LOGGER:
 		st->cfg.logger = cmd->logger;

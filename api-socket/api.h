@@ -70,6 +70,17 @@ struct api_machine_config {
 	bool track_dirty_pages;
 };
 
+/* Firecracker's TokenBucket and RateLimiter; absent buckets are unset. */
+struct api_token_bucket {
+	bool set;
+	uint64_t size, one_time_burst, refill_time;
+};
+
+struct api_rate_limiter {
+	bool set; /* present, even as {} */
+	struct api_token_bucket bandwidth, ops;
+};
+
 struct api_drive {
 	char drive_id[API_ID_MAX];
 	char path_on_host[API_PATH_MAX];
@@ -78,6 +89,7 @@ struct api_drive {
 	char partuuid[API_PARTUUID_MAX]; /* "" : none; only meaningful for the root device */
 	enum api_cache_type cache_type;
 	enum api_io_engine io_engine;
+	struct api_rate_limiter rate_limiter;
 };
 
 struct api_net {
@@ -85,6 +97,7 @@ struct api_net {
 	char host_dev_name[API_IFNAME_MAX];
 	bool has_mac;
 	uint8_t guest_mac[6];
+	struct api_rate_limiter rx_rate_limiter, tx_rate_limiter;
 };
 
 struct api_vsock {
@@ -108,17 +121,6 @@ struct api_metrics {
 };
 
 /* Everything GET /vm/config shows and --config-file takes. */
-/* Firecracker's TokenBucket and RateLimiter; absent buckets are unset. */
-struct api_token_bucket {
-	bool set;
-	uint64_t size, one_time_burst, refill_time;
-};
-
-struct api_rate_limiter {
-	bool set; /* present, even as {} */
-	struct api_token_bucket bandwidth, ops;
-};
-
 struct api_entropy {
 	bool set;
 	struct api_rate_limiter rate_limiter;
@@ -200,7 +202,8 @@ enum api_cmd_kind {
 	API_CMD_RESUME,		 /* let them run again */
 	API_CMD_CTRL_ALT_DEL,	 /* i8042 Ctrl-Alt-Del to the guest */
 	API_CMD_FLUSH_METRICS,	 /* write a metrics line now */
-	API_CMD_PATCH_DRIVE,	 /* swap drive's backing file: cmd->drive */
+	API_CMD_PATCH_DRIVE,	 /* new backing file and/or rate limiter: cmd->drive */
+	API_CMD_PATCH_NET,	 /* new rate limiters: cmd->net */
 	API_CMD_LOGGER,		 /* (re)open the log: cmd->logger */
 	API_CMD_METRICS,	 /* open the metrics file: cmd->metrics */
 	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
@@ -217,7 +220,14 @@ struct api_cmd {
 			unsigned index; /* in cfg->drives */
 			char drive_id[API_ID_MAX];
 			char path_on_host[API_PATH_MAX];
+			bool has_path;
+			struct api_rate_limiter rate_limiter; /* .set: replace it */
 		} drive;
+		struct {
+			unsigned index; /* in cfg->nets */
+			char iface_id[API_ID_MAX];
+			struct api_rate_limiter rx, tx; /* .set: replace it */
+		} net;
 		struct api_logger logger;
 		struct api_metrics metrics;
 		struct api_snapshot_create snapshot_create;

@@ -130,49 +130,6 @@ fail:
 	return NULL;
 }
 
-json_t *api_json_drive(const struct api_drive *d)
-{
-	static const char *const cache[] = {"Unsafe", "Writeback"};
-	static const char *const engine[] = {"Sync", "Async"};
-	json_t *o;
-
-	o = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s}", "drive_id", d->drive_id, "path_on_host",
-		      d->path_on_host, "is_root_device", d->is_root_device, "is_read_only",
-		      d->is_read_only, "cache_type", cache[d->cache_type], "io_engine",
-		      engine[d->io_engine]);
-	if (o && d->partuuid[0] && json_object_set_new(o, "partuuid", json_string(d->partuuid))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-json_t *api_json_net(const struct api_net *n)
-{
-	json_t *o =
-	    json_pack("{s:s, s:s}", "iface_id", n->iface_id, "host_dev_name", n->host_dev_name);
-	char mac[18];
-
-	if (o && n->has_mac) {
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->guest_mac[0],
-			 n->guest_mac[1], n->guest_mac[2], n->guest_mac[3], n->guest_mac[4],
-			 n->guest_mac[5]);
-		if (json_object_set_new(o, "guest_mac", json_string(mac))) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
-}
-
-json_t *api_json_vsock(const struct api_vsock *v)
-{
-	if (!v->set)
-		return json_null();
-	return json_pack("{s:I, s:s}", "guest_cid", (json_int_t)v->guest_cid, "uds_path",
-			 v->uds_path);
-}
-
 static json_t *api_json_bucket(const struct api_token_bucket *b)
 {
 	if (!b->set)
@@ -187,6 +144,61 @@ json_t *api_json_rate_limiter(const struct api_rate_limiter *rl)
 		return json_null();
 	return json_pack("{s:o, s:o}", "bandwidth", api_json_bucket(&rl->bandwidth), "ops",
 			 api_json_bucket(&rl->ops));
+}
+
+json_t *api_json_drive(const struct api_drive *d)
+{
+	static const char *const cache[] = {"Unsafe", "Writeback"};
+	static const char *const engine[] = {"Sync", "Async"};
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s}", "drive_id", d->drive_id, "path_on_host",
+		      d->path_on_host, "is_root_device", d->is_root_device, "is_read_only",
+		      d->is_read_only, "cache_type", cache[d->cache_type], "io_engine",
+		      engine[d->io_engine]);
+	if (o && d->partuuid[0] && json_object_set_new(o, "partuuid", json_string(d->partuuid)))
+		goto fail;
+	/* Shown when it was given, as it was given ({} included). */
+	if (o && d->rate_limiter.set &&
+	    json_object_set_new(o, "rate_limiter", api_json_rate_limiter(&d->rate_limiter)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *api_json_net(const struct api_net *n)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s}", "iface_id", n->iface_id, "host_dev_name", n->host_dev_name);
+	char mac[18];
+
+	if (o && n->has_mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->guest_mac[0],
+			 n->guest_mac[1], n->guest_mac[2], n->guest_mac[3], n->guest_mac[4],
+			 n->guest_mac[5]);
+		if (json_object_set_new(o, "guest_mac", json_string(mac)))
+			goto fail;
+	}
+	if (o && n->rx_rate_limiter.set &&
+	    json_object_set_new(o, "rx_rate_limiter", api_json_rate_limiter(&n->rx_rate_limiter)))
+		goto fail;
+	if (o && n->tx_rate_limiter.set &&
+	    json_object_set_new(o, "tx_rate_limiter", api_json_rate_limiter(&n->tx_rate_limiter)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *api_json_vsock(const struct api_vsock *v)
+{
+	if (!v->set)
+		return json_null();
+	return json_pack("{s:I, s:s}", "guest_cid", (json_int_t)v->guest_cid, "uds_path",
+			 v->uds_path);
 }
 
 json_t *api_json_entropy(const struct api_entropy *e)

@@ -47,6 +47,7 @@ static int add_drive(struct vdev_configs *l, const struct api_drive *d, char *er
 	}
 	/* A 64-byte API id keeps 63 here, as before the device model. */
 	snprintf(b.drive_id, sizeof(b.drive_id), "%.*s", (int)sizeof(b.drive_id) - 1, d->drive_id);
+	api_limiter_cfg(&d->rate_limiter, &b.limiter);
 	if ((size_t)snprintf(b.path, sizeof(b.path), "%s", d->path_on_host) >= sizeof(b.path)) {
 		snprintf(err, errlen, "drive %s: path too long", d->drive_id);
 		return -ENAMETOOLONG;
@@ -61,6 +62,8 @@ static int add_net(struct vdev_configs *l, const struct api_net *a, char *err, s
 	snprintf(n.iface_id, sizeof(n.iface_id), "%.*s", (int)sizeof(n.iface_id) - 1, a->iface_id);
 	snprintf(n.host_dev_name, sizeof(n.host_dev_name), "%s", a->host_dev_name);
 	memcpy(n.mac, a->guest_mac, sizeof(n.mac));
+	api_limiter_cfg(&a->rx_rate_limiter, &n.rx_limiter);
+	api_limiter_cfg(&a->tx_rate_limiter, &n.tx_limiter);
 	return add(l, "net", &n, err, errlen);
 }
 
@@ -109,25 +112,6 @@ int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l,
 	return r;
 }
 
-static void drive_to_api(const struct vblk_config *b, struct api_drive *d)
-{
-	*d = (struct api_drive){
-	    .is_root_device = b->is_root,
-	    .is_read_only = b->read_only,
-	    .io_engine = b->engine == VBLK_ENGINE_SYNC ? API_IO_SYNC : API_IO_ASYNC,
-	};
-	snprintf(d->drive_id, sizeof(d->drive_id), "%s", b->drive_id);
-	snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", b->path);
-}
-
-static void net_to_api(const struct vnet_config *c, struct api_net *n)
-{
-	*n = (struct api_net){.has_mac = c->has_mac};
-	snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->iface_id);
-	snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s", c->host_dev_name);
-	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
-}
-
 static void limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl)
 {
 	const struct tbucket_cfg *b[2] = {&c->bw, &c->ops};
@@ -139,6 +123,31 @@ static void limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter 
 						  .size = b[i]->size,
 						  .one_time_burst = b[i]->one_time_burst,
 						  .refill_time = b[i]->refill_time_ms};
+}
+
+static void drive_to_api(const struct vblk_config *b, struct api_drive *d)
+{
+	*d = (struct api_drive){
+	    .is_root_device = b->is_root,
+	    .is_read_only = b->read_only,
+	    .io_engine = b->engine == VBLK_ENGINE_SYNC ? API_IO_SYNC : API_IO_ASYNC,
+	};
+	snprintf(d->drive_id, sizeof(d->drive_id), "%s", b->drive_id);
+	snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", b->path);
+	if (!limiter_cfg_unlimited(&b->limiter))
+		limiter_to_api(&b->limiter, &d->rate_limiter);
+}
+
+static void net_to_api(const struct vnet_config *c, struct api_net *n)
+{
+	*n = (struct api_net){.has_mac = c->has_mac};
+	snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->iface_id);
+	snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s", c->host_dev_name);
+	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
+	if (!limiter_cfg_unlimited(&c->rx_limiter))
+		limiter_to_api(&c->rx_limiter, &n->rx_rate_limiter);
+	if (!limiter_cfg_unlimited(&c->tx_limiter))
+		limiter_to_api(&c->tx_limiter, &n->tx_rate_limiter);
 }
 
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a)

@@ -280,156 +280,6 @@ int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config 
 	return 0;
 }
 
-static const struct api_field api_drive_fields[] = {
-    STR(struct api_drive, drive_id, .required = true),
-    STR(struct api_drive, path_on_host, .required = true, .nonempty = true),
-    BOOL(struct api_drive, is_root_device, .required = true),
-    BOOL(struct api_drive, is_read_only),
-    STR(struct api_drive, partuuid, .nonempty = true),
-    {.name = "cache_type",
-     .type = AF_ENUM,
-     .off = offsetof(struct api_drive, cache_type),
-     .choices = api_cache_choices},
-    {.name = "io_engine",
-     .type = AF_ENUM,
-     .off = offsetof(struct api_drive, io_engine),
-     .choices = api_engine_choices},
-    NOTSUP("rate_limiter"),
-    NOTSUP("socket"),
-};
-
-int api_parse_drive(json_t *o, struct api_drive *out, char *err, size_t errlen)
-{
-	memset(out, 0, sizeof(*out));
-	int rc = api_json_obj(o, "drive", api_drive_fields, ARRAY_SIZE(api_drive_fields), false,
-			      out, NULL, err, errlen);
-	return rc ? rc : api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
-}
-
-static const struct api_field api_drive_patch_fields[] = {
-    STR(struct api_drive_patch, drive_id, .required = true),
-    STR(struct api_drive_patch, path_on_host, .nonempty = true),
-    NOTSUP("rate_limiter"),
-};
-
-int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, size_t errlen)
-{
-	uint32_t seen;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = api_json_obj(o, "drive", api_drive_patch_fields, ARRAY_SIZE(api_drive_patch_fields),
-			  false, out, &seen, err, errlen);
-	if (rc)
-		return rc;
-	out->has_path = seen & (1u << 1);
-	return api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
-}
-
-struct api_net_json {
-	char iface_id[API_ID_MAX];
-	char host_dev_name[API_IFNAME_MAX];
-	char guest_mac[18];
-};
-
-static const struct api_field api_net_fields[] = {
-    STR(struct api_net_json, iface_id, .required = true),
-    STR(struct api_net_json, host_dev_name, .required = true, .nonempty = true),
-    STR(struct api_net_json, guest_mac),
-    NOTSUP("mtu"),
-    NOTSUP("rx_rate_limiter"),
-    NOTSUP("tx_rate_limiter"),
-};
-
-static int api_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly six colon-separated two-digit hex bytes. */
-static int api_parse_mac(const char *s, uint8_t mac[6])
-{
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = api_hex(s[3 * i]), lo = api_hex(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen)
-{
-	struct api_net_json j = {0};
-	uint32_t seen;
-	int rc;
-
-	rc = api_json_obj(o, "network-interface", api_net_fields, ARRAY_SIZE(api_net_fields), false,
-			  &j, &seen, err, errlen);
-	if (rc)
-		return rc;
-	rc = api_check_id("network-interface: \"iface_id\"", j.iface_id, err, errlen);
-	if (rc)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	memcpy(out->iface_id, j.iface_id, sizeof(out->iface_id));
-	memcpy(out->host_dev_name, j.host_dev_name, sizeof(out->host_dev_name));
-	out->has_mac = seen & (1u << 2);
-	if (out->has_mac && api_parse_mac(j.guest_mac, out->guest_mac))
-		return api_err(
-		    err, errlen,
-		    "network-interface: \"guest_mac\" must look like 06:00:AC:10:00:02.");
-	return 0;
-}
-
-static const struct api_field api_net_patch_fields[] = {
-    STR(struct api_net_json, iface_id, .required = true),
-    NOTSUP("rx_rate_limiter"),
-    NOTSUP("tx_rate_limiter"),
-};
-
-int api_parse_net_patch(json_t *o, char iface_id[API_ID_MAX], char *err, size_t errlen)
-{
-	struct api_net_json j = {0};
-	int rc;
-
-	rc = api_json_obj(o, "network-interface", api_net_patch_fields,
-			  ARRAY_SIZE(api_net_patch_fields), false, &j, NULL, err, errlen);
-	if (rc)
-		return rc;
-	memcpy(iface_id, j.iface_id, API_ID_MAX);
-	return api_check_id("network-interface: \"iface_id\"", iface_id, err, errlen);
-}
-
-static const struct api_field api_vsock_fields[] = {
-    {.name = "guest_cid",
-     .type = AF_U32,
-     .required = true,
-     .off = offsetof(struct api_vsock, guest_cid),
-     .min = 3,
-     .max = UINT32_MAX - 1},
-    STR(struct api_vsock, uds_path, .required = true, .nonempty = true),
-    {.name = "vsock_id", .type = AF_STR, .off = AF_NO_DST}, /* deprecated, ignored */
-};
-
-int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen)
-{
-	memset(out, 0, sizeof(*out));
-	int rc = api_json_obj(o, "vsock", api_vsock_fields, ARRAY_SIZE(api_vsock_fields), false,
-			      out, NULL, err, errlen);
-	out->set = !rc;
-	return rc;
-}
-
 /* ---- rate limiters and the entropy device ---------------------------------- */
 
 static void bucket_cfg(const struct api_token_bucket *b, struct tbucket_cfg *c)
@@ -514,6 +364,177 @@ int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter 
 		rc = api_parse_bucket(json_object_get(o, "ops"), sub, &out->ops, err, errlen);
 	if (!rc)
 		rc = api_rate_limiter_check(out, what, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+static const struct api_field api_drive_fields[] = {
+    STR(struct api_drive, drive_id, .required = true),
+    STR(struct api_drive, path_on_host, .required = true, .nonempty = true),
+    BOOL(struct api_drive, is_root_device, .required = true),
+    BOOL(struct api_drive, is_read_only),
+    STR(struct api_drive, partuuid, .nonempty = true),
+    {.name = "cache_type",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_drive, cache_type),
+     .choices = api_cache_choices},
+    {.name = "io_engine",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_drive, io_engine),
+     .choices = api_engine_choices},
+    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+    NOTSUP("socket"),
+};
+
+int api_parse_drive(json_t *o, struct api_drive *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "drive", api_drive_fields, ARRAY_SIZE(api_drive_fields), false,
+			      out, NULL, err, errlen);
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "drive: rate_limiter", &out->rate_limiter, err, errlen);
+	return rc ? rc : api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
+}
+
+static const struct api_field api_drive_patch_fields[] = {
+    STR(struct api_drive_patch, drive_id, .required = true),
+    STR(struct api_drive_patch, path_on_host, .nonempty = true),
+    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, size_t errlen)
+{
+	uint32_t seen;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = api_json_obj(o, "drive", api_drive_patch_fields, ARRAY_SIZE(api_drive_patch_fields),
+			  false, out, &seen, err, errlen);
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "drive: rate_limiter", &out->rate_limiter, err, errlen);
+	if (rc)
+		return rc;
+	out->has_path = seen & (1u << 1);
+	return api_check_id("drive: \"drive_id\"", out->drive_id, err, errlen);
+}
+
+struct api_net_json {
+	char iface_id[API_ID_MAX];
+	char host_dev_name[API_IFNAME_MAX];
+	char guest_mac[18];
+};
+
+static const struct api_field api_net_fields[] = {
+    STR(struct api_net_json, iface_id, .required = true),
+    STR(struct api_net_json, host_dev_name, .required = true, .nonempty = true),
+    STR(struct api_net_json, guest_mac),
+    NOTSUP("mtu"),
+    {.name = "rx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+    {.name = "tx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+/* The rx and tx rate limiters of a network-interface body. */
+static int api_parse_net_limiters(json_t *o, struct api_rate_limiter *rx,
+				  struct api_rate_limiter *tx, char *err, size_t errlen)
+{
+	int rc = api_parse_rate_limiter(json_object_get(o, "rx_rate_limiter"),
+					"network-interface: rx_rate_limiter", rx, err, errlen);
+
+	return rc ? rc
+		  : api_parse_rate_limiter(json_object_get(o, "tx_rate_limiter"),
+					   "network-interface: tx_rate_limiter", tx, err, errlen);
+}
+
+static int api_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six colon-separated two-digit hex bytes. */
+static int api_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = api_hex(s[3 * i]), lo = api_hex(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen)
+{
+	struct api_net_json j = {0};
+	uint32_t seen;
+	int rc;
+
+	rc = api_json_obj(o, "network-interface", api_net_fields, ARRAY_SIZE(api_net_fields), false,
+			  &j, &seen, err, errlen);
+	if (rc)
+		return rc;
+	rc = api_check_id("network-interface: \"iface_id\"", j.iface_id, err, errlen);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->iface_id, j.iface_id, sizeof(out->iface_id));
+	memcpy(out->host_dev_name, j.host_dev_name, sizeof(out->host_dev_name));
+	out->has_mac = seen & (1u << 2);
+	if (out->has_mac && api_parse_mac(j.guest_mac, out->guest_mac))
+		return api_err(
+		    err, errlen,
+		    "network-interface: \"guest_mac\" must look like 06:00:AC:10:00:02.");
+	return api_parse_net_limiters(o, &out->rx_rate_limiter, &out->tx_rate_limiter, err, errlen);
+}
+
+static const struct api_field api_net_patch_fields[] = {
+    STR(struct api_net_json, iface_id, .required = true),
+    {.name = "rx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+    {.name = "tx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_net_patch(json_t *o, struct api_net_patch *out, char *err, size_t errlen)
+{
+	struct api_net_json j = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = api_json_obj(o, "network-interface", api_net_patch_fields,
+			  ARRAY_SIZE(api_net_patch_fields), false, &j, NULL, err, errlen);
+	if (!rc)
+		rc = api_parse_net_limiters(o, &out->rx, &out->tx, err, errlen);
+	if (rc)
+		return rc;
+	memcpy(out->iface_id, j.iface_id, API_ID_MAX);
+	return api_check_id("network-interface: \"iface_id\"", out->iface_id, err, errlen);
+}
+
+static const struct api_field api_vsock_fields[] = {
+    {.name = "guest_cid",
+     .type = AF_U32,
+     .required = true,
+     .off = offsetof(struct api_vsock, guest_cid),
+     .min = 3,
+     .max = UINT32_MAX - 1},
+    STR(struct api_vsock, uds_path, .required = true, .nonempty = true),
+    {.name = "vsock_id", .type = AF_STR, .off = AF_NO_DST}, /* deprecated, ignored */
+};
+
+int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "vsock", api_vsock_fields, ARRAY_SIZE(api_vsock_fields), false,
+			      out, NULL, err, errlen);
 	out->set = !rc;
 	return rc;
 }

@@ -19,6 +19,12 @@ struct api_drive_patch {
 	char drive_id[API_ID_MAX];
 	bool has_path;
 	char path_on_host[API_PATH_MAX];
+	struct api_rate_limiter rate_limiter; /* .set when the body has one */
+};
+
+struct api_net_patch {
+	char iface_id[API_ID_MAX];
+	struct api_rate_limiter rx, tx; /* .set when the body has them */
 };
 
 /* Resource ids in paths and bodies: [A-Za-z0-9_], 1..API_ID_MAX-1 bytes. */
@@ -31,7 +37,7 @@ int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config 
 int api_parse_drive(json_t *o, struct api_drive *out, char *err, size_t errlen);
 int api_parse_drive_patch(json_t *o, struct api_drive_patch *out, char *err, size_t errlen);
 int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen);
-int api_parse_net_patch(json_t *o, char iface_id[API_ID_MAX], char *err, size_t errlen);
+int api_parse_net_patch(json_t *o, struct api_net_patch *out, char *err, size_t errlen);
 int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen);
 /* A RateLimiter object (null or absent: none; {} : set, no limits). */
 int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter *out, char *err,

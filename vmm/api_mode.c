@@ -24,6 +24,7 @@
 #include "api.h"
 #include "cmdq.h"
 #include "launch.h"
+#include "limiter.h"
 #include "metrics.h"
 #include "seccomp.h"
 #include "server.h"
@@ -283,6 +284,24 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 }
 
 /* PATCH /drives/{id} after start: the disk continues on another file. */
+/* A live device's rate limiter @which, if the request sets it. */
+static int patch_limiter(struct vm_dev *d, const char *which, const struct api_rate_limiter *rl,
+			 char *err, size_t errlen)
+{
+	struct limiter_cfg c;
+	int r;
+
+	if (!rl->set)
+		return 0;
+	api_limiter_cfg(rl, &c);
+	r = d->type->set_limiter ? d->type->set_limiter(d->dev, which, &c) : -ENOTSUP;
+	if (r)
+		snprintf(err, errlen, "Unable to update the %s rate limiter: %s", d->type->name,
+			 strerror(-r));
+	return r;
+}
+
+/* PATCH /drives/{id} after start: the limiter first, so a bad path changes nothing else. */
 static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
 {
 	struct vm_dev *d;
@@ -291,15 +310,36 @@ static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err,
 	if (!m->vm_live)
 		return -EINVAL; /* before start the API thread updates the config itself */
 	d = vm_find_device(&m->vm, vdev_type_find("block"), cmd->drive.drive_id);
-	if (d) {
+	if (!d) {
+		snprintf(err, errlen, "Invalid block device ID: %s", cmd->drive.drive_id);
+		return -ENOENT;
+	}
+	if (cmd->drive.has_path) {
 		r = d->type->update(d->dev, "path_on_host", cmd->drive.path_on_host);
-		if (r)
+		if (r) {
 			snprintf(err, errlen, "Unable to patch the block device: %s: %s",
 				 cmd->drive.path_on_host, strerror(-r));
-		return r;
+			return r;
+		}
 	}
-	snprintf(err, errlen, "Invalid block device ID: %s", cmd->drive.drive_id);
-	return -ENOENT;
+	return patch_limiter(d, "", &cmd->drive.rate_limiter, err, errlen);
+}
+
+/* PATCH /network-interfaces/{id} after start: its rx and tx rate limiters. */
+static int patch_net(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d;
+	int r;
+
+	if (!m->vm_live)
+		return -EINVAL;
+	d = vm_find_device(&m->vm, vdev_type_find("net"), cmd->net.iface_id);
+	if (!d) {
+		snprintf(err, errlen, "Invalid network interface ID: %s", cmd->net.iface_id);
+		return -ENOENT;
+	}
+	r = patch_limiter(d, "rx", &cmd->net.rx, err, errlen);
+	return r ? r : patch_limiter(d, "tx", &cmd->net.tx, err, errlen);
 }
 
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
@@ -323,6 +363,8 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		return metrics_flush(m);
+	case API_CMD_PATCH_NET:
+		return patch_net(m, cmd, err, errlen);
 	case API_CMD_LOGGER:
 		return set_logger(&cmd->logger, err, errlen);
 	case API_CMD_METRICS:
