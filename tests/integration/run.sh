@@ -276,6 +276,29 @@ t_guest_pokes_transport() {
 		has EMBER_POKE_SURVIVED && has 'EMBER_GUEST_RESULT rc=0'
 }
 
+# A drive's rate limiter: 1 MiB/s (and a 1 MiB bucket) makes a 4 MiB read
+# take about 3 s in the guest; PATCH /drives with an empty limiter while
+# the VM runs lifts it, and the next 4 MiB go at once.
+disk_ms() { sed -n "s/.*EMBER_DISK_RATE $1 ms=\([0-9]*\).*/\1/p" "$LOG" | tail -n1; }
+t_disk_rate_limited() {
+	mkdisk "$LOGDIR/rate.img" 16 && api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=disk-rate\"}" &&
+		api_ok 204 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/rate.img\",\"is_root_device\":false,\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,\"refill_time\":1000}}}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		wait_for 'EMBER_DISK_RATE first' 150 &&
+		api_ok 204 PATCH /drives/scratch '{"drive_id":"scratch","rate_limiter":{}}' &&
+		api_ok 200 GET /vm/config && has_body '"rate_limiter":{"bandwidth":null,"ops":null}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 150
+	rc_is 0 && has 'EMBER_GUEST_RESULT rc=0' || return 1
+	_first=$(disk_ms first) _second=$(disk_ms second)
+	NOTE="4 MiB read: ${_first:-?} ms at 1 MiB/s, ${_second:-?} ms after PATCH lifted it"
+	echo "+ $NOTE" >>"$LOG.api"
+	[ -n "$_first" ] && [ -n "$_second" ] || { fail "no EMBER_DISK_RATE lines"; return 1; }
+	[ "$_first" -ge 2000 ] || fail "limited to 1 MiB/s, 4 MiB took only $_first ms"
+	[ "$_second" -lt $((_first / 2)) ] || fail "after the PATCH: $_second ms, before $_first ms"
+}
+
 t_bad_disks() {
 	printf 'odd' >"$LOGDIR/odd.img"
 	mkdisk "$LOGDIR/ok.img" 1
@@ -487,6 +510,47 @@ t_net_ping_tcp() {
 	wait "$_pid"
 	ip link del tap-it0 2>/dev/null
 	has EMBER_PING_OK && { [ $_ok = 1 ] || fail "16 MiB TCP echo through the tap did not come back intact"; }
+}
+
+# echo_ms FILE: sends FILE through the guest's TCP echo; its round trip in ms,
+# or nothing if it did not come back intact.
+echo_ms() {
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	nc -w 5 172.30.0.2 5002 <"$1" >"$1.back" 2>>"$LOG"
+	_t1=$(cut -d' ' -f1 /proc/uptime)
+	[ "$(md5sum <"$1")" = "$(md5sum <"$1.back")" ] &&
+		echo "$_t0 $_t1" | awk '{ printf "%d", ($2 - $1) * 1000 }'
+}
+
+# A NIC's rx and tx rate limiters: 256 KiB/s each way (256 KiB buckets)
+# make a 1 MiB TCP echo take about 3 s; a PATCH lifting both on the running
+# VM makes the next one quick.
+t_net_rate_limited() {
+	[ "$(id -u)" = 0 ] || { fail "needs root (tap)"; return 1; }
+	_lim='{"bandwidth":{"size":262144,"refill_time":1000}}'
+	ip link del tap-it0 2>/dev/null
+	tunctl -t tap-it0 >/dev/null && ip addr add 172.30.0.1/24 dev tap-it0 &&
+		ip link set tap-it0 up || { fail "cannot create tap-it0"; return 1; }
+	head -c 1048576 /dev/urandom >"$LOGDIR/net-1m.bin"
+	api_start || return 1
+	_ms1= _ms2=
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off ember.test=net-echo\"}" &&
+		api_ok 204 PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}' &&
+		api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap-it0\",\"guest_mac\":\"06:00:ac:1e:00:02\",\"rx_rate_limiter\":$_lim,\"tx_rate_limiter\":$_lim}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		wait_for 'EMBER_NET_READY\|EMBER_GUEST_RESULT' 150 && has EMBER_PING_OK &&
+		_ms1=$(echo_ms "$LOGDIR/net-1m.bin") &&
+		api_ok 204 PATCH /network-interfaces/eth0 '{"iface_id":"eth0","rx_rate_limiter":{},"tx_rate_limiter":{}}' &&
+		_ms2=$(echo_ms "$LOGDIR/net-1m.bin")
+	_r=$?
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID"
+	ip link del tap-it0 2>/dev/null
+	[ $_r = 0 ] || { [ -n "$WHY" ] || fail "1 MiB TCP echo did not come back intact"; return 1; }
+	NOTE="1 MiB TCP echo: $_ms1 ms at 256 KiB/s each way, $_ms2 ms after PATCH lifted it"
+	echo "+ $NOTE" >>"$LOG.api"
+	[ "$_ms1" -ge 2000 ] || fail "limited to 256 KiB/s, 1 MiB went round in $_ms1 ms"
+	[ "$_ms2" -lt $((_ms1 / 2)) ] || fail "after the PATCH: $_ms2 ms, before $_ms1 ms"
 }
 
 # A guest running guest-tests/$1 with a vsock device on $_uds, the host's echo

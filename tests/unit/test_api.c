@@ -186,8 +186,9 @@ static void test_drives(void **state)
 			       "x\",\"is_root_device\":false,\"io_engine\":\"sync\"}"),
 	      "\"io_engine\"");
 	FAULT(PUT("/drives/d", "{\"drive_id\":\"d\",\"path_on_host\":\"/"
-			       "x\",\"is_root_device\":false,\"rate_limiter\":{}}"),
-	      "\"rate_limiter\" is not supported");
+			       "x\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":"
+			       "1,\"refill_time\":0}}}"),
+	      "drive: rate_limiter: ops token bucket: refill_time must be positive");
 	FAULT(PUT("/drives/d", "{\"drive_id\":\"d\",\"path_on_host\":\"/"
 			       "x\",\"is_root_device\":false,\"socket\":\"/s\"}"),
 	      "\"socket\" is not supported");
@@ -249,8 +250,8 @@ static void test_network_and_vsock(void **state)
 	FAULT(PUT("/network-interfaces/eth2", NET("eth3", "tap2", "06:00:ac:10:00:03")),
 	      "\"iface_id\" \"eth3\"");
 	FAULT(PUT("/network-interfaces/eth2",
-		  "{\"iface_id\":\"eth2\",\"host_dev_name\":\"t\",\"rx_rate_limiter\":{}}"),
-	      "\"rx_rate_limiter\" is not supported");
+		  "{\"iface_id\":\"eth2\",\"host_dev_name\":\"t\",\"rx_rate_limiter\":[]}"),
+	      "\"rx_rate_limiter\" must be an object");
 	FAULT(PUT("/network-interfaces/eth2", "{\"iface_id\":\"eth2\"}"),
 	      "missing required field \"host_dev_name\"");
 	assert_int_equal(t->st.cfg.nr_nets, 2);
@@ -275,7 +276,7 @@ static void test_network_and_vsock(void **state)
 	      "after starting");
 	FAULT(PATCH("/network-interfaces/eth0",
 		    "{\"iface_id\":\"eth0\",\"tx_rate_limiter\":{\"ops\":{}}}"),
-	      "not supported");
+	      "tx_rate_limiter: ops: missing required field \"size\"");
 	FAULT(PATCH("/network-interfaces/eth9", "{\"iface_id\":\"eth9\"}"), "no interface");
 	assert_int_equal(PATCH("/network-interfaces/eth0", "{\"iface_id\":\"eth0\"}"), 204);
 }
@@ -372,6 +373,52 @@ static const char full_config[] =
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
     "\"metrics\":{\"metrics_path\":\"/m\"}}";
+
+/*
+ * Drives and interfaces take Firecracker's rate limiters (Kata always sends
+ * them, empty) and GET /vm/config shows them as given; PATCH needs a
+ * running VM, as in Firecracker.
+ */
+static void test_rate_limiters(void **state)
+{
+	struct t *t = *state;
+
+	assert_int_equal(PUT("/drives/r", "{\"drive_id\":\"r\",\"path_on_host\":\"/r\","
+					  "\"is_root_device\":true,\"rate_limiter\":{}}"),
+			 204);
+	assert_true(t->st.cfg.drives[0].rate_limiter.set);
+	assert_int_equal(PUT("/drives/d",
+			     "{\"drive_id\":\"d\",\"path_on_host\":\"/d\",\"is_root_device\":"
+			     "false,\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,"
+			     "\"refill_time\":1000}}}"),
+			 204);
+	assert_int_equal(t->st.cfg.drives[1].rate_limiter.bandwidth.size, 1048576);
+	assert_int_equal(
+	    PUT("/network-interfaces/eth0",
+		"{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\",\"rx_rate_limiter\":{},"
+		"\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"one_time_burst\":10,"
+		"\"refill_time\":1000}}}"),
+	    204);
+	assert_true(t->st.cfg.nets[0].rx_rate_limiter.set);
+	assert_false(t->st.cfg.nets[0].rx_rate_limiter.ops.set);
+	assert_int_equal(t->st.cfg.nets[0].tx_rate_limiter.ops.one_time_burst, 10);
+	assert_int_equal(GET("/vm/config"), 200);
+	assert_non_null(strstr(t->resp.body, "\"drive_id\":\"r\""));
+	assert_non_null(strstr(t->resp.body, "\"rate_limiter\":{\"bandwidth\":null,\"ops\":null}"));
+	assert_non_null(strstr(t->resp.body, "\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,"
+					     "\"one_time_burst\":0,\"refill_time\":1000},"
+					     "\"ops\":null}"));
+	assert_non_null(strstr(t->resp.body, "\"tx_rate_limiter\":{\"bandwidth\":null,\"ops\":{"
+					     "\"size\":100,\"one_time_burst\":10,"
+					     "\"refill_time\":1000}}"));
+	FAULT(PATCH("/drives/d", "{\"drive_id\":\"d\",\"rate_limiter\":{}}"),
+	      "not supported before starting");
+	FAULT(PATCH("/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"tx_rate_limiter\":{}}"),
+	      "not supported before starting");
+	FAULT(PATCH("/network-interfaces/eth0",
+		    "{\"iface_id\":\"eth0\",\"tx_rate_limiter\":{\"ops\":{\"size\":1}}}"),
+	      "missing required field \"refill_time\"");
+}
 
 /* PUT /entropy: Firecracker's EntropyDevice, rate limiter included; kept for GET. */
 static void test_entropy(void **state)
@@ -536,6 +583,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_logger_metrics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_actions_and_vm_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entropy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_limiters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_document, setup, teardown),
 	    cmocka_unit_test(test_state_init),
 	    cmocka_unit_test(test_cmdq),

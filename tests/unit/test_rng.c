@@ -6,91 +6,17 @@
  * writable buffers; bad chains come back empty and the device lives on; the
  * rate limiter holds requests back on a timer, without spinning.
  */
+#include <stdint.h>
 #include <stdio.h>
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <linux/virtio_config.h>
-#include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
-
-#include "device.h"
-#include "limiter.h"
-#include "unit.h"
+#include <string.h>
 
 #define RAM   0x400000
 #define QSIZE 16
 #define BUF   0x100000
-#define S_ALL 0xf
 
 static const uint64_t qbase[1] = {0x10000};
 
-struct rig {
-	struct guest_mem gm;
-	struct evloop loop;
-	const struct vdev_type *type;
-	void *dev;
-	struct virtio_mmio *t;
-	uint16_t avail_idx[1], used_seen[1], next_desc[1];
-};
-
-#define VDRIVER_QUEUES
-#include "vdriver.h"
-
-static void rig_up(struct rig *r, const struct limiter_cfg *lim)
-{
-	_Alignas(8) unsigned char cfg[VDEV_CONFIG_MAX] = {0};
-	const struct vdev_env env = {.gm = &r->gm, .loop = &r->loop};
-	char err[100];
-
-	log_set_level(LOG_ERROR);
-	fake_gm_init(&r->gm, RAM, 0, 0);
-	r->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
-	r->type = vdev_type_find("entropy");
-	assert_non_null(r->type);
-	assert_int_equal(r->type->parse(NULL, cfg, err, sizeof(err)), 0);
-	if (lim)
-		*r->type->limiter(cfg, "") = *lim;
-	assert_int_equal(r->type->create(&r->dev, cfg, &env), 0);
-	r->t = r->type->transport(r->dev);
-	wr(r, VIRTIO_MMIO_STATUS, 0);
-	wr(r, VIRTIO_MMIO_STATUS, 3);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VIRTIO_F_VERSION_1 */
-	wr(r, VIRTIO_MMIO_STATUS, 0xb);
-	vd_queues(r, 1, qbase, QSIZE);
-	wr(r, VIRTIO_MMIO_STATUS, S_ALL);
-	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), S_ALL);
-}
-
-static void rig_down(struct rig *r)
-{
-	r->type->destroy(r->dev);
-	close(r->loop.epfd);
-	fake_gm_free(&r->gm);
-}
-
-static int run_once(struct rig *r, int timeout_ms)
-{
-	struct epoll_event ev[8];
-	int n = epoll_wait(r->loop.epfd, ev, 8, timeout_ms);
-
-	for (int i = 0; i < n; i++) {
-		struct ev_handler *h = ev[i].data.ptr;
-
-		h->fn(h, ev[i].events);
-	}
-	return n;
-}
-
-/* Runs until nothing is ready now; fails if the device keeps the loop busy. */
-static void settle(struct rig *r)
-{
-	for (int i = 0; i < 50; i++)
-		if (run_once(r, 0) == 0)
-			return;
-	fail_msg("the device keeps the event loop busy");
-}
+#include "devrig.h"
 
 static uint32_t used_len(struct rig *r, unsigned nth)
 {
@@ -118,7 +44,7 @@ static void test_fills_buffers(void **state)
 	json_t *m;
 
 	(void)state;
-	rig_up(&r, NULL);
+	rig_up(&r, "entropy", NULL, NULL);
 	memset(at(&r, BUF), 0, 256);
 	request(&r, 256);
 	settle(&r);
@@ -159,7 +85,7 @@ static void test_bandwidth_limit(void **state)
 	json_t *m;
 
 	(void)state;
-	rig_up(&r, &lim);
+	rig_up(&r, "entropy", NULL, &lim);
 	t0 = time_now_us();
 	for (unsigned i = 0; i < 5; i++)
 		request(&r, 1000);
@@ -186,7 +112,7 @@ static void test_ops_limit(void **state)
 	struct rig r = {0};
 
 	(void)state;
-	rig_up(&r, &lim);
+	rig_up(&r, "entropy", NULL, &lim);
 	for (unsigned i = 0; i < 3; i++)
 		request(&r, 1);
 	settle(&r);

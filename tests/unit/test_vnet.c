@@ -19,6 +19,7 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
+#include "device.h"
 #include "net.h"
 #include "unit.h"
 
@@ -133,15 +134,7 @@ static int teardown(void **state)
 /* Dispatches ready handlers once (no wait); returns how many ran. */
 static int run_once(struct rig *r, int timeout_ms)
 {
-	struct epoll_event ev[8];
-	int n = epoll_wait(r->loop.epfd, ev, 8, timeout_ms);
-
-	for (int i = 0; i < n; i++) {
-		struct ev_handler *h = ev[i].data.ptr;
-
-		h->fn(h, ev[i].events);
-	}
-	return n;
+	return loop_run_once(&r->loop, timeout_ms);
 }
 
 /* Runs handlers until queue q has @want new used entries. */
@@ -160,10 +153,7 @@ static void pump(struct rig *r, unsigned q, unsigned want)
 /* Runs handlers until nothing is ready; fails if the device keeps the loop busy. */
 static void settle(struct rig *r)
 {
-	for (int i = 0; i < 50; i++)
-		if (run_once(r, 0) == 0)
-			return;
-	fail_msg("the device keeps the event loop busy");
+	loop_settle(&r->loop, 50);
 }
 
 static void kick(struct rig *r, unsigned q)
@@ -554,6 +544,76 @@ static void test_reset(void **state)
 	expect_rx(r, h, BUF2, VNET_HDR_LEN + 80, 30);
 }
 
+/* One frame per 200 ms each way: the second frame waits for the timer, nothing spins. */
+static int setup_limited(void **state)
+{
+	const struct tbucket_cfg one = {.size = 1, .refill_time_ms = 200};
+	struct vnet_config cfg = {.iface_id = "eth0", .host_dev_name = "fake0"};
+
+	cfg.rx_limiter.ops = one;
+	cfg.tx_limiter.ops = one;
+	setup_with(state, &cfg);
+	driver_up(*state, ~0ull);
+	return 0;
+}
+
+static void test_rate_limited(void **state)
+{
+	struct rig *r = *state;
+	struct seg s[] = {{BUF, VNET_HDR_LEN, false}, {BUF + 0x1000, 100, false}};
+	uint8_t got[256];
+	uint64_t t0 = time_now_us();
+	uint16_t h1, h2;
+
+	memset(at(r, BUF), 0, VNET_HDR_LEN);
+	add_chain(r, TXQ, s, 2);
+	add_chain(r, TXQ, s, 2);
+	kick(r, TXQ);
+	settle(r);
+	assert_int_equal(used_count(r, TXQ), 1);
+	assert_int_equal(recv(r->host, got, sizeof(got), 0), VNET_HDR_LEN + 100);
+	assert_true(recv(r->host, got, sizeof(got), MSG_DONTWAIT) < 0);
+	assert_int_equal(vnet_stats(r->n)->tx_throttled, 1);
+	pump(r, TXQ, 2);
+	assert_int_equal(recv(r->host, got, sizeof(got), 0), VNET_HDR_LEN + 100);
+	assert_true(time_now_us() - t0 >= 150000);
+
+	h1 = post_rx(r, BUF, 2000);
+	h2 = post_rx(r, BUF2, 2000);
+	kick(r, RXQ);
+	t0 = time_now_us();
+	host_send(r, VNET_HDR_LEN + 100, 3);
+	host_send(r, VNET_HDR_LEN + 200, 4);
+	run_once(r, 50);
+	settle(r); /* the second frame waits; the tap is not polled meanwhile */
+	assert_int_equal(used_count(r, RXQ), 1);
+	expect_rx(r, h1, BUF, VNET_HDR_LEN + 100, 3);
+	assert_true(vnet_stats(r->n)->rx_throttled >= 1);
+	pump(r, RXQ, 1);
+	expect_rx(r, h2, BUF2, VNET_HDR_LEN + 200, 4);
+	assert_true(time_now_us() - t0 >= 150000);
+}
+
+/* A PATCH that lifts the limit lets the waiting frame go at once. */
+static void test_rate_limit_lifted(void **state)
+{
+	const struct limiter_cfg none = {0};
+	struct rig *r = *state;
+	struct seg s[] = {{BUF, VNET_HDR_LEN, false}, {BUF + 0x1000, 100, false}};
+	const struct vdev_type *t = vdev_type_find("net");
+
+	memset(at(r, BUF), 0, VNET_HDR_LEN);
+	for (int i = 0; i < 3; i++)
+		add_chain(r, TXQ, s, 2);
+	kick(r, TXQ);
+	settle(r);
+	assert_int_equal(used_count(r, TXQ), 1);
+	assert_int_equal(t->set_limiter(r->n, "tx", &none), 0);
+	settle(r);
+	assert_int_equal(used_count(r, TXQ), 3);
+	assert_int_equal(t->set_limiter(r->n, "sideways", &none), -EINVAL);
+}
+
 static void test_create_tap_missing(void **state)
 {
 	struct vnet_config cfg = {.iface_id = "x", .host_dev_name = "ember-nope0"};
@@ -583,6 +643,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rx_no_buffers_then_kick, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_drops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_limited, setup_limited, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_limit_lifted, setup_limited, teardown),
 	};
 	return cmocka_run_group_tests_name("vnet", tests, NULL, NULL);
 }

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/epoll.h>
 
 #include "ember.h"
+#include "evloop.h"
 
 /* One or two calloc'ed regions laid out as ember lays out guest RAM. */
 static inline void fake_gm_init(struct guest_mem *gm, uint64_t low, uint64_t high_gpa,
@@ -35,6 +37,30 @@ static inline void fake_gm_free(struct guest_mem *gm)
 	for (unsigned i = 0; i < gm->nr_regions; i++)
 		free(gm->region[i].host);
 	gm->nr_regions = 0;
+}
+
+/* The device tests' event loop, run by hand: what is ready (waiting up to
+ * @timeout_ms) is dispatched once; how many handlers ran. */
+static inline int loop_run_once(struct evloop *l, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(l->epfd, ev, 16, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		struct ev_handler *h = ev[i].data.ptr;
+
+		h->fn(h, ev[i].events);
+	}
+	return n;
+}
+
+/* Runs until nothing is ready now; fails if a device keeps the loop busy. */
+static inline void loop_settle(struct evloop *l, int rounds)
+{
+	for (int i = 0; i < rounds; i++)
+		if (loop_run_once(l, 0) == 0)
+			return;
+	fail_msg("the device keeps the event loop busy");
 }
 
 #endif /* EMBER_UNIT_H */

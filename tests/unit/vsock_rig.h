@@ -62,24 +62,12 @@ static inline uint32_t used_pop(struct rig *r, unsigned q, uint16_t *head)
 
 static inline int run_once(struct rig *r, int timeout_ms)
 {
-	struct epoll_event ev[16];
-	int n = epoll_wait(r->loop.epfd, ev, 16, timeout_ms);
-
-	for (int i = 0; i < n; i++) {
-		struct ev_handler *h = ev[i].data.ptr;
-
-		h->fn(h, ev[i].events);
-	}
-	return n;
+	return loop_run_once(&r->loop, timeout_ms);
 }
 
-/* Runs handlers until nothing is ready; fails if the device keeps the loop busy. */
 static inline void settle(struct rig *r)
 {
-	for (int i = 0; i < 200; i++)
-		if (run_once(r, 0) == 0)
-			return;
-	fail_msg("the device keeps the event loop busy");
+	loop_settle(&r->loop, 200);
 }
 
 static inline void post_rx(struct rig *r)
