@@ -245,10 +245,14 @@ static const struct seccomp_rule seccomp_rules[] = {
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CPUID2)}),
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_TSC_KHZ)}),
     /* PATCH /drives/{id} after start (blk.c: a new backing file): the new image,
-     * read-write or read-only like the drive.  The read-only form also
-     * serves glibc's lazy opens on this thread (see the head comment). */
-    RULE(R_VMM, openat, .c = {EQ(2, O_RDWR | O_CLOEXEC)}),
+     * read-write or read-only like the drive, non-blocking until it is known
+     * not to be a FIFO (vmm/files.c), then blocking again (F_SETFL 0).  The
+     * read-only form without O_NONBLOCK serves glibc's lazy opens on this
+     * thread (see the head comment). */
+    RULE(R_VMM, openat, .c = {EQ(2, O_RDWR | O_NONBLOCK | O_CLOEXEC)}),
+    RULE(R_VMM, openat, .c = {EQ(2, O_RDONLY | O_NONBLOCK | O_CLOEXEC)}),
     RULE(R_VMM, openat, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
+    RULE(R_VMM, fcntl, .c = {EQ(1, F_SETFL), EQ(2, 0)}),
     /* ... and sizes it (blk.c). */
     RULE(R_VMM, fstat),
     RULE(R_VMM, newfstatat),

@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <stdint.h>
 
+#include "ember.h"
+
 /*
  * -Ijail makes <seccomp.h> this file; jail/seccomp.c asks for libseccomp's
  * header of the same name through here.
@@ -39,12 +41,12 @@ enum seccomp_role { SECCOMP_VMM, SECCOMP_VCPU, SECCOMP_API };
 #define EMBER_EXIT_SECCOMP 148
 
 /*
- * The only open(2) the VMM thread may make once filtered: create or
- * truncate a file for writing (snapshot files, next).  Reading a host file
- * or opening a device after boot stays impossible.  Open with exactly these
- * flags (open() adds nothing on x86-64).
+ * The open(2) that creates files for writing on the VMM thread once it is
+ * filtered (snapshot files: vmm/files.c file_open_output, which truncates
+ * only after checking what it opened).  Open with exactly these flags
+ * (open() adds nothing on x86-64).
  */
-#define SECCOMP_VMM_OPEN_FLAGS (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+#define SECCOMP_VMM_OPEN_FLAGS FILE_OUTPUT_FLAGS
 
 /* Installs the SIGSYS handler, process-wide.  Once, from main(). 0 or -errno. */
 int seccomp_init_handler(void);

@@ -82,30 +82,33 @@ static void return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 	}
 }
 
-static int open_out(const char *path, char *err, size_t errlen)
+/*
+ * The files a snapshot must not be written over, by device and inode: the
+ * memory file this VM (and every clone of its snapshot) maps, and every
+ * file a device uses (drives).  Returns how many.
+ */
+static unsigned vm_files(struct vm *vm, const struct snap_restored *rs, struct file_id *ids,
+			 unsigned max)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	unsigned n = 0;
 
-	if (fd < 0) {
-		fd = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-	}
-	return fd;
+	if (rs && rs->src.fd >= 0 && n < max)
+		ids[n++] = rs->mem;
+	for (unsigned i = 0; i < vm->nr_devs && n < max; i++)
+		if (vm->dev[i].type->files)
+			n += vm->dev[i].type->files(vm->dev[i].dev, ids + n, max - n);
+	return n;
 }
 
-/* Refuses a memory file path that is the file this VM's RAM is mapped from. */
-static int check_mem_path(const struct snap_restored *rs, const char *path, char *err,
-			  size_t errlen)
+static int open_out(const char *path, const struct file_id *keep, unsigned n, char *err,
+		    size_t errlen)
 {
-	struct stat st;
+	const char *why;
+	int fd = file_open_output(path, keep, n, &why);
 
-	if (!rs || rs->src.fd < 0 || stat(path, &st))
-		return 0;
-	if (st.st_dev == rs->mem_dev && st.st_ino == rs->mem_ino) {
-		snprintf(err, errlen, "%s is the memory file this microVM was restored from", path);
-		return -EINVAL;
-	}
-	return 0;
+	if (fd < 0)
+		snprintf(err, errlen, "cannot create %s: %s", path, why);
+	return fd;
 }
 
 static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errlen)
@@ -155,6 +158,8 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 {
 	struct snap_mem_job job = {
 	    .gm = &vm->mem, .diff = req->diff, .fresh_anon = !vm->cfg->mem_src};
+	struct file_id keep[MAX_VIRTIO_DEVS + 1];
+	unsigned nkeep = vm_files(vm, rs, keep, ARRAY_SIZE(keep));
 	struct stat s1, s2;
 	int sfd = -1, r;
 
@@ -166,16 +171,15 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 		snprintf(err, errlen, "Diff snapshots need track_dirty_pages");
 		return -EINVAL;
 	}
-	r = check_mem_path(rs, req->mem_path, err, errlen);
-	if (r)
-		return r;
-	job.fd = open_out(req->mem_path, err, errlen);
+	/* Refused outputs are left as they were: nothing is unlinked for them. */
+	job.fd = open_out(req->mem_path, keep, nkeep, err, errlen);
 	if (job.fd < 0)
 		return job.fd;
-	sfd = open_out(req->state_path, err, errlen);
+	sfd = open_out(req->state_path, keep, nkeep, err, errlen);
 	if (sfd < 0) {
-		r = sfd;
-		goto fail;
+		close(job.fd);
+		unlink(req->mem_path);
+		return sfd;
 	}
 	if (!fstat(job.fd, &s1) && !fstat(sfd, &s2) && s1.st_ino == s2.st_ino &&
 	    s1.st_dev == s2.st_dev) {
@@ -297,12 +301,12 @@ static int check_regions(const struct vm *vm, const struct snap_image *img, char
 static int open_mem_file(struct snap_restored *rs, const char *path, uint64_t need, char *err,
 			 size_t errlen)
 {
+	const char *why;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_input(path, false, false, &why);
 
 	if (fd < 0) {
-		fd = -errno;
-		snprintf(err, errlen, "cannot open the memory file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot open the memory file %s: %s", path, why);
 		return fd;
 	}
 	/* From fstat, before mmap: a short file would SIGBUS the guest's first touch. */
@@ -313,8 +317,7 @@ static int open_mem_file(struct snap_restored *rs, const char *path, uint64_t ne
 		return r ? r : -EIO;
 	}
 	rs->src.fd = fd;
-	rs->mem_dev = st.st_dev;
-	rs->mem_ino = st.st_ino;
+	rs->mem = (struct file_id){.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino};
 	return 0;
 }
 
@@ -375,16 +378,16 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 {
 	struct snap_image img = {0};
 	struct log_capture why;
+	const char *why_open;
 	unsigned nr_slots;
 	int fd, r;
 
 	snap_restored_init(rs);
-	fd = open(req->state_path, O_RDONLY | O_CLOEXEC);
+	fd = file_open_input(req->state_path, false, false, &why_open);
 	if (fd < 0) {
-		r = -errno;
 		snprintf(err, errlen, "cannot open the snapshot file %s: %s", req->state_path,
-			 strerror(errno));
-		return r;
+			 why_open);
+		return fd;
 	}
 	r = snap_read_fd(fd, SNAP_DEFAULT_MAX, &img, err, errlen);
 	close(fd);

@@ -44,8 +44,8 @@ struct snap_load_req {
 struct snap_restored {
 	struct vm_mem_source src; /* cfg->mem_src points here */
 	int uffd;		  /* -1 unless the Uffd backend */
-	dev_t mem_dev;		  /* the File backend's memory file, which a later */
-	ino_t mem_ino;		  /* snapshot must not overwrite */
+	struct file_id mem;	  /* the File backend's memory file, which a later
+				   * snapshot must not overwrite */
 };
 
 void snap_restored_init(struct snap_restored *rs);

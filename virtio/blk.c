@@ -25,7 +25,9 @@
 
 #define VBLK_QUEUE_MAX	  256
 #define VBLK_REQ_OVERHEAD 17 /* the 16-byte header and the status byte */
-#define VBLK_CONFIG_SIZE  16 /* capacity, size_max, seg_max */
+/* Data moved per wakeup before the queue yields to the other devices. */
+#define VBLK_BATCH_BYTES (16u << 20)
+#define VBLK_CONFIG_SIZE 16 /* capacity, size_max, seg_max */
 
 struct vblk {
 	struct virtio_mmio t; /* t.lock covers everything below too */
@@ -39,6 +41,8 @@ struct vblk {
 	struct evloop *loop;
 	bool discard; /* reset: completions must not touch the old rings */
 	bool queued;  /* vblk_process sent requests to io_uring: submit them */
+	bool yielded; /* it stopped at VBLK_BATCH_BYTES: come back */
+	uint64_t batch_bytes;
 	char serial[VBLK_SERIAL_LEN + 1];
 	uint8_t config[VBLK_CONFIG_SIZE];
 	struct vblk_stats st;
@@ -153,6 +157,10 @@ static bool vblk_more(void *dev)
 	struct vblk *b = dev;
 
 	/* No slot: vblk_on_uring resumes us.  Throttled: the limiter's timer does. */
+	if (b->batch_bytes >= VBLK_BATCH_BYTES) {
+		b->yielded = true;
+		return false;
+	}
 	return b->nr_free > 0 && !limiter_blocked(&b->lim);
 }
 
@@ -171,12 +179,14 @@ static uint64_t vblk_data_bytes(const struct virtq_chain *c)
 static int vblk_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 {
 	struct vblk *b = dev;
+	uint64_t bytes = vblk_data_bytes(c);
 	struct vblk_req *r;
 
-	if (!limiter_consume(&b->lim, vblk_data_bytes(c))) {
+	if (!limiter_consume(&b->lim, bytes)) {
 		b->st.throttled++;
 		return VIRTIO_CHAIN_RETRY;
 	}
+	b->batch_bytes += bytes;
 	r = &b->slots[b->free_slot[--b->nr_free]];
 	if (vblk_start(b, r)) {
 		b->queued = true;
@@ -196,7 +206,13 @@ static void vblk_process(struct vblk *b, bool pushed)
 	    .chain = &b->chain, .budget = VBLK_QUEUE_MAX, .more = vblk_more, .handle = vblk_chain};
 
 	b->queued = false;
+	b->batch_bytes = 0;
 	virtio_mmio_process(&b->t, 0, &l);
+	if (b->yielded) {
+		/* Other devices get their turn; our own kick brings us back. */
+		b->yielded = false;
+		virtio_mmio_kick(&b->t, 0);
+	}
 	if (b->queued && vblk_uring_submit(&b->uring))
 		log_ratelimited(&b->rl, LOG_WARN, "%s: io_uring submit failed, will retry",
 				b->t.name);
@@ -282,19 +298,15 @@ static void vblk_fill_config(struct vblk *b)
 /* Opens and sizes a raw image: *fd and *size, or -errno with a log line. */
 static int vblk_open_file(const char *id, const char *path, bool ro, int *fd, uint64_t *size)
 {
-	struct stat st;
+	const char *why;
 	off_t end;
 	int r;
 
-	*fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* Never blocks (a FIFO is refused, not waited on: PATCH runs on the VMM thread). */
+	*fd = file_open_input(path, !ro, true, &why);
 	if (*fd < 0) {
-		log_err("drive %s: %s: %s", id, path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(*fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		log_err("drive %s: %s is not a regular file or block device", id, path);
-		r = -EINVAL;
-		goto fail;
+		log_err("drive %s: %s: %s", id, path, why);
+		return *fd;
 	}
 	end = lseek(*fd, 0, SEEK_END);
 	if (end < 0) {
@@ -534,6 +546,17 @@ static void vblk_type_quiesce(void *dev)
 	vblk_quiesce(dev);
 }
 
+static unsigned vblk_type_files(void *dev, struct file_id *ids, unsigned max)
+{
+	struct vblk *b = dev;
+	struct stat st;
+
+	if (!max || fstat(b->fd, &st))
+		return 0;
+	ids[0] = (struct file_id){.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino};
+	return 1;
+}
+
 /* PATCH /drives/{id}: a new backing file. */
 static int vblk_type_update(void *dev, const char *field, const char *value)
 {
@@ -589,6 +612,7 @@ static const struct vdev_type vblk_type = {
     .transport = vblk_type_transport,
     .config = vblk_type_config,
     .quiesce = vblk_type_quiesce,
+    .files = vblk_type_files,
     .update = vblk_type_update,
     .metrics = vblk_type_metrics,
     .metrics_key = "block",

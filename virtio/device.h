@@ -76,6 +76,9 @@ struct vdev_type {
 	void (*quiesce)(void *dev);
 	/* Optional: after a restore put the saved transport state back. */
 	void (*restored)(void *dev);
+	/* Optional: the host files it reads and writes (a drive's image), so a
+	 * snapshot is never written over one; how many went into @ids. */
+	unsigned (*files)(void *dev, struct file_id *ids, unsigned max);
 	/* Optional: a field changed on a live device (PATCH); 0 or -errno, logged. */
 	int (*update)(void *dev, const char *field, const char *value);
 	/* Optional: counters; @metrics_one: one object, not one per id (vsock). */

@@ -11,6 +11,7 @@
 #define EMBER_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,30 @@ uint64_t time_now_us(void); /* CLOCK_MONOTONIC */
  * [0, max]: 0, -EINVAL for a malformed string, -ERANGE above max.
  */
 int str_to_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* ---- files the user names (vmm/files.c) ---------------------------------- */
+
+/* A file by what it is, not by name: links to it are the same file. */
+struct file_id {
+	uint64_t dev, ino;
+};
+
+/* Output files: created, never truncated on open (file_open_output decides). */
+#define FILE_OUTPUT_FLAGS (O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC)
+
+/*
+ * Opens an existing file to read (@write: and write) without ever
+ * blocking on it: a regular file, or a block device with @blk_ok; the fd
+ * returned blocks again.  -errno with *why naming the problem.
+ */
+int file_open_input(const char *path, bool write, bool blk_ok, const char **why);
+/*
+ * Creates or truncates an output file: a regular file that is none of
+ * @keep[0..@n) (by device and inode).  A refused file is left untouched.
+ */
+int file_open_output(const char *path, const struct file_id *keep, unsigned n, const char **why);
+/* Whether @fd is the file @id. */
+bool file_is(int fd, const struct file_id *id);
 
 /* ---- guest memory (vmm/gm.c) -------------------------------------------- */
 

@@ -26,23 +26,21 @@ struct image {
 /* Maps a whole regular file read-only.  Returns 0 or -errno, message logged. */
 static int image_map(const char *what, const char *path, struct image *img)
 {
+	const char *why;
 	struct stat st;
 	int fd, r = 0;
 
 	img->data = NULL;
 	img->len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Never blocks: a FIFO is refused, not waited on. */
+	fd = file_open_input(path, false, false, &why);
 	if (fd < 0) {
-		r = -errno;
-		log_err("%s %s: %s", what, path, strerror(errno));
-		return r;
+		log_err("%s %s: %s", what, path, why);
+		return fd;
 	}
 	if (fstat(fd, &st)) {
 		r = -errno;
 		log_err("%s %s: %s", what, path, strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		log_err("%s %s: not a regular file", what, path);
 	} else if (st.st_size == 0 || (uint64_t)st.st_size > IMAGE_MAX_SIZE) {
 		r = -EINVAL;
 		log_err("%s %s: size %lld is empty or too large", what, path,

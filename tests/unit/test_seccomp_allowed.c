@@ -278,10 +278,11 @@ static int vmm_body(void *arg)
 	CHECK(write(fd, buf, 16) == 16);
 	close(fd);
 	/* Drive images (PATCH /drives): read-write and read-only opens. */
-	fd = open(v->snap_path, O_RDWR | O_CLOEXEC);
+	fd = open(v->snap_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	CHECK(fd >= 0);
+	CHECK(fcntl(fd, F_SETFL, 0) == 0); /* blocking again, once it is no FIFO */
 	close(fd);
-	fd = open(v->snap_path, O_RDONLY | O_CLOEXEC);
+	fd = open(v->snap_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	CHECK(fd >= 0);
 	close(fd);
 	/* vsock: AF_UNIX sockets to the host side. */

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Opening the files the API and the command line name, safely (ember.h):
+ * never blocking (a FIFO named as a kernel, a drive or a snapshot would
+ * otherwise hang the VMM thread, and with it every device and the API),
+ * regular files only (block devices where a disk may be one), and never
+ * truncating a file the VM itself uses (a snapshot written over the
+ * memory file it was restored from would destroy its RAM and its clones').
+ * Checks are on the opened fd, so a path swapped in between cannot slip by.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ember.h"
+
+/* Regular (or, with @blk_ok, block device): 0, else -EINVAL with *why. */
+static int check_kind(int fd, bool blk_ok, struct stat *st, const char **why)
+{
+	if (fstat(fd, st)) {
+		*why = strerror(errno);
+		return -errno;
+	}
+	if (S_ISREG(st->st_mode) || (blk_ok && S_ISBLK(st->st_mode)))
+		return 0;
+	*why = blk_ok ? "not a regular file or block device" : "not a regular file";
+	return -EINVAL;
+}
+
+/* Blocking again: for io_uring and plain reads O_NONBLOCK would mean EAGAIN. */
+static int unblock(int fd, const char **why)
+{
+	if (fcntl(fd, F_SETFL, 0) == 0)
+		return 0;
+	*why = strerror(errno);
+	return -errno;
+}
+
+int file_open_input(const char *path, bool write, bool blk_ok, const char **why)
+{
+	struct stat st;
+	int fd = open(path, (write ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -errno;
+	}
+	r = check_kind(fd, blk_ok, &st, why);
+	if (!r)
+		r = unblock(fd, why);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+bool file_is(int fd, const struct file_id *id)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && (uint64_t)st.st_dev == id->dev && (uint64_t)st.st_ino == id->ino;
+}
+
+int file_open_output(const char *path, const struct file_id *keep, unsigned n, const char **why)
+{
+	struct stat st;
+	int fd = open(path, FILE_OUTPUT_FLAGS, 0600), r;
+
+	if (fd < 0 && errno == ENXIO) {
+		/* A FIFO nobody reads (or a socket): O_NONBLOCK refuses it for us. */
+		*why = "not a regular file";
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -errno;
+	}
+	r = check_kind(fd, false, &st, why);
+	for (unsigned i = 0; !r && i < n; i++) {
+		if ((uint64_t)st.st_dev == keep[i].dev && (uint64_t)st.st_ino == keep[i].ino) {
+			*why = "a file this microVM uses (its memory or a drive): refused";
+			r = -EINVAL;
+		}
+	}
+	/* Only now, once it is known to be ours to overwrite. */
+	if (!r && ftruncate(fd, 0)) {
+		*why = strerror(errno);
+		r = -errno;
+	}
+	if (!r)
+		r = unblock(fd, why);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
