@@ -193,10 +193,22 @@ static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & MCR_LOOP) {
 		rx_push_locked(s, &c, 1);
+	} else if (s->out_limit && s->out_written >= s->out_limit) {
+		if (!s->out_dropped++)
+			log_warn("console output reached %llu bytes: the rest is dropped (counted "
+				 "in metrics)",
+				 (unsigned long long)s->out_limit);
 	} else if (s->out_fd >= 0 && write(s->out_fd, &c, 1) < 0) {
 		/* A closed console must not stop the guest: drop output. */
+	} else {
+		s->out_written++;
 	}
 	s->thre_pending = true;
+}
+
+void serial_set_output_limit(struct serial *s, uint64_t bytes)
+{
+	s->out_limit = bytes;
 }
 
 static void reg_write(struct serial *s, uint64_t off, uint8_t v)
@@ -224,6 +236,11 @@ static void reg_write(struct serial *s, uint64_t off, uint8_t v)
 		if (v & FCR_CLEAR_RCVR) {
 			s->rx_head = 0;
 			s->rx_count = 0;
+			/* Room again: whoever stopped feeding us at a full FIFO may go on. */
+			if (s->rx_was_full) {
+				s->rx_was_full = false;
+				notify(s->wake_fd);
+			}
 		}
 		break;
 	case UART_LCR:

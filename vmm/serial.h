@@ -20,10 +20,13 @@ struct serial {
 	bool thre_pending; /* THR-empty interrupt latched, cleared by reading IIR */
 	uint8_t rx[SERIAL_RX_SIZE];
 	unsigned rx_head, rx_count;
-	bool rx_was_full; /* the VMM thread stopped reading input: wake it on drain */
-	int out_fd;	  /* -1: output discarded */
-	int irq_fd;	  /* eventfd bound to the UART's GSI with KVM_IRQFD */
-	int wake_fd;	  /* eventfd the VMM thread polls to resume input, or -1 */
+	bool rx_was_full;     /* the VMM thread stopped reading input: wake it on drain */
+	int out_fd;	      /* -1: output discarded */
+	uint64_t out_limit;   /* bytes to out_fd at most (0: no limit) */
+	uint64_t out_written; /* under lock; read unlocked for metrics */
+	uint64_t out_dropped; /* past out_limit */
+	int irq_fd;	      /* eventfd bound to the UART's GSI with KVM_IRQFD */
+	int wake_fd;	      /* eventfd the VMM thread polls to resume input, or -1 */
 };
 
 extern const struct bus_dev_ops serial_ops;
@@ -40,6 +43,11 @@ void serial_get_state(struct serial *s, struct serial_state *st);
 void serial_set_state(struct serial *s, const struct serial_state *st);
 
 int serial_init(struct serial *s, int out_fd, int irq_fd, int wake_fd);
+/*
+ * Output to a file stops after @bytes (a guest printing forever must not
+ * fill the host's disk); what is dropped is counted.  Before the guest runs.
+ */
+void serial_set_output_limit(struct serial *s, uint64_t bytes);
 void serial_destroy(struct serial *s);
 /* Queues guest input; returns bytes taken (fewer than @n when full). */
 size_t serial_push(struct serial *s, const uint8_t *buf, size_t n);

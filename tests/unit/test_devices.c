@@ -145,6 +145,23 @@ static void test_serial_tx_rx(void **state)
 	assert_int_equal(inb(r, PORT_COM1 + 0), 0); /* empty RBR reads 0 */
 }
 
+/* A capped output writes up to the cap, then drops and counts; the guest never notices. */
+static void test_serial_output_limit(void **state)
+{
+	struct rig *r = *state;
+	char buf[16] = {0};
+
+	serial_set_output_limit(&r->s, 4);
+	for (const char *p = "hello, world"; *p; p++)
+		outb(r, PORT_COM1 + 0, (uint8_t)*p);
+	assert_int_equal(read(r->out[0], buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "hell", 4);
+	assert_int_equal(r->s.out_written, 4);
+	assert_int_equal(r->s.out_dropped, 8);
+	/* THR is empty again after every byte, dropped or not. */
+	assert_int_equal(inb(r, PORT_COM1 + 5) & 0x60, 0x60);
+}
+
 static void test_serial_rx_full_wakes(void **state)
 {
 	struct rig *r = *state;
@@ -159,6 +176,17 @@ static void test_serial_rx_full_wakes(void **state)
 	assert_int_equal(read(r->wake, &n, sizeof(n)), sizeof(n)); /* VMM told to resume */
 	outb(r, PORT_COM1 + 2, 0x02);				   /* FCR: clear RX FIFO */
 	assert_int_equal(inb(r, PORT_COM1 + 5) & 1, 0);
+
+	/*
+	 * Full again, and this time the guest clears the FIFO instead of
+	 * reading it (Linux does whenever it opens the port): that is room
+	 * too, and the VMM must hear of it, or no input ever arrives again.
+	 */
+	assert_int_equal(serial_push(&r->s, big, sizeof(big)), SERIAL_RX_SIZE);
+	assert_int_equal(read(r->wake, &n, sizeof(n)), -1);
+	outb(r, PORT_COM1 + 2, 0x02);
+	assert_int_equal(read(r->wake, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(serial_push(&r->s, big, 10), 10);
 }
 
 static void test_i8042_probe_and_reset(void **state)
@@ -270,6 +298,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_serial_probe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serial_tx_rx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serial_rx_full_wakes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_serial_output_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_i8042_probe_and_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_i8042_ctrl_alt_del, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bus_garbage, setup, teardown),
