@@ -26,7 +26,9 @@ static const char usage_head[] =
     "  --cmdline STRING    kernel command line (default: \"" CONFIG_DEFAULT_CMDLINE "\")\n"
     "  --vcpus N           1..32 (default 1)\n"
     "  --mem MIB           guest RAM in MiB (default 128)\n"
-    "  --console KIND      stdio (default), none, or file:PATH\n";
+    "  --console KIND      stdio (default), none, or file:PATH\n"
+    "  --console-limit MIB a file console stops after this much (default 64;\n"
+    "                      later output is dropped and counted in metrics)\n";
 /* Then each device type's option, from the registry, then this. */
 static const char usage_tail[] =
     "  --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -110,6 +112,12 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		if (parse_console(val, cfg))
 			return bad(err, errlen, "--console: '%s' is not stdio, none or file:PATH",
 				   val);
+	} else if (!strcmp(opt, "--console-limit")) {
+		if (str_to_u64(val, 1u << 20, &n) || n == 0)
+			return bad(err, errlen,
+				   "--console-limit: '%s' is not a size in MiB from 1 to 1048576",
+				   val);
+		cfg->console_limit = n << 20;
 	} else if (!strcmp(opt, "--api-sock")) {
 		if (!*val)
 			return bad(err, errlen, "%s: empty path", opt);
@@ -174,6 +182,7 @@ static const struct opt_info options[] = {
     {"--vcpus", OPT_RUN, false},
     {"--mem", OPT_RUN, false},
     {"--console", OPT_RUN, false},
+    {"--console-limit", OPT_RUN, false},
     {"--log-level", OPT_RUN | OPT_API, false},
     {"--api-sock", OPT_API, false},
     {"--id", OPT_API, false},
@@ -207,6 +216,7 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 	    .vcpus = CONFIG_DEFAULT_VCPUS,
 	    .mem_mib = CONFIG_DEFAULT_MEM_MIB,
 	    .console = CONSOLE_STDIO,
+	    .console_limit = CONFIG_CONSOLE_LIMIT,
 	    .log_level = LOG_INFO,
 	};
 	err[0] = '\0';

@@ -27,6 +27,7 @@ struct vm_mem_source {
 #define CONFIG_DEFAULT_MEM_MIB 128u
 #define CONFIG_MAX_MEM_MIB     (1u << 20) /* 1 TiB: beyond any host we run on */
 #define CONFIG_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
+#define CONFIG_CONSOLE_LIMIT   (64ull << 20) /* a file console's default cap */
 
 struct vm_config {
 	const char *kernel;
@@ -36,6 +37,7 @@ struct vm_config {
 	uint64_t mem_mib;
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
+	uint64_t console_limit;	  /* CONSOLE_FILE: bytes written at most (--console-limit) */
 	enum log_level log_level;
 	bool no_seccomp;		     /* --no-seccomp: debugging only */
 	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */

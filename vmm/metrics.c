@@ -80,6 +80,13 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 				    json_pack("{s:I}", "faults", (json_int_t)seccomp_faults()));
 	if (o && vm) {
 		json_object_set_new(o, "vcpu", vcpu_json(vm));
+		json_object_set_new(
+		    o, "console",
+		    json_pack(
+			"{s:I, s:I}", "output_bytes",
+			(json_int_t)__atomic_load_n(&vm->serial.out_written, __ATOMIC_RELAXED),
+			"output_dropped",
+			(json_int_t)__atomic_load_n(&vm->serial.out_dropped, __ATOMIC_RELAXED)));
 		devices_json(vm, o);
 	}
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -241,6 +241,8 @@ static int setup_devices(struct vm *vm)
 	r = serial_init(&vm->serial, vm->console.out_fd, vm->serial_irq_fd, vm->serial_wake_fd);
 	if (r)
 		return r;
+	if (vm->cfg->console == CONSOLE_FILE)
+		serial_set_output_limit(&vm->serial, vm->cfg->console_limit);
 	r = i8042_init(&vm->i8042, i8042_reset, vm);
 	if (r) {
 		serial_destroy(&vm->serial);

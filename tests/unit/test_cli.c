@@ -38,6 +38,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.vcpus, 1);
 	assert_int_equal(cfg.mem_mib, 128);
 	assert_int_equal(cfg.console, CONSOLE_STDIO);
+	assert_int_equal(cfg.console_limit, 64ull << 20);
+	assert_int_equal(
+	    P("run", "--kernel", "vmlinux", "--console", "file:/c", "--console-limit", "5"), 0);
+	assert_int_equal(cfg.console_limit, 5ull << 20);
+	assert_int_equal(P("run", "--kernel", "vmlinux"), 0);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 }
 
@@ -118,6 +123,10 @@ static void test_refusals(void **state)
 	expect_error("--mem", "run", "--kernel", "k", "--mem", "1G", (char *)NULL);
 	expect_error("--console", "run", "--kernel", "k", "--console", "tty", (char *)NULL);
 	expect_error("--console", "run", "--kernel", "k", "--console", "file:", (char *)NULL);
+	expect_error("--console-limit", "run", "--kernel", "k", "--console-limit", "0",
+		     (char *)NULL);
+	expect_error("--console-limit", "run", "--kernel", "k", "--console-limit", "1M",
+		     (char *)NULL);
 	expect_error("--log-level", "run", "--kernel", "k", "--log-level", "loud", (char *)NULL);
 	expect_error("needs a value", "run", "--kernel", (char *)NULL);
 	expect_error("unknown option", "run", "--kernel", "k", "--frobnicate", "1", (char *)NULL);
