@@ -21,7 +21,8 @@ static int vblk_req_add(struct vblk_req *r, void *p, uint64_t len)
 {
 	if (!len)
 		return 0;
-	if (r->niov == VBLK_SEG_MAX)
+	/* What we advertised (size_max, seg_max) is what a guest gets. */
+	if (r->niov == VBLK_SEG_MAX || len > VBLK_SIZE_MAX)
 		return -EINVAL;
 	r->iov[r->niov++] = (struct iovec){.iov_base = p, .iov_len = len};
 	r->len += len;
