@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * virtio-blk's rate limiter through the device model: a drive made from its
+ * virtio-blk's limits through the device model: a drive made from its
  * registered type on a temporary raw image (sync engine), driven by a test
- * driver with chains in fake guest memory; requests over the limit wait on
- * the limiter's timer and a live update lifts the limit at once.
+ * driver with chains in fake guest memory.  Requests over the rate limit
+ * wait on the limiter's timer and a live update lifts the limit at once; a
+ * wakeup moves at most 16 MiB before the queue yields.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define RAM   0x400000
-#define QSIZE 16
+#define QSIZE 32
 #define BUF   0x100000
 
 static const uint64_t qbase[1] = {0x10000};
@@ -108,11 +109,34 @@ static void test_ops_limited(void **state)
 	blk_down(&r);
 }
 
+/*
+ * 20 requests of 1 MiB in the ring: one wakeup serves 16 MiB, then the queue
+ * kicks itself and lets the rest of the loop run before the other 4.
+ */
+static void test_batch_yields(void **state)
+{
+	const uint32_t h[4] = {0, 0, 0, 0}; /* VIRTIO_BLK_T_IN, sector 0 */
+	const struct seg s[3] = {{HDR, 16, false}, {BUF, 1 << 20, true}, {STAT, 1, true}};
+	struct rig r = {0};
+
+	(void)state;
+	blk_up(&r, NULL);
+	put(&r, HDR, h, sizeof(h));
+	for (int i = 0; i < 20; i++)
+		add_chain(&r, 0, s, 3);
+	wr(&r, VIRTIO_MMIO_QUEUE_NOTIFY, 0); /* no ioeventfd here: served in the write */
+	assert_int_equal(used_count(&r, 0), 16);
+	assert_int_equal(run_once(&r, 0), 1); /* its own kick */
+	assert_int_equal(used_count(&r, 0), 20);
+	blk_down(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_read_limited),
 	    cmocka_unit_test(test_ops_limited),
+	    cmocka_unit_test(test_batch_yields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
