@@ -315,10 +315,19 @@ static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err,
 		return -ENOENT;
 	}
 	if (cmd->drive.has_path) {
+		struct log_capture why;
+
+		log_capture_begin(&why);
 		r = d->type->update(d->dev, "path_on_host", cmd->drive.path_on_host);
+		log_capture_end(&why);
 		if (r) {
-			snprintf(err, errlen, "Unable to patch the block device: %s: %s",
-				 cmd->drive.path_on_host, strerror(-r));
+			/* The device said what is wrong with the file (not a regular file...). */
+			if (why.msg[0])
+				snprintf(err, errlen, "Unable to patch the block device: %s",
+					 why.msg);
+			else
+				snprintf(err, errlen, "Unable to patch the block device: %s: %s",
+					 cmd->drive.path_on_host, strerror(-r));
 			return r;
 		}
 	}
