@@ -465,6 +465,28 @@ t_api_ctrl_alt_del() {
 # PATCH /drives/{id} after start: the guest reads the new file (and its
 # new size) from the same /dev/vdX; a bad path is refused and changes
 # nothing.
+# A FIFO as the kernel (InstanceStart) or as a running drive's new file
+# (PATCH) is refused at once with "not a regular file"; the guest goes on.
+t_api_fifo_files() {
+	rm -f "$LOGDIR/k.fifo" && mkfifo "$LOGDIR/k.fifo" && mkdisk "$LOGDIR/f.img" 1 || return 1
+	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$LOGDIR/k.fifo\"}" &&
+		api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
+		has_body 'not a regular file' &&
+		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/f.img\",\"is_root_device\":false,\"is_read_only\":true}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		wait_for 'EMBER_TICK 2' 150 &&
+		api_ok 400 PATCH /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/k.fifo\"}" &&
+		has_body 'not a regular file' &&
+		wait_for 'EMBER_TICK 4' 60 && api_ok 200 GET / && has_body '"state":"Running"'
+	_r=$?
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID" 2>/dev/null
+	rm -f "$LOGDIR/k.fifo"
+	return $_r
+}
+
 t_api_patch_drive() {
 	{ printf 'first-disk.'; head -c 1048565 /dev/zero; } >"$LOGDIR/first.img"
 	{ printf 'second-disk'; head -c 2097141 /dev/zero; } >"$LOGDIR/second.img"

@@ -387,3 +387,63 @@ t_snap_high_mem() {
 	snap_logs
 	return $_r
 }
+
+# A restored VM cannot write a snapshot over the memory file it runs from
+# (nor a link to it), nor over its own disk, nor into a FIFO: each is a 400
+# that touches nothing (the memory file's checksum is unchanged) and the
+# guest counts on, and a proper snapshot still works after.
+t_snap_no_self_overwrite() {
+	_disk=$LOGDIR/snap-data.img
+	mkdisk "$_disk" 1
+	rm -f "$LOG".r*
+	snap_boot "$_disk" && snap_take Full "$LOGDIR/snap.state" "$LOGDIR/snap.mem" ||
+		{ snap_kill "$API_PID"; return 1; }
+	snap_kill "$API_PID"
+	_at=$(stopped_at "$LOG")
+	_sum=$(md5sum <"$LOGDIR/snap.mem")
+	snap_load "$LOG.r1" "$LOGDIR/api-r1.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true ||
+		{ snap_kill "$SNAP_PID"; snap_logs; return 1; }
+	_pid=$SNAP_PID
+	ln -sf "$LOGDIR/snap.mem" "$LOGDIR/snap-link.mem"
+	ln -f "$LOGDIR/snap.mem" "$LOGDIR/snap-hard.mem"
+	rm -f "$LOGDIR/snap.fifo" && mkfifo "$LOGDIR/snap.fifo"
+	api_ok 204 PATCH /vm '{"state":"Paused"}' &&
+		api_ok 400 PUT /snapshot/create "{\"snapshot_path\":\"$LOGDIR/snap.mem\",\"mem_file_path\":\"$LOGDIR/new.mem\"}" &&
+		has_body 'a file this microVM uses' &&
+		api_ok 400 PUT /snapshot/create "{\"snapshot_path\":\"$LOGDIR/new.state\",\"mem_file_path\":\"$LOGDIR/snap-link.mem\"}" &&
+		api_ok 400 PUT /snapshot/create "{\"snapshot_path\":\"$LOGDIR/snap-hard.mem\",\"mem_file_path\":\"$LOGDIR/new.mem\"}" &&
+		api_ok 400 PUT /snapshot/create "{\"snapshot_path\":\"$LOGDIR/new.state\",\"mem_file_path\":\"$_disk\"}" &&
+		api_ok 400 PUT /snapshot/create "{\"snapshot_path\":\"$LOGDIR/snap.fifo\",\"mem_file_path\":\"$LOGDIR/new.mem\"}" &&
+		has_body 'not a regular file' &&
+		{ [ "$(md5sum <"$LOGDIR/snap.mem")" = "$_sum" ] || fail "the memory file changed"; } &&
+		[ -p "$LOGDIR/snap.fifo" ] && [ -L "$LOGDIR/snap-link.mem" ] &&
+		api_ok 204 PATCH /vm '{"state":"Resumed"}' &&
+		continues "$LOG.r1" "$_at" &&
+		snap_take Full "$LOGDIR/again.state" "$LOGDIR/again.mem"
+	_r=$?
+	snap_kill "$_pid"
+	snap_logs
+	rm -f "$LOGDIR/snap-link.mem" "$LOGDIR/snap-hard.mem" "$LOGDIR/snap.fifo"
+	return $_r
+}
+
+# A FIFO where a file is expected never hangs ember: as the snapshot to
+# load or its memory file, a 400 at once and the API goes on serving.
+t_snap_load_fifo() {
+	rm -f "$LOGDIR/load.fifo" "$LOGDIR/mem.fifo" && mkfifo "$LOGDIR/load.fifo" "$LOGDIR/mem.fifo"
+	snap_full || return 1
+	snap_ember "$LOG.r1" "$LOGDIR/api.sock" || return 1
+	_t0=$(date +%s)
+	api_ok 400 PUT /snapshot/load "{\"snapshot_path\":\"$LOGDIR/load.fifo\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$LOGDIR/snap.mem\"}}" &&
+		has_body 'not a regular file' &&
+		api_ok 400 PUT /snapshot/load "{\"snapshot_path\":\"$LOGDIR/snap.state\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$LOGDIR/mem.fifo\"}}" &&
+		has_body 'not a regular file' &&
+		api_ok 200 GET / && has_body '"state":"Not started"' &&
+		{ [ $(($(date +%s) - _t0)) -le 5 ] || fail "the FIFO was waited on"; }
+	_r=$?
+	snap_kill "$SNAP_PID"
+	snap_logs
+	rm -f "$LOGDIR/load.fifo" "$LOGDIR/mem.fifo"
+	return $_r
+}
+
