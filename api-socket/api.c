@@ -390,10 +390,11 @@ static enum api_result api_put_actions(struct api_req *r)
 			return api_bad(r, "Cannot start microvm without kernel configuration.");
 		break;
 	case API_CMD_CTRL_ALT_DEL:
+	case API_CMD_FLUSH_METRICS: /* Firecracker flushes a running VM's metrics only */
 		if (api_preboot(r))
 			return api_bad(r, MSG_BEFORE_START);
 		break;
-	default: /* FlushMetrics works before and after start */
+	default:
 		break;
 	}
 	return api_exec(r, kind);

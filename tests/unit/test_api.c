@@ -306,10 +306,11 @@ static void test_logger_metrics(void **state)
 	assert_int_equal(complete(t, 0, ""), 204);
 	FAULT(PUT("/metrics", "{\"metrics_path\":\"/tmp/m2\"}"),
 	      "Reinitialization of metrics not allowed.");
+	FAULT(PUT("/actions", "{\"action_type\":\"FlushMetrics\"}"), "before starting");
+	start_vm(t);
 	PUT("/actions", "{\"action_type\":\"FlushMetrics\"}");
 	assert_int_equal(t->cmd.kind, API_CMD_FLUSH_METRICS);
 	assert_int_equal(complete(t, 0, ""), 204);
-	start_vm(t);
 	FAULT(PUT("/logger", "{\"level\":\"Info\"}"), "after starting");
 }
 
