@@ -30,8 +30,9 @@ struct api_conn {
 	int fd;
 	uint32_t events; /* current epoll interest */
 	bool rd_eof;
-	bool close_after; /* close once the queued response is written */
-	uint64_t deadline_us;
+	bool close_after;	/* close once the queued response is written */
+	uint64_t deadline_us;	/* a request begun must complete by then; UINT64_MAX idle */
+	uint64_t idle_since_us; /* between requests since then; 0 busy */
 	size_t in_len;
 	char in[API_IN_BUF];
 	char *out;
@@ -130,6 +131,48 @@ static void api_conn_close(struct api_server *srv, unsigned idx)
 	srv->conns[srv->nr_conns] = NULL;
 }
 
+/* Between requests: nothing buffered, nothing half-parsed, nothing to send. */
+static bool api_conn_idle(const struct api_conn *c)
+{
+	return !c->out && !c->in_len && c->parser.state == HTTP_ST_LINE && !c->parser.line_len;
+}
+
+/*
+ * Keep-alive connections may sit idle as long as they like (a pooled Go
+ * client reuses them, and races a server that closes them); only a
+ * request that has begun has a deadline, so a slow client cannot hold a
+ * slot.  Called after every event on @c.
+ */
+static void api_conn_clock(const struct api_server *srv, struct api_conn *c, uint64_t now)
+{
+	if (api_conn_idle(c)) {
+		c->deadline_us = UINT64_MAX;
+		if (!c->idle_since_us)
+			c->idle_since_us = now;
+	} else {
+		if (c->idle_since_us || c->deadline_us == UINT64_MAX)
+			c->deadline_us = now + (uint64_t)srv->opts.timeout_ms * 1000u;
+		c->idle_since_us = 0;
+	}
+}
+
+/* At the cap: the connection idle the longest makes room.  False if none is idle. */
+static bool api_evict_idle(struct api_server *srv)
+{
+	unsigned best = srv->nr_conns;
+
+	for (unsigned i = 0; i < srv->nr_conns; i++)
+		if (srv->conns[i]->idle_since_us &&
+		    (best == srv->nr_conns ||
+		     srv->conns[i]->idle_since_us < srv->conns[best]->idle_since_us))
+			best = i;
+	if (best == srv->nr_conns)
+		return false;
+	log_debug("api: %u connections: closing the one idle longest", srv->nr_conns);
+	api_conn_close(srv, best);
+	return true;
+}
+
 static void api_accept(struct api_server *srv)
 {
 	for (;;) {
@@ -142,7 +185,7 @@ static void api_accept(struct api_server *srv)
 				log_warn("api: accept: %s", strerror(errno));
 			return;
 		}
-		if (srv->nr_conns >= srv->opts.max_conns) {
+		if (srv->nr_conns >= srv->opts.max_conns && !api_evict_idle(srv)) {
 			/* Best effort: the reply fits any socket buffer. */
 			if (send(fd, api_full_response, sizeof(api_full_response) - 1,
 				 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -157,7 +200,9 @@ static void api_accept(struct api_server *srv)
 		}
 		c->fd = fd;
 		c->events = ev.events;
-		c->deadline_us = time_now_us() + (uint64_t)srv->opts.timeout_ms * 1000u;
+		/* Idle until it sends something (and evictable meanwhile). */
+		c->deadline_us = UINT64_MAX;
+		c->idle_since_us = time_now_us();
 		http_parser_init(&c->parser, srv->opts.max_payload);
 		ev.data.ptr = c;
 		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -314,6 +359,7 @@ static void api_conn_event(struct api_server *srv, unsigned idx, uint32_t events
 		api_conn_close(srv, idx);
 		return;
 	}
+	api_conn_clock(srv, c, time_now_us());
 	ev.events = (c->out ? EPOLLOUT : 0) |
 		    (!c->rd_eof && c->in_len < API_IN_BUF ? EPOLLIN | EPOLLRDHUP : 0);
 	if (ev.events != c->events) {

@@ -544,16 +544,35 @@ static void test_server_limits(void **state)
 		fds[i] = client(f.path);
 		send_str(fds[i], "GET /version HTTP/1.1\r\n\r\n");
 		assert_int_equal(read_response(fds[i], buf, sizeof(buf)), 200);
+		usleep(20 * 1000); /* an order of idleness */
 	}
-	fd = client(f.path); /* the fifth */
+	/* Idle keep-alive connections outlive the timeout: a pooled client reuses them. */
+	usleep(700 * 1000);
+	send_str(fds[1], "GET /version HTTP/1.1\r\n\r\n");
+	assert_int_equal(read_response(fds[1], buf, sizeof(buf)), 200);
+	/* At the cap a fifth is served: the connection idle longest (fds[0]) makes room. */
+	fd = client(f.path);
+	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
+	assert_int_equal(recv(fds[0], buf, sizeof(buf), 0), 0);
+	close(fds[0]);
+	fds[0] = fd;
+	/* A slow client is dropped after the timeout, freeing its slot. */
+	send_str(fds[1], "GET / HT");
+	usleep(700 * 1000);
+	assert_int_equal(recv(fds[1], buf, sizeof(buf), 0), 0);
+	close(fds[1]);
+	fds[1] = client(f.path);
+	/* All four mid-request: nobody can make room, so a fifth gets 503. */
+	for (int i = 0; i < 4; i++)
+		send_str(fds[i], "GET / HT");
+	usleep(50 * 1000);
+	fd = client(f.path);
 	assert_int_equal(read_response(fd, buf, sizeof(buf)), 503);
 	close(fd);
-	/* A slow client is dropped after the timeout, freeing its slot. */
-	send_str(fds[0], "GET / HT");
-	usleep(700 * 1000);
-	assert_int_equal(recv(fds[0], buf, sizeof(buf), 0), 0);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
+	usleep(50 * 1000); /* the server sees them go */
 	fd = client(f.path);
 	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
 	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
