@@ -260,8 +260,8 @@ static enum api_result api_patch_drive(struct api_req *r)
 		api_fault(r->resp, 400, "drive: no drive with \"drive_id\" \"%s\".", p.drive_id);
 		return API_DONE;
 	}
-	if (!p.has_path && !p.rate_limiter.set) /* nothing else can change */
-		return api_no_content(r);
+	if (!p.has_path && !p.rate_limiter.set)
+		return api_bad(r, "drive: the update changes nothing (path_on_host or rate_limiter).");
 	memset(r->cmd, 0, sizeof(*r->cmd));
 	r->cmd->drive.index = (unsigned)idx;
 	memcpy(r->cmd->drive.drive_id, p.drive_id, sizeof(p.drive_id));

@@ -211,8 +211,9 @@ int api_check_id(const char *what, const char *id, char *err, size_t errlen)
 static const char *const api_none_choices[] = {"None", NULL};
 static const char *const api_cache_choices[] = {"Unsafe", "Writeback", NULL};
 static const char *const api_engine_choices[] = {"Sync", "Async", NULL};
+/* In enum api_log_level's order; "Warn" (Firecracker accepts it too) last. */
 static const char *const api_level_choices[] = {"Error", "Warning", "Info", "Debug",
-						"Trace", "Off",	    NULL};
+						"Trace", "Off",	    "Warn", NULL};
 static const char *const api_action_choices[] = {"InstanceStart", "SendCtrlAltDel", "FlushMetrics",
 						 NULL};
 static const char *const api_vm_state_choices[] = {"Paused", "Resumed", NULL};
@@ -267,6 +268,9 @@ int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config 
 	/* PUT: unspecified optional fields go back to their defaults. */
 	if (partial)
 		m = *out;
+	/* PATCH with nothing in it is a mistake, as Firecracker says. */
+	if (partial && json_is_object(o) && !json_object_size(o))
+		return api_err(err, errlen, "machine-config: the update changes nothing.");
 	rc = api_json_obj(o, "machine-config", api_machine_fields, ARRAY_SIZE(api_machine_fields),
 			  partial, &m, NULL, err, errlen);
 	if (rc)
@@ -576,6 +580,8 @@ int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen
 	out->level = API_LOG_INFO;
 	int rc = api_json_obj(o, "logger", api_logger_fields, ARRAY_SIZE(api_logger_fields), false,
 			      out, NULL, err, errlen);
+	if (!rc && out->level == API_LOG_OFF + 1)
+		out->level = API_LOG_WARNING; /* "Warn" */
 	out->set = !rc;
 	return rc;
 }
