@@ -261,7 +261,8 @@ static enum api_result api_patch_drive(struct api_req *r)
 		return API_DONE;
 	}
 	if (!p.has_path && !p.rate_limiter.set)
-		return api_bad(r, "drive: the update changes nothing (path_on_host or rate_limiter).");
+		return api_bad(r,
+			       "drive: the update changes nothing (path_on_host or rate_limiter).");
 	memset(r->cmd, 0, sizeof(*r->cmd));
 	r->cmd->drive.index = (unsigned)idx;
 	memcpy(r->cmd->drive.drive_id, p.drive_id, sizeof(p.drive_id));

@@ -97,6 +97,7 @@ struct api_net {
 	char host_dev_name[API_IFNAME_MAX];
 	bool has_mac;
 	uint8_t guest_mac[6];
+	uint32_t mtu; /* 0: not given */
 	struct api_rate_limiter rx_rate_limiter, tx_rate_limiter;
 };
 

@@ -181,6 +181,8 @@ json_t *api_json_net(const struct api_net *n)
 		if (json_object_set_new(o, "guest_mac", json_string(mac)))
 			goto fail;
 	}
+	if (o && n->mtu && json_object_set_new(o, "mtu", json_integer(n->mtu)))
+		goto fail;
 	if (o && n->rx_rate_limiter.set &&
 	    json_object_set_new(o, "rx_rate_limiter", api_json_rate_limiter(&n->rx_rate_limiter)))
 		goto fail;

@@ -62,6 +62,7 @@ static int add_net(struct vdev_configs *l, const struct api_net *a, char *err, s
 	snprintf(n.iface_id, sizeof(n.iface_id), "%.*s", (int)sizeof(n.iface_id) - 1, a->iface_id);
 	snprintf(n.host_dev_name, sizeof(n.host_dev_name), "%s", a->host_dev_name);
 	memcpy(n.mac, a->guest_mac, sizeof(n.mac));
+	n.mtu = (uint16_t)a->mtu;
 	api_limiter_cfg(&a->rx_rate_limiter, &n.rx_limiter);
 	api_limiter_cfg(&a->tx_rate_limiter, &n.tx_limiter);
 	return add(l, "net", &n, err, errlen);
@@ -144,6 +145,7 @@ static void net_to_api(const struct vnet_config *c, struct api_net *n)
 	snprintf(n->iface_id, sizeof(n->iface_id), "%s", c->iface_id);
 	snprintf(n->host_dev_name, sizeof(n->host_dev_name), "%s", c->host_dev_name);
 	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
+	n->mtu = c->mtu;
 	if (!limiter_cfg_unlimited(&c->rx_limiter))
 		limiter_to_api(&c->rx_limiter, &n->rx_rate_limiter);
 	if (!limiter_cfg_unlimited(&c->tx_limiter))

@@ -428,13 +428,18 @@ struct api_net_json {
 	char iface_id[API_ID_MAX];
 	char host_dev_name[API_IFNAME_MAX];
 	char guest_mac[18];
+	uint32_t mtu;
 };
 
 static const struct api_field api_net_fields[] = {
     STR(struct api_net_json, iface_id, .required = true),
     STR(struct api_net_json, host_dev_name, .required = true, .nonempty = true),
     STR(struct api_net_json, guest_mac),
-    NOTSUP("mtu"),
+    {.name = "mtu",
+     .type = AF_U32,
+     .off = offsetof(struct api_net_json, mtu),
+     .min = 68,
+     .max = 65535},
     {.name = "rx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
     {.name = "tx_rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
 };
@@ -493,6 +498,7 @@ int api_parse_net(json_t *o, struct api_net *out, char *err, size_t errlen)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->iface_id, j.iface_id, sizeof(out->iface_id));
 	memcpy(out->host_dev_name, j.host_dev_name, sizeof(out->host_dev_name));
+	out->mtu = j.mtu;
 	out->has_mac = seen & (1u << 2);
 	if (out->has_mac && api_parse_mac(j.guest_mac, out->guest_mac))
 		return api_err(

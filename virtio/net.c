@@ -35,10 +35,12 @@
 #include "device.h"
 #include "net.h"
 
-#define VNET_RXQ	 0
-#define VNET_TXQ	 1
-#define VNET_QUEUE_MAX	 256
-#define VNET_CONFIG_SIZE 8  /* mac[6], status (unused: no VIRTIO_NET_F_STATUS) */
+#define VNET_RXQ       0
+#define VNET_TXQ       1
+#define VNET_QUEUE_MAX 256
+/* mac[6], status, max_virtqueue_pairs (both unused), mtu (VIRTIO_NET_F_MTU) */
+#define VNET_CONFIG_SIZE 12
+#define VNET_CONFIG_MTU	 10
 #define VNET_BUDGET	 64 /* frames per direction per wakeup, then yield */
 
 #define F(x) (1ull << (x))
@@ -83,6 +85,8 @@ static uint64_t vnet_features(void *dev)
 
 	if (n->cfg.has_mac)
 		f |= F(VIRTIO_NET_F_MAC);
+	if (n->cfg.mtu)
+		f |= F(VIRTIO_NET_F_MTU);
 	return f;
 }
 
@@ -554,6 +558,8 @@ static int vnet_init(struct vnet **out, const struct vnet_config *cfg, int fd, b
 	n->rl = (struct ratelimit)RATELIMIT_INIT(5000, 10);
 	if (cfg->has_mac)
 		memcpy(n->config, cfg->mac, 6);
+	n->config[VNET_CONFIG_MTU] = (uint8_t)cfg->mtu; /* little-endian u16 */
+	n->config[VNET_CONFIG_MTU + 1] = (uint8_t)(cfg->mtu >> 8);
 	snprintf(name, sizeof(name), "virtio-net %s", n->cfg.iface_id);
 	ret = virtio_mmio_init(&n->t, name, &vnet_ops, n, gm, loop);
 	if (!ret)
@@ -694,8 +700,9 @@ static int vnet_type_set_limiter(void *dev, const char *which, const struct limi
 static const struct vdev_type vnet_type = {
     .name = "net",
     .cli_opt = "--net",
-    .cli_help = "  --net SPEC          tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME]: virtio-net on\n"
-		"                      an existing tap device; repeatable, up to 8\n",
+    .cli_help = "  --net SPEC          tap=NAME[,mac=AA:BB:CC:DD:EE:FF][,id=NAME][,mtu=N]:\n"
+		"                      virtio-net on an existing tap device; repeatable,\n"
+		"                      up to 8; mtu= is offered to the guest (68..65535)\n",
     .max = 8,
     .config_size = sizeof(struct vnet_config),
     .parse = vnet_type_parse,

@@ -26,6 +26,7 @@ struct vnet_config {
 	char host_dev_name[16]; /* IFNAMSIZ */
 	bool has_mac;		/* guest_mac given: offered as VIRTIO_NET_F_MAC */
 	uint8_t mac[6];
+	uint16_t mtu; /* 68..65535 offered as VIRTIO_NET_F_MTU; 0: not offered */
 	struct limiter_cfg rx_limiter, tx_limiter; /* rx_rate_limiter, tx_rate_limiter */
 };
 

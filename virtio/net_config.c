@@ -69,6 +69,17 @@ int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size
 				return -EINVAL;
 			}
 			cfg->has_mac = true;
+		} else if (n >= 4 && !memcmp(opt, "mtu=", 4)) {
+			char num[8];
+			uint64_t v;
+
+			if (n - 4 >= sizeof(num))
+				goto bad_mtu;
+			memcpy(num, opt + 4, n - 4);
+			num[n - 4] = '\0';
+			if (str_to_u64(num, 65535, &v) || v < 68)
+				goto bad_mtu;
+			cfg->mtu = (uint16_t)v;
 		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
 			if (!vnet_name_ok(opt + 3, n - 3, sizeof(cfg->iface_id))) {
 				snprintf(err, errlen,
@@ -96,6 +107,9 @@ int vnet_config_parse(const char *spec, struct vnet_config *cfg, char *err, size
 	if (!cfg->iface_id[0])
 		memcpy(cfg->iface_id, cfg->host_dev_name, sizeof(cfg->host_dev_name));
 	return 0;
+bad_mtu:
+	snprintf(err, errlen, "mtu '%.*s': want 68..65535", (int)n - 4, opt + 4);
+	return -EINVAL;
 }
 
 const char *vnet_config_id(const void *cfg)
@@ -128,8 +142,8 @@ struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which)
 
 /*
  * State version 2: iface_id, host_dev_name (strings), has_mac (bool), mac
- * (6 bytes), the rx then the tx rate limiter (limiter_cfg_save).  Version 1
- * had no limiters.
+ * (6 bytes), the rx then the tx rate limiter (limiter_cfg_save), mtu (u16,
+ * 0 for none).  Version 1 had no limiters and no MTU.
  */
 void vnet_config_save(const void *cfg, struct pw *w)
 {
@@ -141,6 +155,7 @@ void vnet_config_save(const void *cfg, struct pw *w)
 	pw_bytes(w, n->mac, sizeof(n->mac));
 	limiter_cfg_save(&n->rx_limiter, w);
 	limiter_cfg_save(&n->tx_limiter, w);
+	pw_u16(w, n->mtu);
 }
 
 void vnet_config_load(struct pr *r, uint16_t version, void *cfg)
@@ -154,6 +169,9 @@ void vnet_config_load(struct pr *r, uint16_t version, void *cfg)
 	if (version >= 2) {
 		limiter_cfg_load(r, &n->rx_limiter);
 		limiter_cfg_load(r, &n->tx_limiter);
+		n->mtu = pr_u16(r);
+		if (n->mtu && n->mtu < 68)
+			pr_fail(r, "an MTU below 68");
 	}
 	if (!r->why && (!n->iface_id[0] || !n->host_dev_name[0]))
 		pr_fail(r, "an empty interface id or tap name");

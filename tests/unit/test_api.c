@@ -253,6 +253,9 @@ static void test_network_and_vsock(void **state)
 	FAULT(PUT("/network-interfaces/eth2", NET("eth3", "tap2", "06:00:ac:10:00:03")),
 	      "\"iface_id\" \"eth3\"");
 	FAULT(PUT("/network-interfaces/eth2",
+		  "{\"iface_id\":\"eth2\",\"host_dev_name\":\"t\",\"mtu\":67}"),
+	      "\"mtu\" must be in 68..65535");
+	FAULT(PUT("/network-interfaces/eth2",
 		  "{\"iface_id\":\"eth2\",\"host_dev_name\":\"t\",\"rx_rate_limiter\":[]}"),
 	      "\"rx_rate_limiter\" must be an object");
 	FAULT(PUT("/network-interfaces/eth2", "{\"iface_id\":\"eth2\"}"),
@@ -401,17 +404,19 @@ static void test_rate_limiters(void **state)
 			     "\"refill_time\":1000}}}"),
 			 204);
 	assert_int_equal(t->st.cfg.drives[1].rate_limiter.bandwidth.size, 1048576);
-	assert_int_equal(
-	    PUT("/network-interfaces/eth0",
-		"{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\",\"rx_rate_limiter\":{},"
-		"\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"one_time_burst\":10,"
-		"\"refill_time\":1000}}}"),
-	    204);
+	assert_int_equal(PUT("/network-interfaces/eth0",
+			     "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\",\"mtu\":1400,\"rx_"
+			     "rate_limiter\":{},"
+			     "\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"one_time_burst\":10,"
+			     "\"refill_time\":1000}}}"),
+			 204);
 	assert_true(t->st.cfg.nets[0].rx_rate_limiter.set);
 	assert_false(t->st.cfg.nets[0].rx_rate_limiter.ops.set);
 	assert_int_equal(t->st.cfg.nets[0].tx_rate_limiter.ops.one_time_burst, 10);
+	assert_int_equal(t->st.cfg.nets[0].mtu, 1400);
 	assert_int_equal(GET("/vm/config"), 200);
 	assert_non_null(strstr(t->resp.body, "\"drive_id\":\"r\""));
+	assert_non_null(strstr(t->resp.body, "\"mtu\":1400"));
 	assert_non_null(strstr(t->resp.body, "\"rate_limiter\":{\"bandwidth\":null,\"ops\":null}"));
 	assert_non_null(strstr(t->resp.body, "\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,"
 					     "\"one_time_burst\":0,\"refill_time\":1000},"

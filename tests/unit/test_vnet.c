@@ -113,7 +113,8 @@ static int setup_mac(void **state)
 	struct vnet_config cfg = {.iface_id = "eth0",
 				  .host_dev_name = "fake0",
 				  .has_mac = true,
-				  .mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55}};
+				  .mac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55},
+				  .mtu = 9000};
 
 	return setup_with(state, &cfg);
 }
@@ -227,6 +228,9 @@ static void test_config_parse(void **state)
 	assert_true(c.has_mac);
 	assert_memory_equal(c.mac, "\x02\xab\xcd\xef\x00\x09", 6);
 	assert_int_equal(vnet_config_parse("id=x,tap=t", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.mtu, 0);
+	assert_int_equal(vnet_config_parse("tap=t,mtu=1400", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.mtu, 1400);
 
 	static const char *bad[] = {"",
 				    "mac=02:00:00:00:00:01",
@@ -241,6 +245,10 @@ static void test_config_parse(void **state)
 				    "tap=t,id=",
 				    "tap=t,id=a b",
 				    "tap=t,bogus",
+				    "tap=t,mtu=67",
+				    "tap=t,mtu=65536",
+				    "tap=t,mtu=",
+				    "tap=t,mtu=1500x",
 				    "tap=t,"};
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = 0;
@@ -263,6 +271,10 @@ static void test_features_and_mac(void **state)
 		virtio_mmio_bus_ops.read(r->t, VIRTIO_MMIO_CONFIG + i, &mac[i], 1);
 	assert_memory_equal(mac, "\x02\x11\x22\x33\x44\x55", 6);
 	assert_int_equal(rd32(r, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	/* mtu=: VIRTIO_NET_F_MTU, and the value at config offset 10 (le16). */
+	assert_true(f & (1ull << VIRTIO_NET_F_MTU));
+	virtio_mmio_bus_ops.read(r->t, VIRTIO_MMIO_CONFIG + 10, mac, 2);
+	assert_int_equal(mac[0] | mac[1] << 8, 9000);
 }
 
 static void test_no_mac_feature(void **state)
@@ -270,6 +282,7 @@ static void test_no_mac_feature(void **state)
 	struct rig *r = *state;
 
 	assert_false(dev_features(r) & (1ull << VIRTIO_NET_F_MAC));
+	assert_false(dev_features(r) & (1ull << VIRTIO_NET_F_MTU));
 }
 
 static void test_offloads_follow_guest(void **state)
