@@ -23,10 +23,77 @@ void snap_dev_quiesce(struct vm *vm)
 			vm->dev[i].type->quiesce(vm->dev[i].dev);
 }
 
-int snap_dev_save(struct vm *vm, struct snap_writer *w)
+/*
+ * The legacy devices, little-endian, version 1 each (u16 first):
+ *   UART:  u8 ier, lcr, mcr, scr, dll, dlm, bool thre_pending
+ *   i8042: u8 control, pending_cmd
+ */
+#define LEGACY_STATE_VERSION 1
+
+static int legacy_save(struct vm *vm, struct snap_writer *w)
 {
 	struct serial_state ss;
 	struct i8042_state ks;
+	struct pw e;
+	int r;
+
+	serial_get_state(&vm->serial, &ss);
+	pw_init(&e);
+	pw_u16(&e, LEGACY_STATE_VERSION);
+	pw_u8(&e, ss.ier);
+	pw_u8(&e, ss.lcr);
+	pw_u8(&e, ss.mcr);
+	pw_u8(&e, ss.scr);
+	pw_u8(&e, ss.dll);
+	pw_u8(&e, ss.dlm);
+	pw_bool(&e, ss.thre_pending);
+	r = e.err ? e.err : snap_w_section(w, SNAP_SEC_SERIAL, 0, e.buf, e.len);
+	e.len = 0;
+	i8042_get_state(&vm->i8042, &ks);
+	pw_u16(&e, LEGACY_STATE_VERSION);
+	pw_u8(&e, ks.control);
+	pw_u8(&e, ks.pending_cmd);
+	if (!r)
+		r = e.err ? e.err : snap_w_section(w, SNAP_SEC_I8042, 0, e.buf, e.len);
+	pw_free(&e);
+	return r;
+}
+
+static int serial_load(const void *p, size_t len, struct serial_state *ss)
+{
+	const char *why;
+	struct pr r;
+
+	*ss = (struct serial_state){0};
+	pr_init(&r, p, len);
+	if (pr_u16(&r) != LEGACY_STATE_VERSION)
+		pr_fail(&r, "an unknown version");
+	ss->ier = pr_u8(&r);
+	ss->lcr = pr_u8(&r);
+	ss->mcr = pr_u8(&r);
+	ss->scr = pr_u8(&r);
+	ss->dll = pr_u8(&r);
+	ss->dlm = pr_u8(&r);
+	ss->thre_pending = pr_bool(&r);
+	return pr_finish(&r, &why);
+}
+
+static int i8042_load(const void *p, size_t len, struct i8042_state *ks)
+{
+	const char *why;
+	struct pr r;
+
+	*ks = (struct i8042_state){0};
+	pr_init(&r, p, len);
+	if (pr_u16(&r) != LEGACY_STATE_VERSION)
+		pr_fail(&r, "an unknown version");
+	ks->control = pr_u8(&r);
+	ks->pending_cmd = pr_u8(&r);
+	return pr_finish(&r, &why);
+}
+
+int snap_dev_save(struct vm *vm, struct snap_writer *w)
+{
 	int r = 0;
 
 	for (unsigned slot = 0; !r && slot < vm->nr_devs; slot++) {
@@ -47,12 +114,7 @@ int snap_dev_save(struct vm *vm, struct snap_writer *w)
 		pw_free(&dev);
 		pw_free(&mmio);
 	}
-	if (r)
-		return r;
-	serial_get_state(&vm->serial, &ss);
-	snap_w_section(w, SNAP_SEC_SERIAL, 0, &ss, sizeof(ss));
-	i8042_get_state(&vm->i8042, &ks);
-	return snap_w_section(w, SNAP_SEC_I8042, 0, &ks, sizeof(ks));
+	return r ? r : legacy_save(vm, w);
 }
 
 /* ---- load: settings --------------------------------------------------------- */
@@ -160,6 +222,8 @@ int snap_dev_config(const struct snap_image *img, const struct snap_load_req *re
 
 int snap_dev_restore(struct vm *vm, const struct snap_image *img, char *err, size_t errlen)
 {
+	struct serial_state ss;
+	struct i8042_state ks;
 	const void *p;
 	uint64_t len;
 	int r;
@@ -177,16 +241,16 @@ int snap_dev_restore(struct vm *vm, const struct snap_image *img, char *err, siz
 		if (r)
 			return r;
 	}
-	if (snap_find(img, SNAP_SEC_SERIAL, 0, &p, &len) || len != sizeof(struct serial_state)) {
+	if (snap_find(img, SNAP_SEC_SERIAL, 0, &p, &len) || serial_load(p, len, &ss)) {
 		snprintf(err, errlen, "snapshot: serial port state missing or of a bad size");
 		return -EINVAL;
 	}
-	serial_set_state(&vm->serial, p);
-	if (snap_find(img, SNAP_SEC_I8042, 0, &p, &len) || len != sizeof(struct i8042_state)) {
+	if (snap_find(img, SNAP_SEC_I8042, 0, &p, &len) || i8042_load(p, len, &ks)) {
 		snprintf(err, errlen, "snapshot: i8042 state missing or of a bad size");
 		return -EINVAL;
 	}
-	i8042_set_state(&vm->i8042, p);
+	serial_set_state(&vm->serial, &ss);
+	i8042_set_state(&vm->i8042, &ks);
 	for (unsigned slot = 0; slot < vm->nr_devs; slot++)
 		if (vm->dev[slot].type->restored)
 			vm->dev[slot].type->restored(vm->dev[slot].dev);

@@ -18,17 +18,55 @@
 #include "uffd.h"
 #include "virtio_devs.h"
 
-/* SNAP_SEC_MACHINE payload. */
+/* SNAP_SEC_MACHINE payload: u32 nr_vcpus, u32 nr_regions, u64 mem_mib (persist.h). */
 struct snap_machine {
 	uint32_t nr_vcpus;
 	uint32_t nr_regions;
 	uint64_t mem_mib;
 };
 
-/* SNAP_SEC_MEM_REGION payload. */
+/* SNAP_SEC_MEM_REGION payload: u64 gpa, size, file_offset. */
 struct snap_region {
 	uint64_t gpa, size, file_offset;
 };
+
+static void machine_save(const struct snap_machine *m, struct pw *w)
+{
+	pw_u32(w, m->nr_vcpus);
+	pw_u32(w, m->nr_regions);
+	pw_u64(w, m->mem_mib);
+}
+
+static int machine_load(const void *p, size_t len, struct snap_machine *m)
+{
+	const char *why;
+	struct pr r;
+
+	pr_init(&r, p, len);
+	m->nr_vcpus = pr_u32(&r);
+	m->nr_regions = pr_u32(&r);
+	m->mem_mib = pr_u64(&r);
+	return pr_finish(&r, &why);
+}
+
+static void region_save(const struct snap_region *g, struct pw *w)
+{
+	pw_u64(w, g->gpa);
+	pw_u64(w, g->size);
+	pw_u64(w, g->file_offset);
+}
+
+static int region_load(const void *p, size_t len, struct snap_region *g)
+{
+	const char *why;
+	struct pr r;
+
+	pr_init(&r, p, len);
+	g->gpa = pr_u64(&r);
+	g->size = pr_u64(&r);
+	g->file_offset = pr_u64(&r);
+	return pr_finish(&r, &why);
+}
 
 void snap_restored_init(struct snap_restored *rs)
 {
@@ -118,20 +156,31 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 				 .mem_mib = vm->cfg->mem_mib};
 	struct snap_writer w;
 	uint64_t off = 0;
+	struct pw e;
 	int r;
 
 	r = snap_w_begin(&w, diff ? SNAP_F_DIFF : 0);
 	if (r)
 		goto nomem;
-	snap_w_section(&w, SNAP_SEC_MACHINE, 0, &m, sizeof(m));
-	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+	pw_init(&e);
+	machine_save(&m, &e);
+	if (!e.err)
+		snap_w_section(&w, SNAP_SEC_MACHINE, 0, e.buf, e.len);
+	for (unsigned i = 0; i < vm->mem.nr_regions && !e.err; i++) {
 		struct snap_region reg = {.gpa = vm->mem.region[i].gpa,
 					  .size = vm->mem.region[i].size,
 					  .file_offset = off};
 
-		snap_w_section(&w, SNAP_SEC_MEM_REGION, i, &reg, sizeof(reg));
+		e.len = 0;
+		region_save(&reg, &e);
+		if (!e.err)
+			snap_w_section(&w, SNAP_SEC_MEM_REGION, i, e.buf, e.len);
 		off += reg.size;
 	}
+	r = e.err;
+	pw_free(&e);
+	if (r)
+		goto nomem;
 	/* Devices first: an interrupt they raise while we save lands in the irqchip we save next.
 	 */
 	snap_dev_save(vm, &w);
@@ -234,11 +283,10 @@ static int load_machine(const struct snap_image *img, struct vm_config *cfg, cha
 	uint64_t len;
 	struct snap_machine m;
 
-	if (snap_find(img, SNAP_SEC_MACHINE, 0, &p, &len) || len != sizeof(m)) {
+	if (snap_find(img, SNAP_SEC_MACHINE, 0, &p, &len) || machine_load(p, len, &m)) {
 		snprintf(err, errlen, "snapshot: machine section missing or of a bad size");
 		return -EINVAL;
 	}
-	memcpy(&m, p, sizeof(m));
 	if (!m.nr_vcpus || m.nr_vcpus > MAX_VCPUS || !m.mem_mib || m.mem_mib > CONFIG_MAX_MEM_MIB ||
 	    !m.nr_regions || m.nr_regions > GM_MAX_REGIONS) {
 		snprintf(err, errlen,
@@ -276,11 +324,10 @@ static int check_regions(const struct vm *vm, const struct snap_image *img, char
 		const void *p;
 		uint64_t len;
 
-		if (snap_find(img, SNAP_SEC_MEM_REGION, i, &p, &len) || len != sizeof(reg)) {
+		if (snap_find(img, SNAP_SEC_MEM_REGION, i, &p, &len) || region_load(p, len, &reg)) {
 			snprintf(err, errlen, "snapshot: memory region %u missing", i);
 			return -EINVAL;
 		}
-		memcpy(&reg, p, sizeof(reg));
 		if (reg.gpa != g->gpa || reg.size != g->size || reg.file_offset != off) {
 			snprintf(err, errlen,
 				 "snapshot: memory region %u does not match the "

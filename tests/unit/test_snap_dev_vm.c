@@ -287,6 +287,15 @@ static void test_restore_refusals(void **state)
 	replaced(&img, SNAP_SEC_I8042, junk, sizeof(junk), &bad);
 	expect_restore_refused(r, &bad, "i8042 state missing or of a bad size", false);
 	snap_image_free(&bad);
+	/* Explicit encodings: version 1, six registers, a flag that must be 0 or 1. */
+	recreate(r, &c);
+	replaced(&img, SNAP_SEC_SERIAL, (const uint8_t[]){1, 0, 0, 0, 0, 0, 0, 0, 2}, 9, &bad);
+	expect_restore_refused(r, &bad, "serial port state missing or of a bad size", false);
+	snap_image_free(&bad);
+	recreate(r, &c);
+	replaced(&img, SNAP_SEC_I8042, (const uint8_t[]){2, 0, 0, 0}, 4, &bad);
+	expect_restore_refused(r, &bad, "i8042 state missing or of a bad size", false);
+	snap_image_free(&bad);
 
 	/* After all that, the good image still restores. */
 	recreate(r, &c);
