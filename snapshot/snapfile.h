@@ -67,8 +67,8 @@
  */
 enum snap_section_type {
 	/* ---- VM-wide, id 0 unless stated ---- */
-	SNAP_SEC_MACHINE = 0x001,    /* vcpu count, mem size, smt, track_dirty_pages */
-	SNAP_SEC_MEM_REGION = 0x002, /* id = region index: gpa, size, offset in the memory file */
+	SNAP_SEC_MACHINE = 0x001,    /* u32 vCPUs, u32 regions, u64 MiB (snapshot.c) */
+	SNAP_SEC_MEM_REGION = 0x002, /* id = region index: u64 gpa, size, offset in the file */
 	SNAP_SEC_PIC_MASTER = 0x010, /* KVM_GET_IRQCHIP, chip 0 (struct kvm_pic_state) */
 	SNAP_SEC_PIC_SLAVE = 0x011,  /* chip 1 */
 	SNAP_SEC_IOAPIC = 0x012,     /* chip 2 (struct kvm_ioapic_state) */
@@ -94,8 +94,8 @@ enum snap_section_type {
 	/* 0x201-0x204: version 1's raw device structs; never reused. */
 	SNAP_SEC_DEVICE = 0x205, /* a device's settings: type name, its state version, its
 				  * own encoding (vdev_state_save, virtio/device.h) */
-	SNAP_SEC_SERIAL = 0x280, /* 16550 registers, FIFO contents */
-	SNAP_SEC_I8042 = 0x281,	 /* controller status, command byte, output buffer */
+	SNAP_SEC_SERIAL = 0x280, /* 16550 registers, versioned (snap_dev.c) */
+	SNAP_SEC_I8042 = 0x281,	 /* command byte and pending command, versioned */
 };
 
 /* Name for messages ("vcpu-regs"); "unknown" for anything else. */
