@@ -76,3 +76,27 @@ t_api_no_kvm() {
 	wait "$API_PID" 2>/dev/null
 	return $_r
 }
+
+# The harness's choice (tests/nested/decide.sh) on a KVM that runs our
+# guest, as L1's does: its canary boots the guest to init within the
+# default 20 s and the direct path is taken.  (On kvm-pvm, and without
+# /dev/kvm, tests/nested/test-decide.sh and the tests above cover it.)
+t_canary_on_real_kvm() {
+	[ ! -e /sys/module/kvm_pvm ] || { skip "kvm-pvm: the harness skips the canary there"; return 1; }
+	{ exec 5<>/dev/kvm; } 2>/dev/null || { skip "no /dev/kvm here"; return 1; }
+	exec 5>&-
+	_decide=
+	for _d in "$here" "$here/../nested"; do
+		[ -f "$_d/decide.sh" ] && _decide=$_d/decide.sh && break
+	done
+	[ -n "$_decide" ] || { fail "decide.sh not found"; return 1; }
+	(
+		unset EMBER_FORCE_NESTED EMBER_FORCE_DIRECT KVM_DEV SYSFS CANARY_TIMEOUT
+		CANARY_LOG=$LOG.canary
+		. "$_decide"
+		decide_kvm
+		echo "+ decide_kvm: mode=$KVM_MODE why=$KVM_WHY"
+	) >>"$LOG" 2>&1
+	has 'mode=direct why=/dev/kvm ran the canary guest to init in [0-9]* ms' || return 1
+	NOTE=$(sed -n 's/.*\(canary guest to init in [0-9]* ms\).*/\1/p' "$LOG" | tail -n1)
+}

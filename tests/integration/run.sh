@@ -587,6 +587,7 @@ echo_ms() {
 }
 
 # A NIC's rx and tx rate limiters: 256 KiB/s each way (256 KiB buckets)
+# (and an mtu of 1400, which the guest's eth0 takes)
 # make a 1 MiB TCP echo take about 3 s; a PATCH lifting both on the running
 # VM makes the next one quick.
 t_net_rate_limited() {
@@ -600,7 +601,7 @@ t_net_rate_limited() {
 	_ms1= _ms2=
 	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ip=172.30.0.2::172.30.0.1:255.255.255.0::eth0:off ember.test=net-echo\"}" &&
 		api_ok 204 PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}' &&
-		api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap-it0\",\"guest_mac\":\"06:00:ac:1e:00:02\",\"rx_rate_limiter\":$_lim,\"tx_rate_limiter\":$_lim}" &&
+		api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap-it0\",\"guest_mac\":\"06:00:ac:1e:00:02\",\"mtu\":1400,\"rx_rate_limiter\":$_lim,\"tx_rate_limiter\":$_lim}" &&
 		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
 		wait_for 'EMBER_NET_READY\|EMBER_GUEST_RESULT' 150 && has EMBER_PING_OK &&
 		_ms1=$(echo_ms "$LOGDIR/net-1m.bin") &&
@@ -611,6 +612,7 @@ t_net_rate_limited() {
 	wait "$API_PID"
 	ip link del tap-it0 2>/dev/null
 	[ $_r = 0 ] || { [ -n "$WHY" ] || fail "1 MiB TCP echo did not come back intact"; return 1; }
+	has 'EMBER_MTU 1400' || return 1 # the NIC's mtu, offered with VIRTIO_NET_F_MTU
 	NOTE="1 MiB TCP echo: $_ms1 ms at 256 KiB/s each way, $_ms2 ms after PATCH lifted it"
 	echo "+ $NOTE" >>"$LOG.api"
 	[ "$_ms1" -ge 2000 ] || fail "limited to 256 KiB/s, 1 MiB went round in $_ms1 ms"

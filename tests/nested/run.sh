@@ -193,7 +193,8 @@ stage_l1() {
 		esac
 		[ "$var" = - ] || echo "export $var=$dst" >>"$root/ember/env"
 	done 3<<<"$l1_files"
-	install -m 0644 "$repo"/tests/integration/*.sh "$root/ember/tests/"
+	install -m 0644 "$repo"/tests/integration/*.sh "$repo/tests/nested/decide.sh" \
+		"$root/ember/tests/"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
 
 	if [ "$mode" = bench ]; then
