@@ -19,6 +19,27 @@ in_ns() {
 	echo "+ exit status $RC" >>"$LOG"
 }
 
+# ns_start_fails SETUP NEEDLE [NEEDLE2]: ember's API in a new mount namespace
+# after SETUP; InstanceStart is a 400 whose fault_message has NEEDLE (and
+# NEEDLE2), and the API goes on serving.
+ns_start_fails() {
+	SOCK=$LOGDIR/api.sock
+	rm -f "$SOCK"
+	unshare -m sh -c "$1"' && exec "$@"' sh "$EMBER" --api-sock "$SOCK" \
+		</dev/null >>"$LOG" 2>&1 &
+	API_PID=$!
+	wait_sock "$SOCK" || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\": \"$VMLINUX\"}" &&
+		api_ok 400 PUT /actions '{"action_type": "InstanceStart"}' &&
+		has_body "Failed to start the microVM: $2" && has_body "${3-$2}" &&
+		lacks_api "log says why" &&
+		api_ok 200 GET / && has_body '"state":"Not started"'
+	_r=$?
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID" 2>/dev/null
+	return $_r
+}
+
 # The kvm-pvm host, made on a host with KVM: /sys/module/kvm_pvm exists.
 FAKE_PVM='mount -t tmpfs none /sys/module && mkdir /sys/module/kvm_pvm'
 
@@ -37,21 +58,7 @@ t_kvm_pvm_refused() {
 	rc_is 2 && has 'ember: error: /dev/kvm is kvm-pvm (/sys/module/kvm_pvm)' &&
 		has 'runs only PVM-enabled guest kernels' && lacks 'EMBER_GUEST_INIT' &&
 		{ [ "$_secs" -le 3 ] || fail "refusal took ${_secs} s"; } || return 1
-	SOCK=$LOGDIR/api.sock
-	rm -f "$SOCK"
-	unshare -m sh -c "$FAKE_PVM"' && exec "$@"' sh "$EMBER" --api-sock "$SOCK" \
-		</dev/null >>"$LOG" 2>&1 &
-	API_PID=$!
-	wait_sock "$SOCK" || return 1
-	api_ok 204 PUT /boot-source "{\"kernel_image_path\": \"$VMLINUX\"}" &&
-		api_ok 400 PUT /actions '{"action_type": "InstanceStart"}' &&
-		has_body 'Failed to start the microVM: /dev/kvm is kvm-pvm' &&
-		has_body 'PVM-enabled guest kernels' &&
-		api_ok 200 GET / && has_body '"state":"Not started"'
-	_r=$?
-	kill -9 "$API_PID" 2>/dev/null
-	wait "$API_PID" 2>/dev/null
-	return $_r
+	ns_start_fails "$FAKE_PVM" '/dev/kvm is kvm-pvm' 'PVM-enabled guest kernels'
 }
 
 # No /dev/kvm at all: `ember run` exits 2 naming it, and InstanceStart's
@@ -61,20 +68,7 @@ t_api_no_kvm() {
 	_nokvm='mount -t tmpfs none /dev && ln -s /proc/self/fd /dev/fd'
 	in_ns "$_nokvm" run --kernel "$VMLINUX" --initrd "$INITRD"
 	rc_is 2 && has 'ember: error: /dev/kvm: No such file or directory' || return 1
-	SOCK=$LOGDIR/api.sock
-	rm -f "$SOCK"
-	unshare -m sh -c "$_nokvm"' && exec "$@"' sh "$EMBER" --api-sock "$SOCK" \
-		</dev/null >>"$LOG" 2>&1 &
-	API_PID=$!
-	wait_sock "$SOCK" || return 1
-	api_ok 204 PUT /boot-source "{\"kernel_image_path\": \"$VMLINUX\"}" &&
-		api_ok 400 PUT /actions '{"action_type": "InstanceStart"}' &&
-		has_body 'Failed to start the microVM: /dev/kvm: No such file or directory' &&
-		lacks_api "log says why" && api_ok 200 GET / && has_body '"state":"Not started"'
-	_r=$?
-	kill -9 "$API_PID" 2>/dev/null
-	wait "$API_PID" 2>/dev/null
-	return $_r
+	ns_start_fails "$_nokvm" '/dev/kvm: No such file or directory'
 }
 
 # The harness's choice (tests/nested/decide.sh) on a KVM that runs our
