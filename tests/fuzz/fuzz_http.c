@@ -5,29 +5,25 @@
  * -> a fake VMM verdict -> api_complete; the same bytes are also read as a
  * --config-file document.  Any crash, leak or sanitizer report is a bug.
  *
- * libFuzzer (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DEMBER_LIBFUZZER -D_GNU_SOURCE \
- *     -Ivmm -Iapi-socket tests/fuzz/fuzz_http.c api-socket/http.c api-socket/api.c \
- *     api-socket/api_json.c api-socket/api_config.c vmm/log.c vmm/strnum.c -ljansson -o build/fuzz_http
- *   build/fuzz_http -max_len=8192 tests/fuzz/corpus/http
+ * libFuzzer (clang): the Makefile says how (FUZZ_SAN, FUZZ_ENGINE); seeds in
+ * tests/fuzz/corpus/http, -max_len=8192.
  *
  * Without libFuzzer: `make fuzz` builds it with gcc and ASan/UBSan and runs
- * it over the corpus (part of `make test`), or by hand:
+ * it over the corpus (part of `make test`; driver.h), or by hand:
  *   build/fuzz_http tests/fuzz/corpus/http      # every file in the directory, then
- *                                               # 20000 random mutations of them
+ *                                               # 2000 random mutations of each
  *   build/fuzz_http FILE...                     # just these inputs
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api.h"
 #include "http.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_DICT "\r\n: {}\",0123456789-"
+#include "driver.h"
 
 static void fuzz_serve(struct api_state *st, const struct http_request *req, uint8_t verdict)
 {
@@ -73,102 +69,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	api_config_from_json((const char *)data, size, &cfg, err, sizeof(err));
 	return 0;
 }
-
-#ifndef EMBER_LIBFUZZER
-static uint8_t *fuzz_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-/* Random byte flips, inserts and truncations of one seed (xorshift, fixed seed). */
-static void fuzz_mutate(const uint8_t *seed, size_t len, uint64_t *rng)
-{
-	uint8_t *buf = malloc(len + 64);
-	size_t n = len;
-
-	memcpy(buf, seed, len);
-	for (int k = 0; k < 1 + (int)(*rng % 8); k++) {
-		*rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
-		size_t at = n ? *rng % n : 0;
-		switch ((*rng >> 32) % 4) {
-		case 0:
-			if (n)
-				buf[at] = (uint8_t)(*rng >> 40);
-			break;
-		case 1:
-			if (n < len + 64) {
-				memmove(buf + at + 1, buf + at, n - at);
-				buf[at] = (uint8_t)(*rng >> 24);
-				n++;
-			}
-			break;
-		case 2:
-			n = at;
-			break;
-		default:
-			if (n)
-				buf[at] = "\r\n: {}\",0123456789-"[(*rng >> 48) % 19];
-		}
-	}
-	LLVMFuzzerTestOneInput(buf, n);
-	free(buf);
-}
-
-int main(int argc, char **argv)
-{
-	uint64_t rng = 0x9e3779b97f4a7c15ull;
-	size_t runs = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat stt;
-		DIR *d;
-		struct dirent *e;
-
-		if (stat(argv[i], &stt))
-			continue;
-		if (!S_ISDIR(stt.st_mode)) {
-			size_t len;
-			uint8_t *buf = fuzz_read(argv[i], &len);
-
-			if (buf)
-				LLVMFuzzerTestOneInput(buf, len), runs++;
-			free(buf);
-			continue;
-		}
-		d = opendir(argv[i]);
-		while (d && (e = readdir(d))) {
-			char path[4096];
-			size_t len;
-			uint8_t *buf;
-
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (e->d_name[0] == '.' || !(buf = fuzz_read(path, &len)))
-				continue;
-			LLVMFuzzerTestOneInput(buf, len), runs++;
-			for (int m = 0; m < 2000; m++)
-				fuzz_mutate(buf, len, &rng), runs++;
-			free(buf);
-		}
-		if (d)
-			closedir(d);
-	}
-	printf("fuzz_http: %zu inputs, no crash\n", runs);
-	return 0;
-}
-#endif
