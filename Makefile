@@ -37,7 +37,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz jail-tests host-tests test integration run bench guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long jail-tests host-tests test integration run bench guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -111,10 +111,8 @@ $(BUILD)/netperf: guest/tools/netperf.c
 # tests' sources (each file compiled again, instrumented).  `make fuzz`
 # replays each one's seeds and 2000 mutations of every seed (driver.h): a
 # regression check, not a fuzzing campaign.  (-Werror for the targets only:
-# `make` holds the rest to it, and clang warns otherwise.)  A campaign:
-#   make CC=clang FUZZ_SAN=fuzzer,address,undefined FUZZ_ENGINE=-DEMBER_LIBFUZZER \
-#        BUILD=build-lf build-lf/fuzz_snap && build-lf/fuzz_snap -max_total_time=600 NEW SEEDS
-# (libFuzzer adds what it finds to the first directory: keep it outside the tree).
+# `make` holds the rest to it, and clang warns otherwise.)
+# `make fuzz-long` (below) builds them for libFuzzer and runs a campaign.
 FUZZ_SAN ?= address,undefined
 FUZZ_ENGINE ?=
 FUZZ_CFLAGS := -g -O1 -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all $(FUZZ_ENGINE) \
@@ -126,12 +124,31 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c
 $(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.h $(FUZZ_LIB_OBJS)
-	$(CC) $(FUZZ_CFLAGS) -Werror -o $@ $< $(FUZZ_LIB_OBJS) -Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread
+# A target that needs more than the unit tests' objects names it here.
+FUZZ_EXTRA_jailer := $(BUILD)/fuzz-obj/jail/jailer_args.o
+.SECONDEXPANSION:
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.h $(FUZZ_LIB_OBJS) $$(FUZZ_EXTRA_$$*)
+	@echo "  LINK $@ (ASan/UBSan)"
+	@$(CC) $(FUZZ_CFLAGS) -Werror -o $@ $< $(FUZZ_LIB_OBJS) $(FUZZ_EXTRA_$*) \
+		-Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread
 
+# Each target over its corpus directory, if it has one, and its built-in seeds.
 fuzz: $(FUZZ_BINS)
-	$(BUILD)/fuzz_http tests/fuzz/corpus/http
-	$(BUILD)/fuzz_snap
+	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
+		if [ -d tests/fuzz/corpus/$$n ]; then $$f tests/fuzz/corpus/$$n; else $$f; fi; done
+
+# A campaign with libFuzzer (clang): FUZZ_SECONDS per target, new inputs kept
+# under build-lf/corpus/NAME (copy the interesting ones into tests/fuzz/corpus).
+FUZZ_SECONDS ?= 600
+fuzz-long:
+	$(MAKE) CC=clang FUZZ_SAN=fuzzer,address,undefined FUZZ_ENGINE=-DEMBER_LIBFUZZER \
+		BUILD=build-lf $(patsubst $(BUILD)/%,build-lf/%,$(FUZZ_BINS))
+	$(MAKE) $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build-lf/corpus/$$n; \
+		$$f --write-seeds build-lf/corpus/$$n 2>/dev/null || true; \
+		[ ! -d tests/fuzz/corpus/$$n ] || cp tests/fuzz/corpus/$$n/* build-lf/corpus/$$n/; \
+		build-lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=build-lf/crash-$$n- build-lf/corpus/$$n; done
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
