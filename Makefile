@@ -37,7 +37,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long jail-tests host-tests test integration run bench guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration run bench guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -115,7 +115,7 @@ $(BUILD)/netperf: guest/tools/netperf.c
 # `make fuzz-long` (below) builds them for libFuzzer and runs a campaign.
 FUZZ_SAN ?= address,undefined
 FUZZ_ENGINE ?=
-FUZZ_CFLAGS := -g -O1 -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all $(FUZZ_ENGINE) \
+FUZZ_CFLAGS := -g -O1 $(if $(FUZZ_SAN),-fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all) $(FUZZ_ENGINE) \
 	-std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE \
 	-Ivmm -Ivirtio -Iapi-socket -Isnapshot -Ijail
 FUZZ_LIB_OBJS := $(patsubst $(BUILD)/%,$(BUILD)/fuzz-obj/%,$(UNIT_LIB_OBJS))
@@ -149,6 +149,13 @@ fuzz-long:
 		[ ! -d tests/fuzz/corpus/$$n ] || cp tests/fuzz/corpus/$$n/* build-lf/corpus/$$n/; \
 		build-lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=build-lf/crash-$$n- build-lf/corpus/$$n; done
+
+# What the replays of `make fuzz` reach, per target and source file (clang,
+# llvm-cov): build-cov/NAME.txt, a summary on stdout.
+fuzz-cov:
+	$(MAKE) CC=clang FUZZ_SAN= FUZZ_ENGINE="-fprofile-instr-generate -fcoverage-mapping" \
+		BUILD=build-cov $(patsubst $(BUILD)/%,build-cov/%,$(FUZZ_BINS))
+	@tests/fuzz/cov.sh build-cov $(patsubst $(BUILD)/fuzz_%,%,$(FUZZ_BINS))
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
