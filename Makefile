@@ -18,19 +18,22 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -fno-strict-aliasing -D_GNU_SOURCE -Ivmm
 LDFLAGS += -static -pthread
 
-# ember = vmm/ + virtio/ + api-socket/ + snapshot/ + jail/seccomp*.c; the
+# ember = vmm/ + virtio/ + api-socket/ + snapshot/ + jail/seccomp*.c (but
+# the build-time seccomp compiler, SECCOMP_TOOL_SRCS); the
 # jailer is its own binary from jail/jailer*.c.  New files are picked up by
 # wildcard, so adding a module never needs a Makefile change.
-EMBER_SRCS := $(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)
+SECCOMP_TOOL_SRCS := jail/seccomp_gen.c jail/seccomp_compile.c
+EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS),\
+	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c))
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
 JAILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(JAILER_SRCS)) $(BUILD)/vmm/strnum.o
 LDLIBS  := -luring -ljansson -lseccomp -lcap
-CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail
+CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 
 # Objects the unit tests link: everything except what needs KVM, threads or
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
-UNIT_EXCLUDE := vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/virtio_devs.c \
+UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/virtio_devs.c \
 	snapshot/snapshot.c vmm/metrics.c
 UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)))
@@ -52,6 +55,16 @@ $(BUILD)/ember: $(EMBER_OBJS)
 
 $(BUILD)/ember-jailer: $(JAILER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The seccomp allow-lists, compiled to BPF at build time by libseccomp
+# (jail/seccomp_gen.c) and embedded in ember: nothing is compiled at start.
+$(BUILD)/seccomp-gen: jail/seccomp_gen.c jail/seccomp_compile.c jail/seccomp_rules.c jail/seccomp_rules.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lseccomp
+$(BUILD)/gen/seccomp_bpf.h: $(BUILD)/seccomp-gen
+	@mkdir -p $(dir $@)
+	$(BUILD)/seccomp-gen $@
+$(BUILD)/jail/seccomp.o $(BUILD)/fuzz-obj/jail/seccomp.o: $(BUILD)/gen/seccomp_bpf.h
 
 # cmocka is linked shared (bookworm has no libcmocka.a); the rest statically,
 # as in ember: Debian's liburing.so.2.3 lacks io_uring_register_restrictions.
@@ -117,7 +130,7 @@ FUZZ_SAN ?= address,undefined
 FUZZ_ENGINE ?=
 FUZZ_CFLAGS := -g -O1 $(if $(FUZZ_SAN),-fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all) $(FUZZ_ENGINE) \
 	-std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE \
-	-Ivmm -Ivirtio -Iapi-socket -Isnapshot -Ijail
+	-Ivmm -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 FUZZ_LIB_OBJS := $(patsubst $(BUILD)/%,$(BUILD)/fuzz-obj/%,$(UNIT_LIB_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 .SECONDARY: $(FUZZ_LIB_OBJS)
