@@ -133,7 +133,7 @@ FUZZ_CFLAGS := -g -O1 $(if $(FUZZ_SAN),-fsanitize=$(FUZZ_SAN) -fno-sanitize-reco
 	-Ivmm -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 FUZZ_LIB_OBJS := $(patsubst $(BUILD)/%,$(BUILD)/fuzz-obj/%,$(UNIT_LIB_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
-.SECONDARY: $(FUZZ_LIB_OBJS)
+.SECONDARY: $(FUZZ_LIB_OBJS) $(BUILD)/fuzz-obj/jail/jailer_args.o
 $(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
