@@ -18,19 +18,25 @@
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 /* setup_header field offsets within the image (boot.rst "THE REAL-MODE KERNEL HEADER"). */
-#define BZ_SETUP_SECTS	  0x1f1
-#define BZ_SYSSIZE	  0x1f4
-#define BZ_BOOT_FLAG	  0x1fe
-#define BZ_JUMP		  0x200
-#define BZ_HEADER	  0x202
-#define BZ_VERSION	  0x206
-#define BZ_LOADFLAGS	  0x211
-#define BZ_INITRD_MAX	  0x22c
-#define BZ_XLOADFLAGS	  0x236
-#define BZ_CMDLINE_SIZE	  0x238
-#define BZ_PREF_ADDRESS	  0x258
-#define BZ_INIT_SIZE	  0x260
-#define BZ_HDR_MIN_LEN	  0x268 /* through init_size and handover_offset */
+#define BZ_SETUP_SECTS	0x1f1
+#define BZ_SYSSIZE	0x1f4
+#define BZ_BOOT_FLAG	0x1fe
+#define BZ_JUMP		0x200
+#define BZ_HEADER	0x202
+#define BZ_VERSION	0x206
+#define BZ_LOADFLAGS	0x211
+#define BZ_INITRD_MAX	0x22c
+#define BZ_XLOADFLAGS	0x236
+#define BZ_CMDLINE_SIZE 0x238
+#define BZ_PREF_ADDRESS 0x258
+#define BZ_INIT_SIZE	0x260
+#define BZ_HDR_MIN_LEN	0x268 /* through init_size and handover_offset */
+/*
+ * The end of the header this loader knows (protocol 2.15, struct
+ * setup_header).  A newer kernel's header may run further; the fields it
+ * adds are ones we do not fill, so only this much is handed back to it.
+ */
+#define BZ_HDR_KNOWN_END  0x26c
 #define BZ_ENTRY64_OFFSET 0x200 /* startup_64 is 512 bytes into the payload */
 
 #define ELF_DEFAULT_INITRD_MAX 0x37ffffffu
@@ -186,7 +192,7 @@ static int bzimage_parse(const uint8_t *img, size_t len, struct kernel_info *ki,
 	ki->format = KERNEL_BZIMAGE;
 	ki->setup_size = setup_size;
 	ki->payload_size = sys_size;
-	ki->hdr_len = hdr_end - BZ_SETUP_SECTS;
+	ki->hdr_len = (hdr_end < BZ_HDR_KNOWN_END ? hdr_end : BZ_HDR_KNOWN_END) - BZ_SETUP_SECTS;
 	ki->entry64 = LAYOUT_HIGH_MEM + BZ_ENTRY64_OFFSET;
 	ki->load_start = LAYOUT_HIGH_MEM;
 	ki->load_end = end;
