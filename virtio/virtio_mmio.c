@@ -593,7 +593,16 @@ static int vm_state_check(struct virtio_mmio *t, const struct virtio_mmio_state 
 		*why = "status has unknown bits";
 		return -EINVAL;
 	}
-	if (st->driver_features & ~vm_device_features(t)) {
+	/*
+	 * Only what the register path guarantees: before FEATURES_OK the
+	 * driver's feature bits are a draft (FEATURES_OK refuses them later),
+	 * and a queue's size is checked at DRIVER_OK, for ready queues (the
+	 * others stay unused: queue registers are frozen after DRIVER_OK).  A
+	 * guest snapshotted mid-setup must restore; the checks come when it
+	 * goes on.
+	 */
+	if ((st->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    (st->driver_features & ~vm_device_features(t))) {
 		*why = "driver features the device does not offer";
 		return -EINVAL;
 	}
@@ -617,7 +626,7 @@ static int vm_state_check(struct virtio_mmio *t, const struct virtio_mmio_state 
 			}
 			continue;
 		}
-		if (vq->size > t->ops->queue_max) {
+		if (st->activated && vq->ready && vq->size > t->ops->queue_max) {
 			*why = "queue size above the device's maximum";
 			return -EINVAL;
 		}
