@@ -65,7 +65,10 @@ struct vnet {
 	bool tx_pending; /* tx_iov holds a chain the tap refused with EAGAIN */
 	uint16_t tx_head;
 	unsigned tx_niov;
-	struct iovec tx_iov[VNET_QUEUE_MAX];
+	/* The header as checked: the tap gets this copy, not the guest's bytes,
+	 * which the guest could change between the check and the write. */
+	uint8_t tx_hdr[VNET_HDR_LEN];
+	struct iovec tx_iov[VNET_QUEUE_MAX + 1]; /* the header, then the chain after it */
 	uint8_t config[VNET_CONFIG_SIZE];
 	struct virtq_chain chain;	  /* scratch for virtq_pop */
 	uint8_t rx_buf[VNET_MAX_LEN + 1]; /* +1: a longer frame shows as such */
@@ -272,31 +275,32 @@ static bool vnet_tx_header_ok(struct vnet *n, const uint8_t *hdr)
 static int vnet_tx_gather(struct vnet *n)
 {
 	const struct virtq_chain *c = &n->chain;
-	uint8_t hdr[VNET_HDR_LEN];
 	size_t total = 0, got = 0;
 
 	if (c->err || c->nr > VNET_QUEUE_MAX) {
 		n->st.tx_bad_chain++;
 		return -EINVAL;
 	}
-	n->tx_niov = 0;
+	n->tx_niov = 1;
 	for (unsigned i = 0; i < c->nr; i++) {
-		void *p = gm_ptr(n->gm, c->seg[i].addr, c->seg[i].len);
+		uint8_t *p = gm_ptr(n->gm, c->seg[i].addr, c->seg[i].len);
+		size_t k = 0;
 
 		if (c->seg[i].write || !p) {
 			n->st.tx_bad_chain++;
 			return -EINVAL;
 		}
 		if (got < VNET_HDR_LEN) {
-			size_t k =
-			    VNET_HDR_LEN - got < c->seg[i].len ? VNET_HDR_LEN - got : c->seg[i].len;
-
-			memcpy(hdr + got, p, k);
+			k = VNET_HDR_LEN - got < c->seg[i].len ? VNET_HDR_LEN - got : c->seg[i].len;
+			memcpy(n->tx_hdr + got, p, k);
 			got += k;
 		}
 		total += c->seg[i].len;
-		n->tx_iov[n->tx_niov++] = (struct iovec){.iov_base = p, .iov_len = c->seg[i].len};
+		if (c->seg[i].len > k)
+			n->tx_iov[n->tx_niov++] =
+			    (struct iovec){.iov_base = p + k, .iov_len = c->seg[i].len - k};
 	}
+	n->tx_iov[0] = (struct iovec){.iov_base = n->tx_hdr, .iov_len = VNET_HDR_LEN};
 	if (total < VNET_HDR_LEN) {
 		n->st.tx_dropped_short++;
 		return -EINVAL;
@@ -305,7 +309,7 @@ static int vnet_tx_gather(struct vnet *n)
 		n->st.tx_dropped_long++;
 		return -EMSGSIZE;
 	}
-	if (!vnet_tx_header_ok(n, hdr)) {
+	if (!vnet_tx_header_ok(n, n->tx_hdr)) {
 		n->st.tx_bad_header++;
 		return -EINVAL;
 	}
