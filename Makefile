@@ -140,7 +140,7 @@ $(BUILD)/fuzz-obj/%.o: %.c
 # A target that needs more than the unit tests' objects names it here.
 FUZZ_EXTRA_jailer := $(BUILD)/fuzz-obj/jail/jailer_args.o
 .SECONDEXPANSION:
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.h $(FUZZ_LIB_OBJS) $$(FUZZ_EXTRA_$$*)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.h tests/fuzz/vrig.h $(FUZZ_LIB_OBJS) $$(FUZZ_EXTRA_$$*)
 	@echo "  LINK $@ (ASan/UBSan)"
 	@$(CC) $(FUZZ_CFLAGS) -Werror -o $@ $< $(FUZZ_LIB_OBJS) $(FUZZ_EXTRA_$*) \
 		-Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread

@@ -51,6 +51,7 @@
 #define FUZZ_HAVE_SEEDS
 #define FUZZ_HAVE_REPORT
 #include "driver.h"
+#include "vrig.h"
 
 /* How deep the inputs went: make fuzz fails if the seeds stop reaching the end. */
 static struct {
@@ -80,36 +81,6 @@ static void __attribute__((noreturn)) fail(const char *why)
 #define DISK_SECTORS 128u
 #define DISK_BYTES   (DISK_SECTORS * 512u)
 #define STATUS_FRESH 0xeeu /* what a status byte holds before the device answers */
-
-/* The input, read front to back; zeros once it runs out. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t take16(struct in *in)
-{
-	uint16_t v = take8(in);
-
-	return (uint16_t)(v | take8(in) << 8);
-}
-
-static uint64_t take64(struct in *in)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)take8(in) << (8 * i);
-	return v;
-}
 
 /* ---- the rig: memory, loop, disk and devices, made once ------------------------ */
 
@@ -186,38 +157,10 @@ static void *rig_dev(unsigned i)
 
 struct drv {
 	struct virtio_mmio *t;
-	uint16_t qsize, avail_idx, next_desc, used_seen;
+	struct ring q;
 	uint8_t drop;
 	bool uring;
 };
-
-static uint32_t rd32(struct drv *d, uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(d->t, off, (uint8_t *)&v, 4);
-	return le32toh(v);
-}
-
-static void wr32(struct drv *d, uint64_t off, uint32_t v)
-{
-	v = htole32(v);
-	virtio_mmio_bus_ops.write(d->t, off, (uint8_t *)&v, 4);
-}
-
-static void put16(uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(ram + gpa, &v, 2);
-}
-
-static uint16_t get16(uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, ram + gpa, 2);
-	return le16toh(v);
-}
 
 /*
  * Reset, then what Linux's virtio_mmio does, with features the input takes
@@ -226,44 +169,18 @@ static uint16_t get16(uint64_t gpa)
  */
 static bool drv_up(struct drv *d, uint8_t drop, uint16_t qsize)
 {
-	uint64_t f;
+	static const unsigned bits[4] = {VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC,
+					 VIRTIO_BLK_F_FLUSH, VIRTIO_F_VERSION_1};
 
 	d->drop = drop;
-	wr32(d, VIRTIO_MMIO_STATUS, 0);
+	wr32(d->t, VIRTIO_MMIO_STATUS, 0);
 	memset(ram + DESC, 0, STATUS + 64 * BATCH_MAX - DESC);
-	d->qsize = qsize;
-	d->avail_idx = d->next_desc = d->used_seen = 0;
-	wr32(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr32(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr32(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd32(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr32(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f |= rd32(d, VIRTIO_MMIO_DEVICE_FEATURES);
-	if (drop & 1)
-		f &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
-	if (drop & 2)
-		f &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
-	if (drop & 4)
-		f &= ~(1ull << VIRTIO_BLK_F_FLUSH);
-	if (drop & 8)
-		f &= ~(1ull << VIRTIO_F_VERSION_1);
-	if (drop & 16)
-		f |= 1ull << 40;
-	wr32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-	wr32(d, VIRTIO_MMIO_STATUS, 0xb);
-	if (!(rd32(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
+	d->q = (struct ring){.desc = DESC, .size = qsize};
+	drv_features(d->t, feature_bits(drop, bits, 4), drop & 16 ? 1ull << 40 : 0);
+	if (!(rd32(d->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return false;
-	wr32(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr32(d, VIRTIO_MMIO_QUEUE_NUM, qsize);
-	wr32(d, VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-	wr32(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
-	wr32(d, VIRTIO_MMIO_QUEUE_USED_LOW, USED);
-	wr32(d, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr32(d, VIRTIO_MMIO_STATUS, 0xf);
-	return rd32(d, VIRTIO_MMIO_STATUS) == 0xf;
+	drv_queues(d->t, (const uint64_t[]){DESC}, 1, qsize);
+	return rd32(d->t, VIRTIO_MMIO_STATUS) == 0xf;
 }
 
 /* What the driver remembers of a posted chain, to judge what comes back. */
@@ -281,43 +198,6 @@ struct batch {
 	uint64_t data_at;
 	bool hostile; /* the device was asked to write over the rings */
 };
-
-struct seg {
-	uint64_t addr;
-	uint32_t len;
-	bool w;
-};
-
-/* Writes @s as a chain (an indirect table when @table) and makes it available. */
-static uint16_t post_chain(struct drv *d, const struct seg *s, unsigned n, uint64_t table)
-{
-	uint16_t head = d->next_desc, q = d->qsize;
-
-	for (unsigned i = 0; i < n; i++) {
-		uint16_t idx = table ? (uint16_t)i : (uint16_t)((head + i) % q);
-		uint16_t next = table ? (uint16_t)(i + 1) : (uint16_t)((head + i + 1) % q);
-		uint64_t desc[2] = {htole64(s[i].addr),
-				    htole64(s[i].len |
-					    (uint64_t)((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-						       (s[i].w ? VRING_DESC_F_WRITE : 0))
-						<< 32 |
-					    (uint64_t)next << 48)};
-
-		memcpy(ram + (table ? table : DESC) + 16 * (uint64_t)idx, desc, 16);
-	}
-	if (table) {
-		uint64_t desc[2] = {htole64(table),
-				    htole64(16ull * n | (uint64_t)VRING_DESC_F_INDIRECT << 32)};
-
-		memcpy(ram + DESC + 16 * (uint64_t)head, desc, 16);
-		n = 1;
-	}
-	d->next_desc = (uint16_t)((head + n) % q);
-	put16(AVAIL + 4 + 2 * (uint64_t)(d->avail_idx % q), head);
-	d->avail_idx++;
-	put16(AVAIL + 2, d->avail_idx);
-	return head;
-}
 
 static struct posted *find_posted(struct batch *b, uint16_t head)
 {
@@ -366,11 +246,12 @@ static void check_used(struct drv *d, struct posted *p, uint32_t len)
 static void flush(struct drv *d, struct batch *b)
 {
 	uint64_t deadline;
+	uint32_t id, len;
 	struct stat st;
 
 	if (!b->n)
 		return;
-	wr32(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	wr32(d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	deadline = time_now_us() + 5000000;
 	for (int wait = 0, round = 0;; round++) {
 		struct epoll_event ev[16];
@@ -385,18 +266,15 @@ static void flush(struct drv *d, struct batch *b)
 		}
 		if (n > 0)
 			continue;
-		if ((uint16_t)(get16(USED + 2) - d->used_seen) == b->n || b->hostile ||
-		    rd32(d, VIRTIO_MMIO_STATUS) != 0xf)
+		if ((uint16_t)(get16(ram, USED + 2) - d->q.used_seen) == b->n || b->hostile ||
+		    rd32(d->t, VIRTIO_MMIO_STATUS) != 0xf)
 			break;
 		if (time_now_us() > deadline)
 			fail("a chain the device never returned: the guest would hang");
 		wait = 1;
 	}
-	for (; !b->hostile && d->used_seen != get16(USED + 2); d->used_seen++) {
-		uint32_t e[2];
-
-		memcpy(e, ram + USED + 4 + 8 * (uint64_t)(d->used_seen % d->qsize), 8);
-		check_used(d, find_posted(b, (uint16_t)le32toh(e[0])), le32toh(e[1]));
+	while (!b->hostile && used_next(ram, &d->q, &id, &len)) {
+		check_used(d, find_posted(b, (uint16_t)id), len);
 		depth.returned++;
 	}
 	/* No request may write past the end of the disk. */
@@ -404,7 +282,7 @@ static void flush(struct drv *d, struct batch *b)
 		fail("the disk grew: a write past its end");
 	/* The rings hold disk data now: start over, as a guest driver would have to. */
 	if (b->hostile)
-		drv_up(d, d->drop, d->qsize);
+		drv_up(d, d->drop, d->q.size);
 	b->n = b->descs = 0;
 	b->data_at = DATA;
 	b->hostile = false;
@@ -467,7 +345,7 @@ static void one_request(struct drv *d, struct batch *b, struct in *in)
 	repeat = nsel & 0x80;
 	nseg = repeat ? take8(in) + 1u : nsel & 7;
 	/* Room for it in this batch, or the batch goes first. */
-	if (b->n == BATCH_MAX || b->descs + ((flags & 16) ? 1 : nseg + 3) > d->qsize)
+	if (b->n == BATCH_MAX || b->descs + ((flags & 16) ? 1 : nseg + 3) > d->q.size)
 		flush(d, b);
 	k = b->n;
 	p = &b->p[k];
@@ -550,8 +428,8 @@ static void one_request(struct drv *d, struct batch *b, struct in *in)
 		p->wbytes += s[i].w ? s[i].len : 0;
 	if (p->status_gpa)
 		ram[p->status_gpa] = STATUS_FRESH;
-	put16(AVAIL, flags & 128 ? VRING_AVAIL_F_NO_INTERRUPT : 0);
-	p->head = post_chain(d, s, n, flags & 16 ? TABLES + 4096 * (uint64_t)k : 0);
+	put16(ram, AVAIL, flags & 128 ? VRING_AVAIL_F_NO_INTERRUPT : 0);
+	p->head = post_chain(ram, &d->q, s, n, flags & 16 ? TABLES + 4096 * (uint64_t)k : 0);
 	b->descs += flags & 16 ? 1 : n;
 	b->n++;
 	depth.posted++;
@@ -606,22 +484,6 @@ static int fuzz_report(void)
 	       !depth.unsupp;
 }
 
-struct sw {
-	uint8_t buf[512];
-	size_t len;
-};
-
-static void b8(struct sw *w, unsigned v)
-{
-	w->buf[w->len++] = (uint8_t)v;
-}
-
-static void b16(struct sw *w, unsigned v)
-{
-	b8(w, v & 0xff);
-	b8(w, v >> 8);
-}
-
 /* A request with a separate header and status, kicked on its own. */
 static void req(struct sw *w, unsigned tsel, unsigned sector, unsigned nseg)
 {
@@ -639,24 +501,14 @@ static void seg(struct sw *w, bool writable, unsigned len)
 	b8(w, 0);
 }
 
-static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const struct sw *w)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(w->len), .len = w->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, w->buf, w->len);
-	(*n)++;
-}
-
 static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 {
-	struct sw w;
+	struct sw w = {.len = 0};
 	unsigned n = 0;
 
 	if (max < 6)
 		abort();
 	/* Read 4 sectors from sector 3, sync engine, queue of 256. */
-	w.len = 0;
 	b8(&w, DEV_SYNC);
 	b8(&w, 0);
 	req(&w, 0, 3, 1);
@@ -664,7 +516,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "read", &w);
 
 	/* Write 2 sectors at the end of the disk through io_uring, then read them back. */
-	w.len = 0;
 	b8(&w, DEV_URING);
 	b8(&w, 0);
 	req(&w, 1, 0xe2, 1);
@@ -674,7 +525,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "write", &w);
 
 	/* A flush, a DISCARD (not offered: UNSUPP) and a type nobody knows. */
-	w.len = 0;
 	b8(&w, DEV_URING);
 	b8(&w, 2); /* queue of 16 */
 	req(&w, 2, 0, 0);
@@ -688,7 +538,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "flush", &w);
 
 	/* GET_ID of the read-only disk (a 24-character id), and a write it refuses. */
-	w.len = 0;
 	b8(&w, DEV_RO);
 	b8(&w, 0);
 	req(&w, 3, 0, 1);
@@ -702,7 +551,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	 * two descriptors in an indirect table, batched with a read of
 	 * 128 segments (seg_max) of one sector each; io_uring.
 	 */
-	w.len = 0;
 	b8(&w, DEV_URING);
 	b8(&w, 0);
 	b8(&w, 1);	/* OUT */
@@ -722,7 +570,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "multi-segment", &w);
 
 	/* Out of range, misplaced and malformed: each answered IOERR or returned empty. */
-	w.len = 0;
 	b8(&w, DEV_SYNC);
 	b8(&w, 0);
 	req(&w, 0, 0xe0, 1); /* one sector at the capacity */

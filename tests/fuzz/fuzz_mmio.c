@@ -42,6 +42,7 @@
 #define FUZZ_HAVE_SEEDS
 #define FUZZ_HAVE_REPORT
 #include "driver.h"
+#include "vrig.h"
 
 /* How deep the inputs went: make fuzz fails if the seeds stop reaching the end. */
 static struct {
@@ -372,16 +373,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #define SEED_BUF   0x4000u
 #define SEED_QSIZE 16u
 
-struct seed_buf {
-	uint8_t b[MAX_OPS * OP_SIZE];
-	size_t len;
-};
+/* The seed writer (vrig.h) holds as many ops as an input may have, no more. */
+_Static_assert(sizeof(((struct sw *)0)->buf) == MAX_OPS * OP_SIZE, "seed size");
 
-static void emit(struct seed_buf *s, uint8_t kind, uint16_t off, uint32_t val, uint8_t width)
+static void emit(struct sw *s, uint8_t kind, uint16_t off, uint32_t val, uint8_t width)
 {
-	uint8_t *p = s->b + s->len;
+	uint8_t *p = s->buf + s->len;
 
-	if (s->len + OP_SIZE > sizeof(s->b))
+	if (s->len + OP_SIZE > sizeof(s->buf))
 		abort();
 	p[0] = kind;
 	p[1] = (uint8_t)off, p[2] = (uint8_t)(off >> 8);
@@ -391,18 +390,18 @@ static void emit(struct seed_buf *s, uint8_t kind, uint16_t off, uint32_t val, u
 	s->len += OP_SIZE;
 }
 
-static void wr(struct seed_buf *s, uint16_t off, uint32_t v)
+static void wr(struct sw *s, uint16_t off, uint32_t v)
 {
 	emit(s, OP_WRITE, off, v, 0);
 }
 
-static void rd(struct seed_buf *s, uint16_t off)
+static void rd(struct sw *s, uint16_t off)
 {
 	emit(s, OP_READ, off, 0, 0);
 }
 
 /* Probe, reset, negotiate VIRTIO_F_VERSION_1 only, queue 0, DRIVER_OK. */
-static void seed_bringup(struct seed_buf *s)
+static void seed_bringup(struct sw *s)
 {
 	const uint32_t ack = VIRTIO_CONFIG_S_ACKNOWLEDGE, drv = ack | VIRTIO_CONFIG_S_DRIVER,
 		       fok = drv | VIRTIO_CONFIG_S_FEATURES_OK;
@@ -445,7 +444,7 @@ static void seed_bringup(struct seed_buf *s)
  * idx 1 (rng's request), then the notify, and the interrupt handler's
  * status read and ack after the loop served it.
  */
-static void seed_first_request(struct seed_buf *s)
+static void seed_first_request(struct sw *s)
 {
 	emit(s, OP_POKE, SEED_DESC, SEED_BUF, 0);
 	emit(s, OP_POKE, SEED_DESC + 4, 0, 0);
@@ -457,15 +456,6 @@ static void seed_first_request(struct seed_buf *s)
 	emit(s, OP_LOOP, 0, 0, 0);
 	rd(s, VIRTIO_MMIO_INTERRUPT_STATUS);
 	wr(s, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-}
-
-static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const struct seed_buf *b)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(b->len), .len = b->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, b->b, b->len);
-	(*n)++;
 }
 
 static int fuzz_report(void)
@@ -480,18 +470,19 @@ static int fuzz_report(void)
 
 static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 {
-	static struct seed_buf b;
+	static struct sw b;
 	unsigned n = 0;
 
 	if (max < 3)
 		abort();
 	/* The Linux bring-up and one request. */
-	b.len = 0;
 	seed_bringup(&b);
 	seed_first_request(&b);
 	seed_add(s, &n, "bringup-request", &b);
 
-	/* ... then more requests, a snapshot, the clone serving, a reset. */
+	/* The same, then more requests, a snapshot, the clone serving, a reset. */
+	seed_bringup(&b);
+	seed_first_request(&b);
 	emit(&b, OP_POST, SEED_BUF + 0x100, 1 | 128u << 16, VRING_DESC_F_WRITE);
 	emit(&b, OP_KICK, 0, 0, 0);
 	emit(&b, OP_LOOP, 0, 0, 0);
@@ -508,7 +499,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "bringup-snapshot-reset", &b);
 
 	/* A driver that gets things wrong: odd widths, queue 1, writes after DRIVER_OK. */
-	b.len = 0;
 	seed_bringup(&b);
 	emit(&b, OP_READ, VIRTIO_MMIO_STATUS, 0, 1);
 	emit(&b, OP_WRITE, VIRTIO_MMIO_QUEUE_NUM + 1, 8, 2);

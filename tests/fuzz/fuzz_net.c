@@ -33,7 +33,6 @@
  * Without libFuzzer: `make fuzz` (gcc, ASan/UBSan; driver.h) runs the
  * built-in seeds below and 2000 mutations of each.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +53,7 @@
 #define FUZZ_HAVE_SEEDS
 #define FUZZ_HAVE_REPORT
 #include "driver.h"
+#include "vrig.h"
 
 /* How deep the inputs went: make fuzz fails if the seeds stop reaching the end. */
 static struct {
@@ -85,27 +85,6 @@ static const uint64_t area[2][2] = {{0x200000, RAM - 0x20000}, {0x100000, 0x2000
 static _Alignas(4096) uint8_t ram[RAM];
 static uint64_t dirty[RAM / 4096 / 64]; /* gm_ptr_w marks pages here */
 static uint8_t frame[FRAME_MAX];	/* scratch: a frame being built or checked */
-
-/* The input, read front to back; zeros once it runs out. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t take8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t take16(struct in *in)
-{
-	uint16_t v = take8(in);
-
-	return (uint16_t)(v | take8(in) << 8);
-}
 
 /*
  * Frames sent one way, in order: the receiver must see a subsequence of
@@ -163,17 +142,14 @@ static void flog_match(struct flog *l, const uint8_t *buf, uint32_t len, bool rx
 struct chain {
 	bool out; /* posted and not yet returned */
 	unsigned nseg, ndesc;
-	struct {
-		uint64_t addr;
-		uint32_t len;
-		bool w;
-	} seg[SEGS_MAX];
+	struct seg seg[SEGS_MAX];
 	uint64_t wbytes;
 	bool straddle; /* a segment across the end of RAM: such segments overlap */
 };
 
 struct queue {
-	uint16_t avail_idx, next_desc, used_seen, in_use, outstanding;
+	struct ring ring;
+	uint16_t in_use, outstanding;
 	uint64_t alloc;
 	struct chain c[QMAX]; /* by head */
 };
@@ -193,34 +169,6 @@ struct rig {
 	uint16_t seq;
 };
 
-static uint32_t rd32(struct rig *r, uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(r->t, off, (uint8_t *)&v, 4);
-	return le32toh(v);
-}
-
-static void wr32(struct rig *r, uint64_t off, uint32_t v)
-{
-	v = htole32(v);
-	virtio_mmio_bus_ops.write(r->t, off, (uint8_t *)&v, 4);
-}
-
-static uint16_t get16(uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, ram + gpa, 2);
-	return le16toh(v);
-}
-
-static void put16(uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(ram + gpa, &v, 2);
-}
-
 /*
  * Reset, then up with the device's features minus what @fsel drops (bit i:
  * CSUM, GUEST_CSUM, GUEST_TSO4, GUEST_TSO6, GUEST_ECN, HOST_TSO4,
@@ -233,44 +181,21 @@ static void drv_up(struct rig *r)
 					 VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
 					 VIRTIO_NET_F_GUEST_ECN,  VIRTIO_NET_F_HOST_TSO4,
 					 VIRTIO_NET_F_HOST_TSO6,  VIRTIO_NET_F_HOST_ECN};
+	static const unsigned ring_bits[2] = {VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC};
 	static const uint16_t qsizes[8] = {256, 16, 64, 8, 4, 2, 1, 256};
-	uint64_t f;
 
-	wr32(r, VIRTIO_MMIO_STATUS, 0);
+	wr32(r->t, VIRTIO_MMIO_STATUS, 0);
 	memset(ram + qbase[0], 0, 0x70000);
 	memset(r->q, 0, sizeof(r->q));
 	r->q[RXQ].alloc = area[RXQ][0];
 	r->q[TXQ].alloc = area[TXQ][0];
 	r->qsize = qsizes[(r->qsel >> 2) & 7];
-	wr32(r, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr32(r, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr32(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd32(r, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr32(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f |= rd32(r, VIRTIO_MMIO_DEVICE_FEATURES);
-	for (unsigned i = 0; i < 8; i++)
-		if (r->fsel & (1u << i))
-			f &= ~(1ull << bits[i]);
-	if (r->qsel & 1)
-		f &= ~(1ull << VIRTIO_RING_F_EVENT_IDX);
-	if (r->qsel & 2)
-		f &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
-	r->feat = f;
-	wr32(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr32(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr32(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr32(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-	wr32(r, VIRTIO_MMIO_STATUS, 0xb);
-	for (unsigned q = 0; q < 2; q++) {
-		wr32(r, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr32(r, VIRTIO_MMIO_QUEUE_NUM, r->qsize);
-		wr32(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase[q]);
-		wr32(r, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase[q] + 0x1000);
-		wr32(r, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)qbase[q] + 0x2000);
-		wr32(r, VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr32(r, VIRTIO_MMIO_STATUS, 0xf);
-	r->live = rd32(r, VIRTIO_MMIO_STATUS) == 0xf;
+	for (unsigned q = 0; q < 2; q++)
+		r->q[q].ring = (struct ring){.desc = qbase[q], .size = r->qsize};
+	r->feat = drv_features(
+	    r->t, feature_bits(r->fsel, bits, 8) | feature_bits(r->qsel, ring_bits, 2), 0);
+	drv_queues(r->t, qbase, 2, r->qsize);
+	r->live = rd32(r->t, VIRTIO_MMIO_STATUS) == 0xf;
 	depth.up += r->live;
 }
 
@@ -295,42 +220,21 @@ static uint64_t buf_alloc(struct rig *r, unsigned q, uint32_t len)
 static bool post(struct rig *r, unsigned q, struct chain *c, bool indirect)
 {
 	struct queue *qu = &r->q[q];
-	uint16_t head = qu->next_desc, qs = r->qsize;
 	unsigned n = indirect ? 1 : c->nseg;
-	uint64_t table = tables[q] + 128 * (uint64_t)head;
+	uint64_t table = tables[q] + 128 * (uint64_t)qu->ring.next_desc;
+	uint16_t head;
 
-	if (qu->in_use + n > qs)
+	if (qu->in_use + n > r->qsize)
 		return false;
-	for (unsigned i = 0; i < c->nseg; i++) {
-		uint16_t idx = indirect ? (uint16_t)i : (uint16_t)((head + i) % qs);
-		uint16_t next = indirect ? (uint16_t)(i + 1) : (uint16_t)((head + i + 1) % qs);
-		uint64_t d[2] = {htole64(c->seg[i].addr),
-				 htole64(c->seg[i].len |
-					 (uint64_t)((i + 1 < c->nseg ? VRING_DESC_F_NEXT : 0) |
-						    (c->seg[i].w ? VRING_DESC_F_WRITE : 0))
-					     << 32 |
-					 (uint64_t)next << 48)};
-
-		memcpy(ram + (indirect ? table : qbase[q]) + 16 * (uint64_t)idx, d, 16);
-	}
-	if (indirect) {
-		uint64_t d[2] = {htole64(table),
-				 htole64(16ull * c->nseg | (uint64_t)VRING_DESC_F_INDIRECT << 32)};
-
-		memcpy(ram + qbase[q] + 16 * (uint64_t)head, d, 16);
-	}
+	head = post_chain(ram, &qu->ring, c->seg, c->nseg, indirect ? table : 0);
 	c->ndesc = n;
 	c->out = true;
 	c->wbytes = 0;
 	for (unsigned i = 0; i < c->nseg; i++)
 		c->wbytes += c->seg[i].w ? c->seg[i].len : 0;
 	qu->c[head] = *c;
-	qu->next_desc = (uint16_t)((head + n) % qs);
 	qu->in_use = (uint16_t)(qu->in_use + n);
 	qu->outstanding++;
-	put16(qbase[q] + 0x1000 + 4 + 2 * (uint64_t)(qu->avail_idx % qs), head);
-	qu->avail_idx++;
-	put16(qbase[q] + 0x1000 + 2, qu->avail_idx);
 	return true;
 }
 
@@ -364,15 +268,11 @@ static void reap(struct rig *r)
 {
 	for (unsigned q = 0; q < 2; q++) {
 		struct queue *qu = &r->q[q];
-		uint64_t used = qbase[q] + 0x2000;
+		uint32_t id, len;
 
-		for (; qu->used_seen != get16(used + 2); qu->used_seen++) {
-			uint32_t e[2], id, len;
+		while (used_next(ram, &qu->ring, &id, &len)) {
 			struct chain *c;
 
-			memcpy(e, ram + used + 4 + 8 * (uint64_t)(qu->used_seen % r->qsize), 8);
-			id = le32toh(e[0]);
-			len = le32toh(e[1]);
 			if (id >= r->qsize || !qu->c[id].out)
 				fail("a head that was not out");
 			c = &qu->c[id];
@@ -394,20 +294,11 @@ static void reap(struct rig *r)
 /* Runs the device's handlers until nothing is ready; a device that spins fails. */
 static void settle(struct rig *r)
 {
-	for (int round = 0;; round++) {
-		struct epoll_event ev[16];
-		int n = epoll_wait(r->loop.epfd, ev, 16, 0);
+	struct epoll_event ev;
 
-		if (n <= 0)
-			break;
-		if (round == 1000)
-			fail("the device keeps the loop busy");
-		for (int i = 0; i < n; i++) {
-			struct ev_handler *h = ev[i].data.ptr;
-
-			h->fn(h, ev[i].events);
-		}
-	}
+	/* After 1000 rounds, one more look: still busy is a device that spins. */
+	if (!pump(&r->loop, 1000) && epoll_wait(r->loop.epfd, &ev, 1, 0) > 0)
+		fail("the device keeps the loop busy");
 	reap(r);
 }
 
@@ -512,7 +403,7 @@ static void op_tx(struct rig *r, uint8_t op, struct in *in)
 	flog_add(&r->to_host, len, hdr, r->seq++);
 	depth.tx_posted++;
 	if (!(op & 16))
-		wr32(r, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+		wr32(r->t, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
 }
 
 static void op_rx_buffer(struct rig *r, uint8_t op, struct in *in)
@@ -523,7 +414,7 @@ static void op_rx_buffer(struct rig *r, uint8_t op, struct in *in)
 	if (!chain_build(r, RXQ, in, 0, &c, &indirect) || !post(r, RXQ, &c, indirect))
 		return;
 	if (!(op & 16))
-		wr32(r, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+		wr32(r->t, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 }
 
 /* The host sends a frame: 12 header bytes, a length (bit 3 of @op: +64 KiB). */
@@ -601,7 +492,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			host_read(&r);
 			break;
 		case 5:
-			wr32(&r, VIRTIO_MMIO_QUEUE_NOTIFY, take8(&in));
+			wr32(r.t, VIRTIO_MMIO_QUEUE_NOTIFY, take8(&in));
 			break;
 		case 6:
 			settle(&r);
@@ -613,15 +504,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* A driver kicks what it posted; then the host takes all there is. */
 	for (unsigned round = 0; r.live && round < 64; round++) {
-		wr32(&r, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
-		wr32(&r, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+		wr32(r.t, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+		wr32(r.t, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
 		settle(&r);
 		host_read(&r);
 		settle(&r);
 		if (!r.q[TXQ].outstanding)
 			break;
 	}
-	if (r.live && rd32(&r, VIRTIO_MMIO_STATUS) == 0xf) {
+	if (r.live && rd32(r.t, VIRTIO_MMIO_STATUS) == 0xf) {
 		char c;
 
 		if (r.q[TXQ].outstanding)
@@ -649,22 +540,6 @@ static int fuzz_report(void)
 	return !depth.to_host || !depth.tx_gso || !depth.to_guest || !depth.rx_empty;
 }
 
-struct sw {
-	uint8_t buf[256];
-	size_t len;
-};
-
-static void b8(struct sw *w, unsigned v)
-{
-	w->buf[w->len++] = (uint8_t)v;
-}
-
-static void b16(struct sw *w, unsigned v)
-{
-	b8(w, v & 0xff);
-	b8(w, v >> 8);
-}
-
 /* A virtio_net_hdr_v1: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, 0. */
 static void hdr(struct sw *w, unsigned flags, unsigned gso, unsigned hdr_len, unsigned gso_size,
 		unsigned csum_start, unsigned csum_offset)
@@ -678,24 +553,14 @@ static void hdr(struct sw *w, unsigned flags, unsigned gso, unsigned hdr_len, un
 	b16(w, 0);
 }
 
-static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const struct sw *w)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(w->len), .len = w->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, w->buf, w->len);
-	(*n)++;
-}
-
 static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 {
-	struct sw w;
+	struct sw w = {.len = 0};
 	unsigned n = 0;
 
 	if (max < 5)
 		abort();
 	/* A plain 60-byte frame out, in one segment; the host reads it. */
-	w.len = 0;
 	b8(&w, 0);
 	b8(&w, 0);
 	b8(&w, 0); /* TX */
@@ -708,7 +573,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 
 	/* A plain frame in: a 1526-byte buffer posted, then a 74-byte frame; a 16-byte
 	 * buffer then takes a second frame too big for it (dropped, returned empty). */
-	w.len = 0;
 	b8(&w, 0);
 	b8(&w, 0);
 	b8(&w, 2); /* RX buffer */
@@ -729,7 +593,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 
 	/* A TSO4 frame with checksum offload: 12 + 54 + 8000 bytes, header alone
 	 * in its segment and the rest over two, in an indirect table. */
-	w.len = 0;
 	b8(&w, 0);
 	b8(&w, 0);
 	b8(&w, 0);
@@ -743,7 +606,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "tx-gso-tcp4", &w);
 
 	/* A 1514-byte frame each way split over four descriptors (1, 11, 500, rest). */
-	w.len = 0;
 	b8(&w, 0);
 	b8(&w, 0);
 	b8(&w, 1);
@@ -772,7 +634,6 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	 * frames posted and kicked (some wait for EPOLLOUT), then the host
 	 * reads; a GSO frame without HOST_TSO6 negotiated (dropped); a reset.
 	 */
-	w.len = 0;
 	b8(&w, 1u << 6); /* HOST_TSO6 not accepted */
 	b8(&w, 64);
 	for (unsigned i = 0; i < 5; i++) {

@@ -32,19 +32,15 @@
  * Without libFuzzer: `make fuzz` (gcc, ASan/UBSan; driver.h) runs the
  * built-in seeds below and 2000 mutations of each.
  */
-#include <endian.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
 #include "vsock_mux.h"
@@ -52,6 +48,7 @@
 #define FUZZ_HAVE_SEEDS
 #define FUZZ_HAVE_REPORT
 #include "driver.h"
+#include "vrig.h"
 
 /* How deep the inputs went: make fuzz fails if the seeds stop reaching the end. */
 static struct {
@@ -86,7 +83,7 @@ struct rig {
 	struct vsock *v;
 	struct virtio_mmio *t;
 	char uds[80];
-	uint16_t avail_idx[3], used_seen[3], next_desc[3];
+	struct ring vq[3];
 	uint64_t rx_addr[QSIZE];    /* by head: the buffer's header address */
 	uint32_t rx_payload[QSIZE]; /* by head: its payload room, 0 if not posted */
 	unsigned rx_posted, rx_slot, rx_size;
@@ -131,78 +128,6 @@ static void fuzz_dir_remove(void)
 
 /* ---- the guest's driver ------------------------------------------------------- */
 
-static void wr(struct rig *r, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(r->t, off, (uint8_t *)&v, 4);
-}
-
-static uint32_t rd(struct rig *r, uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(r->t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void put16(struct rig *r, uint64_t gpa, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(r->ram + gpa, &v, 2);
-}
-
-static uint16_t get16(struct rig *r, uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, r->ram + gpa, 2);
-	return le16toh(v);
-}
-
-struct seg {
-	uint64_t addr;
-	uint32_t len;
-	bool w;
-};
-
-static uint16_t add_chain(struct rig *r, unsigned q, const struct seg *s, unsigned n)
-{
-	uint16_t head = r->next_desc[q];
-
-	for (unsigned i = 0; i < n; i++) {
-		struct vring_desc d = {
-		    .addr = htole64(s[i].addr),
-		    .len = htole32(s[i].len),
-		    .flags = htole16((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-				     (s[i].w ? VRING_DESC_F_WRITE : 0)),
-		    .next = htole16((uint16_t)((head + i + 1) % QSIZE)),
-		};
-
-		memcpy(r->ram + qbase[q] + 16 * ((head + i) % QSIZE), &d, 16);
-	}
-	r->next_desc[q] = (uint16_t)((head + n) % QSIZE);
-	put16(r, qbase[q] + 0x1000 + 4 + 2 * (r->avail_idx[q] % QSIZE), head);
-	r->avail_idx[q]++;
-	put16(r, qbase[q] + 0x1000 + 2, r->avail_idx[q]);
-	return head;
-}
-
-/* Runs the device's handlers until nothing is ready (bounded: a spinning device is a bug). */
-static void pump(struct rig *r)
-{
-	for (int round = 0; round < LOOP_ROUNDS; round++) {
-		struct epoll_event ev[16];
-		int n = epoll_wait(r->loop.epfd, ev, 16, 0);
-
-		if (n <= 0)
-			return;
-		for (int i = 0; i < n; i++) {
-			struct ev_handler *h = ev[i].data.ptr;
-
-			h->fn(h, ev[i].events);
-		}
-	}
-}
-
 static void post_rx(struct rig *r)
 {
 	uint64_t a = RXBUF + 0x2000 * (uint64_t)(r->rx_slot++ % (2 * RXSLOTS));
@@ -212,52 +137,31 @@ static void post_rx(struct rig *r)
 		/* Too small for a header: the device must hand it back empty. */
 		struct seg s = {a, r->rx_size, true};
 
-		head = add_chain(r, RXQ, &s, 1);
+		head = post_chain(r->ram, &r->vq[RXQ], &s, 1, 0);
 		r->rx_payload[head] = 0;
 	} else {
 		struct seg s[2] = {{a, VSOCK_HDR_LEN, true}, {a + 0x100, r->rx_size, true}};
 
-		head = add_chain(r, RXQ, s, 2);
+		head = post_chain(r->ram, &r->vq[RXQ], s, 2, 0);
 		r->rx_payload[head] = r->rx_size;
 	}
 	r->rx_addr[head] = a;
 	r->rx_posted++;
-	wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
+	wr32(r->t, VIRTIO_MMIO_QUEUE_NOTIFY, RXQ);
 }
 
 static void driver_up(struct rig *r)
 {
-	uint64_t f;
-
-	wr(r, VIRTIO_MMIO_STATUS, 0);
+	wr32(r->t, VIRTIO_MMIO_STATUS, 0);
 	memset(r->ram + qbase[0], 0, 0x30000);
-	memset(r->avail_idx, 0, sizeof(r->avail_idx));
-	memset(r->used_seen, 0, sizeof(r->used_seen));
-	memset(r->next_desc, 0, sizeof(r->next_desc));
+	for (unsigned q = 0; q < 3; q++)
+		r->vq[q] = (struct ring){.desc = qbase[q], .size = QSIZE};
 	r->rx_posted = r->rx_slot = 0;
-	wr(r, VIRTIO_MMIO_STATUS, 1);
-	wr(r, VIRTIO_MMIO_STATUS, 3);
-	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd(r, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr(r, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f |= rd(r, VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(r, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-	wr(r, VIRTIO_MMIO_STATUS, 0xb);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(r, VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(r, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(r, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qbase[q]);
-		wr(r, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)qbase[q] + 0x1000);
-		wr(r, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)qbase[q] + 0x2000);
-		wr(r, VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(r, VIRTIO_MMIO_STATUS, 0xf);
+	drv_features(r->t, 0, 0);
+	drv_queues(r->t, qbase, 3, QSIZE);
 	for (unsigned i = 0; i < 8; i++)
 		post_rx(r);
-	pump(r);
+	pump(&r->loop, LOOP_ROUNDS);
 }
 
 static void note_credit(struct rig *r, const struct vsock_hdr *h)
@@ -344,65 +248,25 @@ static void check_rx(struct rig *r, uint16_t head, uint32_t len)
 static void guest_poll(struct rig *r)
 {
 	for (int round = 0; round < 4; round++) {
-		uint16_t used = get16(r, qbase[RXQ] + 0x2002);
 		unsigned taken = 0;
+		uint32_t id, len;
 
-		while (r->used_seen[RXQ] != used) {
-			uint32_t e[2];
-			uint16_t head;
+		while (used_next(r->ram, &r->vq[RXQ], &id, &len)) {
+			uint16_t head = (uint16_t)id;
 
-			memcpy(e, r->ram + qbase[RXQ] + 0x2004 + 8 * (r->used_seen[RXQ] % QSIZE),
-			       8);
-			r->used_seen[RXQ]++;
-			head = (uint16_t)le32toh(e[0]);
-			check_rx(r, head, le32toh(e[1]));
+			check_rx(r, head, len);
 			r->rx_addr[head] = 0;
 			if (r->rx_posted)
 				r->rx_posted--;
 			taken++;
 		}
-		r->used_seen[TXQ] = get16(r, qbase[TXQ] + 0x2002);
+		r->vq[TXQ].used_seen = get16(r->ram, qbase[TXQ] + 0x2002);
 		if (!taken || !r->auto_rx)
 			return;
 		while (taken-- && r->rx_posted < RXSLOTS)
 			post_rx(r);
-		pump(r);
+		pump(&r->loop, LOOP_ROUNDS);
 	}
-}
-
-/* ---- the input ---------------------------------------------------------------- */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t in_u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t in_le(struct in *in, unsigned bytes)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint32_t)in_u8(in) << (8 * i);
-	return v;
-}
-
-/* Up to @max bytes of the input, as many as are left. */
-static const uint8_t *in_take(struct in *in, size_t want, size_t *got)
-{
-	const uint8_t *p = in->p;
-
-	*got = want < in->n ? want : in->n;
-	in->p += *got;
-	in->n -= *got;
-	return p;
 }
 
 /* Options of a TX command. */
@@ -413,18 +277,18 @@ static const uint8_t *in_take(struct in *in, size_t want, size_t *got)
 
 static void cmd_tx(struct rig *r, struct in *in)
 {
-	uint8_t opt = in_u8(in), raw[VSOCK_HDR_LEN] = {0};
-	uint64_t a = TXBUF + 0x10000 * (uint64_t)(r->avail_idx[TXQ] % TXSLOTS);
+	uint8_t opt = take8(in), raw[VSOCK_HDR_LEN] = {0};
+	uint64_t a = TXBUF + 0x10000 * (uint64_t)(r->vq[TXQ].avail_idx % TXSLOTS);
 	struct seg s[3];
 	struct vsock_hdr h;
 	const uint8_t *p;
 	size_t got, plen;
 	unsigned n;
 
-	p = in_take(in, VSOCK_HDR_LEN, &got);
+	p = take_bytes(in, VSOCK_HDR_LEN, &got);
 	memcpy(raw, p, got);
-	plen = in_le(in, 2);
-	p = in_take(in, plen > 0xff00 ? 0xff00 : plen, &plen);
+	plen = take16(in);
+	p = take_bytes(in, plen > 0xff00 ? 0xff00 : plen, &plen);
 	vsock_hdr_decode(raw, &h);
 	if (opt & TX_FIX_ADDR) {
 		h.src_cid = CID;
@@ -463,14 +327,14 @@ static void cmd_tx(struct rig *r, struct in *in)
 		    (struct seg){plen & 1 ? RAM - 8 : a + 0x100, (uint32_t)plen + 16, !(plen & 1)};
 		n = 2;
 	}
-	add_chain(r, TXQ, s, n);
-	wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	post_chain(r->ram, &r->vq[TXQ], s, n, 0);
+	wr32(r->t, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
 	depth.guest_pkts++;
 }
 
 static int host_slot(struct rig *r, struct in *in, bool free_one)
 {
-	unsigned i = in_u8(in) % HOST_FDS;
+	unsigned i = take8(in) % HOST_FDS;
 
 	for (unsigned k = 0; k < HOST_FDS; k++, i = (i + 1) % HOST_FDS)
 		if ((r->host[i].fd < 0) == free_one)
@@ -506,7 +370,7 @@ static void cmd_host_write(struct rig *r, struct in *in)
 {
 	int i = host_slot(r, in, false);
 	size_t len;
-	const uint8_t *p = in_take(in, in_u8(in), &len);
+	const uint8_t *p = take_bytes(in, take8(in), &len);
 
 	if (i >= 0 && len)
 		(void)send(r->host[i].fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -536,7 +400,7 @@ static void cmd_host_read(struct rig *r, struct in *in)
 static void cmd_host_shut(struct rig *r, struct in *in)
 {
 	int i = host_slot(r, in, false);
-	unsigned how = in_u8(in) % 4;
+	unsigned how = take8(in) % 4;
 
 	if (i < 0)
 		return;
@@ -549,7 +413,7 @@ static void cmd_host_shut(struct rig *r, struct in *in)
 static void cmd_listen(struct rig *r, struct in *in)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	uint32_t port = in_le(in, 4);
+	uint32_t port = take32(in);
 	unsigned i;
 	int fd;
 
@@ -571,7 +435,7 @@ static void cmd_listen(struct rig *r, struct in *in)
 
 static void cmd_accept(struct rig *r, struct in *in)
 {
-	unsigned l = in_u8(in) % LISTENERS;
+	unsigned l = take8(in) % LISTENERS;
 	int i = host_slot(r, in, true), fd;
 
 	if (i < 0 || r->lsn[l].fd < 0)
@@ -585,7 +449,7 @@ static void cmd_accept(struct rig *r, struct in *in)
 
 static void cmd_post_rx(struct rig *r, struct in *in)
 {
-	unsigned nr = 1 + in_u8(in) % 8, size = in_u8(in);
+	unsigned nr = 1 + take8(in) % 8, size = take8(in);
 
 	/* 0..15: smaller than a header; else 64-byte steps up to the slot's 7.9 KiB */
 	r->rx_size = size < 16 ? size : (size % 124) * 64 + 64;
@@ -597,24 +461,43 @@ static void cmd_post_rx(struct rig *r, struct in *in)
 /* A TRANSPORT_RESET into an event buffer the guest posts (as after a restore). */
 static void cmd_event(struct rig *r, struct in *in)
 {
-	uint8_t len = in_u8(in);
+	uint8_t len = take8(in);
 	struct seg s = {EVBUF, len % 16, !(len & 0x80)};
 
-	add_chain(r, EVQ, &s, 1);
+	post_chain(r->ram, &r->vq[EVQ], &s, 1, 0);
 	(void)vsock_transport_reset(r->v);
 }
 
-static void cmd_parse_connect(struct in *in)
+static void cmd_parse_connect(struct rig *r, struct in *in)
 {
 	size_t len;
-	const uint8_t *p = in_take(in, in_u8(in), &len);
+	const uint8_t *p = take_bytes(in, take8(in), &len);
 	char line[256];
 	uint32_t port;
 
+	(void)r;
 	memcpy(line, p, len); /* a copy exactly as long: ASan sees any over-read */
 	if (!vsock_parse_connect(line, len, &port))
 		depth.connect_parsed++;
 }
+
+/* A driver reset: the guest's streams go. */
+static void cmd_reset(struct rig *r, struct in *in)
+{
+	(void)in;
+	driver_up(r);
+}
+
+static void cmd_auto_rx(struct rig *r, struct in *in)
+{
+	(void)in;
+	r->auto_rx = !r->auto_rx;
+}
+
+/* The commands, by the input's byte % 12. */
+static void (*const commands[12])(struct rig *r, struct in *in) = {
+    cmd_tx,	cmd_host_connect, cmd_host_write, cmd_host_read,     cmd_host_shut, cmd_listen,
+    cmd_accept, cmd_post_rx,	  cmd_reset,	  cmd_parse_connect, cmd_event,	    cmd_auto_rx};
 
 static void rig_up(struct rig *r)
 {
@@ -668,48 +551,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	log_set_level(LOG_ERROR);
 	rig_up(&r);
-	opt = in_u8(&in);
+	opt = take8(&in);
 	r.auto_rx = !(opt & 1);
 	depth.inputs++;
 	for (unsigned cmds = 0; in.n && cmds < 64; cmds++) {
-		switch (in_u8(&in) % 12) {
-		case 0:
-			cmd_tx(&r, &in);
-			break;
-		case 1:
-			cmd_host_connect(&r, &in);
-			break;
-		case 2:
-			cmd_host_write(&r, &in);
-			break;
-		case 3:
-			cmd_host_read(&r, &in);
-			break;
-		case 4:
-			cmd_host_shut(&r, &in);
-			break;
-		case 5:
-			cmd_listen(&r, &in);
-			break;
-		case 6:
-			cmd_accept(&r, &in);
-			break;
-		case 7:
-			cmd_post_rx(&r, &in);
-			break;
-		case 8:
-			driver_up(&r); /* a driver reset: the guest's streams go */
-			break;
-		case 9:
-			cmd_parse_connect(&in);
-			break;
-		case 10:
-			cmd_event(&r, &in);
-			break;
-		default:
-			r.auto_rx = !r.auto_rx;
-		}
-		pump(&r);
+		commands[take8(&in) % 12](&r, &in);
+		pump(&r.loop, LOOP_ROUNDS);
 		guest_poll(&r);
 	}
 	rig_down(&r);
@@ -719,29 +566,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 /* ---- built-in seeds ------------------------------------------------------------ */
 
 #ifndef EMBER_LIBFUZZER
-struct sb {
-	uint8_t buf[2048];
-	size_t len;
-};
-
-static void sb_bytes(struct sb *b, const void *p, size_t n)
-{
-	if (b->len + n > sizeof(b->buf))
-		abort();
-	if (n)
-		memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-static void sb_u8(struct sb *b, unsigned v)
-{
-	uint8_t c = (uint8_t)v;
-
-	sb_bytes(b, &c, 1);
-}
-
 /* The guest sends @op on the last stream it heard of (or @gport -> @hport if given). */
-static void sb_tx(struct sb *b, uint16_t op, uint32_t gport, uint32_t hport, uint32_t flags,
+static void sb_tx(struct sw *b, uint16_t op, uint32_t gport, uint32_t hport, uint32_t flags,
 		  uint32_t buf_alloc, uint32_t fwd_cnt, const char *payload)
 {
 	struct vsock_hdr h = {.src_port = gport,
@@ -754,35 +580,24 @@ static void sb_tx(struct sb *b, uint16_t op, uint32_t gport, uint32_t hport, uin
 	size_t n = payload ? strlen(payload) : 0;
 
 	vsock_hdr_encode(&h, raw);
-	sb_u8(b, 0);
-	sb_u8(b, TX_FIX_ADDR | TX_FIX_LEN | (gport || hport ? 0 : TX_FIX_PORTS));
-	sb_bytes(b, raw, sizeof(raw));
-	sb_u8(b, n & 0xff);
-	sb_u8(b, n >> 8);
-	sb_bytes(b, payload, n);
+	b8(b, 0);
+	b8(b, TX_FIX_ADDR | TX_FIX_LEN | (gport || hport ? 0 : TX_FIX_PORTS));
+	bbytes(b, raw, sizeof(raw));
+	b16(b, (unsigned)n);
+	bbytes(b, payload, n);
 }
 
-static void sb_host_write(struct sb *b, unsigned slot, const char *s)
+static void sb_host_write(struct sw *b, unsigned slot, const char *s)
 {
-	sb_u8(b, 2);
-	sb_u8(b, slot);
-	sb_u8(b, strlen(s));
-	sb_bytes(b, s, strlen(s));
+	b8(b, 2);
+	b8(b, slot);
+	bstr(b, s);
 }
 
-static void sb_host(struct sb *b, unsigned cmd, unsigned slot)
+static void sb_host(struct sw *b, unsigned cmd, unsigned slot)
 {
-	sb_u8(b, cmd);
-	sb_u8(b, slot);
-}
-
-static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const struct sb *b)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(b->len), .len = b->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, b->buf, b->len);
-	(*n)++;
+	b8(b, cmd);
+	b8(b, slot);
 }
 
 static int fuzz_report(void)
@@ -802,14 +617,13 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 {
 	static const char *lines[] = {"CONNECT 52", "CONNECT 4294967295", "CONNECT 4294967296",
 				      "CONNECT  7", "connect 7",	  "CONNECT 0x10"};
-	struct sb b;
+	struct sw b = {.len = 0};
 	unsigned n = 0;
 
 	if (max < 6)
 		abort();
 	/* A host CONNECT, the guest accepts, data both ways, half-close, close. */
-	b.len = 0;
-	sb_u8(&b, 0);
+	b8(&b, 0);
 	sb_host(&b, 1, 0);
 	sb_host_write(&b, 0, "CONNECT 52\n");
 	sb_tx(&b, VIRTIO_VSOCK_OP_RESPONSE, 0, 0, 0, 65536, 0, NULL);
@@ -817,27 +631,25 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	sb_host_write(&b, 0, "hello");
 	sb_tx(&b, VIRTIO_VSOCK_OP_RW, 0, 0, 0, 65536, 5, "world!");
 	sb_host(&b, 3, 0);
-	sb_u8(&b, 4), sb_u8(&b, 0), sb_u8(&b, SHUT_WR);
+	b8(&b, 4), b8(&b, 0), b8(&b, SHUT_WR);
 	sb_tx(&b, VIRTIO_VSOCK_OP_SHUTDOWN, 0, 0, 3, 65536, 5, NULL);
 	sb_host(&b, 3, 0);
 	seed_add(s, &n, "host-connect", &b);
 
 	/* A guest REQUEST to a host listener, data both ways, a credit request, host close. */
-	b.len = 0;
-	sb_u8(&b, 0);
-	sb_u8(&b, 5), sb_bytes(&b, "\xd2\x04\0\0", 4); /* listen on port 1234 */
+	b8(&b, 0);
+	b8(&b, 5), bbytes(&b, "\xd2\x04\0\0", 4); /* listen on port 1234 */
 	sb_tx(&b, VIRTIO_VSOCK_OP_REQUEST, 5000, 1234, 0, 65536, 0, NULL);
-	sb_u8(&b, 6), sb_u8(&b, 0), sb_u8(&b, 0); /* accept */
+	b8(&b, 6), b8(&b, 0), b8(&b, 0); /* accept */
 	sb_tx(&b, VIRTIO_VSOCK_OP_RW, 0, 0, 0, 65536, 0, "ping");
 	sb_host(&b, 3, 0);
 	sb_host_write(&b, 0, "pong");
 	sb_tx(&b, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, 0, 0, 65536, 4, NULL);
-	sb_u8(&b, 4), sb_u8(&b, 0), sb_u8(&b, 3); /* close */
+	b8(&b, 4), b8(&b, 0), b8(&b, 3); /* close */
 	seed_add(s, &n, "guest-request", &b);
 
 	/* RSTs: no listener, no stream, an unknown op, an RST for nothing. */
-	b.len = 0;
-	sb_u8(&b, 0);
+	b8(&b, 0);
 	sb_tx(&b, VIRTIO_VSOCK_OP_REQUEST, 6000, 99, 0, 65536, 0, NULL);
 	sb_tx(&b, VIRTIO_VSOCK_OP_RW, 6001, 98, 0, 65536, 0, "x");
 	sb_tx(&b, 99, 6002, 97, 0, 65536, 0, NULL);
@@ -845,8 +657,7 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "rst", &b);
 
 	/* No credit: host bytes wait for the guest's CREDIT_UPDATEs. */
-	b.len = 0;
-	sb_u8(&b, 0);
+	b8(&b, 0);
 	sb_host(&b, 1, 0);
 	sb_host_write(&b, 0, "CONNECT 80\nearly");
 	sb_tx(&b, VIRTIO_VSOCK_OP_RESPONSE, 0, 0, 0, 0, 0, NULL);
@@ -859,8 +670,7 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	seed_add(s, &n, "credit", &b);
 
 	/* The host's line: garbage, a long line, one in pieces; lines to the parser. */
-	b.len = 0;
-	sb_u8(&b, 0);
+	b8(&b, 0);
 	sb_host(&b, 1, 0);
 	sb_host_write(&b, 0, "HELLO 52\n");
 	sb_host(&b, 1, 1);
@@ -869,24 +679,20 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	sb_host_write(&b, 2, "CONN");
 	sb_host_write(&b, 2, "ECT 7\npayload");
 	sb_host(&b, 3, 0);
-	for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		sb_u8(&b, 9);
-		sb_u8(&b, strlen(lines[i]));
-		sb_bytes(&b, lines[i], strlen(lines[i]));
-	}
+	for (unsigned i = 0; i < ARRAY_SIZE(lines); i++)
+		b8(&b, 9), bstr(&b, lines[i]);
 	seed_add(s, &n, "host-lines", &b);
 
 	/* Small RX buffers, a driver reset mid-stream, an event buffer. */
-	b.len = 0;
-	sb_u8(&b, 1); /* the guest does not repost RX buffers by itself */
+	b8(&b, 1); /* the guest does not repost RX buffers by itself */
 	sb_host(&b, 1, 0);
 	sb_host_write(&b, 0, "CONNECT 9\n");
-	sb_u8(&b, 7), sb_u8(&b, 2), sb_u8(&b, 8);  /* two buffers, smaller than a header */
-	sb_u8(&b, 7), sb_u8(&b, 4), sb_u8(&b, 20); /* four of 256 bytes */
+	b8(&b, 7), b8(&b, 2), b8(&b, 8);  /* two buffers, smaller than a header */
+	b8(&b, 7), b8(&b, 4), b8(&b, 20); /* four of 256 bytes */
 	sb_tx(&b, VIRTIO_VSOCK_OP_RESPONSE, 0, 0, 0, 65536, 0, NULL);
 	sb_host_write(&b, 0, "0123456789012345678901234567890123456789");
-	sb_u8(&b, 8);
-	sb_u8(&b, 10), sb_u8(&b, 4);
+	b8(&b, 8);
+	b8(&b, 10), b8(&b, 4);
 	seed_add(s, &n, "reset", &b);
 	return n;
 }
