@@ -257,7 +257,6 @@ out:
 
 int seccomp_drop_caps(void)
 {
-	cap_value_t max = (cap_value_t)cap_max_bits();
 	cap_t none;
 	int ret = 0;
 
@@ -265,15 +264,15 @@ int seccomp_drop_caps(void)
 	 * Bounding set first: dropping from it needs CAP_SETPCAP, which the
 	 * next step removes.  Without CAP_SETPCAP (the jailer's unprivileged
 	 * uid) it cannot shrink, and with nothing permitted it grants nothing.
+	 * One prctl per capability, up to the kernel's last (EINVAL): libcap's
+	 * probe-read-drop took three times as many calls at every start.
 	 */
-	for (cap_value_t c = 0; c < max; c++) {
-		if (cap_get_bound(c) <= 0)
+	for (unsigned long c = 0;; c++) {
+		if (!prctl(PR_CAPBSET_DROP, c, 0, 0, 0))
 			continue;
-		if (cap_drop_bound(c)) {
-			if (errno != EPERM)
-				return -errno;
+		if (errno == EINVAL || errno == EPERM)
 			break;
-		}
+		return -errno;
 	}
 	none = cap_init(); /* every flag clear */
 	if (!none)
@@ -284,7 +283,7 @@ int seccomp_drop_caps(void)
 	if (ret)
 		return ret;
 	/* Ambient capabilities would survive an execve; there is none, but clear. */
-	if (cap_reset_ambient() && errno != EINVAL)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
 		return -errno;
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0;
 }
