@@ -353,6 +353,13 @@ if [ -z "$can_jail" ]; then
 		if ! [ -s "$pidf" ]; then
 			bad jail-new-pid-ns "no pid file $pidf"
 		else
+			# The jailer returns once the probe has exec'd, not once it
+			# has written: wait for it (its host pid is in the file).
+			hpid=$(cat "$pidf")
+			for _ in $(seq 50); do
+				[ -d "/proc/$hpid" ] || break
+				sleep 0.1
+			done
 			want jail-new-pid-ns "pid=1" "uid=1234 euid=1234 gid=1234 egid=1234 ngroups=0" &&
 				ok jail-new-pid-ns
 		fi
