@@ -39,6 +39,17 @@ struct fuzz_seed {
 #ifdef FUZZ_HAVE_SEEDS
 /* The target's built-in inputs; how many went into @s (each data malloc()ed). */
 static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max);
+
+/* A copy of @len bytes at @data becomes seed @name, the @n-th of @s. */
+static inline void fuzz_seed_add(struct fuzz_seed *s, unsigned *n, const char *name,
+				 const void *data, size_t len)
+{
+	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(len ? len : 1), .len = len};
+	if (!s[*n].data)
+		abort();
+	memcpy(s[*n].data, data, len);
+	(*n)++;
+}
 #endif
 #ifdef FUZZ_HAVE_REPORT
 /* After the runs: the target's own summary; non-zero fails the run. */

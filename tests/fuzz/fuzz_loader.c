@@ -197,16 +197,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #define SEED_CODE  256u
 #define SEED_BSS   8192u
 
-static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const void *img,
-		     size_t len)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(len), .len = len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, img, len);
-	(*n)++;
-}
-
 /*
  * A vmlinux: two PT_LOADs (text, then data + bss), a PT_NOTE whose second
  * note is the PVH entry (a GNU build-id note first, as in a real kernel).
@@ -263,7 +253,7 @@ static void seed_elf(struct fuzz_seed *s, unsigned *n, const char *name, bool pv
 	f.xen_entry = SEED_PADDR + 0x10;
 	memset(f.text, 0x90, sizeof(f.text));
 	memset(f.data, 0xa5, sizeof(f.data));
-	seed_add(s, n, name, &f, sizeof(f));
+	fuzz_seed_add(s, n, name, &f, sizeof(f));
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
@@ -296,7 +286,7 @@ static void seed_bzimage(struct fuzz_seed *s, unsigned *n, const char *name, uin
 	put_le(b + 0x258, 0x100000, 8); /* pref_address */
 	put_le(b + 0x260, 0x20000, 4);	/* init_size: 128 KiB to decompress in */
 	memset(b + setup, 0xcc, payload);
-	seed_add(s, n, name, b, setup + payload);
+	fuzz_seed_add(s, n, name, b, setup + payload);
 	free(b);
 }
 

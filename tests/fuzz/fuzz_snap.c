@@ -152,11 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, struct pw *w)
 {
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(w->len), .len = w->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, w->buf, w->len);
-	(*n)++;
+	fuzz_seed_add(s, n, name, w->buf, w->len);
 	pw_free(w);
 }
 

@@ -291,11 +291,7 @@ static inline void bstr(struct sw *w, const char *s)
 /* What @w holds becomes seed @name (the @n-th of @s); @w starts empty again. */
 static inline void seed_add(struct fuzz_seed *s, unsigned *n, const char *name, struct sw *w)
 {
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(w->len), .len = w->len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, w->buf, w->len);
-	(*n)++;
+	fuzz_seed_add(s, n, name, w->buf, w->len);
 	w->len = 0;
 }
 #endif
