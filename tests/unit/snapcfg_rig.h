@@ -16,6 +16,7 @@
 #include "blk.h"
 #include "net.h"
 #include "snap_dev.h"
+#include "vdev_enc.h"
 #include "vsock.h"
 
 #define NR_SLOTS 5 /* 0 the root drive, 1 a second drive, 2-3 two nets, 4 the vsock */
@@ -221,32 +222,6 @@ static inline uint8_t *own(struct fixture *f, struct sec *s)
 	assert_int_equal(w->err, 0);
 	s->p = w->buf;
 	return w->buf;
-}
-
-/* Where the bool at @off in @cfg lands in @type's encoding: the one byte that changes. */
-static inline size_t flag_byte(const char *type, const void *cfg, size_t off)
-{
-	const struct vdev_type *t = vdev_type_find(type);
-	_Alignas(8) unsigned char c[VDEV_CONFIG_MAX];
-	struct pw a, b;
-	size_t at = SIZE_MAX;
-
-	memcpy(c, cfg, t->config_size);
-	pw_init(&a);
-	pw_init(&b);
-	vdev_state_save(t, c, &a);
-	c[off] = !c[off];
-	vdev_state_save(t, c, &b);
-	assert_int_equal(a.len, b.len);
-	for (size_t i = 0; i < a.len; i++)
-		if (a.buf[i] != b.buf[i]) {
-			assert_true(at == SIZE_MAX);
-			at = i;
-		}
-	assert_true(at != SIZE_MAX);
-	pw_free(&a);
-	pw_free(&b);
-	return at;
 }
 
 /* A device section by hand: @name, @version, then @type's encoding of @cfg. */

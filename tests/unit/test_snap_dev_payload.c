@@ -59,23 +59,20 @@ static void cid_2_32(struct fixture *f)
 /* ...and of the sections (after). */
 static void read_only_2(struct fixture *f)
 {
-	own(f, settings(
-		   f, 1))[flag_byte("block", &f->blk[1], offsetof(struct vblk_config, read_only))] =
-	    2;
+	own(f, settings(f, 1))[flag_byte(vdev_type_find("block"), &f->blk[1],
+					 offsetof(struct vblk_config, read_only))] = 2;
 }
 
 static void is_root_2(struct fixture *f)
 {
-	own(f,
-	    settings(f, 0))[flag_byte("block", &f->blk[0], offsetof(struct vblk_config, is_root))] =
-	    2;
+	own(f, settings(f, 0))[flag_byte(vdev_type_find("block"), &f->blk[0],
+					 offsetof(struct vblk_config, is_root))] = 2;
 }
 
 static void has_mac_2(struct fixture *f)
 {
-	own(f,
-	    settings(f, 2))[flag_byte("net", &f->net[0], offsetof(struct vnet_config, has_mac))] =
-	    2;
+	own(f, settings(f, 2))[flag_byte(vdev_type_find("net"), &f->net[0],
+					 offsetof(struct vnet_config, has_mac))] = 2;
 }
 
 static void blk_short(struct fixture *f)

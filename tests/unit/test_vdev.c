@@ -15,6 +15,7 @@
 #include "blk.h"
 #include "device.h"
 #include "net.h"
+#include "vdev_enc.h"
 #include "vsock.h"
 
 /* A representative CLI spec per type (NULL: a flag, parse gets NULL as from the CLI). */
@@ -267,28 +268,6 @@ static void test_refused_generic(void **state)
 	}
 }
 
-/* Where the bool at @off lands in @t's encoding of @cfg: the one byte that changes. */
-static size_t flag_byte(const struct vdev_type *t, const struct cfgbuf *cfg, size_t off)
-{
-	struct cfgbuf c = *cfg;
-	struct pw a, b;
-	size_t at = SIZE_MAX;
-
-	save(t, c.b, &a);
-	c.b[off] = !c.b[off];
-	save(t, c.b, &b);
-	assert_int_equal(a.len, b.len);
-	for (size_t i = 0; i < a.len; i++)
-		if (a.buf[i] != b.buf[i]) {
-			assert_true(at == SIZE_MAX);
-			at = i;
-		}
-	assert_true(at != SIZE_MAX);
-	pw_free(&a);
-	pw_free(&b);
-	return at;
-}
-
 /* The type's own checks: flags, ranges, empty names. */
 static void test_refused_fields(void **state)
 {
@@ -331,7 +310,7 @@ static void test_refused_fields(void **state)
 			size_t at;
 
 			c.b[flags[i].off] = (unsigned char)v;
-			at = flag_byte(t, &c, flags[i].off);
+			at = flag_byte(t, c.b, flags[i].off);
 			save(t, c.b, &w);
 			assert_int_equal(w.buf[at], v);
 			/* Both values come back as they were. */
