@@ -143,12 +143,12 @@ static enum api_result api_get_info(struct api_req *r)
 {
 	return api_ok_json(r, json_pack("{s:s, s:s, s:s, s:s}", "id", r->st->id, "state",
 					api_vm_state_name(r->st->vm_state), "vmm_version",
-					EMBER_VERSION, "app_name", API_APP_NAME));
+					EMBER_FC_VERSION, "app_name", API_APP_NAME));
 }
 
 static enum api_result api_get_version(struct api_req *r)
 {
-	return api_ok_json(r, json_pack("{s:s}", "firecracker_version", EMBER_VERSION));
+	return api_ok_json(r, json_pack("{s:s}", "firecracker_version", EMBER_FC_VERSION));
 }
 
 static enum api_result api_get_vm_config(struct api_req *r)

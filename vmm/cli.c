@@ -55,6 +55,13 @@ void cli_print_usage(FILE *f)
 	fputs(usage_tail, f);
 }
 
+void cli_print_version(FILE *f)
+{
+	fputs("Firecracker v" EMBER_FC_VERSION "\n\nember " EMBER_VERSION
+	      " (Firecracker's API, v" EMBER_FC_VERSION ")\n",
+	      f);
+}
+
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
 {
 	snprintf(err, errlen, fmt, arg);

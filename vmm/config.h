@@ -66,5 +66,11 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 	      char *err, size_t errlen);
 /* The usage text, with every registered device type's option. */
 void cli_print_usage(FILE *f);
+/*
+ * `ember --version`: Firecracker's first line ("Firecracker vX.Y.Z", which
+ * Kata splits into words and the go-sdk matches to the end of the line), a
+ * blank line as Firecracker prints, then ember's own version.
+ */
+void cli_print_version(FILE *f);
 
 #endif /* EMBER_CONFIG_H */

@@ -17,6 +17,16 @@
 #include <stdint.h>
 
 #define EMBER_VERSION "0.1.0"
+/*
+ * The Firecracker release whose API ember answers as (GET /version, GET /'s
+ * vmm_version, the first line of `ember --version`): clients gate features
+ * on it (Kata needs >= 0.21.1).  1.16.0 is the newest release whose request
+ * and response shapes ember follows (its vsock_override, clock_realtime and
+ * NIC mtu are there); ember also takes what 1.17.0-dev's swagger adds
+ * (metrics emit_id and properties, snapshot-load huge_pages) but claims no
+ * unreleased version.  What ember lacks is a 400 naming it, never a silent no-op.
+ */
+#define EMBER_FC_VERSION "1.16.0"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KiB(x)	      ((uint64_t)(x) << 10)

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (action == CLI_VERSION) {
-		printf("ember %s\n", EMBER_VERSION);
+		cli_print_version(stdout);
 		return 0;
 	}
 	log_set_level(cfg.log_level);

@@ -20,11 +20,11 @@ static void test_get_endpoints(void **state)
 	o = body_json(t);
 	assert_string_equal(json_string_value(json_object_get(o, "id")), "vm-1");
 	assert_string_equal(json_string_value(json_object_get(o, "state")), "Not started");
-	assert_string_equal(json_string_value(json_object_get(o, "vmm_version")), EMBER_VERSION);
+	assert_string_equal(json_string_value(json_object_get(o, "vmm_version")), EMBER_FC_VERSION);
 	assert_string_equal(json_string_value(json_object_get(o, "app_name")), API_APP_NAME);
 	json_decref(o);
 	assert_int_equal(GET("/version"), 200);
-	assert_string_equal(t->resp.body, "{\"firecracker_version\":\"" EMBER_VERSION "\"}");
+	assert_string_equal(t->resp.body, "{\"firecracker_version\":\"" EMBER_FC_VERSION "\"}");
 	assert_int_equal(GET("/machine-config"), 200);
 	assert_string_equal(t->resp.body, "{\"vcpu_count\":1,\"mem_size_mib\":128,\"smt\":false,"
 					  "\"track_dirty_pages\":false,\"huge_pages\":\"None\"}");
