@@ -112,22 +112,17 @@ json_t *api_json_machine_config(const struct api_machine_config *m)
 			 "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
 }
 
+/*
+ * Firecracker's boot source is not optional in its config: an unset one (a
+ * fresh VM, or one restored from a snapshot) shows as an empty kernel path,
+ * and absent options as null.
+ */
 json_t *api_json_boot_source(const struct api_boot_source *b)
 {
-	json_t *o;
-
-	if (!b->set)
-		return json_null();
-	o = json_pack("{s:s}", "kernel_image_path", b->kernel_image_path);
-	if (o && b->initrd_path[0] &&
-	    json_object_set_new(o, "initrd_path", json_string(b->initrd_path)))
-		goto fail;
-	if (o && b->has_boot_args && json_object_set_new(o, "boot_args", json_string(b->boot_args)))
-		goto fail;
-	return o;
-fail:
-	json_decref(o);
-	return NULL;
+	return json_pack(
+	    "{s:s, s:o, s:o}", "kernel_image_path", b->set ? b->kernel_image_path : "",
+	    "initrd_path", b->set && b->initrd_path[0] ? json_string(b->initrd_path) : json_null(),
+	    "boot_args", b->set && b->has_boot_args ? json_string(b->boot_args) : json_null());
 }
 
 static json_t *api_json_bucket(const struct api_token_bucket *b)
@@ -236,6 +231,22 @@ json_t *api_json_metrics(const struct api_metrics *m)
 	return json_pack("{s:s}", "metrics_path", m->metrics_path);
 }
 
+/*
+ * Sections Firecracker's config has and ember does not yet: GET /vm/config
+ * shows each with Firecracker's empty value (null, [] for a list) and a
+ * config file may carry exactly that.  Adding one: drop its row here, write
+ * it in api_config_to_json and read it in api_config_sections.  "serial" is
+ * read only: Firecracker never writes it (it is not part of a snapshot).
+ */
+static const struct {
+	const char *key;
+	bool list, read_only;
+} api_config_absent[] = {
+    {"balloon"},	{"cpu-config"},
+    {"mmds-config"},	{"pmem", .list = true},
+    {"memory-hotplug"}, {"serial", .read_only = true},
+};
+
 char *api_config_to_json(const struct api_vm_config *cfg)
 {
 	json_t *drives = json_array(), *nets = json_array(), *doc;
@@ -254,6 +265,13 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
 			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
 			"metrics", api_json_metrics(&cfg->metrics));
+	for (size_t i = 0; doc && i < ARRAY_SIZE(api_config_absent); i++)
+		if (!api_config_absent[i].read_only &&
+		    json_object_set_new(doc, api_config_absent[i].key,
+					api_config_absent[i].list ? json_array() : json_null())) {
+			json_decref(doc);
+			doc = NULL;
+		}
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -266,10 +284,37 @@ out:
 
 /* ---- reading ----------------------------------------------------------- */
 
-/* Sections Firecracker has and ember does not yet: accepted only as null. */
-static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
-};
+/* The empty boot source GET /vm/config shows for a VM without one. */
+static bool api_boot_source_empty(json_t *v)
+{
+	json_t *k = json_object_get(v, "kernel_image_path");
+	size_t nulls = 0;
+
+	if (!json_is_string(k) || json_string_length(k))
+		return false;
+	nulls += json_is_null(json_object_get(v, "initrd_path"));
+	nulls += json_is_null(json_object_get(v, "boot_args"));
+	return json_object_size(v) == 1 + nulls;
+}
+
+/* A section of api_config_absent, as GET /vm/config shows it. */
+static int api_config_absent_check(const char *key, json_t *v, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(api_config_absent); i++)
+		if (!strcmp(key, api_config_absent[i].key))
+			break;
+	if (i == ARRAY_SIZE(api_config_absent)) {
+		snprintf(err, errlen, "config: unknown section \"%.64s\".", key);
+		return -EINVAL;
+	}
+	if (json_is_null(v) ||
+	    (api_config_absent[i].list && json_is_array(v) && !json_array_size(v)))
+		return 0;
+	snprintf(err, errlen, "config: \"%s\" is not supported by ember.", key);
+	return -EINVAL;
+}
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
 {
@@ -285,8 +330,9 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 	json_object_foreach(doc, key, v)
 	{
 		if (!strcmp(key, "boot-source")) {
-			rc =
-			    json_is_null(v) ? 0 : api_parse_boot_source(v, &cfg->boot, err, errlen);
+			rc = json_is_null(v) || api_boot_source_empty(v)
+				 ? 0
+				 : api_parse_boot_source(v, &cfg->boot, err, errlen);
 		} else if (!strcmp(key, "machine-config")) {
 			rc = json_is_null(v)
 				 ? 0
@@ -330,18 +376,7 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 		} else if (!strcmp(key, "metrics")) {
 			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
 		} else {
-			for (i = 0; i < ARRAY_SIZE(api_config_unsupported); i++)
-				if (!strcmp(key, api_config_unsupported[i]))
-					break;
-			if (i == ARRAY_SIZE(api_config_unsupported)) {
-				snprintf(err, errlen, "config: unknown section \"%.64s\".", key);
-				return -EINVAL;
-			}
-			if (!json_is_null(v)) {
-				snprintf(err, errlen, "config: \"%s\" is not supported by ember.",
-					 key);
-				return -EINVAL;
-			}
+			rc = api_config_absent_check(key, v, err, errlen);
 		}
 		if (rc)
 			return rc;

@@ -31,10 +31,13 @@ static void test_get_endpoints(void **state)
 	assert_int_equal(GET("/machine-config/"), 200); /* one trailing slash is fine */
 	assert_int_equal(GET("/vm/config"), 200);
 	assert_string_equal(t->resp.body,
-			    "{\"boot-source\":null,\"machine-config\":{\"vcpu_count\":1,"
+			    "{\"boot-source\":{\"kernel_image_path\":\"\",\"initrd_path\":null,"
+			    "\"boot_args\":null},\"machine-config\":{\"vcpu_count\":1,"
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
-			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null}");
+			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null,"
+			    "\"balloon\":null,\"cpu-config\":null,\"mmds-config\":null,\"pmem\":[],"
+			    "\"memory-hotplug\":null}");
 }
 
 static void test_routing_errors(void **state)
@@ -383,7 +386,9 @@ static const char full_config[] =
     "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
-    "\"metrics\":{\"metrics_path\":\"/m\"}}";
+    "\"metrics\":{\"metrics_path\":\"/m\"},"
+    "\"balloon\":null,\"cpu-config\":null,\"mmds-config\":null,\"pmem\":[],\"memory-hotplug\":"
+    "null}";
 
 /*
  * Drives and interfaces take Firecracker's rate limiters (Kata always sends

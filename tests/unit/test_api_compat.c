@@ -58,10 +58,68 @@ static void test_identity(void **state)
 	free(text);
 }
 
+/*
+ * GET /vm/config carries every key of Firecracker's VmmConfig, with its
+ * empty values for what is not configured (its boot source is never null),
+ * and --config-file takes that document back.
+ */
+static void test_vm_config_keys(void **state)
+{
+	static const char *const nulls[] = {"balloon", "cpu-config",	 "mmds-config",
+					    "vsock",   "memory-hotplug", "entropy"};
+	static const char *const lists[] = {"drives", "network-interfaces", "pmem"};
+	struct t *t = *state;
+	struct api_vm_config *cfg = malloc(sizeof(*cfg));
+	char err[API_ERR_MAX];
+	json_t *o, *b;
+
+	assert_int_equal(GET("/vm/config"), 200);
+	o = body_json(t);
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (!json_is_null(json_object_get(o, nulls[i])))
+			fail_msg("\"%s\" is not null in %s", nulls[i], t->resp.body);
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		json_t *l = json_object_get(o, lists[i]);
+
+		if (!json_is_array(l) || json_array_size(l))
+			fail_msg("\"%s\" is not [] in %s", lists[i], t->resp.body);
+	}
+	assert_true(json_is_object(json_object_get(o, "machine-config")));
+	b = json_object_get(o, "boot-source");
+	assert_int_equal(json_object_size(b), 3);
+	assert_string_equal(json_string_value(json_object_get(b, "kernel_image_path")), "");
+	assert_true(json_is_null(json_object_get(b, "initrd_path")));
+	assert_true(json_is_null(json_object_get(b, "boot_args")));
+	assert_null(json_object_get(o, "serial")); /* Firecracker never writes it */
+	json_decref(o);
+	/* The same document is a config file (an empty boot source is none)... */
+	assert_int_equal(
+	    api_config_from_json(t->resp.body, strlen(t->resp.body), cfg, err, sizeof(err)), 0);
+	assert_false(cfg->boot.set);
+	/* ...and so is Firecracker's, "serial" included. */
+	const char *fc = "{\"balloon\":null,\"drives\":[],\"boot-source\":{\"kernel_image_path\":"
+			 "\"/k\",\"initrd_path\":null,\"boot_args\":null},\"cpu-config\":null,"
+			 "\"logger\":null,\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":"
+			 "128,\"smt\":false,\"track_dirty_pages\":false,\"huge_pages\":\"None\"},"
+			 "\"metrics\":null,\"mmds-config\":null,\"network-interfaces\":[],"
+			 "\"vsock\":null,\"entropy\":null,\"pmem\":[],\"memory-hotplug\":null,"
+			 "\"serial\":null}";
+	assert_int_equal(api_config_from_json(fc, strlen(fc), cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg->boot.kernel_image_path, "/k");
+	/* What ember lacks is refused by name, not dropped. */
+	fc = "{\"pmem\":[{\"id\":\"p\",\"path_on_host\":\"/p\"}]}";
+	assert_int_not_equal(api_config_from_json(fc, strlen(fc), cfg, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "\"pmem\" is not supported"));
+	fc = "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"x\"}}";
+	assert_int_not_equal(api_config_from_json(fc, strlen(fc), cfg, err, sizeof(err)), 0);
+	free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vm_config_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("api_compat", tests, NULL, NULL);
 }
