@@ -132,6 +132,23 @@ static enum api_result api_exec(struct api_req *r, enum api_cmd_kind kind)
 	return API_EXEC;
 }
 
+/*
+ * Firecracker's deprecated fields (vsock_id, machine-config's cpu_template,
+ * snapshot-load's mem_file_path and enable_diff_snapshots): a body that
+ * parsed and uses one gets the Deprecation header whatever the outcome, and
+ * a warning in the log, as Firecracker does.  null and false are not a use.
+ */
+static void api_deprecated(struct api_req *r, const char *field, const char *method,
+			   const char *path)
+{
+	json_t *v = json_object_get(r->body, field);
+
+	if (!v || json_is_null(v) || json_is_false(v))
+		return;
+	r->resp->deprecated = true;
+	log_warn("%s %s: %s field is deprecated.", method, path, field);
+}
+
 static bool api_preboot(struct api_req *r)
 {
 	return r->st->vm_state == API_VM_NOT_STARTED;
@@ -198,10 +215,13 @@ static enum api_result api_machine(struct api_req *r, bool partial)
 	struct api_machine_config m = r->st->cfg.machine;
 	char err[API_ERR_MAX];
 
-	if (!api_preboot(r))
-		return api_bad(r, MSG_AFTER_START);
+	/* Parsed first, as Firecracker does, so the Deprecation header comes with
+	 * a refusal after the start too. */
 	if (api_parse_machine_config(r->body, partial, &m, err, sizeof(err)))
 		return api_bad(r, err);
+	api_deprecated(r, "cpu_template", partial ? "PATCH" : "PUT", "/machine-config");
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
 	r->st->cfg.machine = m;
 	r->st->boot_configured = true;
 	return api_no_content(r);
@@ -323,10 +343,11 @@ static enum api_result api_put_vsock(struct api_req *r)
 	struct api_vsock v;
 	char err[API_ERR_MAX];
 
-	if (!api_preboot(r))
-		return api_bad(r, MSG_AFTER_START);
 	if (api_parse_vsock(r->body, &v, err, sizeof(err)))
 		return api_bad(r, err);
+	api_deprecated(r, "vsock_id", "PUT", "/vsock");
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
 	r->st->cfg.vsock = v;
 	r->st->boot_configured = true;
 	return api_no_content(r);
@@ -445,6 +466,8 @@ static enum api_result api_put_snapshot_load(struct api_req *r)
 	memset(r->cmd, 0, sizeof(*r->cmd));
 	if (api_parse_snapshot_load(r->body, l, err, sizeof(err)))
 		return api_bad(r, err);
+	api_deprecated(r, "mem_file_path", "PUT", "/snapshot/load");
+	api_deprecated(r, "enable_diff_snapshots", "PUT", "/snapshot/load");
 	if (!api_preboot(r))
 		return api_bad(r, MSG_AFTER_START);
 	/* The snapshot defines the whole VM; mixing in earlier PUTs is ambiguous. */
@@ -555,6 +578,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 
 	resp->status = 500;
 	resp->body = NULL;
+	resp->deprecated = false;
 	cmd->kind = API_CMD_NONE;
 	if (api_split(req->path, seg, sub, sizeof(seg), &deeper))
 		rt = api_lookup(seg, sub, deeper, &bad_id);

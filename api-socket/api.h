@@ -192,8 +192,9 @@ struct api_snapshot_load {
 };
 
 struct api_response {
-	int status; /* 200, 204, 400, ... */
-	char *body; /* malloc'ed JSON, NULL for 204 */
+	int status;	 /* 200, 204, 400, ... */
+	char *body;	 /* malloc'ed JSON, NULL for 204 */
+	bool deprecated; /* the body used a deprecated field: a Deprecation header */
 };
 
 enum api_cmd_kind {

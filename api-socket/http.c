@@ -341,8 +341,8 @@ enum http_parse_result http_parser_feed(struct http_parser *p, const char *buf, 
 	return r;
 }
 
-int http_response_build(int status, const char *body, size_t body_len, bool keep_alive, char **out,
-			size_t *out_len)
+int http_response_build(int status, const char *body, size_t body_len, bool keep_alive,
+			bool deprecated, char **out, size_t *out_len)
 {
 	bool no_len = status < 200 || status == 204;
 	char head[256];
@@ -353,6 +353,8 @@ int http_response_build(int status, const char *body, size_t body_len, bool keep
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 %d %s\r\nServer: Firecracker API\r\nConnection: %s\r\n", status,
 		     http_reason(status), keep_alive ? "keep-alive" : "close");
+	if (deprecated)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Deprecation: true\r\n");
 	if (body_len)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 			      "Content-Type: application/json\r\n");

@@ -88,12 +88,13 @@ const char *http_reason(int status);
 
 /*
  * A whole response in one malloc'ed buffer: status line, `Server: Firecracker
- * API`, `Connection: keep-alive|close`, and for bodies Content-Type:
- * application/json.  Content-Length is sent for every status except 1xx and
- * 204 (which must not carry it).  Returns 0 or -ENOMEM.
+ * API`, `Connection: keep-alive|close`, `Deprecation: true` with @deprecated
+ * (the request used a deprecated field, as Firecracker flags it), and for
+ * bodies Content-Type: application/json.  Content-Length is sent for every
+ * status except 1xx and 204 (which must not carry it).  Returns 0 or -ENOMEM.
  */
-int http_response_build(int status, const char *body, size_t body_len, bool keep_alive, char **out,
-			size_t *out_len);
+int http_response_build(int status, const char *body, size_t body_len, bool keep_alive,
+			bool deprecated, char **out, size_t *out_len);
 
 extern const char http_continue_response[]; /* "HTTP/1.1 100 Continue\r\n\r\n" */
 

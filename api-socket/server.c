@@ -252,7 +252,7 @@ static int api_respond(struct api_conn *c, const struct api_response *resp, bool
 	int rc;
 
 	rc = http_response_build(resp->status, resp->body, resp->body ? strlen(resp->body) : 0,
-				 keep_alive, &buf, &len);
+				 keep_alive, resp->deprecated, &buf, &len);
 	if (rc)
 		return rc;
 	rc = api_queue(c, buf, len);
@@ -307,7 +307,7 @@ static bool api_progress(struct api_server *srv, struct api_conn *c)
 			http_parser_next(&c->parser);
 			c->deadline_us = time_now_us() + (uint64_t)srv->opts.timeout_ms * 1000u;
 		} else if (r == HTTP_PARSE_ERROR) {
-			struct api_response resp;
+			struct api_response resp = {0};
 
 			api_fault(&resp, c->parser.err_status, "%s", c->parser.err_msg);
 			log_debug("api: bad request: %s", c->parser.err_msg);

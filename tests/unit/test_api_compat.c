@@ -115,11 +115,79 @@ static void test_vm_config_keys(void **state)
 	free(cfg);
 }
 
+/*
+ * Firecracker's deprecated fields answer as usual plus "Deprecation: true":
+ * vsock_id, cpu_template (PUT and PATCH), snapshot-load's mem_file_path and
+ * enable_diff_snapshots (when true), even when the VMM then refuses.
+ */
+static void test_deprecation(void **state)
+{
+	struct t *t = *state;
+	char *out;
+	size_t len;
+
+	assert_int_equal(PUT("/vsock", "{\"guest_cid\":3,\"uds_path\":\"/v\"}"), 204);
+	assert_false(t->resp.deprecated);
+	assert_int_equal(PUT("/vsock", "{\"guest_cid\":3,\"uds_path\":\"/v\",\"vsock_id\":null}"),
+			 204);
+	assert_false(t->resp.deprecated);
+	assert_int_equal(PUT("/vsock", "{\"guest_cid\":3,\"uds_path\":\"/v\",\"vsock_id\":\"v\"}"),
+			 204);
+	assert_true(t->resp.deprecated);
+	/* A body that does not parse is only an error. */
+	FAULT(PUT("/vsock", "{\"guest_cid\":3,\"vsock_id\":\"v\"}"), "uds_path");
+	assert_false(t->resp.deprecated);
+	assert_int_equal(PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":64,"
+						"\"cpu_template\":\"None\"}"),
+			 204);
+	assert_true(t->resp.deprecated);
+	assert_int_equal(PATCH("/machine-config", "{\"mem_size_mib\":64}"), 204);
+	assert_false(t->resp.deprecated);
+	assert_int_equal(PATCH("/machine-config", "{\"cpu_template\":\"None\"}"), 204);
+	assert_true(t->resp.deprecated);
+	start_vm(t);
+	FAULT(PATCH("/machine-config", "{\"cpu_template\":\"None\"}"), "after starting");
+	assert_true(t->resp.deprecated);
+	FAULT(PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":64}"), "after starting");
+	assert_false(t->resp.deprecated);
+
+	/* http.c writes it where micro_http does: after Connection. */
+	assert_int_equal(http_response_build(204, NULL, 0, true, true, &out, &len), 0);
+	assert_int_equal(len, strlen("HTTP/1.1 204 No Content\r\nServer: Firecracker API\r\n"
+				     "Connection: keep-alive\r\nDeprecation: true\r\n\r\n"));
+	assert_memory_equal(out,
+			    "HTTP/1.1 204 No Content\r\nServer: Firecracker API\r\n"
+			    "Connection: keep-alive\r\nDeprecation: true\r\n\r\n",
+			    len);
+	free(out);
+}
+
+static void test_deprecation_snapshot_load(void **state)
+{
+	struct t *t = *state;
+
+	PUT("/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":"
+			      "\"File\",\"backend_path\":\"/m\"},\"enable_diff_snapshots\":false}");
+	assert_false(t->resp.deprecated);
+	assert_int_equal(complete(t, -EINVAL, "no"), 400);
+	PUT("/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}");
+	assert_true(t->resp.deprecated);
+	assert_int_equal(complete(t, -EINVAL, "no such file"), 400);
+	assert_true(t->resp.deprecated); /* a refusal by the VMM keeps it */
+	PUT("/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":"
+			      "\"File\",\"backend_path\":\"/m\"},\"enable_diff_snapshots\":true}");
+	assert_true(t->resp.deprecated);
+	assert_int_equal(complete(t, 0, ""), 204);
+	assert_true(t->resp.deprecated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_config_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deprecation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deprecation_snapshot_load, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("api_compat", tests, NULL, NULL);
 }

@@ -309,15 +309,15 @@ static void test_response_build(void **state)
 				  "Connection: close\r\nContent-Length: 0\r\n\r\n";
 
 	(void)state;
-	assert_int_equal(http_response_build(200, "{}", 2, true, &out, &len), 0);
+	assert_int_equal(http_response_build(200, "{}", 2, true, false, &out, &len), 0);
 	assert_int_equal(len, strlen(ok));
 	assert_memory_equal(out, ok, len);
 	free(out);
-	assert_int_equal(http_response_build(204, "ignored", 7, true, &out, &len), 0);
+	assert_int_equal(http_response_build(204, "ignored", 7, true, false, &out, &len), 0);
 	assert_int_equal(len, strlen(nc));
 	assert_memory_equal(out, nc, len);
 	free(out);
-	assert_int_equal(http_response_build(400, NULL, 0, false, &out, &len), 0);
+	assert_int_equal(http_response_build(400, NULL, 0, false, false, &out, &len), 0);
 	assert_int_equal(len, strlen(bad));
 	assert_memory_equal(out, bad, len);
 	free(out);
@@ -457,6 +457,12 @@ static void test_server_basics(void **state)
 	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
 	assert_non_null(strstr(buf, "\"state\":\"Not started\""));
 	assert_non_null(strstr(buf, "Server: Firecracker API\r\nConnection: keep-alive\r\n"));
+	assert_null(strstr(buf, "Deprecation"));
+	/* A deprecated field (vsock_id) is flagged as Firecracker does. */
+	send_str(fd, "PUT /vsock HTTP/1.1\r\nContent-Length: "
+		     "46\r\n\r\n{\"guest_cid\":3,\"uds_path\":\"/v\",\"vsock_id\":\"v\"}");
+	assert_int_equal(read_response(fd, buf, sizeof(buf)), 204);
+	assert_non_null(strstr(buf, "Connection: keep-alive\r\nDeprecation: true\r\n"));
 	/* Keep-alive + pipelining: three requests in one write, three answers. */
 	send_str(fd, "PUT /boot-source HTTP/1.1\r\nContent-Length: 31\r\n\r\n"
 		     "{\"kernel_image_path\": \"/bad\"}  "
