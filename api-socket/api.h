@@ -116,9 +116,15 @@ struct api_logger {
 	char module[API_MODULE_MAX]; /* "" : no filter */
 };
 
+#define API_METRICS_PROPS_MAX 4096 /* "properties" as compact JSON, NUL included */
+
 struct api_metrics {
 	bool set;
 	char metrics_path[API_PATH_MAX];
+	bool emit_id; /* each line gets "id": the instance id */
+	/* Each line gets "properties": a JSON object of strings, keys sorted,
+	 * as Firecracker writes its map; "" : none. */
+	char properties[API_METRICS_PROPS_MAX];
 };
 
 /* Everything GET /vm/config shows and --config-file takes. */

@@ -226,9 +226,17 @@ fail:
 
 json_t *api_json_metrics(const struct api_metrics *m)
 {
+	json_t *o;
+
 	if (!m->set)
 		return json_null();
-	return json_pack("{s:s}", "metrics_path", m->metrics_path);
+	o = json_pack("{s:s, s:b}", "metrics_path", m->metrics_path, "emit_id", m->emit_id);
+	if (o && m->properties[0] &&
+	    json_object_set_new(o, "properties", json_loads(m->properties, 0, NULL))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*

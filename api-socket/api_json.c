@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -594,13 +595,50 @@ int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen
 
 static const struct api_field api_metrics_fields[] = {
     STR(struct api_metrics, metrics_path, .required = true, .nonempty = true),
+    BOOL(struct api_metrics, emit_id),
+    {.name = "properties", .type = AF_OBJECT, .off = AF_NO_DST},
 };
+
+/* Firecracker's map of operator strings, kept as the JSON each line carries. */
+static int api_parse_metrics_properties(json_t *p, struct api_metrics *out, char *err,
+					size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	char *s;
+	int rc = 0;
+
+	if (!p || json_is_null(p))
+		return 0;
+	json_object_foreach(p, key, v)
+	{
+		if (!json_is_string(v))
+			return api_err(err, errlen,
+				       "metrics: \"properties\": the value of \"%.64s\" must be a "
+				       "string.",
+				       key);
+	}
+	s = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s)
+		return api_err(err, errlen, "metrics: \"properties\": out of memory.");
+	if (strlen(s) >= sizeof(out->properties))
+		rc = api_err(err, errlen,
+			     "metrics: \"properties\" is longer than %zu bytes as JSON.",
+			     sizeof(out->properties) - 1);
+	else
+		memcpy(out->properties, s, strlen(s) + 1);
+	free(s);
+	return rc;
+}
 
 int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	int rc = api_json_obj(o, "metrics", api_metrics_fields, ARRAY_SIZE(api_metrics_fields),
 			      false, out, NULL, err, errlen);
+	if (!rc)
+		rc = api_parse_metrics_properties(json_object_get(o, "properties"), out, err,
+						  errlen);
 	out->set = !rc;
 	return rc;
 }

@@ -47,6 +47,7 @@ struct api_mode {
 	struct ev_handler h_cmd;
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
 	int metrics_fd;
+	struct api_metrics metrics; /* emit_id and properties for each line */
 	/* Counted on the API thread; latency from request parsed to response sent. */
 	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
 };
@@ -188,6 +189,11 @@ static int metrics_flush(struct api_mode *m)
 	    .errors = atomic_load(&m->api_errors),
 	    .latency_us_sum = atomic_load(&m->api_latency_us_sum),
 	    .latency_us_max = atomic_load(&m->api_latency_us_max),
+	    /* Firecracker's emit_id: the instance id, --id or its default. */
+	    .id = !m->metrics.emit_id	? NULL
+		  : m->cli->instance_id ? m->cli->instance_id
+					: API_DEFAULT_ID,
+	    .properties = m->metrics.properties[0] ? m->metrics.properties : NULL,
 	};
 	char *line;
 	ssize_t n;
@@ -251,7 +257,7 @@ static int open_output(const char *path, char *err, size_t errlen)
 }
 
 /* PUT /metrics, --metrics-path and the config file's "metrics": once only. */
-static int open_metrics(struct api_mode *m, const char *path, char *err, size_t errlen)
+static int open_metrics(struct api_mode *m, const struct api_metrics *mc, char *err, size_t errlen)
 {
 	int fd;
 
@@ -259,10 +265,11 @@ static int open_metrics(struct api_mode *m, const char *path, char *err, size_t 
 		snprintf(err, errlen, "Reinitialization of metrics not allowed.");
 		return -EINVAL;
 	}
-	fd = open_output(path, err, errlen);
+	fd = open_output(mc->metrics_path, err, errlen);
 	if (fd < 0)
 		return fd;
 	m->metrics_fd = fd;
+	m->metrics = *mc;
 	return 0;
 }
 
@@ -382,7 +389,7 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CMD_LOGGER:
 		return set_logger(&cmd->logger, err, errlen);
 	case API_CMD_METRICS:
-		return open_metrics(m, cmd->metrics.metrics_path, err, errlen);
+		return open_metrics(m, &cmd->metrics, err, errlen);
 	case API_CMD_CTRL_ALT_DEL:
 		if (!m->vm_live)
 			return -EINVAL;
@@ -472,7 +479,7 @@ static int start_from_file(struct api_mode *m)
 	if (!r && fcfg->logger.set)
 		r = set_logger(&fcfg->logger, err, sizeof(err));
 	if (!r && fcfg->metrics.set)
-		r = open_metrics(m, fcfg->metrics.metrics_path, err, sizeof(err));
+		r = open_metrics(m, &fcfg->metrics, err, sizeof(err));
 	if (!r)
 		r = start_vm(m, fcfg, err, sizeof(err));
 	if (r)
@@ -508,8 +515,12 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 			r = set_logger(&lg, err, sizeof(err));
 			log_set_level(cli->log_level); /* --level, not the logger's default */
 		}
-		if (!r && cli->metrics_path)
-			r = open_metrics(m, cli->metrics_path, err, sizeof(err));
+		if (!r && cli->metrics_path) {
+			struct api_metrics mc = {.set = true};
+
+			snprintf(mc.metrics_path, sizeof(mc.metrics_path), "%s", cli->metrics_path);
+			r = open_metrics(m, &mc, err, sizeof(err));
+		}
 		if (r) {
 			log_err("%s", err);
 			code = EXIT_CONFIG;

@@ -65,16 +65,25 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	o = json_pack("{s:I, s:{s:I, s:I, s:I, s:I}, s:{s:s, s:i}}", "utc_timestamp_ms",
-		      (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "api_server",
-		      "requests", (json_int_t)api->requests, "errors", (json_int_t)api->errors,
-		      "latency_us_avg",
-		      (json_int_t)(api->requests ? api->latency_us_sum / api->requests : 0),
-		      "latency_us_max", (json_int_t)api->latency_us_max, "vmm", "state",
-		      !vm		 ? "Not started"
-		      : vcpus_paused(vm) ? "Paused"
-					 : "Running",
-		      "vcpus", vm ? (int)vm->nr_vcpus : 0);
+	/* Where Firecracker puts them: after the timestamp, before the counters. */
+	o = json_pack("{s:I}", "utc_timestamp_ms",
+		      (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	if (o && api->id)
+		json_object_set_new(o, "id", json_string(api->id));
+	if (o && api->properties)
+		json_object_set_new(o, "properties", json_loads(api->properties, 0, NULL));
+	if (o)
+		json_object_update_new(
+		    o,
+		    json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:s, s:i}}", "api_server", "requests",
+			      (json_int_t)api->requests, "errors", (json_int_t)api->errors,
+			      "latency_us_avg",
+			      (json_int_t)(api->requests ? api->latency_us_sum / api->requests : 0),
+			      "latency_us_max", (json_int_t)api->latency_us_max, "vmm", "state",
+			      !vm		 ? "Not started"
+			      : vcpus_paused(vm) ? "Paused"
+						 : "Running",
+			      "vcpus", vm ? (int)vm->nr_vcpus : 0));
 	if (o)
 		json_object_set_new(o, "seccomp",
 				    json_pack("{s:I}", "faults", (json_int_t)seccomp_faults()));

@@ -8,6 +8,9 @@
 struct metrics_api {
 	unsigned long requests, errors;
 	unsigned long latency_us_sum, latency_us_max; /* since ember started */
+	/* Firecracker's optional top-level fields: "id" (emit_id) and
+	 * "properties" (a JSON object's text); NULL: not written. */
+	const char *id, *properties;
 };
 
 /*

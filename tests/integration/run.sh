@@ -321,12 +321,13 @@ t_bad_disks() {
 # Firecracker's getting-started sequence with plain curl: logger, metrics,
 # boot-source, rootfs drive, machine-config, InstanceStart; GET / reports
 # Running; Pause stops the guest (no new ticks), Resume lets it go on; the
-# guest's reboot ends ember with 0 and removes the socket.
+# guest's reboot ends ember with 0 and removes the socket.  Metrics lines
+# carry emit_id's instance id and the properties, where Firecracker puts them.
 t_api_getting_started() {
 	rootfs_copy && api_start --id it-getting-started || return 1
 	api_ok 200 GET / && has_body '"state":"Not started"' &&
 		api_ok 204 PUT /logger "{\"log_path\":\"$LOGDIR/api-fc.log\",\"level\":\"Info\"}" &&
-		api_ok 204 PUT /metrics "{\"metrics_path\":\"$LOGDIR/api-metrics.json\"}" &&
+		api_ok 204 PUT /metrics "{\"metrics_path\":\"$LOGDIR/api-metrics.json\",\"emit_id\":true,\"properties\":{\"team\":\"ember\"}}" &&
 		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
 		api_ok 204 PUT /drives/rootfs "{\"drive_id\":\"rootfs\",\"path_on_host\":\"$LOGDIR/rootfs.ext4\",\"is_root_device\":true,\"is_read_only\":false}" &&
 		api_ok 204 PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256}' &&
@@ -348,6 +349,8 @@ t_api_getting_started() {
 		{ grep -q 'guest init after' "$LOGDIR/api-fc.log" || fail "log_path has no log"; } &&
 		{ grep -q '"api_server":{"requests":[1-9][0-9]*,"errors":[0-9]*,"latency_us_avg":[1-9]' "$LOGDIR/api-metrics.json" ||
 			fail "no metrics line"; } &&
+		{ grep -q '^{"utc_timestamp_ms":[0-9]*,"id":"it-getting-started","properties":{"team":"ember"},"api_server"' "$LOGDIR/api-metrics.json" ||
+			fail "metrics lines lack emit_id's id or the properties"; } &&
 		{ grep -q '"block":{"rootfs":{"read_count":[1-9]' "$LOGDIR/api-metrics.json" &&
 			grep -q '"vcpu":{"exit_io":[1-9]' "$LOGDIR/api-metrics.json" ||
 			fail "metrics lack block reads or vCPU exits"; }

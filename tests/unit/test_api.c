@@ -386,7 +386,7 @@ static const char full_config[] =
     "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
-    "\"metrics\":{\"metrics_path\":\"/m\"},"
+    "\"metrics\":{\"metrics_path\":\"/m\",\"emit_id\":true,\"properties\":{\"a\":\"1\"}},"
     "\"balloon\":null,\"cpu-config\":null,\"mmds-config\":null,\"pmem\":[],\"memory-hotplug\":"
     "null}";
 

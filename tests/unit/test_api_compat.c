@@ -181,6 +181,50 @@ static void test_deprecation_snapshot_load(void **state)
 	assert_true(t->resp.deprecated);
 }
 
+/*
+ * PUT /metrics takes Firecracker's emit_id and properties (a map of
+ * strings, written in key order like its BTreeMap) and hands them to the
+ * VMM, which writes them on every line; GET /vm/config shows them.
+ */
+static void test_metrics_fields(void **state)
+{
+	struct t *t = *state;
+	char big[API_METRICS_PROPS_MAX + 64];
+	int n;
+
+	PUT("/metrics", "{\"metrics_path\":\"/m\",\"emit_id\":true,"
+			"\"properties\":{\"team\":\"ember\",\"az\":\"a\\\"1\"}}");
+	assert_int_equal(t->res, API_EXEC);
+	assert_int_equal(t->cmd.kind, API_CMD_METRICS);
+	assert_true(t->cmd.metrics.emit_id);
+	assert_string_equal(t->cmd.metrics.properties, "{\"az\":\"a\\\"1\",\"team\":\"ember\"}");
+	assert_int_equal(complete(t, 0, ""), 204);
+	assert_int_equal(GET("/vm/config"), 200);
+	assert_non_null(strstr(t->resp.body,
+			       "\"metrics\":{\"metrics_path\":\"/m\",\"emit_id\":true,"
+			       "\"properties\":{\"az\":\"a\\\"1\",\"team\":\"ember\"}}"));
+	FAULT(PUT("/metrics", "{\"metrics_path\":\"/m\"}"), "Reinitialization");
+
+	api_state_init(&t->st, "vm-2");
+	PUT("/metrics", "{\"metrics_path\":\"/m\",\"properties\":{}}");
+	assert_false(t->cmd.metrics.emit_id);
+	assert_string_equal(t->cmd.metrics.properties, "{}"); /* Some(empty map) */
+	assert_int_equal(complete(t, -EIO, "Cannot open /m"), 400);
+	PUT("/metrics", "{\"metrics_path\":\"/m\",\"properties\":null,\"emit_id\":null}");
+	assert_string_equal(t->cmd.metrics.properties, "");
+	assert_int_equal(complete(t, -EIO, "Cannot open /m"), 400);
+	FAULT(PUT("/metrics", "{\"metrics_path\":\"/m\",\"properties\":{\"a\":1}}"),
+	      "the value of \"a\" must be a string");
+	FAULT(PUT("/metrics", "{\"metrics_path\":\"/m\",\"properties\":[]}"),
+	      "\"properties\" must be an object");
+	FAULT(PUT("/metrics", "{\"metrics_path\":\"/m\",\"emit_id\":\"yes\"}"),
+	      "\"emit_id\" must be a boolean");
+	n = snprintf(big, sizeof(big), "{\"metrics_path\":\"/m\",\"properties\":{\"k\":\"");
+	memset(big + n, 'x', API_METRICS_PROPS_MAX);
+	strcpy(big + n + API_METRICS_PROPS_MAX, "\"}}");
+	FAULT(PUT("/metrics", big), "\"properties\" is longer than");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +232,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vm_config_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deprecation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deprecation_snapshot_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_fields, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("api_compat", tests, NULL, NULL);
 }
