@@ -188,6 +188,10 @@ struct api_snapshot_load {
 	unsigned nr_net_overrides;
 	bool has_vsock_override;
 	char vsock_uds_path[API_UDS_PATH_MAX];
+	/* Firecracker's huge_pages, an index into "Snapshot", "None", "Transparent",
+	 * "2M".  ember restores onto 4 KiB pages only, which is what its snapshots
+	 * hold: the parser refuses the last two. */
+	unsigned huge_pages;
 	/*
 	 * malloc'ed by the router with api_config_init() defaults; the VMM thread
 	 * fills it with the configuration it restored (machine, drives, nets and

@@ -684,6 +684,7 @@ int api_parse_vm_state(json_t *o, bool *pause, char *err, size_t errlen)
 
 static const char *const api_snap_type_choices[] = {"Full", "Diff", NULL};
 static const char *const api_backend_choices[] = {"File", "Uffd", NULL};
+static const char *const api_load_huge_choices[] = {"Snapshot", "None", "Transparent", "2M", NULL};
 
 static const struct api_field api_snap_create_fields[] = {
     STR(struct api_snapshot_create, snapshot_path, .required = true, .nonempty = true),
@@ -722,7 +723,8 @@ enum {
 	LF_RESUME,
 	LF_NETS,
 	LF_VSOCK,
-	LF_CLOCK
+	LF_CLOCK,
+	LF_HUGE
 };
 
 static const struct api_field api_snap_load_fields[] = {
@@ -739,7 +741,31 @@ static const struct api_field api_snap_load_fields[] = {
     [LF_NETS] = {.name = "network_overrides", .type = AF_ARRAY, .off = AF_NO_DST},
     [LF_VSOCK] = {.name = "vsock_override", .type = AF_OBJECT, .off = AF_NO_DST},
     [LF_CLOCK] = BOOL(struct api_snapshot_load, clock_realtime),
+    [LF_HUGE] = {.name = "huge_pages",
+		 .type = AF_ENUM,
+		 .off = offsetof(struct api_snapshot_load, huge_pages),
+		 .choices = api_load_huge_choices},
 };
+
+/*
+ * ember's guest memory is the memory file mapped (File) or anonymous pages
+ * a handler fills (Uffd), always 4 KiB pages: "Snapshot" and "None" are
+ * what it does.  It refuses the others as Firecracker refuses what it
+ * cannot do, by name; 2M from a File is Firecracker's own refusal.
+ */
+static int api_load_huge_pages(const struct api_snapshot_load *l, char *err, size_t errlen)
+{
+	if (l->huge_pages == 3 && l->backend == API_MEM_FILE)
+		return api_err(err, errlen,
+			       "Load snapshot error: Cannot restore hugetlbfs backed snapshot by "
+			       "mapping the memory file. Please use uffd.");
+	if (l->huge_pages >= 2)
+		return api_err(err, errlen,
+			       "snapshot-load: \"huge_pages\" \"%s\" is not supported by ember "
+			       "(guest memory is 4 KiB pages); use \"None\" or \"Snapshot\".",
+			       api_load_huge_choices[l->huge_pages]);
+	return 0;
+}
 
 static const struct api_field api_backend_fields[] = {
     {.name = "backend_type",
@@ -832,6 +858,9 @@ int api_parse_snapshot_load(json_t *o, struct api_snapshot_load *out, char *err,
 		if (rc)
 			return rc;
 	}
+	rc = api_load_huge_pages(out, err, errlen);
+	if (rc)
+		return rc;
 	if (out->backend == API_MEM_UFFD && strlen(out->mem_path) >= API_UDS_PATH_MAX)
 		return api_err(
 		    err, errlen,

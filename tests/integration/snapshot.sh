@@ -110,9 +110,9 @@ snap_logs() {
 }
 
 # Boot, count, pause, Full snapshot, kill; a new ember loads it (File
-# backend, a new vsock uds_path): the counter goes on, the disk sees the new
-# counts, vsock echoes, GET / says Running and GET /vm/config shows the
-# restored machine.
+# backend, a new vsock uds_path, Firecracker 1.17's huge_pages "None"): the
+# counter goes on, the disk sees the new counts, vsock echoes, GET / says
+# Running and GET /vm/config shows the restored machine.
 t_snap_restore() {
 	_disk=$LOGDIR/snap-data.img
 	mkdisk "$_disk" 1
@@ -122,7 +122,7 @@ t_snap_restore() {
 	snap_kill "$API_PID"
 	_at=$(stopped_at "$LOG")
 	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true \
-		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"}" &&
+		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"},\"huge_pages\":\"None\"" &&
 		api_ok 200 GET / && has_body '"state":"Running"' &&
 		api_ok 200 GET /vm/config && has_body '"mem_size_mib":128' && has_body 'snap-data.img' &&
 		continues "$LOG.r1" "$_at" && vsock_echo "$LOGDIR/snap-v2.sock" &&

@@ -225,6 +225,41 @@ static void test_metrics_fields(void **state)
 	FAULT(PUT("/metrics", big), "\"properties\" is longer than");
 }
 
+#define LOAD(backend, huge)                                                                        \
+	"{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\"" backend "\","             \
+	"\"backend_path\":\"/m\"}" huge "}"
+
+/* Snapshot load's huge_pages: what ember does (4 KiB pages) works, the rest is refused by name. */
+static void test_load_huge_pages(void **state)
+{
+	static const char *const ok[] = {
+	    LOAD("File", ""),
+	    LOAD("File", ",\"huge_pages\":\"None\""),
+	    LOAD("Uffd", ",\"huge_pages\":\"Snapshot\""),
+	    LOAD("File", ",\"huge_pages\":null"),
+	};
+	struct t *t = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		PUT("/snapshot/load", ok[i]);
+		assert_int_equal(t->res, API_EXEC); /* to the VMM, which refuses "/s" */
+		assert_int_equal(complete(t, -EINVAL, "no"), 400);
+	}
+	FAULT(PUT("/snapshot/load", LOAD("File", ",\"huge_pages\":\"2M\"")),
+	      "Cannot restore hugetlbfs backed snapshot by mapping the memory file. Please use "
+	      "uffd.");
+	FAULT(PUT("/snapshot/load", LOAD("Uffd", ",\"huge_pages\":\"2M\"")),
+	      "\"huge_pages\" \"2M\" is not supported by ember");
+	FAULT(PUT("/snapshot/load", LOAD("File", ",\"huge_pages\":\"Transparent\"")),
+	      "\"huge_pages\" \"Transparent\" is not supported by ember");
+	FAULT(PUT("/snapshot/load", LOAD("File", ",\"huge_pages\":\"4K\"")),
+	      "\"huge_pages\" must be one of \"Snapshot\", \"None\", \"Transparent\", \"2M\"");
+	FAULT(PUT("/snapshot/load", LOAD("File", ",\"huge_pages\":true")), "\"huge_pages\"");
+	assert_int_equal(PUT("/snapshot/load", LOAD("File", ",\"huge_pages\":\"None\"")), 500);
+	assert_int_equal(complete(t, 0, ""), 204); /* and a load that works, works */
+	assert_int_equal(t->st.vm_state, API_VM_PAUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deprecation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deprecation_snapshot_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_huge_pages, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("api_compat", tests, NULL, NULL);
 }
