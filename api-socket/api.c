@@ -16,24 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_json.h"
-
-#define MSG_AFTER_START	 "The requested operation is not supported after starting the microVM."
-#define MSG_BEFORE_START "The requested operation is not supported before starting the microVM."
-#define MSG_LOAD_NOT_ALLOWED                                                                       \
-	"Loading a microVM snapshot not allowed after configuring boot-specific resources."
-/* What Firecracker answers for a snapshot of a VM that is not paused. */
-#define MSG_CREATE_RUNNING                                                                         \
-	"Create snapshot error: Cannot save the microVM state: Operation not allowed: "            \
-	"save/restore unavailable while running"
-
-struct api_req {
-	struct api_state *st;
-	const char *id; /* the {id} path segment, or NULL */
-	json_t *body;	/* parsed object, or NULL for GET */
-	struct api_response *resp;
-	struct api_cmd *cmd;
-};
+#include "api_route.h"
 
 typedef enum api_result (*api_handler)(struct api_req *r);
 
@@ -112,34 +95,27 @@ static enum api_result api_ok_json(struct api_req *r, json_t *o)
 	return API_DONE;
 }
 
-static enum api_result api_no_content(struct api_req *r)
+enum api_result api_no_content(struct api_req *r)
 {
 	r->resp->status = 204;
 	r->resp->body = NULL;
 	return API_DONE;
 }
 
-static enum api_result api_bad(struct api_req *r, const char *msg)
+enum api_result api_bad(struct api_req *r, const char *msg)
 {
 	api_fault(r->resp, 400, "%s", msg);
 	return API_DONE;
 }
 
-static enum api_result api_exec(struct api_req *r, enum api_cmd_kind kind)
+enum api_result api_exec(struct api_req *r, enum api_cmd_kind kind)
 {
 	r->cmd->kind = kind;
 	r->cmd->cfg = &r->st->cfg;
 	return API_EXEC;
 }
 
-/*
- * Firecracker's deprecated fields (vsock_id, machine-config's cpu_template,
- * snapshot-load's mem_file_path and enable_diff_snapshots): a body that
- * parsed and uses one gets the Deprecation header whatever the outcome, and
- * a warning in the log, as Firecracker does.  null and false are not a use.
- */
-static void api_deprecated(struct api_req *r, const char *field, const char *method,
-			   const char *path)
+void api_deprecated(struct api_req *r, const char *field, const char *method, const char *path)
 {
 	json_t *v = json_object_get(r->body, field);
 
@@ -149,7 +125,7 @@ static void api_deprecated(struct api_req *r, const char *field, const char *met
 	log_warn("%s %s: %s field is deprecated.", method, path, field);
 }
 
-static bool api_preboot(struct api_req *r)
+bool api_preboot(struct api_req *r)
 {
 	return r->st->vm_state == API_VM_NOT_STARTED;
 }
@@ -190,24 +166,19 @@ static enum api_result api_get_machine(struct api_req *r)
 
 static enum api_result api_put_boot_source(struct api_req *r)
 {
-	struct api_boot_source *b;
+	struct api_vm_config *next;
 	char err[API_ERR_MAX];
 
 	if (!api_preboot(r))
 		return api_bad(r, MSG_AFTER_START);
-	b = malloc(sizeof(*b));
-	if (!b) {
-		api_fault(r->resp, 500, "Out of memory.");
+	next = api_next(r);
+	if (!next)
 		return API_DONE;
-	}
-	if (api_parse_boot_source(r->body, b, err, sizeof(err))) {
-		free(b);
+	if (api_parse_boot_source(r->body, &next->boot, err, sizeof(err))) {
+		free(next);
 		return api_bad(r, err);
 	}
-	r->st->cfg.boot = *b;
-	r->st->boot_configured = true;
-	free(b);
-	return api_no_content(r);
+	return api_check(r, next, API_CHECK_BOOT, "");
 }
 
 static enum api_result api_machine(struct api_req *r, bool partial)
@@ -248,6 +219,7 @@ static enum api_result api_id_mismatch(struct api_req *r, const char *field, con
 
 static enum api_result api_put_drive(struct api_req *r)
 {
+	struct api_vm_config *next;
 	struct api_drive d;
 	char err[API_ERR_MAX];
 
@@ -257,10 +229,12 @@ static enum api_result api_put_drive(struct api_req *r)
 		return api_bad(r, err);
 	if (strcmp(d.drive_id, r->id))
 		return api_id_mismatch(r, "drive_id", d.drive_id);
-	if (api_drive_insert(&r->st->cfg, &d, err, sizeof(err)))
+	next = api_next(r);
+	if (next && api_drive_insert(next, &d, err, sizeof(err))) {
+		free(next);
 		return api_bad(r, err);
-	r->st->boot_configured = true;
-	return api_no_content(r);
+	}
+	return next ? api_check(r, next, API_CHECK_DRIVE, d.drive_id) : API_DONE;
 }
 
 static enum api_result api_patch_drive(struct api_req *r)
@@ -294,6 +268,7 @@ static enum api_result api_patch_drive(struct api_req *r)
 
 static enum api_result api_put_net(struct api_req *r)
 {
+	struct api_vm_config *next;
 	struct api_net n;
 	char err[API_ERR_MAX];
 
@@ -303,10 +278,12 @@ static enum api_result api_put_net(struct api_req *r)
 		return api_bad(r, err);
 	if (strcmp(n.iface_id, r->id))
 		return api_id_mismatch(r, "iface_id", n.iface_id);
-	if (api_net_insert(&r->st->cfg, &n, err, sizeof(err)))
+	next = api_next(r);
+	if (next && api_net_insert(next, &n, err, sizeof(err))) {
+		free(next);
 		return api_bad(r, err);
-	r->st->boot_configured = true;
-	return api_no_content(r);
+	}
+	return next ? api_check(r, next, API_CHECK_NET, n.iface_id) : API_DONE;
 }
 
 /* The rate limiters are what a running VM's interface can change. */
@@ -340,6 +317,7 @@ static enum api_result api_patch_net(struct api_req *r)
 
 static enum api_result api_put_vsock(struct api_req *r)
 {
+	struct api_vm_config *next;
 	struct api_vsock v;
 	char err[API_ERR_MAX];
 
@@ -348,13 +326,16 @@ static enum api_result api_put_vsock(struct api_req *r)
 	api_deprecated(r, "vsock_id", "PUT", "/vsock");
 	if (!api_preboot(r))
 		return api_bad(r, MSG_AFTER_START);
-	r->st->cfg.vsock = v;
-	r->st->boot_configured = true;
-	return api_no_content(r);
+	next = api_next(r);
+	if (!next)
+		return API_DONE;
+	next->vsock = v;
+	return api_check(r, next, API_CHECK_DEVICES, "");
 }
 
 static enum api_result api_put_entropy(struct api_req *r)
 {
+	struct api_vm_config *next;
 	struct api_entropy e;
 	char err[API_ERR_MAX];
 
@@ -362,9 +343,11 @@ static enum api_result api_put_entropy(struct api_req *r)
 		return api_bad(r, MSG_AFTER_START);
 	if (api_parse_entropy(r->body, &e, err, sizeof(err)))
 		return api_bad(r, err);
-	r->st->cfg.entropy = e;
-	r->st->boot_configured = true;
-	return api_no_content(r);
+	next = api_next(r);
+	if (!next)
+		return API_DONE;
+	next->entropy = e;
+	return api_check(r, next, API_CHECK_DEVICES, "");
 }
 
 /* Logger and metrics open files, which is the VMM thread's business. */
@@ -435,51 +418,6 @@ static enum api_result api_patch_vm(struct api_req *r)
 		return api_no_content(r); /* already there: idempotent */
 	memset(r->cmd, 0, sizeof(*r->cmd));
 	return api_exec(r, pause ? API_CMD_PAUSE : API_CMD_RESUME);
-}
-
-/* ---- snapshots ---------------------------------------------------------- */
-
-static enum api_result api_put_snapshot_create(struct api_req *r)
-{
-	char err[API_ERR_MAX];
-
-	memset(r->cmd, 0, sizeof(*r->cmd));
-	if (api_parse_snapshot_create(r->body, &r->cmd->snapshot_create, err, sizeof(err)))
-		return api_bad(r, err);
-	if (api_preboot(r))
-		return api_bad(r, MSG_BEFORE_START);
-	if (r->st->vm_state != API_VM_PAUSED)
-		return api_bad(r, MSG_CREATE_RUNNING);
-	/* Without the dirty log a Diff would silently hold no pages at all. */
-	if (r->cmd->snapshot_create.type == API_SNAPSHOT_DIFF &&
-	    !r->st->cfg.machine.track_dirty_pages)
-		return api_bad(r, "Diff snapshots are not allowed on uVMs with dirty page "
-				  "tracking disabled.");
-	return api_exec(r, API_CMD_SNAPSHOT_CREATE);
-}
-
-static enum api_result api_put_snapshot_load(struct api_req *r)
-{
-	struct api_snapshot_load *l = &r->cmd->snapshot_load;
-	char err[API_ERR_MAX];
-
-	memset(r->cmd, 0, sizeof(*r->cmd));
-	if (api_parse_snapshot_load(r->body, l, err, sizeof(err)))
-		return api_bad(r, err);
-	api_deprecated(r, "mem_file_path", "PUT", "/snapshot/load");
-	api_deprecated(r, "enable_diff_snapshots", "PUT", "/snapshot/load");
-	if (!api_preboot(r))
-		return api_bad(r, MSG_AFTER_START);
-	/* The snapshot defines the whole VM; mixing in earlier PUTs is ambiguous. */
-	if (r->st->boot_configured)
-		return api_bad(r, MSG_LOAD_NOT_ALLOWED);
-	l->restored = malloc(sizeof(*l->restored));
-	if (!l->restored) {
-		api_fault(r->resp, 500, "Out of memory.");
-		return API_DONE;
-	}
-	api_config_init(l->restored);
-	return api_exec(r, API_CMD_SNAPSHOT_LOAD);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -628,18 +566,6 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	return res;
 }
 
-/* A successful load: the VM is the snapshot's, with its configuration. */
-static void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l)
-{
-	if (l->restored) {
-		st->cfg = *l->restored;
-		/* Dirty tracking is the load request's choice, not the snapshot's. */
-		st->cfg.machine.track_dirty_pages = l->track_dirty_pages;
-	}
-	st->boot_configured = true;
-	st->vm_state = l->resume_vm ? API_VM_RUNNING : API_VM_PAUSED;
-}
-
 void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, const char *errmsg,
 		  struct api_response *resp)
 {
@@ -648,6 +574,12 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 		api_adopt_restored(st, &cmd->snapshot_load);
 	if (cmd->kind == API_CMD_SNAPSHOT_LOAD)
 		free(cmd->snapshot_load.restored); /* the command owns it, success or not */
+	if (cmd->kind == API_CMD_CHECK && result == 0 && cmd->check.next) {
+		st->cfg = *cmd->check.next;
+		st->boot_configured = true;
+	}
+	if (cmd->kind == API_CMD_CHECK)
+		free(cmd->check.next);
 	if (result) {
 		if (errmsg && errmsg[0])
 			api_fault(resp, 400, "%s", errmsg);

@@ -31,9 +31,9 @@
 
 #define API_ID_MAX	 65   /* resource ids: [A-Za-z0-9_], 1..64 bytes */
 #define API_PATH_MAX	 4096 /* host paths, NUL included */
-#define API_CMDLINE_MAX	 4096
-#define API_IFNAME_MAX	 16  /* IFNAMSIZ */
-#define API_UDS_PATH_MAX 108 /* sizeof(sun_path) */
+#define API_CMDLINE_MAX	 2048 /* COMMAND_LINE_SIZE on x86, NUL included: what boots */
+#define API_IFNAME_MAX	 16   /* IFNAMSIZ */
+#define API_UDS_PATH_MAX 108  /* sizeof(sun_path) */
 #define API_PARTUUID_MAX 65
 #define API_MODULE_MAX	 128
 #define API_MAX_DRIVES	 16
@@ -220,7 +220,16 @@ enum api_cmd_kind {
 	API_CMD_METRICS,	 /* open the metrics file: cmd->metrics */
 	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
 	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
+	API_CMD_CHECK,		 /* a pre-boot PUT the VMM must vet first: cmd->check */
 };
+
+/*
+ * What an API_CMD_CHECK vets in cmd->check.next, as Firecracker does at PUT
+ * time: the boot source's kernel and initrd open; the device list builds
+ * (budget, per-type limits, one root) and the named drive's image or
+ * interface's tap opens.
+ */
+enum api_check_what { API_CHECK_BOOT, API_CHECK_DEVICES, API_CHECK_DRIVE, API_CHECK_NET };
 
 struct api_cmd {
 	enum api_cmd_kind kind;
@@ -244,6 +253,13 @@ struct api_cmd {
 		struct api_metrics metrics;
 		struct api_snapshot_create snapshot_create;
 		struct api_snapshot_load snapshot_load;
+		struct {
+			enum api_check_what what;
+			char id[API_ID_MAX]; /* the drive_id or iface_id */
+			/* malloc'ed: the configuration the PUT makes; api_complete()
+			 * adopts it on success and frees it either way. */
+			struct api_vm_config *next;
+		} check;
 	};
 };
 

@@ -521,6 +521,17 @@ static int vblk_type_parse(const char *spec, void *cfg, char *err, size_t errlen
 	return vblk_config_parse(spec, cfg, err, errlen);
 }
 
+static int vblk_type_probe(const void *cfg)
+{
+	const struct vblk_config *c = cfg;
+	uint64_t size;
+	int fd, r = vblk_open_file(c->drive_id, c->path, c->read_only, &fd, &size);
+
+	if (!r)
+		close(fd);
+	return r;
+}
+
 static int vblk_type_create(void **dev, const void *cfg, const struct vdev_env *env)
 {
 	return vblk_create((struct vblk **)dev, cfg, env->gm, env->loop);
@@ -607,6 +618,7 @@ static const struct vdev_type vblk_type = {
     .cmdline = vblk_config_cmdline,
     .limiter = vblk_config_limiter,
     .set_limiter = vblk_type_set_limiter,
+    .probe = vblk_type_probe,
     .create = vblk_type_create,
     .destroy = vblk_type_destroy,
     .transport = vblk_type_transport,

@@ -65,6 +65,14 @@ struct vdev_type {
 	/* Optional: a live device's limiter @which gets new settings (PATCH); 0 or -errno. */
 	int (*set_limiter)(void *dev, const char *which, const struct limiter_cfg *c);
 
+	/*
+	 * Optional: opens what the settings name on the host (a drive's image,
+	 * a tap) as create() would, and closes it again; 0 or -errno, logged.
+	 * The API refuses a PUT with it, as Firecracker does, rather than fail
+	 * InstanceStart.
+	 */
+	int (*probe)(const void *cfg);
+
 	/* ---- an instance ---- */
 	/* 0 or -errno, with an error logged naming the device and what is wrong. */
 	int (*create)(void **dev, const void *cfg, const struct vdev_env *env);

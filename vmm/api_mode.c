@@ -404,6 +404,10 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
 		return load_snapshot(m, &cmd->snapshot_load, err, errlen);
+	case API_CMD_CHECK:
+		if (m->vm_live)
+			return -EBUSY; /* the router allows these before the start only */
+		return api_check_run(cmd, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}

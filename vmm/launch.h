@@ -15,4 +15,11 @@ int launch_prepare(struct vm *vm, const struct vm_config *cfg, uint64_t start_us
 /* --api-sock / --config-file: Firecracker's way of driving ember (api_mode.c). */
 int api_mode_main(const struct vm_config *cli, uint64_t start_us);
 
+/*
+ * API_CMD_CHECK on the VMM thread before InstanceStart (api_check.c): 0, or
+ * -errno with Firecracker's message naming what cannot be opened or added.
+ */
+struct api_cmd;
+int api_check_run(const struct api_cmd *cmd, char *err, size_t errlen);
+
 #endif /* EMBER_LAUNCH_H */

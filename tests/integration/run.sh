@@ -468,13 +468,12 @@ t_api_ctrl_alt_del() {
 # PATCH /drives/{id} after start: the guest reads the new file (and its
 # new size) from the same /dev/vdX; a bad path is refused and changes
 # nothing.
-# A FIFO as the kernel (InstanceStart) or as a running drive's new file
+# A FIFO as the kernel (PUT /boot-source) or as a running drive's new file
 # (PATCH) is refused at once with "not a regular file"; the guest goes on.
 t_api_fifo_files() {
 	rm -f "$LOGDIR/k.fifo" && mkfifo "$LOGDIR/k.fifo" && mkdisk "$LOGDIR/f.img" 1 || return 1
 	api_start || return 1
-	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$LOGDIR/k.fifo\"}" &&
-		api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
+	api_ok 400 PUT /boot-source "{\"kernel_image_path\":\"$LOGDIR/k.fifo\"}" &&
 		has_body 'not a regular file' &&
 		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
 		api_ok 204 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/f.img\",\"is_root_device\":false,\"is_read_only\":true}" &&
@@ -487,6 +486,42 @@ t_api_fifo_files() {
 	kill -9 "$API_PID" 2>/dev/null
 	wait "$API_PID" 2>/dev/null
 	rm -f "$LOGDIR/k.fifo"
+	return $_r
+}
+
+# Firecracker opens what a PUT names when it is PUT: a missing kernel, a
+# FIFO as initrd or drive, a missing image, a tap that does not exist are
+# each a 400 naming the file (sent with the PUT, not at InstanceStart), and
+# none of them is kept: GET /vm/config shows nothing configured, and the good
+# configuration PUT after them boots.  A deprecated vsock_id gets
+# Firecracker's Deprecation header.
+t_api_put_checks() {
+	rm -f "$LOGDIR/pc.fifo" && mkfifo "$LOGDIR/pc.fifo" && mkdisk "$LOGDIR/pc.img" 1 || return 1
+	api_start || return 1
+	api_ok 400 PUT /boot-source "{\"kernel_image_path\":\"$LOGDIR/no-vmlinux\"}" &&
+		has_body 'The kernel file cannot be opened' && has_body 'no-vmlinux: No such file' &&
+		api_ok 400 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$LOGDIR/pc.fifo\"}" &&
+		has_body 'The initrd file cannot be opened' && has_body 'pc.fifo: not a regular file' &&
+		api_ok 400 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/no-disk.img\",\"is_root_device\":false}" &&
+		has_body 'Unable to create the virtio block device' && has_body 'no-disk.img' &&
+		api_ok 400 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/pc.fifo\",\"is_root_device\":false,\"is_read_only\":true}" &&
+		has_body 'not a regular file' &&
+		api_ok 400 PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"tap-nosuch9"}' &&
+		has_body 'Cannot open/create the tap device' && has_body 'tap-nosuch9' &&
+		api_ok 200 GET /vm/config && has_body '"kernel_image_path":""' &&
+		has_body '"drives":[]' && has_body '"network-interfaces":[]' ||
+		{ kill -9 "$API_PID"; return 1; }
+	_hdr=$("$CURL" -s -i --unix-socket "$SOCK" -X PUT -d "{\"guest_cid\":3,\"uds_path\":\"$LOGDIR/pc.vsock\",\"vsock_id\":\"v\"}" http://localhost/vsock)
+	echo "+ PUT /vsock with vsock_id -> $_hdr" >>"$LOG.api"
+	case "$_hdr" in *"Deprecation: true"*) ;; *) fail "no Deprecation header for vsock_id" ;; esac &&
+		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ember.test=api-ticks\"}" &&
+		api_ok 204 PUT /drives/scratch "{\"drive_id\":\"scratch\",\"path_on_host\":\"$LOGDIR/pc.img\",\"is_root_device\":false,\"is_read_only\":true}" &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' &&
+		wait_for 'EMBER_TICK 2' 150
+	_r=$?
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID" 2>/dev/null
+	rm -f "$LOGDIR/pc.fifo"
 	return $_r
 }
 

@@ -17,6 +17,7 @@ struct t {
 	struct api_response resp;
 	struct api_cmd cmd;
 	enum api_result res;
+	bool vet_by_hand; /* API_CMD_CHECK waits for complete() */
 };
 
 /* One request; the previous response is freed. */
@@ -29,6 +30,11 @@ static inline int req(struct t *t, enum http_method m, const char *path, const c
 	r.body = (char *)body;
 	r.body_len = body ? strlen(body) : 0;
 	t->res = api_handle(&t->st, &r, &t->resp, &t->cmd);
+	/* The VMM's PUT-time checks pass unless a test plays the VMM itself. */
+	if (t->res == API_EXEC && t->cmd.kind == API_CMD_CHECK && !t->vet_by_hand) {
+		api_complete(&t->st, &t->cmd, 0, "", &t->resp);
+		t->res = API_DONE;
+	}
 	return t->resp.status;
 }
 

@@ -7,11 +7,14 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 
 #include "api.h"
 #include "config.h"
+#include "launch.h"
 
 #include "api_client.h"
 
@@ -260,6 +263,169 @@ static void test_load_huge_pages(void **state)
 	assert_int_equal(t->st.vm_state, API_VM_PAUSED);
 }
 
+/*
+ * Pre-boot PUTs naming host resources go to the VMM first (API_CMD_CHECK
+ * with the configuration they would make); a refusal is a 400 that leaves
+ * everything as it was, snapshot loading included.
+ */
+static void test_put_vetted(void **state)
+{
+	struct t *t = *state;
+
+	t->vet_by_hand = true;
+	PUT("/boot-source", "{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\"}");
+	assert_int_equal(t->res, API_EXEC);
+	assert_int_equal(t->cmd.kind, API_CMD_CHECK);
+	assert_int_equal(t->cmd.check.what, API_CHECK_BOOT);
+	assert_string_equal(t->cmd.check.next->boot.initrd_path, "/i");
+	assert_false(t->st.cfg.boot.set); /* nothing changes before the verdict */
+	FAULT(complete(t, -ENOENT, "Boot source error: The kernel file cannot be opened: /k"),
+	      "The kernel file cannot be opened: /k");
+	assert_false(t->st.cfg.boot.set);
+	assert_false(t->st.boot_configured);
+	PUT("/drives/d", "{\"drive_id\":\"d\",\"path_on_host\":\"/d\",\"is_root_device\":true}");
+	assert_int_equal(t->cmd.check.what, API_CHECK_DRIVE);
+	assert_string_equal(t->cmd.check.id, "d");
+	assert_int_equal(t->cmd.check.next->nr_drives, 1);
+	assert_int_equal(complete(t, -ENOENT, "no"), 400);
+	assert_int_equal(t->st.cfg.nr_drives, 0);
+	PUT("/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\"}");
+	assert_int_equal(t->cmd.check.what, API_CHECK_NET);
+	assert_int_equal(complete(t, -ENODEV, "no"), 400);
+	PUT("/vsock", "{\"guest_cid\":3,\"uds_path\":\"/v\"}");
+	assert_int_equal(t->cmd.check.what, API_CHECK_DEVICES);
+	assert_int_equal(complete(t, -ENOSPC, "no"), 400);
+	PUT("/entropy", "{}");
+	assert_int_equal(t->cmd.check.what, API_CHECK_DEVICES);
+	assert_int_equal(complete(t, -ENOSPC, "no"), 400);
+	assert_false(t->st.cfg.vsock.set || t->st.cfg.entropy.set || t->st.cfg.nr_nets);
+	/* Nothing was configured: a snapshot may still be loaded. */
+	PUT("/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}");
+	assert_int_equal(t->cmd.kind, API_CMD_SNAPSHOT_LOAD);
+	assert_int_equal(complete(t, -ENOENT, "no"), 400);
+	/* Collection rules come first, on the API thread. */
+	PUT("/drives/d", "{\"drive_id\":\"d\",\"path_on_host\":\"/d\",\"is_root_device\":true}");
+	assert_int_equal(complete(t, 0, ""), 204);
+	assert_int_equal(t->st.cfg.nr_drives, 1);
+	assert_true(t->st.boot_configured);
+	FAULT(PUT("/drives/e",
+		  "{\"drive_id\":\"e\",\"path_on_host\":\"/e\",\"is_root_device\":true}"),
+	      "a root block device already exists");
+	/* A command line longer than the kernel takes is refused at once. */
+	char body[API_CMDLINE_MAX + 64];
+	int n = snprintf(body, sizeof(body), "{\"kernel_image_path\":\"/k\",\"boot_args\":\"");
+	memset(body + n, 'a', API_CMDLINE_MAX);
+	strcpy(body + n + API_CMDLINE_MAX, "\"}");
+	FAULT(PUT("/boot-source", body), "\"boot_args\" is longer than 2047 bytes");
+}
+
+/* The VMM's side: real files, each refusal naming the file and why. */
+struct vet {
+	char dir[64], ok[96], odd[96], fifo[96];
+	struct api_vm_config cfg;
+	struct api_cmd cmd;
+	char err[API_ERR_MAX];
+};
+
+static int vet(struct vet *v, enum api_check_what what, const char *id)
+{
+	v->cmd = (struct api_cmd){.kind = API_CMD_CHECK};
+	v->cmd.check.what = what;
+	snprintf(v->cmd.check.id, sizeof(v->cmd.check.id), "%s", id);
+	v->cmd.check.next = &v->cfg;
+	v->err[0] = '\0';
+	return api_check_run(&v->cmd, v->err, sizeof(v->err));
+}
+
+#define VET_FAILS(v, what, id, needle)                                                             \
+	do {                                                                                       \
+		assert_int_not_equal(vet(v, what, id), 0);                                         \
+		if (!strstr((v)->err, needle))                                                     \
+			fail_msg("\"%s\" lacks \"%s\"", (v)->err, needle);                         \
+	} while (0)
+
+static void vet_drive(struct vet *v, const char *path)
+{
+	v->cfg.nr_drives = 1;
+	v->cfg.drives[0] = (struct api_drive){.drive_id = "rootfs", .is_root_device = true};
+	snprintf(v->cfg.drives[0].path_on_host, API_PATH_MAX, "%s", path);
+}
+
+static void test_vmm_vets_files(void **state)
+{
+	struct vet *v = calloc(1, sizeof(*v));
+	FILE *f;
+
+	(void)state;
+	strcpy(v->dir, "/tmp/ember-vet-XXXXXX");
+	assert_non_null(mkdtemp(v->dir));
+	snprintf(v->ok, sizeof(v->ok), "%s/ok.img", v->dir);
+	snprintf(v->odd, sizeof(v->odd), "%s/odd.img", v->dir);
+	snprintf(v->fifo, sizeof(v->fifo), "%s/fifo", v->dir);
+	f = fopen(v->ok, "w");
+	assert_int_equal(ftruncate(fileno(f), 4096), 0);
+	fclose(f);
+	f = fopen(v->odd, "w");
+	fputs("odd", f);
+	fclose(f);
+	assert_int_equal(mkfifo(v->fifo, 0600), 0);
+	api_config_init(&v->cfg);
+
+	v->cfg.boot.set = true;
+	snprintf(v->cfg.boot.kernel_image_path, API_PATH_MAX, "%s", v->ok);
+	assert_int_equal(vet(v, API_CHECK_BOOT, ""), 0);
+	snprintf(v->cfg.boot.kernel_image_path, API_PATH_MAX, "%s/none", v->dir);
+	VET_FAILS(v, API_CHECK_BOOT, "", "Boot source error: The kernel file cannot be opened: ");
+	VET_FAILS(v, API_CHECK_BOOT, "", "/none: No such file or directory");
+	/* A FIFO or a directory is refused at once, never waited on. */
+	snprintf(v->cfg.boot.kernel_image_path, API_PATH_MAX, "%s", v->fifo);
+	VET_FAILS(v, API_CHECK_BOOT, "", "fifo: not a regular file");
+	snprintf(v->cfg.boot.kernel_image_path, API_PATH_MAX, "%s", v->dir);
+	VET_FAILS(v, API_CHECK_BOOT, "", "not a regular file");
+	snprintf(v->cfg.boot.kernel_image_path, API_PATH_MAX, "%s", v->ok);
+	snprintf(v->cfg.boot.initrd_path, API_PATH_MAX, "%s", v->fifo);
+	VET_FAILS(v, API_CHECK_BOOT, "", "The initrd file cannot be opened");
+
+	vet_drive(v, v->ok);
+	assert_int_equal(vet(v, API_CHECK_DRIVE, "rootfs"), 0);
+	vet_drive(v, "/nonexistent/rootfs.ext4");
+	VET_FAILS(v, API_CHECK_DRIVE, "rootfs",
+		  "Drive config error: Unable to create the virtio block device: drive rootfs: "
+		  "/nonexistent/rootfs.ext4: No such file or directory");
+	vet_drive(v, v->odd);
+	VET_FAILS(v, API_CHECK_DRIVE, "rootfs", "not a multiple of 512");
+	vet_drive(v, v->fifo);
+	VET_FAILS(v, API_CHECK_DRIVE, "rootfs", "not a regular file or block device");
+	vet_drive(v, v->dir);
+	VET_FAILS(v, API_CHECK_DRIVE, "rootfs", "Is a directory"); /* opened for writing */
+
+	/* No such tap: named, and ember never creates one. */
+	vet_drive(v, v->ok);
+	v->cfg.nr_nets = 1;
+	v->cfg.nets[0] = (struct api_net){.iface_id = "eth0", .host_dev_name = "embernotap9"};
+	VET_FAILS(v, API_CHECK_NET, "eth0",
+		  "Network config error: Cannot open/create the tap device: network interface "
+		  "eth0: tap embernotap9");
+
+	/* What the API takes, InstanceStart can attach: 16 virtio devices in all. */
+	v->cfg.nr_nets = 0;
+	v->cfg.nr_drives = API_MAX_DRIVES;
+	for (unsigned i = 0; i < API_MAX_DRIVES; i++) {
+		v->cfg.drives[i] = (struct api_drive){0};
+		snprintf(v->cfg.drives[i].drive_id, API_ID_MAX, "d%u", i);
+		snprintf(v->cfg.drives[i].path_on_host, API_PATH_MAX, "%s", v->ok);
+	}
+	assert_int_equal(vet(v, API_CHECK_DRIVE, "d15"), 0);
+	v->cfg.vsock = (struct api_vsock){.set = true, .guest_cid = 3, .uds_path = "/v"};
+	VET_FAILS(v, API_CHECK_DEVICES, "", "Device config error: more than 16 devices in all");
+
+	unlink(v->ok);
+	unlink(v->odd);
+	unlink(v->fifo);
+	rmdir(v->dir);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +435,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deprecation_snapshot_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_huge_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_vetted, setup, teardown),
+	    cmocka_unit_test(test_vmm_vets_files),
 	};
 	return cmocka_run_group_tests_name("api_compat", tests, NULL, NULL);
 }

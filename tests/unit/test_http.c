@@ -330,7 +330,7 @@ struct fake_vmm {
 	struct cmdq q;
 	pthread_t thread;
 	int stop;
-	unsigned calls[API_CMD_METRICS + 1];
+	unsigned calls[API_CMD_CHECK + 1];
 };
 
 static int fake_exec(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
