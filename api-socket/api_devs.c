@@ -40,11 +40,8 @@ static int add_drive(struct vdev_configs *l, const struct api_drive *d, char *er
 	    .engine = d->io_engine == API_IO_ASYNC ? VBLK_ENGINE_IO_URING : VBLK_ENGINE_SYNC,
 	};
 
-	if (d->partuuid[0]) {
-		snprintf(err, errlen, "drive %s: partuuid is not supported by ember yet",
-			 d->drive_id);
-		return -ENOTSUP;
-	}
+	/* Both hold 64 bytes; the device checks what it may hold (check_set). */
+	snprintf(b.partuuid, sizeof(b.partuuid), "%s", d->partuuid);
 	/* A 64-byte API id keeps 63 here, as before the device model. */
 	snprintf(b.drive_id, sizeof(b.drive_id), "%.*s", (int)sizeof(b.drive_id) - 1, d->drive_id);
 	api_limiter_cfg(&d->rate_limiter, &b.limiter);
@@ -135,6 +132,7 @@ static void drive_to_api(const struct vblk_config *b, struct api_drive *d)
 	};
 	snprintf(d->drive_id, sizeof(d->drive_id), "%s", b->drive_id);
 	snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", b->path);
+	snprintf(d->partuuid, sizeof(d->partuuid), "%s", b->partuuid);
 	if (!limiter_cfg_unlimited(&b->limiter))
 		limiter_to_api(&b->limiter, &d->rate_limiter);
 }

@@ -605,9 +605,11 @@ static int vblk_type_set_limiter(void *dev, const char *which, const struct limi
 static const struct vdev_type vblk_type = {
     .name = "block",
     .cli_opt = "--disk",
-    .cli_help = "  --disk SPEC         PATH[,ro][,root][,id=NAME][,engine=sync|io_uring]\n"
+    .cli_help = "  --disk SPEC         PATH[,ro][,root][,id=NAME][,partuuid=UUID]\n"
+		"                      [,engine=sync|io_uring]\n"
 		"                      virtio-blk on a raw image; repeatable, up to 16;\n"
-		"                      'root' boots from it (root=/dev/vda)\n",
+		"                      'root' boots from it (root=/dev/vda, or with\n"
+		"                      partuuid= root=PARTUUID=UUID: a partition on it)\n",
     .max = VDEV_MAX,
     .config_size = sizeof(struct vblk_config),
     .parse = vblk_type_parse,
@@ -628,7 +630,7 @@ static const struct vdev_type vblk_type = {
     .update = vblk_type_update,
     .metrics = vblk_type_metrics,
     .metrics_key = "block",
-    .state_version = 2,
+    .state_version = 3,
     .save = vblk_config_save,
     .load = vblk_config_load,
 };

@@ -16,7 +16,8 @@
 
 enum vblk_engine { VBLK_ENGINE_DEFAULT, VBLK_ENGINE_SYNC, VBLK_ENGINE_IO_URING };
 
-#define VBLK_SERIAL_LEN 20 /* VIRTIO_BLK_ID_BYTES */
+#define VBLK_SERIAL_LEN	  20 /* VIRTIO_BLK_ID_BYTES */
+#define VBLK_PARTUUID_LEN 64 /* Firecracker's partuuid, as the API takes it */
 
 /* Plain data: the CLI (--disk) and later PUT /drives/{id} fill it. */
 struct vblk_config {
@@ -26,6 +27,10 @@ struct vblk_config {
 	char serial[VBLK_SERIAL_LEN + 1]; /* "" -> drive_id, truncated */
 	enum vblk_engine engine;
 	struct limiter_cfg limiter; /* the drive's rate_limiter */
+	/* The root partition's PARTUUID ("" : none): a root drive boots with
+	 * root=PARTUUID=... instead of root=/dev/vda, as in Firecracker.
+	 * Letters, digits, '-', '/' and '=' only (it goes on the command line). */
+	char partuuid[VBLK_PARTUUID_LEN + 1];
 };
 
 /*
@@ -38,7 +43,7 @@ const char *vblk_config_id(const void *cfg);
 void vblk_config_complete(void *cfg, unsigned nth);
 int vblk_config_check_set(const void *const cfgs[], unsigned n, char *err, size_t errlen);
 bool vblk_config_first(const void *cfg);
-const char *vblk_config_cmdline(const void *cfg);
+const char *vblk_config_cmdline(const void *cfg, char *buf, size_t len);
 void vblk_config_save(const void *cfg, struct pw *w);
 void vblk_config_load(struct pr *r, uint16_t version, void *cfg);
 struct limiter_cfg *vblk_config_limiter(void *cfg, const char *which);

@@ -27,6 +27,19 @@ static int vblk_opt_id(const char *v, size_t n, struct vblk_config *cfg, char *e
 	return 0;
 }
 
+/* What may follow root=PARTUUID= without changing the command line's meaning. */
+static bool partuuid_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VBLK_PARTUUID_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-/=", s[i]))
+			return false;
+	return true;
+}
+
 static bool opt_is(const char *opt, size_t n, const char *name)
 {
 	return n == strlen(name) && !memcmp(opt, name, n);
@@ -58,6 +71,14 @@ int vblk_config_parse(const char *spec, struct vblk_config *cfg, char *err, size
 		} else if (n >= 3 && !memcmp(opt, "id=", 3)) {
 			if (vblk_opt_id(opt + 3, n - 3, cfg, err, errlen))
 				return -EINVAL;
+		} else if (n >= 9 && !memcmp(opt, "partuuid=", 9)) {
+			snprintf(cfg->partuuid, sizeof(cfg->partuuid), "%.*s", (int)n - 9, opt + 9);
+			if (n - 9 > VBLK_PARTUUID_LEN || !partuuid_ok(cfg->partuuid)) {
+				snprintf(err, errlen,
+					 "partuuid '%.*s': 1..%d letters, digits, '-', '/' or '='",
+					 (int)n - 9, opt + 9, VBLK_PARTUUID_LEN);
+				return -EINVAL;
+			}
 		} else if (opt_is(opt, n, "engine=sync")) {
 			cfg->engine = VBLK_ENGINE_SYNC;
 		} else if (opt_is(opt, n, "engine=io_uring")) {
@@ -92,8 +113,18 @@ int vblk_config_check_set(const void *const cfgs[], unsigned n, char *err, size_
 {
 	unsigned roots = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		roots += ((const struct vblk_config *)cfgs[i])->is_root;
+	for (unsigned i = 0; i < n; i++) {
+		const struct vblk_config *b = cfgs[i];
+
+		roots += b->is_root;
+		if (b->partuuid[0] && !partuuid_ok(b->partuuid)) {
+			snprintf(
+			    err, errlen,
+			    "drive %s: partuuid must be 1..%d letters, digits, '-', '/' or '='",
+			    b->drive_id, VBLK_PARTUUID_LEN);
+			return -EINVAL;
+		}
+	}
 	if (roots > 1) {
 		snprintf(err, errlen, "only one disk can be root");
 		return -EINVAL;
@@ -107,13 +138,17 @@ bool vblk_config_first(const void *cfg)
 	return ((const struct vblk_config *)cfg)->is_root;
 }
 
-const char *vblk_config_cmdline(const void *cfg)
+/* Firecracker's root argument: the partition when there is a PARTUUID. */
+const char *vblk_config_cmdline(const void *cfg, char *buf, size_t len)
 {
 	const struct vblk_config *b = cfg;
 
 	if (!b->is_root)
 		return NULL;
-	return b->read_only ? " root=/dev/vda ro" : " root=/dev/vda rw";
+	if (!b->partuuid[0])
+		return b->read_only ? " root=/dev/vda ro" : " root=/dev/vda rw";
+	snprintf(buf, len, " root=PARTUUID=%s %s", b->partuuid, b->read_only ? "ro" : "rw");
+	return buf;
 }
 
 struct limiter_cfg *vblk_config_limiter(void *cfg, const char *which)
@@ -122,9 +157,10 @@ struct limiter_cfg *vblk_config_limiter(void *cfg, const char *which)
 }
 
 /*
- * State version 2: drive_id, path, serial (strings), read_only, is_root
+ * State version 3: drive_id, path, serial (strings), read_only, is_root
  * (bools), engine (u8: 0 default, 1 sync, 2 io_uring), the rate limiter
- * (limiter_cfg_save).  Version 1 had no limiter.
+ * (limiter_cfg_save), partuuid (string).  Version 2 had no partuuid,
+ * version 1 no limiter either.
  */
 void vblk_config_save(const void *cfg, struct pw *w)
 {
@@ -137,6 +173,7 @@ void vblk_config_save(const void *cfg, struct pw *w)
 	pw_bool(w, b->is_root);
 	pw_u8(w, (uint8_t)b->engine);
 	limiter_cfg_save(&b->limiter, w);
+	pw_str(w, b->partuuid);
 }
 
 void vblk_config_load(struct pr *r, uint16_t version, void *cfg)
@@ -155,6 +192,10 @@ void vblk_config_load(struct pr *r, uint16_t version, void *cfg)
 	b->engine = (enum vblk_engine)engine;
 	if (version >= 2)
 		limiter_cfg_load(r, &b->limiter);
+	if (version >= 3)
+		pr_str(r, b->partuuid, sizeof(b->partuuid));
+	if (!r->why && b->partuuid[0] && !partuuid_ok(b->partuuid))
+		pr_fail(r, "a partuuid that is not letters, digits, '-', '/' or '='");
 	if (!r->why && (!b->drive_id[0] || !b->path[0]))
 		pr_fail(r, "an empty drive id or path");
 }

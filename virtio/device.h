@@ -25,8 +25,9 @@
 #include "virtio_mmio.h"
 
 /* The per-VM device budget: MMIO slots and interrupt lines (vmm/layout.h). */
-#define VDEV_MAX	16u
-#define VDEV_CONFIG_MAX 4352u
+#define VDEV_MAX	 16u
+#define VDEV_CONFIG_MAX	 4352u
+#define VDEV_CMDLINE_MAX 128u /* one device's cmdline() */
 
 /* What a device needs from the VM, and all it gets. */
 struct limiter_cfg;
@@ -55,8 +56,11 @@ struct vdev_type {
 	int (*check_set)(const void *const cfgs[], unsigned n, char *err, size_t errlen);
 	/* Optional: attached before the others (the root disk must be /dev/vda). */
 	bool (*first)(const void *cfg);
-	/* Optional: what it adds to the guest's command line (" root=/dev/vda rw"). */
-	const char *(*cmdline)(const void *cfg);
+	/*
+	 * Optional: what it adds to the guest's command line (" root=/dev/vda
+	 * rw"), a constant or formatted into @buf (VDEV_CMDLINE_MAX bytes).
+	 */
+	const char *(*cmdline)(const void *cfg, char *buf, size_t len);
 	/*
 	 * Optional: the rate limiter @which ("" for a device's only one, "rx"
 	 * or "tx") inside its settings, or NULL: how the API sets and shows it.

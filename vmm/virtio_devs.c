@@ -80,6 +80,7 @@ static int add_device(struct vm *vm, const struct vdev_config *c)
 	const struct vdev_type *type = c->type;
 	const struct vdev_env env = {.gm = &vm->mem, .loop = &vm->loop};
 	struct vm_dev *d = &vm->dev[vm->nr_devs];
+	char buf[VDEV_CMDLINE_MAX];
 	const char *extra;
 	void *dev;
 	int r;
@@ -103,7 +104,7 @@ static int add_device(struct vm *vm, const struct vdev_config *c)
 		return r;
 	}
 	vm->nr_devs++;
-	extra = type->cmdline ? type->cmdline(c->data) : NULL;
+	extra = type->cmdline ? type->cmdline(c->data, buf, sizeof(buf)) : NULL;
 	return extra ? cmdline_add(vm, "%s", extra) : 0;
 }
 

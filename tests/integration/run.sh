@@ -216,6 +216,38 @@ t_rootfs_boot() {
 		has 'EMBER_GUEST_RESULT rc=0'
 }
 
+# bytes N...: raw bytes, given in decimal.
+bytes() { for _b in "$@"; do printf "\\$(printf %03o "$_b")"; done; }
+le32() { bytes $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+
+# mbr_disk OUT FS SIGNATURE: FS as partition 1 (type 0x83, LBA-only) of an
+# MBR disk starting at 1 MiB; the kernel names it PARTUUID=<signature>-01.
+mbr_disk() {
+	rm -f "$1" && dd if=/dev/zero of="$1" bs=1048576 count=1 2>/dev/null &&
+		cat "$2" >>"$1" || return 1
+	_n=$(($(stat -c %s "$2") / 512))
+	{ le32 "$3"; bytes 0 0 0 254 255 255 131 254 255 255; le32 2048; le32 "$_n"; } |
+		dd of="$1" bs=1 seek=440 conv=notrunc 2>/dev/null &&
+		bytes 85 170 | dd of="$1" bs=1 seek=510 conv=notrunc 2>/dev/null
+}
+
+# Firecracker's partuuid: the root ext4 is partition 1 of an MBR disk, at
+# 1 MiB; PUT /drives with is_root_device and partuuid boots the guest with
+# root=PARTUUID=e3be4d01-01 rw, and / is that partition (vda1), writable.
+t_rootfs_partuuid() {
+	rootfs_copy && mbr_disk "$LOGDIR/parted.img" "$LOGDIR/rootfs.ext4" $((0xe3be4d01)) &&
+		rm -f "$LOGDIR/rootfs.ext4" || { fail "cannot build the partitioned disk"; return 1; }
+	api_start || return 1
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"boot_args\":\"$BASE_CMDLINE ember.test=partuuid-check\"}" &&
+		api_ok 204 PUT /drives/rootfs "{\"drive_id\":\"rootfs\",\"path_on_host\":\"$LOGDIR/parted.img\",\"is_root_device\":true,\"is_read_only\":false,\"partuuid\":\"e3be4d01-01\"}" &&
+		api_ok 200 GET /vm/config && has_body '"partuuid":"e3be4d01-01"' &&
+		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' ||
+		{ kill -9 "$API_PID"; return 1; }
+	api_wait_exit 150
+	rc_is 0 && has 'root=PARTUUID=e3be4d01-01 rw' && lacks 'root=/dev/vda' &&
+		has EMBER_PARTUUID_OK && has 'EMBER_GUEST_RESULT rc=0'
+}
+
 # The guest writes a pattern with dd conv=fsync (WRITEs then a FLUSH), says
 # so, and ember is SIGKILLed at once: the host file must hold the pattern.
 disk_write() { # ENGINE

@@ -167,7 +167,7 @@ static const struct bad_case bad[] = {
     POST(net_long, "snapshot device 2: net settings: trailing bytes"),
     POST(vsock_as_blk, "snapshot device 4: block settings: "),
     POST(unknown_type, "snapshot device 1: device type 'floppy' unknown to this ember"),
-    POST(version_0, "snapshot device 1: block state version 0, this ember reads 1 to 2"),
+    POST(version_0, "snapshot device 1: block state version 0, this ember reads 1 to 3"),
     POST(version_2, "snapshot device 3: net state version 3, this ember reads 1 to 2"),
     POST(id_with_nul, "snapshot device 1: block settings: a string with a NUL in it"),
     POST(id_too_long, "snapshot device 1: block settings: a string too long"),

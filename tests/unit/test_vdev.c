@@ -22,7 +22,7 @@
 static const struct {
 	const char *type, *spec;
 } specs[] = {
-    {"block", "/tmp/x.img,ro,id=d1"},
+    {"block", "/tmp/x.img,ro,id=d1,partuuid=e3be4d01-01"},
     {"net", "tap=tap0,mac=06:00:00:00:00:01,id=eth0"},
     {"vsock", "cid=3,uds=/tmp/v.sock"},
     {"entropy", NULL},
