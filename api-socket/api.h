@@ -149,6 +149,10 @@ struct api_state {
 	 * configured: PUT /snapshot/load is no longer allowed, as in Firecracker. */
 	bool boot_configured;
 	struct api_vm_config cfg;
+	/* Firecracker's --mmds-size-limit (bytes; its default is the API payload
+	 * limit) and --metadata FILE (NULL: none), for the MMDS data store. */
+	uint64_t mmds_size_limit;
+	const char *mmds_content_path;
 };
 
 /* ---- snapshots ---- */

@@ -516,3 +516,14 @@ int snap_mem_check(int fd, uint64_t need, char *err, size_t errlen)
 				 (unsigned long long)st.st_size, (unsigned long long)need);
 	return 0;
 }
+
+int snap_describe(const void *head, size_t len, uint32_t *version, char *err, size_t errlen)
+{
+	const uint8_t *b = head;
+
+	if (len < 12 || memcmp(b, SNAP_MAGIC, 8))
+		return snap_fail(err, errlen, -EINVAL,
+				 "not an ember state file (bad magic; want \"" SNAP_MAGIC "\")");
+	*version = snap_get32(b + 8);
+	return 0;
+}

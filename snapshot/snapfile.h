@@ -162,6 +162,12 @@ int snap_read_fd(int fd, uint64_t max_size, struct snap_image *img, char *err, s
 /* The same checks on an in-memory image (copied); for tests and fuzzing. */
 int snap_parse(const void *buf, size_t len, struct snap_image *img, char *err, size_t errlen);
 void snap_image_free(struct snap_image *img);
+/*
+ * --describe-snapshot: the format version in a state file's first @len
+ * bytes (at least 12), whatever this ember can read, as Firecracker prints
+ * any snapshot's version.  0, or -EINVAL with a message for a non-state file.
+ */
+int snap_describe(const void *head, size_t len, uint32_t *version, char *err, size_t errlen);
 
 /* The section (@type, @id): 0 with *data and *len set, or -ENOENT. */
 int snap_find(const struct snap_image *img, uint32_t type, uint32_t id, const void **data,

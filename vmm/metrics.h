@@ -8,6 +8,10 @@
 struct metrics_api {
 	unsigned long requests, errors;
 	unsigned long latency_us_sum, latency_us_max; /* since ember started */
+	/* Firecracker's process_startup_time_us / _cpu_us: from the jailer's
+	 * --start-time-us / --start-time-cpu-us to the API socket's readiness
+	 * (plus --parent-cpu-time-us); 0 without those flags. */
+	uint64_t startup_us, startup_cpu_us;
 };
 
 /*
