@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api_cpu.h"
 #include "api_json.h"
 #include "config.h"
 
@@ -107,9 +108,18 @@ int api_net_insert(struct api_vm_config *cfg, const struct api_net *n, char *err
 
 json_t *api_json_machine_config(const struct api_machine_config *m)
 {
-	return json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
-			 "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
-			 "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+	json_t *o = json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
+			      "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
+			      "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+
+	/* Firecracker shows a static template only (a custom one is "cpu-config"). */
+	if (o && m->cpu_template != CPUT_NONE &&
+	    json_object_set_new(o, "cpu_template",
+				json_string(cput_static_name(m->cpu_template)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *api_json_boot_source(const struct api_boot_source *b)
@@ -248,12 +258,13 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 		if (json_array_append_new(nets, api_json_net(&cfg->nets[i])))
 			goto out;
 	/* "o" steals each reference, and a NULL one makes json_pack fail cleanly. */
-	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o, s:o}", "boot-source",
+	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o, s:o, s:o}", "boot-source",
 			api_json_boot_source(&cfg->boot), "machine-config",
 			api_json_machine_config(&cfg->machine), "drives", drives,
 			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
 			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
-			"metrics", api_json_metrics(&cfg->metrics));
+			"metrics", api_json_metrics(&cfg->metrics), "cpu-config",
+			cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null());
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -268,7 +279,7 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
+    "balloon", "mmds-config", "pmem", "memory-hotplug", "serial",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -329,6 +340,8 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
 		} else if (!strcmp(key, "metrics")) {
 			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
+		} else if (!strcmp(key, "cpu-config")) {
+			rc = api_cpu_config_section(v, cfg, err, errlen);
 		} else {
 			for (i = 0; i < ARRAY_SIZE(api_config_unsupported); i++)
 				if (!strcmp(key, api_config_unsupported[i]))
@@ -371,6 +384,9 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 	}
 	api_config_init(tmp);
 	rc = api_config_sections(doc, tmp, err, errlen);
+	/* As Firecracker: a custom template wins over machine-config's. */
+	if (!rc && tmp->has_cpu_config)
+		tmp->machine.cpu_template = CPUT_NONE;
 	if (!rc)
 		*cfg = *tmp;
 	free(tmp);

@@ -64,6 +64,8 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .vcpus = a->machine.vcpu_count,
 	    .mem_mib = a->machine.mem_size_mib,
 	    .track_dirty_pages = a->machine.track_dirty_pages,
+	    .cpu_tmpl = a->has_cpu_config ? &a->cpu_config : NULL,
+	    .cpu_static = a->machine.cpu_template,
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
@@ -105,6 +107,10 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 {
 	a->machine.vcpu_count = c->vcpus;
 	a->machine.mem_size_mib = c->mem_mib;
+	a->machine.cpu_template = c->cpu_static;
+	a->has_cpu_config = c->cpu_tmpl != NULL;
+	if (c->cpu_tmpl)
+		a->cpu_config = *c->cpu_tmpl;
 	api_devices_from_config(&c->devs, a);
 }
 

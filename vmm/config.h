@@ -64,6 +64,10 @@ struct vm_config {
 	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
+	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).
+	 */
+	const struct cpu_template *cpu_tmpl;
+	unsigned cpu_static;
 	/* Every virtio device (--disk, --net, --vsock, ...), in the order given. */
 	struct vdev_configs devs;
 

@@ -34,14 +34,15 @@ static void test_get_endpoints(void **state)
 			    "{\"boot-source\":null,\"machine-config\":{\"vcpu_count\":1,"
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
-			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null}");
+			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null,"
+			    "\"cpu-config\":null}");
 }
 
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p",
-					     "/mmds",	 "/mmds/config",	"/cpu-config"};
+	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p", "/mmds",
+					     "/mmds/config"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -138,8 +139,8 @@ static void test_machine_config(void **state)
 	FAULT(PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"smt\":1}"),
 	      "\"smt\" must be a boolean");
 	FAULT(PUT("/machine-config",
-		  "{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T2\"}"),
-	      "\"cpu_template\" must be one of \"None\"");
+		  "{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T3\"}"),
+	      "\"cpu_template\" must be one of \"None\", \"C3\"");
 	FAULT(
 	    PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"huge_pages\":\"2M\"}"),
 	    "\"huge_pages\"");
@@ -383,7 +384,7 @@ static const char full_config[] =
     "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
-    "\"metrics\":{\"metrics_path\":\"/m\"}}";
+    "\"metrics\":{\"metrics_path\":\"/m\"},\"cpu-config\":null}";
 
 /*
  * Drives and interfaces take Firecracker's rate limiters (Kata always sends
