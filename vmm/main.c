@@ -13,6 +13,7 @@
 #include "config.h"
 #include "launch.h"
 #include "seccomp.h"
+#include "seccomp_custom.h"
 #include "snap_mem.h"
 #include "snapfile.h"
 
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
 {
 	uint64_t start_us = time_now_us();
 	struct vm_config cfg;
+	struct seccomp_custom custom;
 	enum cli_action action;
 	char err[256];
 
@@ -105,6 +107,14 @@ int main(int argc, char **argv)
 	if (seccomp_drop_caps()) {
 		log_err("cannot drop capabilities / set no_new_privs");
 		return EXIT_VMM;
+	}
+	if (cfg.fc.seccomp_filter) {
+		/* Before any thread: every seccomp_install() from now on loads these. */
+		if (seccomp_custom_load(cfg.fc.seccomp_filter, &custom, err, sizeof(err))) {
+			log_err("--seccomp-filter: %s", err);
+			return EXIT_CONFIG;
+		}
+		seccomp_custom_use(&custom);
 	}
 	if (cfg.no_seccomp)
 		log_warn("--no-seccomp: running without system call filters");

@@ -110,3 +110,56 @@ t_fc_flags() {
 	refused "start-time-us" --start-time-us soon --api-sock "$LOGDIR/x.sock" &&
 		refused "exclude each other" --seccomp-filter /nonexistent --no-seccomp
 }
+
+# --- Firecracker's --seccomp-filter FILE ---------------------------------------
+
+# le64 N: N as 8 little-endian bytes (busybox printf, octal escapes).
+le64() {
+	_n=$1 _i=0
+	while [ $_i -lt 8 ]; do
+		# shellcheck disable=SC2059 # the format is the byte
+		printf "\\$(printf %o $((_n & 255)))"
+		_n=$((_n >> 8)) _i=$((_i + 1))
+	done
+}
+# insn CODE JT JF K: one struct sock_filter, as the file stores it.
+insn() { le64 $(($1 | $2 << 16 | $3 << 24 | $4 << 32)); }
+# prog allow|forbid: RET ALLOW; or write and exit_group allowed, the rest trapped.
+prog() {
+	case $1 in
+	allow) le64 1 && insn 6 0 0 $((0x7fff0000)) ;;
+	forbid)
+		le64 5 && insn $((0x20)) 0 0 0 && insn $((0x15)) 2 0 1 && insn $((0x15)) 1 0 231 &&
+			insn 6 0 0 $((0x30000)) && insn 6 0 0 $((0x7fff0000))
+		;;
+	esac
+}
+# fc_filter_file OUT API VCPU VMM: a filter file as Firecracker's seccompiler-bin writes it.
+fc_filter_file() {
+	{
+		le64 3
+		le64 3 && printf api && prog "$2"
+		le64 4 && printf vcpu && prog "$3"
+		le64 3 && printf vmm && prog "$4"
+	} >"$1"
+}
+
+# The file's filters replace ember's on each thread: all-allowing ones
+# boot the guest; a forbidding vCPU (or API) filter ends ember with 148
+# naming the thread; a damaged file is refused at start with exit 1.
+t_seccomp_filter_file() {
+	_f=$LOGDIR/fc-filter.bpf
+	fc_filter_file "$_f" allow allow allow &&
+		[ "$(wc -c <"$_f")" = 90 ] || { fail "filter file of $(wc -c <"$_f") bytes, expected 90"; return 1; }
+	boot "$VMLINUX" --seccomp-filter "$_f"
+	reached_init || return 1
+	fc_filter_file "$_f" allow forbid allow
+	boot "$VMLINUX" --seccomp-filter "$_f"
+	rc_is 148 && has 'ember: seccomp: thread vcpu made forbidden syscall' && lacks 'EMBER_GUEST_INIT' || return 1
+	fc_filter_file "$_f" forbid allow allow
+	rm -f "$LOGDIR/fc.sock"
+	vm --seccomp-filter "$_f" --api-sock "$LOGDIR/fc.sock"
+	rc_is 148 && has 'ember: seccomp: thread api made forbidden syscall' || return 1
+	head -c 50 "$_f" >"$_f.cut"
+	refused 'Filter deserialization failed: .*truncated' --seccomp-filter "$_f.cut" run --kernel "$VMLINUX"
+}
