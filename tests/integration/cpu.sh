@@ -107,7 +107,7 @@ t_fc_flags() {
 	# The parent's 5 s are in it; our own CPU time to the socket is far below 5 s more.
 	[ -n "$_cpu" ] && [ "$_cpu" -ge 5000000 ] && [ "$_cpu" -lt 10000000 ] ||
 		{ fail "process_startup_time_cpu_us '$_cpu'"; return 1; }
-	refused "start-time-us" --start-time-us soon --api-sock "$LOGDIR/x.sock" &&
+	refused "is not a number of microseconds" --start-time-us soon --api-sock "$LOGDIR/x.sock" &&
 		refused "exclude each other" --seccomp-filter /nonexistent --no-seccomp
 }
 
