@@ -19,7 +19,8 @@ start_fails() {
 }
 
 # A custom template through the API: refused at InstanceStart where KVM
-# lacks what it names (a CPUID leaf, an MSR, a capability), Firecracker's
+# lacks what it names (a CPUID leaf, an MSR, a capability) or refuses a
+# value (a reserved bit of MTRRdefType), Firecracker's
 # static templates refused on a host they do not fit, then a boot with
 # CPU_MASK whose guest lacks aes and bmi1 but keeps sse2.
 t_cpu_template_custom() {
@@ -32,6 +33,8 @@ t_cpu_template_custom() {
 		start_fails 'Template changes a CPUID entry not supported by KVM: Leaf: 0x4fffffff, Subleaf: 0x0' &&
 		api_ok 204 PUT /cpu-config '{"msr_modifiers":[{"addr":"0xdeadbeef","bitmap":"0b1"}]}' &&
 		start_fails 'Template changes an MSR entry not supported by KVM: Register Address: 0xdeadbeef' &&
+		api_ok 204 PUT /cpu-config '{"msr_modifiers":[{"addr":"0x2ff","bitmap":"0b1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]}' &&
+		start_fails 'KVM refuses the CPU template' &&
 		api_ok 204 PUT /cpu-config '{"kvm_capabilities":["99999"]}' &&
 		start_fails 'Missing KVM capabilities: [99999]' &&
 		api_ok 400 PUT /cpu-config '{"msr_modifiers":[{"addr":"0x10","bitmap":"0b12"}]}' &&
