@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_cpu.h"
 #include "api_route.h"
 
 typedef enum api_result (*api_handler)(struct api_req *r);
@@ -193,7 +194,24 @@ static enum api_result api_machine(struct api_req *r, bool partial)
 	api_deprecated(r, "cpu_template", partial ? "PATCH" : "PUT", "/machine-config");
 	if (!api_preboot(r))
 		return api_bad(r, MSG_AFTER_START);
+	if (m.cpu_template_given) /* one template at a time, as in Firecracker */
+		r->st->cfg.has_cpu_config = false;
 	r->st->cfg.machine = m;
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
+/* PUT /cpu-config: a custom template replaces a static one (api_cpu.c). */
+static enum api_result api_put_cpu_config(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_cpu_config(r->body, &r->st->cfg.cpu_config, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.has_cpu_config = true;
+	r->st->cfg.machine.cpu_template = CPUT_NONE;
 	r->st->boot_configured = true;
 	return api_no_content(r);
 }
@@ -443,7 +461,7 @@ static const struct api_route api_routes[] = {
     {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
     {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
-    {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
+    {.seg = "cpu-config", .put = api_put_cpu_config},
     {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
     {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
     {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},

@@ -26,6 +26,7 @@
 #ifndef EMBER_API_H
 #define EMBER_API_H
 
+#include "cpu_template.h"
 #include "ember.h"
 #include "http.h"
 
@@ -68,6 +69,8 @@ struct api_machine_config {
 	uint64_t mem_size_mib; /* 1..CONFIG_MAX_MEM_MIB */
 	bool smt;
 	bool track_dirty_pages;
+	unsigned cpu_template;	 /* enum cput_static; a PUT without one keeps it (Firecracker) */
+	bool cpu_template_given; /* this request named one: it replaces a custom template */
 };
 
 /* Firecracker's TokenBucket and RateLimiter; absent buckets are unset. */
@@ -144,6 +147,9 @@ struct api_vm_config {
 	struct api_entropy entropy;
 	struct api_logger logger;
 	struct api_metrics metrics;
+	/* PUT /cpu-config (api_cpu.c); cleared by machine-config's "cpu_template". */
+	bool has_cpu_config;
+	struct cpu_template cpu_config;
 };
 
 enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };
@@ -155,6 +161,10 @@ struct api_state {
 	 * configured: PUT /snapshot/load is no longer allowed, as in Firecracker. */
 	bool boot_configured;
 	struct api_vm_config cfg;
+	/* Firecracker's --mmds-size-limit (bytes; its default is the API payload
+	 * limit) and --metadata FILE (NULL: none), for the MMDS data store. */
+	uint64_t mmds_size_limit;
+	const char *mmds_content_path;
 };
 
 /* ---- snapshots ---- */

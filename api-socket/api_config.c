@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api_cpu.h"
 #include "api_json.h"
 #include "config.h"
 
@@ -107,9 +108,18 @@ int api_net_insert(struct api_vm_config *cfg, const struct api_net *n, char *err
 
 json_t *api_json_machine_config(const struct api_machine_config *m)
 {
-	return json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
-			 "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
-			 "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+	json_t *o = json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
+			      "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
+			      "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+
+	/* Firecracker shows a static template only (a custom one is "cpu-config"). */
+	if (o && m->cpu_template != CPUT_NONE &&
+	    json_object_set_new(o, "cpu_template",
+				json_string(cput_static_name(m->cpu_template)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*
@@ -239,20 +249,31 @@ json_t *api_json_metrics(const struct api_metrics *m)
 	return o;
 }
 
+static json_t *api_show_cpu_config(const struct api_vm_config *cfg)
+{
+	return cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null();
+}
+
 /*
- * Sections Firecracker's config has and ember does not yet: GET /vm/config
- * shows each with Firecracker's empty value (null, [] for a list) and a
- * config file may carry exactly that.  Adding one: drop its row here, write
- * it in api_config_to_json and read it in api_config_sections.  "serial" is
- * read only: Firecracker never writes it (it is not part of a snapshot).
+ * The sections after "metrics", in Firecracker's order.  Without @show,
+ * ember does not have the section yet: GET /vm/config shows Firecracker's
+ * empty value (null, [] for a list) and a config file may carry exactly
+ * that.  Adding one is giving it @show (GET /vm/config) and @read (a config
+ * file's value, null included).  "serial" is read only: Firecracker never
+ * writes it (it is not part of a snapshot).
  */
 static const struct {
 	const char *key;
 	bool list, read_only;
-} api_config_absent[] = {
-    {"balloon"},	{"cpu-config"},
-    {"mmds-config"},	{"pmem", .list = true},
-    {"memory-hotplug"}, {"serial", .read_only = true},
+	json_t *(*show)(const struct api_vm_config *cfg);
+	int (*read)(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
+} api_config_more[] = {
+    {"balloon"},
+    {"cpu-config", .show = api_show_cpu_config, .read = api_cpu_config_section},
+    {"mmds-config"},
+    {"pmem", .list = true},
+    {"memory-hotplug"},
+    {"serial", .read_only = true},
 };
 
 char *api_config_to_json(const struct api_vm_config *cfg)
@@ -273,13 +294,19 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
 			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
 			"metrics", api_json_metrics(&cfg->metrics));
-	for (size_t i = 0; doc && i < ARRAY_SIZE(api_config_absent); i++)
-		if (!api_config_absent[i].read_only &&
-		    json_object_set_new(doc, api_config_absent[i].key,
-					api_config_absent[i].list ? json_array() : json_null())) {
+	for (size_t i = 0; doc && i < ARRAY_SIZE(api_config_more); i++) {
+		json_t *v;
+
+		if (api_config_more[i].read_only)
+			continue;
+		v = api_config_more[i].show	 ? api_config_more[i].show(cfg)
+		    : api_config_more[i].list ? json_array()
+					      : json_null();
+		if (json_object_set_new(doc, api_config_more[i].key, v)) {
 			json_decref(doc);
 			doc = NULL;
 		}
+	}
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -305,20 +332,23 @@ static bool api_boot_source_empty(json_t *v)
 	return json_object_size(v) == 1 + nulls;
 }
 
-/* A section of api_config_absent, as GET /vm/config shows it. */
-static int api_config_absent_check(const char *key, json_t *v, char *err, size_t errlen)
+/* A section of api_config_more, in a config file. */
+static int api_config_more_read(const char *key, json_t *v, struct api_vm_config *cfg, char *err,
+				size_t errlen)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(api_config_absent); i++)
-		if (!strcmp(key, api_config_absent[i].key))
+	for (i = 0; i < ARRAY_SIZE(api_config_more); i++)
+		if (!strcmp(key, api_config_more[i].key))
 			break;
-	if (i == ARRAY_SIZE(api_config_absent)) {
+	if (i == ARRAY_SIZE(api_config_more)) {
 		snprintf(err, errlen, "config: unknown section \"%.64s\".", key);
 		return -EINVAL;
 	}
+	if (api_config_more[i].read)
+		return api_config_more[i].read(v, cfg, err, errlen);
 	if (json_is_null(v) ||
-	    (api_config_absent[i].list && json_is_array(v) && !json_array_size(v)))
+	    (api_config_more[i].list && json_is_array(v) && !json_array_size(v)))
 		return 0;
 	snprintf(err, errlen, "config: \"%s\" is not supported by ember.", key);
 	return -EINVAL;
@@ -384,7 +414,7 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 		} else if (!strcmp(key, "metrics")) {
 			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
 		} else {
-			rc = api_config_absent_check(key, v, err, errlen);
+			rc = api_config_more_read(key, v, cfg, err, errlen);
 		}
 		if (rc)
 			return rc;
@@ -414,6 +444,9 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 	}
 	api_config_init(tmp);
 	rc = api_config_sections(doc, tmp, err, errlen);
+	/* As Firecracker: a custom template wins over machine-config's. */
+	if (!rc && tmp->has_cpu_config)
+		tmp->machine.cpu_template = CPUT_NONE;
 	if (!rc)
 		*cfg = *tmp;
 	free(tmp);

@@ -210,6 +210,9 @@ int api_check_id(const char *what, const char *id, char *err, size_t errlen)
 }
 
 static const char *const api_none_choices[] = {"None", NULL};
+/* enum cput_static's order. */
+static const char *const api_cpu_template_choices[] = {"None", "C3",  "T2", "T2S",
+						       "T2CL", "T2A", NULL};
 static const char *const api_cache_choices[] = {"Unsafe", "Writeback", NULL};
 static const char *const api_engine_choices[] = {"Sync", "Async", NULL};
 /* In enum api_log_level's order; "Warn" (Firecracker accepts it too) last. */
@@ -253,7 +256,10 @@ static const struct api_field api_machine_fields[] = {
      .max = CONFIG_MAX_MEM_MIB},
     BOOL(struct api_machine_config, smt),
     BOOL(struct api_machine_config, track_dirty_pages),
-    {.name = "cpu_template", .type = AF_ENUM, .off = AF_NO_DST, .choices = api_none_choices},
+    {.name = "cpu_template", /* bit 4 in @seen */
+     .type = AF_ENUM,
+     .off = offsetof(struct api_machine_config, cpu_template),
+     .choices = api_cpu_template_choices},
     {.name = "huge_pages", .type = AF_ENUM, .off = AF_NO_DST, .choices = api_none_choices},
 };
 
@@ -264,18 +270,22 @@ int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config 
 	    .vcpu_count = CONFIG_DEFAULT_VCPUS,
 	    .mem_size_mib = CONFIG_DEFAULT_MEM_MIB,
 	};
+	uint32_t seen = 0;
 	int rc;
 
-	/* PUT: unspecified optional fields go back to their defaults. */
+	/* PUT: unspecified optional fields go back to their defaults, but for
+	 * the CPU template, which Firecracker keeps. */
 	if (partial)
 		m = *out;
+	m.cpu_template = out->cpu_template;
 	/* PATCH with nothing in it is a mistake, as Firecracker says. */
 	if (partial && json_is_object(o) && !json_object_size(o))
 		return api_err(err, errlen, "machine-config: the update changes nothing.");
 	rc = api_json_obj(o, "machine-config", api_machine_fields, ARRAY_SIZE(api_machine_fields),
-			  partial, &m, NULL, err, errlen);
+			  partial, &m, &seen, err, errlen);
 	if (rc)
 		return rc;
+	m.cpu_template_given = seen & (1u << 4);
 	if (m.smt && m.vcpu_count > 1 && (m.vcpu_count & 1))
 		return api_err(err, errlen,
 			       "machine-config: \"vcpu_count\" must be 1 or even when \"smt\" is "

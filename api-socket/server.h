@@ -47,6 +47,10 @@ struct api_server_opts {
 	/* Leave the socket file at stop: a filtered VMM thread cannot unlink,
 	 * and the next start replaces a stale socket anyway. */
 	bool keep_socket;
+	/* Firecracker's --mmds-size-limit (bytes; its default is the payload
+	 * limit) and --metadata FILE (NULL: none): copied into api_state. */
+	uint64_t mmds_size_limit;
+	const char *mmds_content_path;
 };
 
 struct api_server;

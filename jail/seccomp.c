@@ -23,6 +23,9 @@
  *  - API (api-socket/server.c api_thread): epoll, accept4, read, send,
  *    close, the command queue (eventfd write, futex), malloc.
  *
+ * With --seccomp-filter (seccomp_custom.c) the programs come from
+ * Firecracker's filter file instead, and the same installer loads them.
+ *
  * Decisions:
  *  - The VMM thread is filtered after it has created every vCPU thread.
  *    Filters are inherited by threads created later and they stack, so a
@@ -72,6 +75,8 @@
 
 #include "ember.h"
 #include "seccomp_rules.h"
+/* After seccomp_rules.h, which wants seccomp.h with libseccomp's. */
+#include "seccomp_custom.h"
 /* The lists compiled at build time (seccomp_gen.c): seccomp_progs[role]. */
 #include "seccomp_bpf.h"
 
@@ -185,8 +190,18 @@ int seccomp_init_handler(void)
 /* Only conditional jumps compare with constants: the placeholders are there. */
 struct sock_filter *seccomp_program(enum seccomp_role role, size_t *len)
 {
+	const struct sock_filter *custom = seccomp_custom_program(role, len);
 	const struct sock_fprog *p = &seccomp_progs[role];
-	struct sock_filter *f = malloc(p->len * sizeof(*f));
+	struct sock_filter *f;
+
+	/* --seccomp-filter: the file's program as it is (no placeholders there). */
+	if (custom) {
+		f = malloc((*len ? *len : 1) * sizeof(*f));
+		if (f)
+			memcpy(f, custom, *len * sizeof(*f));
+		return f;
+	}
+	f = malloc(p->len * sizeof(*f));
 
 	if (!f)
 		return NULL;
@@ -227,6 +242,9 @@ int seccomp_install(enum seccomp_role role)
 	if (!prog.filter)
 		return -ENOMEM;
 	prog.len = (unsigned short)len;
+	ret = 0;
+	if (!len) /* a filter file's empty program: this thread runs unfiltered */
+		goto out;
 	/* Also what lets an unprivileged process load a filter at all. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		ret = -errno;

@@ -57,6 +57,7 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_MACHINE, "machine"},
 	    {SNAP_SEC_MEM_REGION, "mem-region"},
 	    {SNAP_SEC_PIC_MASTER, "pic-master"},
+	    {SNAP_SEC_CPU_TEMPLATE, "cpu-template"},
 	    {SNAP_SEC_PIC_SLAVE, "pic-slave"},
 	    {SNAP_SEC_IOAPIC, "ioapic"},
 	    {SNAP_SEC_PIT, "pit"},
@@ -514,5 +515,16 @@ int snap_mem_check(int fd, uint64_t need, char *err, size_t errlen)
 		return snap_fail(err, errlen, -EINVAL,
 				 "memory file is %llu bytes, the snapshot needs %llu",
 				 (unsigned long long)st.st_size, (unsigned long long)need);
+	return 0;
+}
+
+int snap_describe(const void *head, size_t len, uint32_t *version, char *err, size_t errlen)
+{
+	const uint8_t *b = head;
+
+	if (len < 12 || memcmp(b, SNAP_MAGIC, 8))
+		return snap_fail(err, errlen, -EINVAL,
+				 "not an ember state file (bad magic; want \"" SNAP_MAGIC "\")");
+	*version = snap_get32(b + 8);
 	return 0;
 }

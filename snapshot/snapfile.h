@@ -67,13 +67,14 @@
  */
 enum snap_section_type {
 	/* ---- VM-wide, id 0 unless stated ---- */
-	SNAP_SEC_MACHINE = 0x001,    /* u32 vCPUs, u32 regions, u64 MiB (snapshot.c) */
-	SNAP_SEC_MEM_REGION = 0x002, /* id = region index: u64 gpa, size, offset in the file */
-	SNAP_SEC_PIC_MASTER = 0x010, /* KVM_GET_IRQCHIP, chip 0 (struct kvm_pic_state) */
-	SNAP_SEC_PIC_SLAVE = 0x011,  /* chip 1 */
-	SNAP_SEC_IOAPIC = 0x012,     /* chip 2 (struct kvm_ioapic_state) */
-	SNAP_SEC_PIT = 0x013,	     /* KVM_GET_PIT2 (struct kvm_pit_state2) */
-	SNAP_SEC_CLOCK = 0x014,	     /* KVM_GET_CLOCK (struct kvm_clock_data) */
+	SNAP_SEC_MACHINE = 0x001,      /* u32 vCPUs, u32 regions, u64 MiB (snapshot.c) */
+	SNAP_SEC_MEM_REGION = 0x002,   /* id = region index: u64 gpa, size, offset in the file */
+	SNAP_SEC_CPU_TEMPLATE = 0x003, /* the CPU template booted with, versioned (snap_cpu.h) */
+	SNAP_SEC_PIC_MASTER = 0x010,   /* KVM_GET_IRQCHIP, chip 0 (struct kvm_pic_state) */
+	SNAP_SEC_PIC_SLAVE = 0x011,    /* chip 1 */
+	SNAP_SEC_IOAPIC = 0x012,       /* chip 2 (struct kvm_ioapic_state) */
+	SNAP_SEC_PIT = 0x013,	       /* KVM_GET_PIT2 (struct kvm_pit_state2) */
+	SNAP_SEC_CLOCK = 0x014,	       /* KVM_GET_CLOCK (struct kvm_clock_data) */
 
 	/* ---- per vCPU, id = vCPU index ---- */
 	SNAP_SEC_VCPU_REGS = 0x100,	 /* struct kvm_regs */
@@ -162,6 +163,12 @@ int snap_read_fd(int fd, uint64_t max_size, struct snap_image *img, char *err, s
 /* The same checks on an in-memory image (copied); for tests and fuzzing. */
 int snap_parse(const void *buf, size_t len, struct snap_image *img, char *err, size_t errlen);
 void snap_image_free(struct snap_image *img);
+/*
+ * --describe-snapshot: the format version in a state file's first @len
+ * bytes (at least 12), whatever this ember can read, as Firecracker prints
+ * any snapshot's version.  0, or -EINVAL with a message for a non-state file.
+ */
+int snap_describe(const void *head, size_t len, uint32_t *version, char *err, size_t errlen);
 
 /* The section (@type, @id): 0 with *data and *len set, or -ENOENT. */
 int snap_find(const struct snap_image *img, uint32_t type, uint32_t id, const void **data,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "snap_cpu.h"
 #include "snap_dev.h"
 #include "snap_kvm.h"
 #include "snap_mem.h"
@@ -79,6 +80,7 @@ void snap_restored_release(struct snap_restored *rs)
 		close(rs->src.fd);
 	if (rs->uffd >= 0)
 		close(rs->uffd);
+	free(rs->cpu_tmpl);
 	snap_restored_init(rs);
 }
 
@@ -184,6 +186,8 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 	/* Devices first: an interrupt they raise while we save lands in the irqchip we save next.
 	 */
 	snap_dev_save(vm, &w);
+	if (snap_cpu_save(vm->cfg, &w))
+		goto nomem;
 	r = snap_kvm_save_vm(vm, &w, err, errlen);
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = snap_kvm_save_vcpu(&vm->vcpus[i], &w, err, errlen);
@@ -440,6 +444,8 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	close(fd);
 	if (!r)
 		r = load_machine(&img, cfg, err, errlen);
+	if (!r)
+		r = snap_cpu_load(&img, cfg, &rs->cpu_tmpl, err, errlen);
 	if (!r)
 		r = snap_dev_config(&img, req, cfg, &nr_slots, err, errlen);
 	if (!r && !req->uffd)

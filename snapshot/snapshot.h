@@ -42,10 +42,11 @@ struct snap_load_req {
 
 /* What a restored VM keeps until it is destroyed (after vm_destroy). */
 struct snap_restored {
-	struct vm_mem_source src; /* cfg->mem_src points here */
-	int uffd;		  /* -1 unless the Uffd backend */
-	struct file_id mem;	  /* the File backend's memory file, which a later
-				   * snapshot must not overwrite */
+	struct vm_mem_source src;      /* cfg->mem_src points here */
+	int uffd;		       /* -1 unless the Uffd backend */
+	struct file_id mem;	       /* the File backend's memory file, which a later
+					* snapshot must not overwrite */
+	struct cpu_template *cpu_tmpl; /* the custom CPU template cfg->cpu_tmpl points to */
 };
 
 void snap_restored_init(struct snap_restored *rs);

@@ -48,6 +48,7 @@ struct api_mode {
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
 	int metrics_fd;
 	struct api_metrics metrics; /* emit_id and properties for each line */
+	uint64_t startup_us, startup_cpu_us; /* VMM thread, when the API socket is ready */
 	/* Counted on the API thread; latency from request parsed to response sent. */
 	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
 };
@@ -64,6 +65,8 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .vcpus = a->machine.vcpu_count,
 	    .mem_mib = a->machine.mem_size_mib,
 	    .track_dirty_pages = a->machine.track_dirty_pages,
+	    .cpu_tmpl = a->has_cpu_config ? &a->cpu_config : NULL,
+	    .cpu_static = a->machine.cpu_template,
 	    .console = CONSOLE_STDIO,
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
@@ -105,6 +108,10 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 {
 	a->machine.vcpu_count = c->vcpus;
 	a->machine.mem_size_mib = c->mem_mib;
+	a->machine.cpu_template = c->cpu_static;
+	a->has_cpu_config = c->cpu_tmpl != NULL;
+	if (c->cpu_tmpl)
+		a->cpu_config = *c->cpu_tmpl;
 	api_devices_from_config(&c->devs, a);
 }
 
@@ -194,6 +201,8 @@ static int metrics_flush(struct api_mode *m)
 		  : m->cli->instance_id ? m->cli->instance_id
 					: API_DEFAULT_ID,
 	    .properties = m->metrics.properties[0] ? m->metrics.properties : NULL,
+	    .startup_us = m->startup_us,
+	    .startup_cpu_us = m->startup_cpu_us,
 	};
 	char *line;
 	ssize_t n;
@@ -441,15 +450,28 @@ static void on_request(void *opaque, const struct http_request *req, int status,
 		atomic_fetch_add(&m->api_errors, 1);
 }
 
-/* What make bench reads: how long until a client can connect. */
-static void log_api_ready(uint64_t start_us)
+/*
+ * What make bench reads: how long until a client can connect.  With the
+ * jailer's --start-time-us (CLOCK_MONOTONIC) and --start-time-cpu-us, also
+ * Firecracker's startup metrics, counted from the jailer's start.
+ */
+static void log_api_ready(struct api_mode *m)
 {
-	struct timespec cpu;
+	const struct cli_fc *fc = &m->cli->fc;
+	struct timespec ts;
+	uint64_t now = time_now_us(), cpu_us;
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	cpu_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	if (fc->start_time_us != CLI_TIME_UNSET && now >= fc->start_time_us)
+		m->startup_us = now - fc->start_time_us;
+	/* The CPU clock carries across exec, so the jailer's share is in it. */
+	if (fc->start_time_cpu_us != CLI_TIME_UNSET && cpu_us >= fc->start_time_cpu_us)
+		m->startup_cpu_us =
+		    cpu_us - fc->start_time_cpu_us +
+		    (fc->parent_cpu_time_us != CLI_TIME_UNSET ? fc->parent_cpu_time_us : 0);
 	log_info("API socket ready after %llu us (%llu CPU us)",
-		 (unsigned long long)(time_now_us() - start_us),
-		 (unsigned long long)(cpu.tv_sec * 1000000 + cpu.tv_nsec / 1000));
+		 (unsigned long long)(now - m->start_us), (unsigned long long)cpu_us);
 }
 
 static int api_thread_filter(void)
@@ -511,7 +533,10 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
 	/* Firecracker's --log-path and --metrics-path: as PUT /logger and /metrics. */
 	if (cli->log_path || cli->metrics_path) {
-		struct api_logger lg = {.set = true, .level = API_LOG_INFO};
+		struct api_logger lg = {.set = true,
+					.level = API_LOG_INFO,
+					.show_level = cli->fc.show_level,
+					.show_log_origin = cli->fc.show_log_origin};
 
 		r = 0;
 		if (cli->log_path) {
@@ -541,6 +566,8 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .sock_path = cli->api_sock,
 		    .instance_id = cli->instance_id,
 		    .max_payload = cli->max_payload,
+		    .mmds_size_limit = cli_fc_mmds_size_limit(cli),
+		    .mmds_content_path = cli->fc.metadata_path,
 		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
 		    .submit = cmdq_submit,
@@ -555,7 +582,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 			code = EXIT_CONFIG;
 			goto out_vm;
 		}
-		log_api_ready(start_us);
+		log_api_ready(m);
 	}
 	if (!m->vm_live) {
 		r = wait_for_start(m);

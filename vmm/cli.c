@@ -17,7 +17,11 @@ static const char usage_head[] =
     "       ember --api-sock PATH [--id ID] [--config-file FILE] [--log-level L]\n"
     "             [--http-api-max-payload-size BYTES] [--log-path PATH]\n"
     "             [--level Error|Warning|Info|Debug|Trace] [--metrics-path PATH]\n"
+    "             [--show-level] [--show-log-origin] [--module PATH] [--boot-timer]\n"
+    "             [--start-time-us US] [--start-time-cpu-us US] [--parent-cpu-time-us US]\n"
+    "             [--seccomp-filter FILE] [--mmds-size-limit BYTES] [--metadata FILE]\n"
     "       ember --config-file FILE --no-api\n"
+    "       ember --describe-snapshot STATE_FILE | --snapshot-version\n"
     "       ember rebase-mem BASE_MEM_FILE DIFF_MEM_FILE\n"
     "       ember --help | --version\n"
     "\n"
@@ -36,7 +40,11 @@ static const char usage_tail[] =
     "  --allow-kvm-pvm     run on a kvm-pvm /dev/kvm (the guest kernel must be\n"
     "                      PVM-enabled; ember refuses such a host otherwise)\n"
     "\n"
-    "API mode speaks Firecracker's REST API on the Unix socket PATH;\n"
+    "  --seccomp-filter FILE  install Firecracker's compiled filters (seccompiler-bin)\n"
+    "                      on the vmm, api and vcpu threads instead of ember's own\n"
+    "\n"
+    "API mode speaks Firecracker's REST API on the Unix socket PATH\n"
+    "(default " CLI_DEFAULT_API_SOCK ") with Firecracker's flags and meanings;\n"
     "--config-file takes the JSON of GET /vm/config and starts the VM.\n"
     "rebase-mem copies the pages of a Diff snapshot's memory file onto the\n"
     "memory file of the snapshot before it, which then loads as the newest.\n"
@@ -141,16 +149,18 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->metrics_path = val;
 	} else if (!strcmp(opt, "--level")) {
 		/* Firecracker's logger levels (PUT /logger's "level"). */
-		static const char *const fc[] = {"Error", "Warning", "Info", "Debug", "Trace"};
+		static const char *const fc[] = {"Error", "Warning", "Info", "Debug",
+						 "Trace", "Warn",    "Off"};
+		/* ember always reports errors: Off keeps those. */
 		static const enum log_level ours[] = {LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG,
-						      LOG_DEBUG};
+						      LOG_DEBUG, LOG_WARN, LOG_ERROR};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(fc) && strcasecmp(val, fc[i]); i++)
 			;
 		if (i == ARRAY_SIZE(fc))
 			return bad(err, errlen,
-				   "--level: '%s' is not Error, Warning, Info, Debug or Trace",
+				   "--level: '%s' is not Off, Error, Warning, Info, Debug or Trace",
 				   val);
 		cfg->log_level = ours[i];
 	} else if (!strcmp(opt, "--no-seccomp")) {
@@ -169,6 +179,10 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 			return bad(err, errlen,
 				   "--log-level: '%s' is not error, warn, info or debug", val);
 	} else {
+		int r = cli_fc_apply(&cfg->fc, opt, val, err, errlen);
+
+		if (r <= 0)
+			return r;
 		return bad(err, errlen, "unknown option '%s'", opt);
 	}
 	return 0;
@@ -201,6 +215,20 @@ static const struct opt_info options[] = {
     {"--metrics-path", OPT_API, false},
     {"--no-seccomp", OPT_RUN | OPT_API, true},
     {"--allow-kvm-pvm", OPT_RUN | OPT_API, true},
+    {"--start-time-us", OPT_API, false},
+    {"--start-time-cpu-us", OPT_API, false},
+    {"--parent-cpu-time-us", OPT_API, false},
+    {"--show-level", OPT_API, true},
+    {"--show-log-origin", OPT_API, true},
+    {"--module", OPT_API, false},
+    {"--boot-timer", OPT_API, true},
+    {"--mmds-size-limit", OPT_API, false},
+    {"--metadata", OPT_API, false},
+    {"--seccomp-filter", OPT_RUN | OPT_API, false},
+    {"--describe-snapshot", OPT_API, false},
+    {"--snapshot-version", OPT_API, true},
+    {"--version", OPT_API, true},
+    {"--enable-pci", OPT_API, true},
 };
 
 /* Every device type's option (--disk, --net, ...): `ember run`, with a value or not. */
@@ -226,6 +254,7 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 	    .console_limit = CONFIG_CONSOLE_LIMIT,
 	    .log_level = LOG_INFO,
 	};
+	cli_fc_defaults(&cfg->fc);
 	err[0] = '\0';
 	if (argc < 2)
 		return bad(err, errlen, "%smissing command (try 'ember --help')", "");
@@ -293,17 +322,28 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 				return bad(err, errlen, "%s needs a value", arg);
 			val = argv[++i];
 		}
+		if (!strcmp(opt, "--version") || !strcmp(opt, "--snapshot-version")) {
+			/* Anywhere on the line, as Firecracker: the first wins over the second. */
+			if (*action != CLI_VERSION)
+				*action = opt[2] == 'v' ? CLI_VERSION : CLI_SNAPSHOT_VERSION;
+			continue;
+		}
 		r = dev ? vdev_configs_parse(&cfg->devs, dev, val, err, errlen)
 			: apply(cfg, opt, val, err, errlen);
 		if (r)
 			return r;
+	}
+	if (*action == CLI_VERSION || *action == CLI_SNAPSHOT_VERSION)
+		return 0;
+	if (cfg->fc.describe_snapshot) {
+		*action = CLI_DESCRIBE_SNAPSHOT;
+		return 0;
 	}
 	if (mode == OPT_RUN && !cfg->kernel)
 		return bad(err, errlen, "%s--kernel is required", "");
 	if (mode == OPT_API && cfg->no_api && !cfg->config_file)
 		return bad(err, errlen, "%s--no-api needs --config-file", "");
 	if (mode == OPT_API && !cfg->no_api && !cfg->api_sock)
-		return bad(err, errlen, "%s--api-sock is required (or --config-file with --no-api)",
-			   "");
-	return 0;
+		cfg->api_sock = CLI_DEFAULT_API_SOCK; /* as Firecracker */
+	return cli_fc_check(cfg, err, errlen);
 }

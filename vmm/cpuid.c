@@ -7,6 +7,9 @@
  */
 #include <string.h>
 
+#include <stdio.h>
+
+#include "cpu_template.h"
 #include "cpuid.h"
 
 #define LEAF1_ECX_HYPERVISOR   (1u << 31)
@@ -121,4 +124,32 @@ void cpuid_normalize(struct kvm_cpuid_entry2 *e, unsigned nr, unsigned index, un
 			break;
 		}
 	}
+}
+
+int cpuid_apply_template(struct kvm_cpuid_entry2 *e, unsigned nr, const struct cpu_template *t,
+			 char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < t->nr_leaves; i++) {
+		const struct cput_leaf *l = &t->leaves[i];
+		struct kvm_cpuid_entry2 *c = cpuid_find(e, nr, l->leaf, l->subleaf);
+
+		if (!c) {
+			snprintf(err, errlen,
+				 "Template changes a CPUID entry not supported by KVM: Leaf: 0x%x, "
+				 "Subleaf: 0x%x",
+				 l->leaf, l->subleaf);
+			return -ENOENT;
+		}
+		c->flags = l->flags;
+		for (uint32_t j = 0; j < l->nr_mods && j < CPUT_MAX_REG_MODS; j++) {
+			const struct cput_reg_mod *m = &l->mods[j];
+			uint32_t *reg = m->reg == CPUT_EAX   ? &c->eax
+					: m->reg == CPUT_EBX ? &c->ebx
+					: m->reg == CPUT_ECX ? &c->ecx
+							     : &c->edx;
+
+			*reg = (uint32_t)cput_apply_bits(*reg, m->filter, m->value);
+		}
+	}
+	return 0;
 }

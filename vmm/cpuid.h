@@ -13,6 +13,16 @@
  */
 void cpuid_normalize(struct kvm_cpuid_entry2 *e, unsigned nr, unsigned index, unsigned nr_cpus);
 
+/*
+ * A CPU template's CPUID modifiers on KVM's supported table, before
+ * normalisation (as Firecracker: the template cannot undo the topology).
+ * A leaf KVM does not report is an error, with Firecracker's message in
+ * @err: -ENOENT.  Pure.
+ */
+struct cpu_template;
+int cpuid_apply_template(struct kvm_cpuid_entry2 *e, unsigned nr, const struct cpu_template *t,
+			 char *err, size_t errlen);
+
 /* Entry for (function, index), or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid_entry2 *e, unsigned nr, uint32_t function,
 				    uint32_t index);

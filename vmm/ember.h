@@ -46,6 +46,13 @@ void log_set_level(enum log_level lvl);
  * threads start, or from the VMM thread while the others only read them.
  */
 void log_set_format(bool show_level, bool show_origin);
+/*
+ * Firecracker's --module / the logger's "module": only lines from source
+ * files under this path (e.g. "vmm/" or "virtio/blk") are written; errors
+ * still reach the API's fault_message.  NULL or "": every line.  The string
+ * must outlive the process's logging (argv does).
+ */
+void log_set_module(const char *prefix);
 
 /*
  * One error channel: every error is reported with log_err().  A caller that

@@ -14,6 +14,7 @@
 
 static enum log_level log_threshold = LOG_INFO;
 static bool log_show_level, log_show_origin;
+static const char *log_module;
 /*
  * Per thread and scoped by its owner (the stack frame that opened it), so no
  * other thread ever sees it: the one way an error's text reaches the API.
@@ -41,6 +42,11 @@ void log_set_format(bool show_level, bool show_origin)
 {
 	log_show_level = show_level;
 	log_show_origin = show_origin;
+}
+
+void log_set_module(const char *prefix)
+{
+	log_module = prefix && *prefix ? prefix : NULL;
 }
 
 void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fmt, ...)
@@ -72,6 +78,8 @@ void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fm
 	va_end(ap);
 	if (lvl == LOG_ERROR && capture && !capture->msg[0])
 		snprintf(capture->msg, sizeof(capture->msg), "%s", line + n);
+	if (log_module && strncmp(file, log_module, strlen(log_module)))
+		return;
 	/* One write() per line so lines from different threads never interleave. */
 	n = (int)strlen(line);
 	line[n++] = '\n';

@@ -4,14 +4,18 @@
  * describes (`ember run`) or serve Firecracker's API (`--api-sock`,
  * `--config-file`).  The main thread becomes the VMM thread.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "launch.h"
 #include "seccomp.h"
+#include "seccomp_custom.h"
 #include "snap_mem.h"
+#include "snapfile.h"
 
 static int run(const struct vm_config *cfg, uint64_t start_us)
 {
@@ -25,10 +29,39 @@ static int run(const struct vm_config *cfg, uint64_t start_us)
 	return code;
 }
 
+/* --describe-snapshot: the state file's format version, as --snapshot-version prints it. */
+static int describe_snapshot(const char *path)
+{
+	uint8_t head[SNAP_HDR_SIZE];
+	const char *why = NULL;
+	char err[256];
+	uint32_t version;
+	ssize_t n = -1;
+	int fd = file_open_input(path, false, false, &why);
+
+	if (fd >= 0) {
+		n = read(fd, head, sizeof(head));
+		why = n < 0 ? strerror(errno) : NULL;
+		close(fd);
+	}
+	if (n < 0) {
+		fprintf(stderr, "ember: --describe-snapshot %s: %s\n", path,
+			why ? why : strerror(-fd));
+		return EXIT_CONFIG;
+	}
+	if (snap_describe(head, (size_t)n, &version, err, sizeof(err))) {
+		fprintf(stderr, "ember: --describe-snapshot %s: %s\n", path, err);
+		return EXIT_CONFIG;
+	}
+	printf("v%u.0.0\n", version);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t start_us = time_now_us();
 	struct vm_config cfg;
+	struct seccomp_custom custom;
 	enum cli_action action;
 	char err[256];
 
@@ -55,7 +88,16 @@ int main(int argc, char **argv)
 		cli_print_version(stdout);
 		return 0;
 	}
+	if (action == CLI_SNAPSHOT_VERSION) {
+		/* Firecracker's form, "v" and a semantic version, for scripts that parse it. */
+		printf("v%u.0.0\n", SNAP_VERSION);
+		return 0;
+	}
+	if (action == CLI_DESCRIBE_SNAPSHOT)
+		return describe_snapshot(cfg.fc.describe_snapshot);
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.fc.show_level, cfg.fc.show_log_origin);
+	log_set_module(cfg.fc.log_module);
 	/*
 	 * Before any thread exists, so every thread inherits it: no
 	 * capabilities (ember needs none: /dev/kvm and its files are opened
@@ -65,6 +107,14 @@ int main(int argc, char **argv)
 	if (seccomp_drop_caps()) {
 		log_err("cannot drop capabilities / set no_new_privs");
 		return EXIT_VMM;
+	}
+	if (cfg.fc.seccomp_filter) {
+		/* Before any thread: every seccomp_install() from now on loads these. */
+		if (seccomp_custom_load(cfg.fc.seccomp_filter, &custom, err, sizeof(err))) {
+			log_err("--seccomp-filter: %s", err);
+			return EXIT_CONFIG;
+		}
+		seccomp_custom_use(&custom);
 	}
 	if (cfg.no_seccomp)
 		log_warn("--no-seccomp: running without system call filters");

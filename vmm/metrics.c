@@ -84,6 +84,14 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 			      : vcpus_paused(vm) ? "Paused"
 						 : "Running",
 			      "vcpus", vm ? (int)vm->nr_vcpus : 0));
+	if (o) {
+		json_t *srv = json_object_get(o, "api_server");
+
+		json_object_set_new(srv, "process_startup_time_us",
+				    json_integer((json_int_t)api->startup_us));
+		json_object_set_new(srv, "process_startup_time_cpu_us",
+				    json_integer((json_int_t)api->startup_cpu_us));
+	}
 	if (o)
 		json_object_set_new(o, "seccomp",
 				    json_pack("{s:I}", "faults", (json_int_t)seccomp_faults()));

@@ -11,6 +11,10 @@ struct metrics_api {
 	/* Firecracker's optional top-level fields: "id" (emit_id) and
 	 * "properties" (a JSON object's text); NULL: not written. */
 	const char *id, *properties;
+	/* Firecracker's process_startup_time_us / _cpu_us: from the jailer's
+	 * --start-time-us / --start-time-cpu-us to the API socket's readiness
+	 * (plus --parent-cpu-time-us); 0 without those flags. */
+	uint64_t startup_us, startup_cpu_us;
 };
 
 /*

@@ -246,6 +246,8 @@ int vcpu_setup(struct vcpu *v)
 	if (!r)
 		r = setup_msrs(v);
 	if (!r)
+		r = vcpu_apply_msr_template(v);
+	if (!r)
 		r = setup_fpu(v);
 	if (!r)
 		r = setup_lapic(v);

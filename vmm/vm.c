@@ -326,6 +326,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
 		goto fail;
 	}
+	r = vm_apply_cpu_template(vm);
+	if (r)
+		goto fail;
 	vm->nr_vcpus = cfg->vcpus;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;

@@ -107,6 +107,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us);
  */
 int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
 	    const uint8_t *initrd, size_t initrd_len);
+/*
+ * cpu_apply.c: the configuration's CPU template (NULL: none); checks it
+ * against the host and KVM and applies its CPUID part to vm->cpuid (from
+ * vm_create); its MSR part on one vCPU (from vcpu_setup).  0 or -errno,
+ * with the reason logged.
+ */
+const struct cpu_template *vm_cpu_template(const struct vm_config *cfg);
+int vm_apply_cpu_template(struct vm *vm);
+int vcpu_apply_msr_template(struct vcpu *v);
+
 /* CPUID, MSRs, LAPIC, FPU on every vCPU and the boot registers on vCPU 0. */
 int vm_setup_vcpus(struct vm *vm);
 /* Runs until the guest resets or crashes; returns an enum ember_exit. */

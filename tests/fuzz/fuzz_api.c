@@ -199,6 +199,10 @@ static const struct seed_req boot[] = {
     {"/vsock", HTTP_PUT, "{\"guest_cid\":3,\"uds_path\":\"/v.sock\"}"},
     {"/entropy", HTTP_PUT,
      "{\"rate_limiter\":{\"bandwidth\":{\"size\":4096,\"refill_time\":1000}}}"},
+    {"/cpu-config", HTTP_PUT,
+     "{\"kvm_capabilities\":[\"171\",\"!172\"],\"cpuid_modifiers\":[{\"leaf\":\"0x1\","
+     "\"subleaf\":\"0x0\",\"flags\":0,\"modifiers\":[{\"register\":\"ecx\",\"bitmap\":"
+     "\"0bxxxxxx0x_xxxx\"}]}],\"msr_modifiers\":[{\"addr\":\"0x10a\",\"bitmap\":\"0b1x0\"}]}"},
     {"/machine-config", HTTP_PUT,
      "{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false,\"track_dirty_pages\":true}"},
     {"/machine-config", HTTP_PATCH, "{\"mem_size_mib\":512}"},

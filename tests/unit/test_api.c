@@ -43,8 +43,8 @@ static void test_get_endpoints(void **state)
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p",
-					     "/mmds",	 "/mmds/config",	"/cpu-config"};
+	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p", "/mmds",
+					     "/mmds/config"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -141,8 +141,8 @@ static void test_machine_config(void **state)
 	FAULT(PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"smt\":1}"),
 	      "\"smt\" must be a boolean");
 	FAULT(PUT("/machine-config",
-		  "{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T2\"}"),
-	      "\"cpu_template\" must be one of \"None\"");
+		  "{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T3\"}"),
+	      "\"cpu_template\" must be one of \"None\", \"C3\"");
 	FAULT(
 	    PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"huge_pages\":\"2M\"}"),
 	    "\"huge_pages\"");
