@@ -130,7 +130,7 @@ fail:
 	return NULL;
 }
 
-static json_t *api_json_bucket(const struct api_token_bucket *b)
+json_t *api_json_bucket(const struct api_token_bucket *b)
 {
 	if (!b->set)
 		return json_null();
@@ -254,6 +254,12 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
 			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
 			"metrics", api_json_metrics(&cfg->metrics));
+	/* Not in Firecracker's document (api_serial.c): only once it was set. */
+	if (doc && cfg->serial.set &&
+	    json_object_set_new(doc, "serial", api_json_serial(&cfg->serial))) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -268,7 +274,7 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
+    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -329,6 +335,8 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
 		} else if (!strcmp(key, "metrics")) {
 			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
+		} else if (!strcmp(key, "serial")) {
+			rc = json_is_null(v) ? 0 : api_parse_serial(v, &cfg->serial, err, errlen);
 		} else {
 			for (i = 0; i < ARRAY_SIZE(api_config_unsupported); i++)
 				if (!strcmp(key, api_config_unsupported[i]))
