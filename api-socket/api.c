@@ -368,6 +368,20 @@ static enum api_result api_put_entropy(struct api_req *r)
 	return api_check(r, next, API_CHECK_DEVICES, "");
 }
 
+/* Read at InstanceStart or a snapshot load: not a boot resource (api_serial.c). */
+static enum api_result api_put_serial(struct api_req *r)
+{
+	struct api_serial s;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_serial(r->body, &s, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.serial = s;
+	return api_no_content(r);
+}
+
 /* Logger and metrics open files, which is the VMM thread's business. */
 static enum api_result api_put_logger(struct api_req *r)
 {
@@ -463,7 +477,7 @@ static const struct api_route api_routes[] = {
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
     {.seg = "cpu-config", .put = api_put_cpu_config},
     {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
-    {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
+    {.seg = "serial", .put = api_put_serial},
     {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},
 };
 

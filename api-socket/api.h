@@ -136,6 +136,13 @@ struct api_entropy {
 	struct api_rate_limiter rate_limiter;
 };
 
+/* PUT /serial (Firecracker's SerialConfig): pre-boot, not a boot resource. */
+struct api_serial {
+	bool set;
+	char serial_out_path[API_PATH_MAX];   /* "" : the console stays on stdout */
+	struct api_token_bucket rate_limiter; /* bytes of guest output */
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -150,6 +157,7 @@ struct api_vm_config {
 	/* PUT /cpu-config (api_cpu.c); cleared by machine-config's "cpu_template". */
 	bool has_cpu_config;
 	struct cpu_template cpu_config;
+	struct api_serial serial;
 };
 
 enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };

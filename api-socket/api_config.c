@@ -135,7 +135,7 @@ json_t *api_json_boot_source(const struct api_boot_source *b)
 	    "boot_args", b->set && b->has_boot_args ? json_string(b->boot_args) : json_null());
 }
 
-static json_t *api_json_bucket(const struct api_token_bucket *b)
+json_t *api_json_bucket(const struct api_token_bucket *b)
 {
 	if (!b->set)
 		return json_null();
@@ -254,17 +254,35 @@ static json_t *api_show_cpu_config(const struct api_vm_config *cfg)
 	return cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null();
 }
 
+/* Not in Firecracker's document (api_serial.c): shown only once it was set. */
+static bool api_has_serial(const struct api_vm_config *cfg)
+{
+	return cfg->serial.set;
+}
+
+static json_t *api_show_serial(const struct api_vm_config *cfg)
+{
+	return api_json_serial(&cfg->serial);
+}
+
+static int api_read_serial(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	return json_is_null(v) ? 0 : api_parse_serial(v, &cfg->serial, err, errlen);
+}
+
 /*
  * The sections after "metrics", in Firecracker's order.  Without @show,
  * ember does not have the section yet: GET /vm/config shows Firecracker's
  * empty value (null, [] for a list) and a config file may carry exactly
  * that.  Adding one is giving it @show (GET /vm/config) and @read (a config
- * file's value, null included).  "serial" is read only: Firecracker never
- * writes it (it is not part of a snapshot).
+ * file's value, null included).  With @present, the key is left out where it
+ * says so: Firecracker never writes "serial" (it is not part of a snapshot),
+ * ember does once it was set.
  */
 static const struct {
 	const char *key;
-	bool list, read_only;
+	bool list;
+	bool (*present)(const struct api_vm_config *cfg);
 	json_t *(*show)(const struct api_vm_config *cfg);
 	int (*read)(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
 } api_config_more[] = {
@@ -273,7 +291,7 @@ static const struct {
     {"mmds-config"},
     {"pmem", .list = true},
     {"memory-hotplug"},
-    {"serial", .read_only = true},
+    {"serial", .present = api_has_serial, .show = api_show_serial, .read = api_read_serial},
 };
 
 char *api_config_to_json(const struct api_vm_config *cfg)
@@ -297,7 +315,7 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 	for (size_t i = 0; doc && i < ARRAY_SIZE(api_config_more); i++) {
 		json_t *v;
 
-		if (api_config_more[i].read_only)
+		if (api_config_more[i].present && !api_config_more[i].present(cfg))
 			continue;
 		v = api_config_more[i].show	 ? api_config_more[i].show(cfg)
 		    : api_config_more[i].list ? json_array()

@@ -342,8 +342,8 @@ static const struct api_field api_bucket_fields[] = {
      .max = INT64_MAX},
 };
 
-static int api_parse_bucket(json_t *o, const char *what, struct api_token_bucket *out, char *err,
-			    size_t errlen)
+int api_parse_bucket(json_t *o, const char *what, struct api_token_bucket *out, char *err,
+		     size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (!o || json_is_null(o))

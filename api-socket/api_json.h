@@ -43,6 +43,11 @@ int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen);
 int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter *out, char *err,
 			   size_t errlen);
 int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errlen);
+/* A TokenBucket object (null or absent: unset). */
+int api_parse_bucket(json_t *o, const char *what, struct api_token_bucket *out, char *err,
+		     size_t errlen);
+/* api_serial.c: PUT /serial's body. */
+int api_parse_serial(json_t *o, struct api_serial *out, char *err, size_t errlen);
 int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen);
 int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen);
 /* PUT /actions: API_CMD_START, API_CMD_CTRL_ALT_DEL or API_CMD_FLUSH_METRICS. */
@@ -69,8 +74,10 @@ json_t *api_json_drive(const struct api_drive *d);
 json_t *api_json_net(const struct api_net *n);
 json_t *api_json_vsock(const struct api_vsock *v);
 json_t *api_json_rate_limiter(const struct api_rate_limiter *rl); /* null when unset */
+json_t *api_json_bucket(const struct api_token_bucket *b);	  /* null when unset */
 json_t *api_json_entropy(const struct api_entropy *e);		  /* null when unset */
 json_t *api_json_logger(const struct api_logger *l);
 json_t *api_json_metrics(const struct api_metrics *m);
+json_t *api_json_serial(const struct api_serial *s);
 
 #endif /* EMBER_API_JSON_H */

@@ -3,7 +3,7 @@
  * ember-jailer: builds a one-use jail for ember and execs it there, in
  * Firecracker's jailer's order (docs: jail/README.md):
  *
- *   1. close inherited fds, clear the environment       6. cgroup v2 <parent>/<id>
+ *   1. close inherited fds, clear the environment       6. cgroup <parent>/<id> (v1/v2)
  *   2. validate the arguments, open exec file and netns  7. mount ns, pivot_root
  *   3. <base>/<exec-name>/<id>/root, binary copied in    8. /dev/kvm, /dev/net/tun, ...
  *   4. join the network namespace                        9. --new-pid-ns / --daemonize
@@ -18,14 +18,14 @@
  *    3  --exec-file missing, unreadable, not a regular file, not a static 64-bit ELF
  *    4  --uid / --gid not a decimal id
  *    5  --chroot-base-dir cannot be created or opened
- *    6  --cgroup / --cgroup-version / --parent-cgroup invalid (v1 is not supported)
+ *    6  --cgroup / --cgroup-version (1 or 2) / --parent-cgroup invalid
  *    7  --resource-limit invalid
  *   10  closing inherited fds
  *   11  jail directory: mkdir/open failed, symlinked/non-dir component, noexec/nodev
  *   12  copying the exec file: destination exists (symlink, hard link, file), I/O error
  *   13  --netns cannot be opened or joined
  *   14  setrlimit failed
- *   15  cgroup: no cgroup2 mount, controller unavailable, setting rejected, move failed
+ *   15  cgroup: no hierarchy/controller mounted, setting rejected, inherit or move failed
  *   16  unshare(CLONE_NEWNS), bind mount or pivot_root failed
  *   17  folders or device nodes inside the jail
  *   18  --new-pid-ns / --daemonize: unshare, fork, /dev/null, setsid, pid file
@@ -160,12 +160,10 @@ static void jail_cleanup(struct jail *j)
 	 * file and the mount (jailer_fs.c) make that rare; say what remains.
 	 */
 	if (j->dropped) {
-		fprintf(
-		    stderr,
-		    "ember-jailer: cleanup: privileges already dropped; left behind %s%s%s%s%s\n",
-		    j->fs.root_path, j->cg.made_leaf ? " and cgroup " : "",
-		    j->cg.made_leaf ? j->cg.mount : "", j->cg.made_leaf ? "/" : "",
-		    j->cg.made_leaf ? j->cg.parent : "");
+		fprintf(stderr,
+			"ember-jailer: cleanup: privileges already dropped; left behind %s\n",
+			j->fs.root_path);
+		jail_cg_left_behind(&j->cg, j->args.id);
 		return;
 	}
 	jail_cg_cleanup(&j->cg, j->args.id);

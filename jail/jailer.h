@@ -58,6 +58,7 @@ struct jail_args {
 	const char *chroot_base;   /* JAIL_DEFAULT_BASE when not given */
 	const char *netns;	   /* NULL: stay in the current network namespace */
 	const char *parent_cgroup; /* NULL: the exec file's name */
+	int cgroup_version;	   /* 1 or 2; 0 when not given (jailer_res.c decides) */
 	struct jail_cgroup_arg cgroup[JAIL_MAX_CGROUPS];
 	unsigned nr_cgroups;
 	bool fsize_set, nofile_set;
@@ -121,20 +122,36 @@ int jail_rlimits_apply(const struct jail_args *a, struct jail_err *err);
 int jail_netns_open(const char *path, int *fd, struct jail_err *err);
 int jail_netns_join(int fd, const char *path, struct jail_err *err);
 
-struct jail_cg {
-	int root_fd;	       /* the cgroup2 mount */
-	int cg_fd;	       /* <root>/<parent>/<id> */
-	char mount[PATH_MAX];  /* where cgroup2 is mounted, for messages */
-	char parent[PATH_MAX]; /* relative to the mount */
-	char orig[PATH_MAX];   /* our cgroup before moving in, relative to the mount */
-	unsigned made_parents; /* trailing components of parent that we created */
+/* the cgroup (jailer_res.c) */
+
+#define JAIL_MAX_HIER 16
+
+/* One hierarchy the jail's cgroup is made in: v2's only one, or a v1 mount. */
+struct jail_cg_h {
+	int root_fd;		       /* the mount */
+	int cg_fd;		       /* <mount>/<parent>/<id> */
+	char mount[PATH_MAX];	       /* where it is mounted, for messages */
+	char ctrl[32];		       /* v1: the controller it was found by */
+	char orig[PATH_MAX];	       /* our group before moving in, relative to the mount */
+	char shown[PATH_MAX * 2 + 80]; /* <mount>/<parent>/<id>, for messages */
+	unsigned made_parents;	       /* trailing components of parent that we created */
 	bool made_leaf, moved;
+};
+
+struct jail_cg {
+	int version;	       /* 1 or 2, once chosen */
+	char parent[PATH_MAX]; /* relative to each mount */
+	struct jail_cg_h h[JAIL_MAX_HIER];
+	unsigned nr;
 };
 
 void jail_cg_init(struct jail_cg *cg);
 int jail_cg_setup(struct jail_cg *cg, const struct jail_args *a, const char *exec_name,
 		  struct jail_err *err);
+/* Moves back out and removes what was made, one line per hierarchy. */
 void jail_cg_cleanup(struct jail_cg *cg, const char *id);
+/* Names the groups cleanup can no longer reach (privileges dropped). */
+void jail_cg_left_behind(const struct jail_cg *cg, const char *id);
 void jail_cg_close(struct jail_cg *cg);
 
 #endif /* JAILER_H */

@@ -22,8 +22,9 @@ const char jail_usage[] =
     "  --chroot-base-dir DIR    jails live in DIR/<exec-name>/<id>/root (default " JAIL_DEFAULT_BASE
     ")\n"
     "  --netns PATH             network namespace to join (e.g. /var/run/netns/NAME)\n"
-    "  --cgroup-version 2       only cgroup v2 is supported\n"
-    "  --cgroup FILE=VALUE      written into <cgroup2>/<parent>/<id>/FILE (repeatable)\n"
+    "  --cgroup-version 1|2     cgroup hierarchy to use (default 1 where /proc/mounts has\n"
+    "                           a cgroup v1 hierarchy, as Firecracker, else 2)\n"
+    "  --cgroup FILE=VALUE      written into <hierarchy>/<parent>/<id>/FILE (repeatable)\n"
     "  --parent-cgroup PATH     relative parent of the jail's cgroup (default <exec-name>)\n"
     "  --resource-limit fsize=N | no-file=N   setrlimit (repeatable; no-file defaults to "
     "2048)\n"
@@ -235,14 +236,11 @@ static int parse_valued(struct jail_args *a, unsigned which, const char *v, cons
 		r = set_once(&seen[which], opt, v, err);
 		if (r)
 			return r;
-		if (!strcmp(v, "2"))
-			return 0;
-		if (!strcmp(v, "1"))
-			return jail_fail(err, JAIL_EXIT_CGROUP_ARG, ENOTSUP,
-					 "--cgroup-version 1: cgroup v1 is not supported, use 2 "
-					 "(a cgroup2 mount)");
-		return jail_fail(err, JAIL_EXIT_CGROUP_ARG, EINVAL,
-				 "--cgroup-version '%s': only 2 is supported", v);
+		if (strcmp(v, "1") && strcmp(v, "2"))
+			return jail_fail(err, JAIL_EXIT_CGROUP_ARG, EINVAL,
+					 "--cgroup-version '%s': must be 1 or 2", v);
+		a->cgroup_version = v[0] - '0';
+		return 0;
 	case 7:
 		return parse_cgroup(a, v, err);
 	case 8:

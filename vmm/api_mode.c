@@ -53,6 +53,20 @@ struct api_mode {
 	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
 };
 
+/* PUT /serial: the output stream and its rate limit (bytes). */
+static void serial_to_config(const struct api_serial *s, struct vm_config *c)
+{
+	struct api_rate_limiter rl = {.set = true, .bandwidth = s->rate_limiter};
+	struct limiter_cfg lc;
+
+	if (s->serial_out_path[0]) {
+		c->console = CONSOLE_STREAM;
+		c->console_path = s->serial_out_path;
+	}
+	api_limiter_cfg(&rl, &lc);
+	c->console_rate = lc.bw;
+}
+
 static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 {
 	const struct api_vm_config *a = &m->acfg;
@@ -72,6 +86,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	};
+	serial_to_config(&a->serial, c);
 	return api_devices_to_config(a, &c->devs, err, errlen);
 }
 
@@ -116,7 +131,8 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 }
 
 /* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
-static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *err, size_t errlen)
+static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
+			 struct api_snapshot_load *l, char *err, size_t errlen)
 {
 	struct snap_net_override nets[API_MAX_NETS];
 	struct snap_load_req req = {
@@ -150,14 +166,19 @@ static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	};
+	/* PUT /serial before the load applies to the restored VM, as in Firecracker. */
+	m->acfg.serial = acfg->serial;
+	serial_to_config(&m->acfg.serial, &m->cfg);
 	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, why, sizeof(why));
 	if (r) {
 		snprintf(err, errlen, "Load snapshot error: %s", why);
 		log_err("%s", err);
 		return r;
 	}
-	if (l->restored)
+	if (l->restored) {
 		config_to_api(&m->cfg, l->restored);
+		l->restored->serial = acfg->serial;
+	}
 	if (!l->resume_vm)
 		vcpus_start_paused(&m->vm);
 	m->vm_live = true;
@@ -245,23 +266,14 @@ static int metrics_timer_start(struct api_mode *m)
 	return evloop_add(&m->vm.loop, &m->h_metrics, EPOLLIN);
 }
 
-/*
- * Opens a log or metrics destination: a regular file (appended) or a FIFO.
- * A FIFO nobody reads yet (the go-sdk creates them and starts its readers
- * later) refuses a write-only non-blocking open with ENXIO; opened
- * read-write, as Firecracker does, it works, and lines written while
- * nobody reads wait in the pipe (or are dropped once it is full).
- */
+/* A log or metrics destination (file_open_stream: a FIFO needs no reader yet). */
 static int open_output(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
+	const char *why;
+	int fd = file_open_stream(path, &why);
 
-	if (fd < 0 && errno == ENXIO)
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "Cannot open %s: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (fd < 0)
+		snprintf(err, errlen, "Cannot open %s: %s", path, why);
 	return fd;
 }
 
@@ -412,7 +424,7 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CMD_SNAPSHOT_CREATE:
 		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
-		return load_snapshot(m, &cmd->snapshot_load, err, errlen);
+		return load_snapshot(m, cmd->cfg, &cmd->snapshot_load, err, errlen);
 	case API_CMD_CHECK:
 		if (m->vm_live)
 			return -EBUSY; /* the router allows these before the start only */

@@ -10,8 +10,10 @@
 
 #include "device.h"
 #include "ember.h"
+#include "limiter.h"
 
-enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE };
+/* CONSOLE_STREAM: PUT /serial's serial_out_path, a file appended or a FIFO. */
+enum console_kind { CONSOLE_STDIO, CONSOLE_NONE, CONSOLE_FILE, CONSOLE_STREAM };
 
 /*
  * Where guest RAM comes from on a snapshot restore: the memory file, mapped
@@ -57,8 +59,9 @@ struct vm_config {
 	unsigned vcpus;
 	uint64_t mem_mib;
 	enum console_kind console;
-	const char *console_path; /* CONSOLE_FILE */
-	uint64_t console_limit;	  /* CONSOLE_FILE: bytes written at most (--console-limit) */
+	const char *console_path;	 /* CONSOLE_FILE */
+	uint64_t console_limit;		 /* CONSOLE_FILE: bytes written at most (--console-limit) */
+	struct tbucket_cfg console_rate; /* PUT /serial's rate_limiter (bytes); size 0: none */
 	enum log_level log_level;
 	bool no_seccomp;		     /* --no-seccomp: debugging only */
 	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */

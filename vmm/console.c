@@ -76,7 +76,17 @@ static void on_wake(struct ev_handler *h, uint32_t events)
 int console_open(struct console *c, enum console_kind kind, const char *path, struct evloop *loop)
 {
 	*c = (struct console){.loop = loop, .out_fd = -1};
-	if (kind == CONSOLE_FILE) {
+	if (kind == CONSOLE_STREAM) {
+		const char *why;
+
+		/* No input, as in Firecracker; a FIFO without a reader is fine. */
+		c->out_fd = file_open_stream(path, &why);
+		if (c->out_fd < 0) {
+			log_err("serial_out_path %s: %s", path, why);
+			return c->out_fd;
+		}
+		c->out_owned = true;
+	} else if (kind == CONSOLE_FILE) {
 		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (c->out_fd < 0) {
 			log_err("console file %s: %s", path, strerror(errno));

@@ -123,6 +123,12 @@ int file_open_input(const char *path, bool write, bool blk_ok, const char **why)
  * @keep[0..@n) (by device and inode).  A refused file is left untouched.
  */
 int file_open_output(const char *path, const struct file_id *keep, unsigned n, const char **why);
+/*
+ * A stream the VMM writes as it goes (log, metrics, serial output): a
+ * regular file, created or appended to, or a FIFO, which need not have a
+ * reader yet.  Non-blocking: a write that would wait fails instead.
+ */
+int file_open_stream(const char *path, const char **why);
 /* Whether @fd is the file @id. */
 bool file_is(int fd, const struct file_id *id);
 

@@ -97,3 +97,22 @@ int file_open_output(const char *path, const struct file_id *keep, unsigned n, c
 	}
 	return fd;
 }
+
+int file_open_stream(const char *path, const char **why)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
+
+	/*
+	 * A FIFO nobody reads yet (the go-sdk creates them and starts its
+	 * readers later) refuses a write-only non-blocking open with ENXIO;
+	 * opened read-write, as Firecracker does, it works, and what is written
+	 * while nobody reads waits in the pipe (or is dropped once it is full).
+	 */
+	if (fd < 0 && errno == ENXIO)
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -errno;
+	}
+	return fd;
+}

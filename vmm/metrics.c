@@ -104,6 +104,11 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 			(json_int_t)__atomic_load_n(&vm->serial.out_written, __ATOMIC_RELAXED),
 			"output_dropped",
 			(json_int_t)__atomic_load_n(&vm->serial.out_dropped, __ATOMIC_RELAXED)));
+		/* Firecracker's name for what its serial rate limiter dropped. */
+		json_object_set_new(o, "uart",
+				    json_pack("{s:I}", "rate_limiter_dropped_bytes",
+					      (json_int_t)__atomic_load_n(
+						  &vm->serial.out_rate_dropped, __ATOMIC_RELAXED)));
 		devices_json(vm, o);
 	}
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;

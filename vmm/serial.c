@@ -5,6 +5,7 @@
  * no modem status changes, baud rate ignored).
  */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "serial.h"
@@ -189,10 +190,20 @@ static uint8_t reg_read(struct serial *s, uint64_t off)
 	return 0xff;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & MCR_LOOP) {
 		rx_push_locked(s, &c, 1);
+	} else if (s->out_rate_on && tbucket_take(&s->out_rate, 1, now_ns())) {
+		s->out_rate_dropped++;
 	} else if (s->out_limit && s->out_written >= s->out_limit) {
 		if (!s->out_dropped++)
 			log_warn("console output reached %llu bytes: the rest is dropped (counted "
@@ -209,6 +220,12 @@ static void transmit(struct serial *s, uint8_t c)
 void serial_set_output_limit(struct serial *s, uint64_t bytes)
 {
 	s->out_limit = bytes;
+}
+
+void serial_set_rate_limit(struct serial *s, const struct tbucket_cfg *cfg)
+{
+	s->out_rate_on = cfg->size != 0;
+	tbucket_init(&s->out_rate, cfg, now_ns());
 }
 
 static void reg_write(struct serial *s, uint64_t off, uint8_t v)

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "ember.h"
+#include "limiter.h"
 
 #define SERIAL_RX_SIZE 4096
 
@@ -20,13 +21,16 @@ struct serial {
 	bool thre_pending; /* THR-empty interrupt latched, cleared by reading IIR */
 	uint8_t rx[SERIAL_RX_SIZE];
 	unsigned rx_head, rx_count;
-	bool rx_was_full;     /* the VMM thread stopped reading input: wake it on drain */
-	int out_fd;	      /* -1: output discarded */
-	uint64_t out_limit;   /* bytes to out_fd at most (0: no limit) */
-	uint64_t out_written; /* under lock; read unlocked for metrics */
-	uint64_t out_dropped; /* past out_limit */
-	int irq_fd;	      /* eventfd bound to the UART's GSI with KVM_IRQFD */
-	int wake_fd;	      /* eventfd the VMM thread polls to resume input, or -1 */
+	bool rx_was_full;	 /* the VMM thread stopped reading input: wake it on drain */
+	int out_fd;		 /* -1: output discarded */
+	uint64_t out_limit;	 /* bytes to out_fd at most (0: no limit) */
+	uint64_t out_written;	 /* under lock; read unlocked for metrics */
+	uint64_t out_dropped;	 /* past out_limit */
+	struct tbucket out_rate; /* PUT /serial's rate_limiter, when out_rate_on */
+	bool out_rate_on;
+	uint64_t out_rate_dropped; /* over the rate: metrics' uart.rate_limiter_dropped_bytes */
+	int irq_fd;		   /* eventfd bound to the UART's GSI with KVM_IRQFD */
+	int wake_fd;		   /* eventfd the VMM thread polls to resume input, or -1 */
 };
 
 extern const struct bus_dev_ops serial_ops;
@@ -48,6 +52,12 @@ int serial_init(struct serial *s, int out_fd, int irq_fd, int wake_fd);
  * fill the host's disk); what is dropped is counted.  Before the guest runs.
  */
 void serial_set_output_limit(struct serial *s, uint64_t bytes);
+/*
+ * Firecracker's serial rate limiter: a byte over @cfg's bucket is dropped
+ * (and counted), never waited for, so a chatty guest cannot stall on its
+ * console.  Size 0: no limit.  Before the guest runs.
+ */
+void serial_set_rate_limit(struct serial *s, const struct tbucket_cfg *cfg);
 void serial_destroy(struct serial *s);
 /* Queues guest input; returns bytes taken (fewer than @n when full). */
 size_t serial_push(struct serial *s, const uint8_t *buf, size_t n);

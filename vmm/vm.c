@@ -243,6 +243,7 @@ static int setup_devices(struct vm *vm)
 		return r;
 	if (vm->cfg->console == CONSOLE_FILE)
 		serial_set_output_limit(&vm->serial, vm->cfg->console_limit);
+	serial_set_rate_limit(&vm->serial, &vm->cfg->console_rate);
 	r = i8042_init(&vm->i8042, i8042_reset, vm);
 	if (r) {
 		serial_destroy(&vm->serial);

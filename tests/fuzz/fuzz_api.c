@@ -53,6 +53,7 @@ static const struct {
     {HTTP_PUT, "/snapshot/create"},
     {HTTP_PUT, "/snapshot/load"},
     {HTTP_PUT, "/entropy"},
+    {HTTP_PUT, "/serial"},
     {HTTP_PUT, "/balloon"},
     {HTTP_PUT, "/mmds"},
     {HTTP_GET, "/mmds"},
@@ -203,6 +204,8 @@ static const struct seed_req boot[] = {
      "{\"kvm_capabilities\":[\"171\",\"!172\"],\"cpuid_modifiers\":[{\"leaf\":\"0x1\","
      "\"subleaf\":\"0x0\",\"flags\":0,\"modifiers\":[{\"register\":\"ecx\",\"bitmap\":"
      "\"0bxxxxxx0x_xxxx\"}]}],\"msr_modifiers\":[{\"addr\":\"0x10a\",\"bitmap\":\"0b1x0\"}]}"},
+    {"/serial", HTTP_PUT,
+     "{\"serial_out_path\":\"/s.log\",\"rate_limiter\":{\"size\":64,\"refill_time\":10}}"},
     {"/machine-config", HTTP_PUT,
      "{\"vcpu_count\":2,\"mem_size_mib\":256,\"smt\":false,\"track_dirty_pages\":true}"},
     {"/machine-config", HTTP_PATCH, "{\"mem_size_mib\":512}"},

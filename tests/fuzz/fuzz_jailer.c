@@ -96,6 +96,7 @@ static void check_accepted(const struct jail_args *a, char *const argv[], int ar
 	CHECK(a->uid != (uid_t)-1 && a->gid != (gid_t)-1);
 	CHECK(a->nofile_set && !a->help);
 	CHECK(a->nr_cgroups <= JAIL_MAX_CGROUPS);
+	CHECK(a->cgroup_version >= 0 && a->cgroup_version <= 2); /* 0: not given */
 	for (unsigned i = 0; i < a->nr_cgroups; i++) {
 		const struct jail_cgroup_arg *c = &a->cgroup[i];
 
@@ -252,7 +253,7 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 					     "--mem",
 					     "128",
 					     NULL};
-	/* A v1 request, which the jailer refuses with its own message. */
+	/* cgroup v1 named explicitly (Firecracker's default), a NUMA node's cpuset. */
 	static const char *const v1[] = {
 	    "--id",  "a", "--exec-file",      "/bin/ember", "--uid",	"1",
 	    "--gid", "1", "--cgroup-version", "1",	    "--cgroup", "cpuset.mems=0",

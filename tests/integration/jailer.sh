@@ -123,7 +123,7 @@ jail_start() {
 	mkdir -p "$LOGDIR/$_id"
 	echo "+ ember-jailer --id $_id $* -- --api-sock /api.sock" >>"$LOG"
 	"$JAILER" --id "$_id" --exec-file "$EMBER" --uid 4242 --gid 4242 \
-		--chroot-base-dir "$LOGDIR/$_id" --cgroup-version 2 "$@" \
+		--chroot-base-dir "$LOGDIR/$_id" "$@" \
 		-- --api-sock /api.sock </dev/null >>"$LOG" 2>&1 &
 	API_PID=$!
 	JROOT=$LOGDIR/$_id/$(basename "$EMBER")/$_id/root
@@ -169,7 +169,7 @@ t_jailer_limits() {
 	wait "$API_PID" 2>/dev/null
 
 	_cg=$CGROUP_ROOT/$(basename "$EMBER")/it-oom
-	jail_start it-oom --cgroup memory.max=100663296 || return 1
+	jail_start it-oom --cgroup-version 2 --cgroup memory.max=100663296 || return 1
 	_max=$(cat "$_cg/memory.max")
 	[ "$_max" = 100663296 ] || { kill -9 "$API_PID"; fail "memory.max is '$_max'"; return 1; }
 	jail_boot memhog 256 || return 1
@@ -177,4 +177,52 @@ t_jailer_limits() {
 	_ooms=$(sed -n 's/^oom_kill \([0-9]*\)/\1/p' "$_cg/memory.events" 2>/dev/null)
 	lacks EMBER_HOG_DONE && { [ "${_ooms:-0}" -ge 1 ] || fail "memory.events oom_kill '${_ooms}'"; } &&
 		{ [ "$RC" = 137 ] || fail "ember exit status $RC, expected 137 (SIGKILL)"; }
+}
+
+# firecracker-go-sdk's jailer command line, exactly as its
+# JailerCommandBuilder.Args builds it (jailer.go) for NumaNode 0, a
+# ChrootBaseDir and seccomp on: the NUMA node's cpus as cpuset cgroups, and
+# no --cgroup-version, so cgroup v1 as in Firecracker.  L1 is cgroup v2
+# only; the v1 cpuset hierarchy is mounted beside it, as hybrid hosts have
+# it.  ember must end up in <v1 cpuset>/<exec name>/<id> with those values
+# (its parent level inherited the root's), serve the API on the go-sdk's
+# socket path and boot the guest.
+t_jailer_gosdk_v1() {
+	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
+	_v1=$LOGDIR/cpuset-v1
+	_id=551e7604-e35c-42b3-b825-416853441234
+	_base=$LOGDIR/gosdk
+	_exe=$(basename "$EMBER")
+	rm -rf "$_base"
+	mkdir -p "$_v1" "$_base"
+	mount -t cgroup -o cpuset cgroup "$_v1" 2>>"$LOG" ||
+		{ fail "cannot mount the v1 cpuset hierarchy (cpuset in use in v2?)"; return 1; }
+	_cpus=$(cat /sys/devices/system/node/node0/cpulist 2>/dev/null)
+	[ -n "$_cpus" ] || _cpus=$(cat "$_v1/cpuset.cpus")
+	echo "+ ember-jailer --id $_id ... --cgroup cpuset.mems=0 --cgroup cpuset.cpus=$_cpus ..." >>"$LOG"
+	"$JAILER" --id "$_id" --uid 4242 --gid 4242 --exec-file "$EMBER" \
+		--cgroup cpuset.mems=0 --cgroup "cpuset.cpus=$_cpus" --chroot-base-dir "$_base" \
+		-- --api-sock /run/firecracker.socket </dev/null >>"$LOG" 2>&1 &
+	API_PID=$!
+	JROOT=$_base/$_exe/$_id/root
+	SOCK=$JROOT/run/firecracker.socket
+	_cg=$_v1/$_exe/$_id
+	_r=0
+	wait_sock "$SOCK" || _r=1
+	[ $_r = 0 ] && { grep -q ":cpuset:/$_exe/$_id\$" "/proc/$API_PID/cgroup" ||
+		fail "not in the v1 cpuset group: $(grep cpuset "/proc/$API_PID/cgroup")"; } || _r=1
+	[ $_r = 0 ] && _got="$(cat "$_cg/cpuset.cpus") $(cat "$_cg/cpuset.mems") $(cat "$_v1/$_exe/cpuset.mems")" &&
+		{ [ "$_got" = "$_cpus 0 $(cat "$_v1/cpuset.mems")" ] ||
+			fail "cpuset.cpus, cpuset.mems, parent's mems: '$_got'"; } || _r=1
+	if [ $_r = 0 ]; then
+		cp "$VMLINUX" "$JROOT/vmlinux" && cp "$INITRD" "$JROOT/initrd" &&
+			chown 4242:4242 "$JROOT/vmlinux" "$JROOT/initrd" &&
+			jail_boot api-ticks 128 && wait_for 'EMBER_TICK 2' 150 || _r=1
+	fi
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID" 2>/dev/null
+	rmdir "$_cg" "$_v1/$_exe" 2>>"$LOG"
+	umount "$_v1" 2>>"$LOG"
+	[ $_r = 0 ] || return 1
+	has 'EMBER_TICK 2'
 }

@@ -39,6 +39,7 @@ here=$(dirname "$0")
 . "$here/snapshot.sh"
 . "$here/kvm_host.sh"
 . "$here/cpu.sh"
+. "$here/serial.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -757,4 +758,5 @@ if [ "${1-}" != -l ]; then
 		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 	done
 fi
-it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/cpu.sh" -- "$@"
+it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/cpu.sh" \
+	"$here/serial.sh" -- "$@"

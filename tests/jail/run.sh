@@ -137,9 +137,8 @@ run 4 uid-negative "--uid '-1'" --id a --exec-file "$EXE" --uid -1 --gid 1 && ok
 run 4 gid-minus-one "4294967295" --id a --exec-file "$EXE" --uid 1 --gid 4294967295 &&
 	ok gid-minus-one
 
-run 6 cgroup-version-1 "v1 is not supported" --id a "${V[@]}" --cgroup-version 1 && base_empty &&
-	ok cgroup-version-1
-run 6 cgroup-version-3 "only 2" --id a "${V[@]}" --cgroup-version 3 && ok cgroup-version-3
+run 6 cgroup-version-3 "must be 1 or 2" --id a "${V[@]}" --cgroup-version 3 && base_empty &&
+	ok cgroup-version-3
 run 6 cgroup-key-dotdot "not a cgroup file" --id a "${V[@]}" --cgroup '../x=1' && base_empty &&
 	ok cgroup-key-dotdot
 run 6 cgroup-key-slash "not a cgroup file" --id a "${V[@]}" --cgroup 'memory.max/x=1' &&
@@ -368,6 +367,25 @@ if [ -z "$can_jail" ]; then
 	fi
 fi
 
+# cgroup v1 (tests/jail/cgroup-v1.sh), in a private mount namespace of its own.
+if [ -n "$can_jail" ]; then
+	for t in jail-v1-gosdk jail-v1-nested-inherit jail-v1-cleanup jail-v1-no-controller \
+		jail-v1-none jail-v1-default-v2; do
+		skp "$t" "$can_jail"
+	done
+else
+	unshare -m --propagation private bash tests/jail/cgroup-v1.sh "$JAILER" "$PROBE" "$T" \
+		>"$T/v1.out" 2>&1
+	grep -q '^ember-test: ' "$T/v1.out" || bad jail-v1 "no results: $(head -c 300 "$T/v1.out")"
+	while read -r _ st name why; do
+		case $st in
+		PASS) ok "$name" ;;
+		SKIP) skp "$name" "$why" ;;
+		*) bad "$name" "$why" ;;
+		esac
+	done < <(grep '^ember-test: ' "$T/v1.out")
+fi
+
 # cgroup v2: a setting through --cgroup is in force and the process is in the group.
 cg_key=""
 if [ -z "$can_jail" ] && [ -n "$CG_MOUNT" ] && [ -w "$CG_MOUNT" ]; then
@@ -382,7 +400,8 @@ if [ -n "$can_jail" ] || [ -z "$cg_key" ]; then
 	skp jail-cgroup-cleanup "${can_jail:-no writable cgroup2 mount}"
 else
 	CGD="$CG_MOUNT/$CG_PARENT"
-	if probe_run jail-cgroup cg --cgroup "$cg_key=$cg_val" --parent-cgroup "$CG_PARENT"; then
+	if probe_run jail-cgroup cg --cgroup-version 2 --cgroup "$cg_key=$cg_val" \
+		--parent-cgroup "$CG_PARENT"; then
 		if [ "$(cat "$CGD/cg/$cg_key" 2>/dev/null)" != "$cg_val" ]; then
 			bad jail-cgroup "$CGD/cg/$cg_key is '$(cat "$CGD/cg/$cg_key" 2>&1)'"
 		else
@@ -394,7 +413,7 @@ else
 
 	# A setting the kernel rejects: cgroup and jail removed again.
 	if run 15 jail-cgroup-cleanup "Invalid argument" --id cgbad --exec-file "$PROBE" --uid 1234 \
-		--gid 1234 --chroot-base-dir "$BASE" --cgroup "$cg_key=bogus" \
+		--gid 1234 --chroot-base-dir "$BASE" --cgroup-version 2 --cgroup "$cg_key=bogus" \
 		--parent-cgroup "$CG_PARENT"; then
 		if [ -e "$CGD/cgbad" ]; then
 			bad jail-cgroup-cleanup "cgroup $CGD/cgbad left behind"
@@ -406,11 +425,46 @@ else
 	fi
 fi
 
+# --cgroup-version 2 and no --cgroup: the process joins <parent> if it exists
+# (prepared by the caller), as in Firecracker, and makes nothing; a missing
+# parent is no error.
+if [ -n "$can_jail" ] || [ -z "$cg_key" ]; then
+	skp jail-v2-join-parent "${can_jail:-no writable cgroup2 mount}"
+else
+	mkdir -p "$CG_MOUNT/$CG_PARENT/prepared"
+	"$JAILER" --id join --exec-file "$PROBE" --uid 1234 --gid 1234 --chroot-base-dir "$BASE" \
+		--cgroup-version 2 --parent-cgroup "$CG_PARENT/prepared" -- sleep 2 \
+		>"$OUT" 2>"$ERR" </dev/null &
+	jpid=$!
+	for _ in $(seq 100); do
+		grep -qx "0::/$CG_PARENT/prepared" "/proc/$jpid/cgroup" 2>/dev/null && break
+		[ -d "/proc/$jpid" ] || break
+		sleep 0.05
+	done
+	got=$(grep '^0::' "/proc/$jpid/cgroup" 2>/dev/null)
+	wait "$jpid"
+	rc=$?
+	if [ "$got" != "0::/$CG_PARENT/prepared" ]; then
+		bad jail-v2-join-parent "in '$got' (exit $rc: $(head -n1 "$ERR"))"
+	elif [ -n "$(ls -d "$CG_MOUNT/$CG_PARENT/prepared"/*/ 2>/dev/null)" ]; then
+		bad jail-v2-join-parent "a group was made below the parent"
+	elif ! probe_run jail-v2-join-parent nojoin --cgroup-version 2 \
+		--parent-cgroup "$CG_PARENT/none"; then
+		bad jail-v2-join-parent "missing parent: exit $?: $(head -n1 "$ERR")"
+	elif [ -e "$CG_MOUNT/$CG_PARENT/none" ]; then
+		bad jail-v2-join-parent "the missing parent was made"
+	else
+		ok jail-v2-join-parent
+	fi
+	rmdir "$CG_MOUNT/$CG_PARENT/prepared"
+fi
+
 # --daemonize returns at once; the probe lives on detached, as 1234, in the
 # cgroup when there is one, and its pid is recorded in the jail.
 if [ -z "$can_jail" ]; then
 	cg_args=()
-	[ -n "$cg_key" ] && cg_args=(--cgroup "$cg_key=$cg_val" --parent-cgroup "$CG_PARENT")
+	[ -n "$cg_key" ] &&
+		cg_args=(--cgroup-version 2 --cgroup "$cg_key=$cg_val" --parent-cgroup "$CG_PARENT")
 	start=$(date +%s%N)
 	if probe_run jail-daemonize dmn --daemonize "${cg_args[@]}" -- out /probe.out sleep 3; then
 		ms=$((($(date +%s%N) - start) / 1000000))
