@@ -149,6 +149,7 @@ struct api_state {
 	 * configured: PUT /snapshot/load is no longer allowed, as in Firecracker. */
 	bool boot_configured;
 	struct api_vm_config cfg;
+	struct mmds *mmds; /* the MMDS store (shared with the VMM thread), NULL: none */
 };
 
 /* ---- snapshots ---- */

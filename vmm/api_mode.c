@@ -26,6 +26,7 @@
 #include "launch.h"
 #include "limiter.h"
 #include "metrics.h"
+#include "mmds_store.h"
 #include "seccomp.h"
 #include "server.h"
 #include "snapshot.h"
@@ -43,6 +44,7 @@ struct api_mode {
 	struct snap_restored rs; /* how vm was restored, if it was */
 	struct cmdq q;
 	struct api_server *srv;
+	struct mmds *mmds; /* MMDS: written by the API thread, read by the NICs here */
 	struct evloop pre; /* before InstanceStart */
 	struct ev_handler h_cmd;
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
@@ -67,6 +69,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
+	    .mmds = m->mmds,
 	};
 	return api_devices_to_config(a, &c->devs, err, errlen);
 }
@@ -141,6 +144,7 @@ static int load_snapshot(struct api_mode *m, struct api_snapshot_load *l, char *
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
+	    .mmds = m->mmds,
 	};
 	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, why, sizeof(why));
 	if (r) {
@@ -495,6 +499,9 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->h_metrics.fd = -1;
 	m->pre.epfd = -1;
 	snap_restored_init(&m->rs);
+	/* Firecracker's default MMDS size limit is the API's payload limit. */
+	if (mmds_create(&m->mmds, cli->max_payload ? cli->max_payload : MMDS_DEFAULT_LIMIT))
+		goto out;
 	if (cmdq_init(&m->q))
 		goto out;
 	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
@@ -528,6 +535,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .max_payload = cli->max_payload,
 		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
+		    .mmds = m->mmds,
 		    .submit = cmdq_submit,
 		    .opaque = &m->q,
 		    .on_request = on_request,
@@ -576,6 +584,7 @@ out_q:
 out:
 	if (m->metrics_fd >= 0)
 		close(m->metrics_fd);
+	mmds_destroy(m->mmds); /* after the API thread and the VM, its readers */
 	free(m);
 	return code;
 }

@@ -45,6 +45,7 @@ struct vm_config {
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
 	/* Every virtio device (--disk, --net, --vsock, ...), in the order given. */
 	struct vdev_configs devs;
+	struct mmds *mmds; /* the MMDS store the NICs answer from; NULL: none */
 
 	/* API mode (no `run`): Firecracker's command line. */
 	const char *api_sock;
