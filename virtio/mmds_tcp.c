@@ -244,7 +244,7 @@ static void conn_acked(struct mmds_tcp *t, struct conn *c, uint32_t ack, uint16_
 	if (wire_seq_cmp(ack, c->una) > 0 && wire_seq_cmp(ack, c->nxt) <= 0) {
 		uint32_t done = ack - c->out_seq;
 
-		if (wire_seq_cmp(ack, c->out_seq) > 0) {
+		if (wire_seq_cmp(ack, c->out_seq) > 0 && c->out_len) {
 			if (done > c->out_len)
 				done = (uint32_t)c->out_len; /* the FIN's sequence number */
 			memmove(c->out, c->out + done, c->out_len - done);

@@ -17,7 +17,9 @@
 #include "mmds_tcp.h"
 #include "mmds_wire.h"
 
-#define GUEST_IP 0xac1e0002u /* 172.30.0.2 */
+#include "mmds_frame.h"
+
+#define GUEST_IP MMDS_FRAME_GUEST_IP
 #define MMDS_IP	 MMDS_DEFAULT_IPV4
 
 struct rig {
@@ -34,7 +36,7 @@ struct rig {
 	size_t dlen;
 };
 
-static const uint8_t guest_mac[6] = {0x06, 0x00, 0xac, 0x1e, 0x00, 0x02};
+#define guest_mac mmds_frame_guest_mac
 
 static int setup(void **state)
 {
@@ -73,27 +75,10 @@ static bool tx(struct rig *r, const uint8_t *f, size_t len)
 static bool tx_tcp(struct rig *r, uint16_t port, uint32_t seq, uint32_t ack, uint8_t flags,
 		   const char *data, size_t dlen)
 {
-	uint8_t f[4096] = {0}, *ip = f + 14, *tcp = ip + 20;
-	size_t tot = 20 + 20 + dlen;
+	uint8_t f[4096];
 
-	assert_true(14 + tot <= sizeof(f));
-	memcpy(f + 6, guest_mac, 6);
-	wire_put16(f + 12, 0x0800);
-	ip[0] = 0x45;
-	wire_put16(ip + 2, (uint16_t)tot);
-	ip[8] = 64;
-	ip[9] = 6;
-	wire_put32(ip + 12, GUEST_IP);
-	wire_put32(ip + 16, MMDS_IP);
-	wire_put16(tcp, port);
-	wire_put16(tcp + 2, 80);
-	wire_put32(tcp + 4, seq);
-	wire_put32(tcp + 8, ack);
-	tcp[12] = 5 << 4;
-	tcp[13] = flags;
-	wire_put16(tcp + 14, 65535);
-	memcpy(tcp + 20, data, dlen);
-	return tx(r, f, 14 + tot);
+	assert_true(54 + dlen <= sizeof(f));
+	return tx(r, f, mmds_frame_tcp(f, port, seq, ack, flags, data, dlen));
 }
 
 /* The next frame to the guest: a checked TCP segment from port 80 (true), or none. */
