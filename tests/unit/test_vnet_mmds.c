@@ -10,6 +10,7 @@
 
 #include "vnet_rig.h"
 
+#include "device.h"
 #include "mmds_store.h"
 
 static const uint8_t guest_mac[6] = {0x06, 0x00, 0xac, 0x1e, 0x00, 0x02};
@@ -130,12 +131,47 @@ static void test_restored(void **state)
 	mmds_destroy(m);
 }
 
+/* The NIC's MMDS settings in a snapshot: kept, and a bad version refused. */
+static void test_state(void **state)
+{
+	struct vnet_config cfg = {.iface_id = "eth0",
+				  .host_dev_name = "tap0",
+				  .mmds = true,
+				  .mmds_ipv4 = 0xa9feaa02,
+				  .mmds_version = MMDS_V2,
+				  .mmds_imds_compat = true};
+	const struct vdev_type *type = vdev_type_find("net");
+	const struct vnet_config *got;
+	struct vdev_config out;
+	char err[256] = "";
+	struct pw w;
+
+	(void)state;
+	pw_init(&w);
+	assert_int_equal(vdev_state_save(type, &cfg, &w), 0);
+	assert_int_equal(vdev_state_load(w.buf, w.len, &out, err, sizeof(err)), 0);
+	got = (const void *)out.data;
+	assert_true(got->mmds);
+	assert_int_equal(got->mmds_ipv4, 0xa9feaa02);
+	assert_int_equal(got->mmds_version, MMDS_V2);
+	assert_true(got->mmds_imds_compat);
+	/* The version is the last byte but one: 3 is no MMDS version. */
+	w.buf[w.len - 2] = 3;
+	assert_int_not_equal(vdev_state_load(w.buf, w.len, &out, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "a bad MMDS address or version"));
+	w.buf[w.len - 2] = MMDS_V2;
+	w.buf[w.len - 5] = 0; /* 169.254.0.x: not an address PUT /mmds/config takes */
+	assert_int_not_equal(vdev_state_load(w.buf, w.len, &out, err, sizeof(err)), 0);
+	pw_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_arp_through_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_listed, setup, teardown),
 	    cmocka_unit_test_teardown(test_restored, teardown),
+	    cmocka_unit_test(test_state),
 	};
 	return cmocka_run_group_tests_name("vnet_mmds", tests, NULL, NULL);
 }
