@@ -28,6 +28,7 @@
 
 #include "ember.h"
 #include "http.h"
+#include "mmds_store.h"
 
 #define API_ID_MAX	 65   /* resource ids: [A-Za-z0-9_], 1..64 bytes */
 #define API_PATH_MAX	 4096 /* host paths, NUL included */
@@ -138,6 +139,9 @@ struct api_vm_config {
 	struct api_entropy entropy;
 	struct api_logger logger;
 	struct api_metrics metrics;
+	/* --config-file's "mmds-config" (.set), for the store at start; the API's
+	 * PUT /mmds/config goes to the store directly. */
+	struct mmds_config mmds;
 };
 
 enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api_json.h"
+#include "api_mmds.h"
 #include "config.h"
 
 #define API_CONFIG_FILE_MAX (1u << 20) /* far above any real config, bounds the read */
@@ -268,7 +269,7 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
+    "balloon", "cpu-config", "pmem", "memory-hotplug", "serial",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -329,6 +330,8 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
 		} else if (!strcmp(key, "metrics")) {
 			rc = json_is_null(v) ? 0 : api_parse_metrics(v, &cfg->metrics, err, errlen);
+		} else if (!strcmp(key, "mmds-config")) {
+			continue; /* below: it names interfaces, which may come later */
 		} else {
 			for (i = 0; i < ARRAY_SIZE(api_config_unsupported); i++)
 				if (!strcmp(key, api_config_unsupported[i]))
@@ -346,7 +349,12 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 		if (rc)
 			return rc;
 	}
-	return 0;
+	v = json_object_get(doc, "mmds-config");
+	if (v && !json_is_null(v)) {
+		rc = api_mmds_parse_config(v, cfg, &cfg->mmds, err, errlen);
+		cfg->mmds.set = !rc;
+	}
+	return rc;
 }
 
 int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg, char *err,

@@ -477,6 +477,8 @@ static int start_from_file(struct api_mode *m)
 		r = set_logger(&fcfg->logger, err, sizeof(err));
 	if (!r && fcfg->metrics.set)
 		r = open_metrics(m, fcfg->metrics.metrics_path, err, sizeof(err));
+	if (!r && fcfg->mmds.set)
+		mmds_set_config(m->mmds, &fcfg->mmds);
 	if (!r)
 		r = start_vm(m, fcfg, err, sizeof(err));
 	if (r)

@@ -315,6 +315,30 @@ static void test_api_mmds_config(void **state)
 	      "not supported after starting");
 }
 
+/* --config-file: "mmds-config" after or before the interfaces it names. */
+static void test_config_file(void **state)
+{
+	struct api_vm_config *cfg = malloc(sizeof(*cfg));
+	char err[API_ERR_MAX] = "";
+	const char *doc =
+	    "{\"mmds-config\":{\"version\":\"V2\",\"network_interfaces\":[\"eth0\"]},"
+	    "\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\"}]}";
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(api_config_from_json(doc, strlen(doc), cfg, err, sizeof(err)), 0);
+	assert_true(cfg->mmds.set);
+	assert_int_equal(cfg->mmds.version, MMDS_V2);
+	assert_string_equal(cfg->mmds.ifaces[0], "eth0");
+	doc = "{\"mmds-config\":{\"network_interfaces\":[\"eth1\"]}}";
+	assert_int_not_equal(api_config_from_json(doc, strlen(doc), cfg, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "does not correspond to any existing network interface"));
+	doc = "{\"mmds-config\":null}";
+	assert_int_equal(api_config_from_json(doc, strlen(doc), cfg, err, sizeof(err)), 0);
+	assert_false(cfg->mmds.set);
+	free(cfg);
+}
+
 /* Without a store (an ember that has none), the requests are refused cleanly. */
 static void test_api_no_store(void **state)
 {
@@ -337,6 +361,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_api_mmds, setup_mmds, teardown_mmds),
 	    cmocka_unit_test_setup_teardown(test_api_mmds_config, setup_mmds, teardown_mmds),
 	    cmocka_unit_test_setup_teardown(test_api_no_store, setup, teardown),
+	    cmocka_unit_test(test_config_file),
 	};
 	return cmocka_run_group_tests_name("mmds_store", tests, NULL, NULL);
 }
