@@ -18,6 +18,7 @@
 
 #include "api_cpu.h"
 #include "api_route.h"
+#include "api_mmds.h"
 
 typedef enum api_result (*api_handler)(struct api_req *r);
 
@@ -147,7 +148,7 @@ static enum api_result api_get_version(struct api_req *r)
 
 static enum api_result api_get_vm_config(struct api_req *r)
 {
-	char *s = api_config_to_json(&r->st->cfg);
+	char *s = api_mmds_vm_config(r->st->mmds, api_config_to_json(&r->st->cfg));
 
 	if (!s) {
 		api_fault(r->resp, 500, "Out of memory.");
@@ -452,6 +453,32 @@ static enum api_result api_patch_vm(struct api_req *r)
 	return api_exec(r, pause ? API_CMD_PAUSE : API_CMD_RESUME);
 }
 
+/* ---- MMDS (api_mmds.c) --------------------------------------------------- */
+
+static enum api_result api_get_mmds(struct api_req *r)
+{
+	api_mmds_get(r->st, r->resp);
+	return API_DONE;
+}
+
+static enum api_result api_put_mmds(struct api_req *r)
+{
+	api_mmds_put(r->st, r->body, r->resp);
+	return API_DONE;
+}
+
+static enum api_result api_patch_mmds(struct api_req *r)
+{
+	api_mmds_patch(r->st, r->body, r->resp);
+	return API_DONE;
+}
+
+static enum api_result api_put_mmds_config(struct api_req *r)
+{
+	api_mmds_put_config(r->st, r->body, r->resp);
+	return API_DONE;
+}
+
 /* ---- routing ------------------------------------------------------------ */
 
 static const struct api_route api_routes[] = {
@@ -474,7 +501,8 @@ static const struct api_route api_routes[] = {
     {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
     {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
     {.seg = "entropy", .put = api_put_entropy},
-    {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
+    {.seg = "mmds", .get = api_get_mmds, .put = api_put_mmds, .patch = api_patch_mmds},
+    {.seg = "mmds", .sub = "config", .put = api_put_mmds_config},
     {.seg = "cpu-config", .put = api_put_cpu_config},
     {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
     {.seg = "serial", .put = api_put_serial},

@@ -29,6 +29,7 @@
 #include "cpu_template.h"
 #include "ember.h"
 #include "http.h"
+#include "mmds_store.h"
 
 #define API_ID_MAX	 65   /* resource ids: [A-Za-z0-9_], 1..64 bytes */
 #define API_PATH_MAX	 4096 /* host paths, NUL included */
@@ -158,6 +159,9 @@ struct api_vm_config {
 	bool has_cpu_config;
 	struct cpu_template cpu_config;
 	struct api_serial serial;
+	/* --config-file's "mmds-config" (.set), for the store at start; the API's
+	 * PUT /mmds/config goes to the store directly. */
+	struct mmds_config mmds;
 };
 
 enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };
@@ -169,10 +173,7 @@ struct api_state {
 	 * configured: PUT /snapshot/load is no longer allowed, as in Firecracker. */
 	bool boot_configured;
 	struct api_vm_config cfg;
-	/* Firecracker's --mmds-size-limit (bytes; its default is the API payload
-	 * limit) and --metadata FILE (NULL: none), for the MMDS data store. */
-	uint64_t mmds_size_limit;
-	const char *mmds_content_path;
+	struct mmds *mmds; /* the MMDS store (shared with the VMM thread), NULL: none */
 };
 
 /* ---- snapshots ---- */

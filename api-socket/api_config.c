@@ -14,6 +14,7 @@
 
 #include "api_cpu.h"
 #include "api_json.h"
+#include "api_mmds.h"
 #include "config.h"
 
 #define API_CONFIG_FILE_MAX (1u << 20) /* far above any real config, bounds the read */
@@ -254,6 +255,13 @@ static json_t *api_show_cpu_config(const struct api_vm_config *cfg)
 	return cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null();
 }
 
+/* After the other sections: it names interfaces, which may come later. */
+static int api_read_mmds_later(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	(void)v, (void)cfg, (void)err, (void)errlen;
+	return 0;
+}
+
 /* Not in Firecracker's document (api_serial.c): shown only once it was set. */
 static bool api_has_serial(const struct api_vm_config *cfg)
 {
@@ -288,7 +296,8 @@ static const struct {
 } api_config_more[] = {
     {"balloon"},
     {"cpu-config", .show = api_show_cpu_config, .read = api_cpu_config_section},
-    {"mmds-config"},
+    /* GET /vm/config: api_mmds_vm_config() fills it in from the store. */
+    {"mmds-config", .read = api_read_mmds_later},
     {"pmem", .list = true},
     {"memory-hotplug"},
     {"serial", .present = api_has_serial, .show = api_show_serial, .read = api_read_serial},
@@ -437,7 +446,12 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 		if (rc)
 			return rc;
 	}
-	return 0;
+	v = json_object_get(doc, "mmds-config");
+	if (v && !json_is_null(v)) {
+		rc = api_mmds_parse_config(v, cfg, &cfg->mmds, err, errlen);
+		cfg->mmds.set = !rc;
+	}
+	return rc;
 }
 
 int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg, char *err,

@@ -494,10 +494,9 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	}
 	if (opts->initial_cfg)
 		srv->st->cfg = *opts->initial_cfg;
+	srv->st->mmds = opts->mmds;
 	if (opts->started)
 		srv->st->vm_state = API_VM_RUNNING;
-	srv->st->mmds_size_limit = opts->mmds_size_limit;
-	srv->st->mmds_content_path = opts->mmds_content_path;
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	srv->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv->epfd < 0 || srv->stopfd < 0) {

@@ -32,6 +32,7 @@ struct api_server_opts {
 	unsigned timeout_ms;			 /* 0: API_SERVER_TIMEOUT_MS */
 	const struct api_vm_config *initial_cfg; /* NULL: defaults; --config-file passes its own */
 	bool started;				 /* the VM already runs (--config-file) */
+	struct mmds *mmds;			 /* the MMDS store, NULL: none */
 	api_submit_fn submit;			 /* NULL: every command fails */
 	void *opaque;
 	/*
@@ -47,10 +48,6 @@ struct api_server_opts {
 	/* Leave the socket file at stop: a filtered VMM thread cannot unlink,
 	 * and the next start replaces a stale socket anyway. */
 	bool keep_socket;
-	/* Firecracker's --mmds-size-limit (bytes; its default is the payload
-	 * limit) and --metadata FILE (NULL: none): copied into api_state. */
-	uint64_t mmds_size_limit;
-	const char *mmds_content_path;
 };
 
 struct api_server;

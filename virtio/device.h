@@ -31,10 +31,12 @@
 
 /* What a device needs from the VM, and all it gets. */
 struct limiter_cfg;
+struct mmds;
 
 struct vdev_env {
 	const struct guest_mem *gm;
 	struct evloop *loop;
+	struct mmds *mmds; /* the metadata store (api-socket/mmds_store.h), or NULL */
 };
 
 struct vdev_type {

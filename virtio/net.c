@@ -33,6 +33,8 @@
 #include <linux/virtio_ring.h>
 
 #include "device.h"
+#include "mmds_net.h"
+#include "mmds_store.h"
 #include "net.h"
 
 #define VNET_RXQ       0
@@ -59,6 +61,8 @@ struct vnet {
 	struct ratelimit rl;
 	struct vnet_stats st;
 	struct limiter rx_lim, tx_lim;
+	struct mmds_net *mmds; /* NULL: no MMDS on this NIC */
+	bool mmds_sent;	       /* the MMDS took a TX frame: it may have a reply */
 
 	bool rx_pending; /* rx_buf holds a frame waiting for a guest buffer */
 	size_t rx_len;
@@ -194,6 +198,19 @@ static bool vnet_rx_more(void *dev)
 
 	if (limiter_blocked(&n->rx_lim))
 		return false;
+	/* The MMDS's replies first: they are what the guest is waiting on. */
+	if (!n->rx_pending && n->mmds) {
+		size_t len = mmds_net_rx(n->mmds, n->rx_buf + VNET_HDR_LEN, VNET_MAX_FRAME,
+					 time_now_us() / 1000);
+
+		if (len) {
+			memset(n->rx_buf, 0, VNET_HDR_LEN);
+			n->rx_buf[10] = 1; /* num_buffers */
+			n->rx_len = VNET_HDR_LEN + len;
+			n->rx_pending = true;
+			n->st.rx_mmds++;
+		}
+	}
 	if (!n->rx_pending && vnet_rx_read(n) > 0)
 		n->rx_pending = true;
 	return n->rx_pending;
@@ -355,6 +372,10 @@ static int vnet_tx_chain(void *dev, const struct virtq_chain *c, uint32_t *used)
 	if (ret) {
 		vnet_bug(n, "tx chain %u dropped: %s", c->head,
 			 ret == -EMSGSIZE ? "frame too long" : "malformed");
+	} else if (n->mmds &&
+		   mmds_net_tx(n->mmds, n->tx_iov + 1, n->tx_niov - 1, time_now_us() / 1000)) {
+		n->st.tx_mmds++; /* for the MMDS, never the tap's */
+		n->mmds_sent = true;
 	} else if (vnet_tx_write(n) == -EAGAIN) {
 		n->tx_pending = true;
 		n->tx_head = c->head;
@@ -384,6 +405,10 @@ static void vnet_tx_process(struct vnet *n)
 	}
 	if (!n->tx_pending)
 		virtio_mmio_process(&n->t, VNET_TXQ, &l);
+	if (n->mmds_sent) {
+		n->mmds_sent = false;
+		vnet_rx_process(n); /* its replies, while the guest has RX buffers */
+	}
 out:
 	vnet_update_poll(n);
 }
@@ -633,6 +658,7 @@ void vnet_destroy(struct vnet *n)
 		evloop_del(n->loop, &n->h);
 	limiter_destroy(&n->rx_lim);
 	limiter_destroy(&n->tx_lim);
+	mmds_net_destroy(n->mmds);
 	virtio_mmio_destroy(&n->t);
 	if (n->fd >= 0)
 		close(n->fd);
@@ -646,9 +672,38 @@ static int vnet_type_parse(const char *spec, void *cfg, char *err, size_t errlen
 	return vnet_config_parse(spec, cfg, err, errlen);
 }
 
+int vnet_mmds_attach(struct vnet *n, struct mmds *store)
+{
+	struct mmds_config c;
+	struct vnet_config *cfg = &n->cfg;
+	uint32_t ip;
+
+	if (cfg->mmds)
+		mmds_restore_iface(store, cfg->iface_id, cfg->mmds_ipv4,
+				   cfg->mmds_version == MMDS_V2 ? MMDS_V2 : MMDS_V1,
+				   cfg->mmds_imds_compat);
+	if (!mmds_iface_enabled(store, cfg->iface_id, &ip))
+		return 0;
+	mmds_get_config(store, &c);
+	cfg->mmds = true;
+	cfg->mmds_ipv4 = ip;
+	cfg->mmds_version = (uint8_t)c.version;
+	cfg->mmds_imds_compat = c.imds_compat;
+	return mmds_net_create(&n->mmds, store, ip);
+}
+
 static int vnet_type_create(void **dev, const void *cfg, const struct vdev_env *env)
 {
-	return vnet_create((struct vnet **)dev, cfg, env->gm, env->loop);
+	int r = vnet_create((struct vnet **)dev, cfg, env->gm, env->loop);
+
+	if (!r && env->mmds) {
+		r = vnet_mmds_attach(*dev, env->mmds);
+		if (r) {
+			vnet_destroy(*dev);
+			*dev = NULL;
+		}
+	}
+	return r;
 }
 
 static void vnet_type_destroy(void *dev)
@@ -732,7 +787,7 @@ static const struct vdev_type vnet_type = {
     .metrics_key = "net",
     .limiter = vnet_config_limiter,
     .set_limiter = vnet_type_set_limiter,
-    .state_version = 2,
+    .state_version = 3,
     .save = vnet_config_save,
     .load = vnet_config_load,
     .set = vnet_config_set,

@@ -28,6 +28,11 @@ struct vnet_config {
 	uint8_t mac[6];
 	uint16_t mtu; /* 68..65535 offered as VIRTIO_NET_F_MTU; 0: not offered */
 	struct limiter_cfg rx_limiter, tx_limiter; /* rx_rate_limiter, tx_rate_limiter */
+	/* MMDS on this NIC (set when the device is made, kept in snapshots). */
+	bool mmds;
+	uint32_t mmds_ipv4;   /* host order */
+	uint8_t mmds_version; /* enum mmds_version */
+	bool mmds_imds_compat;
 };
 
 /*
@@ -59,6 +64,7 @@ struct vnet_stats {
 	uint64_t tx_bad_header; /* GSO/checksum offload the guest did not negotiate */
 	uint64_t tx_tap_errors;
 	uint64_t rx_throttled, tx_throttled; /* frames that waited for a rate limiter */
+	uint64_t tx_mmds, rx_mmds;	     /* frames the MMDS took and sent */
 };
 
 struct vnet;
@@ -82,6 +88,13 @@ const struct vnet_stats *vnet_stats(const struct vnet *n);
 /* TUN_F_* offloads derived from the guest's features at DRIVER_OK. */
 unsigned vnet_tap_offloads(const struct vnet *n);
 void vnet_destroy(struct vnet *n);
+/*
+ * Serves MMDS on this NIC if @store's configuration lists it, or if the
+ * NIC's settings say it did (a restored snapshot: the store then learns
+ * the version and address back).  0 or -ENOMEM.
+ */
+struct mmds;
+int vnet_mmds_attach(struct vnet *n, struct mmds *store);
 const struct vnet_config *vnet_get_config(const struct vnet *n);
 
 #endif /* EMBER_NET_H */

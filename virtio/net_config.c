@@ -141,9 +141,12 @@ struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which)
 }
 
 /*
- * State version 2: iface_id, host_dev_name (strings), has_mac (bool), mac
+ * State version 3: iface_id, host_dev_name (strings), has_mac (bool), mac
  * (6 bytes), the rx then the tx rate limiter (limiter_cfg_save), mtu (u16,
- * 0 for none).  Version 1 had no limiters and no MTU.
+ * 0 for none), then MMDS: mmds (bool), its ipv4 (u32), version (u8: 1 or
+ * 2), imds_compat (bool), as Firecracker keeps the MMDS stack's address and
+ * the version (not the data) in a snapshot.  Version 2 had no MMDS;
+ * version 1 no limiters and no MTU.
  */
 void vnet_config_save(const void *cfg, struct pw *w)
 {
@@ -156,6 +159,10 @@ void vnet_config_save(const void *cfg, struct pw *w)
 	limiter_cfg_save(&n->rx_limiter, w);
 	limiter_cfg_save(&n->tx_limiter, w);
 	pw_u16(w, n->mtu);
+	pw_bool(w, n->mmds);
+	pw_u32(w, n->mmds_ipv4);
+	pw_u8(w, n->mmds_version);
+	pw_bool(w, n->mmds_imds_compat);
 }
 
 void vnet_config_load(struct pr *r, uint16_t version, void *cfg)
@@ -172,6 +179,18 @@ void vnet_config_load(struct pr *r, uint16_t version, void *cfg)
 		n->mtu = pr_u16(r);
 		if (n->mtu && n->mtu < 68)
 			pr_fail(r, "an MTU below 68");
+	}
+	if (version >= 3) {
+		n->mmds = pr_bool(r);
+		n->mmds_ipv4 = pr_u32(r);
+		n->mmds_version = pr_u8(r);
+		n->mmds_imds_compat = pr_bool(r);
+		/* As PUT /mmds/config: 169.254.1.0-169.254.254.255, V1 or V2. */
+		if (n->mmds &&
+		    ((n->mmds_ipv4 >> 16) != 0xa9fe || ((n->mmds_ipv4 >> 8) & 0xff) == 0 ||
+		     ((n->mmds_ipv4 >> 8) & 0xff) == 255 ||
+		     (n->mmds_version != 1 && n->mmds_version != 2)))
+			pr_fail(r, "a bad MMDS address or version");
 	}
 	if (!r->why && (!n->iface_id[0] || !n->host_dev_name[0]))
 		pr_fail(r, "an empty interface id or tap name");

@@ -26,6 +26,7 @@
 #include "launch.h"
 #include "limiter.h"
 #include "metrics.h"
+#include "mmds_store.h"
 #include "seccomp.h"
 #include "server.h"
 #include "snapshot.h"
@@ -43,6 +44,7 @@ struct api_mode {
 	struct snap_restored rs; /* how vm was restored, if it was */
 	struct cmdq q;
 	struct api_server *srv;
+	struct mmds *mmds; /* MMDS: written by the API thread, read by the NICs here */
 	struct evloop pre; /* before InstanceStart */
 	struct ev_handler h_cmd;
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
@@ -85,6 +87,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
+	    .mmds = m->mmds,
 	};
 	serial_to_config(&a->serial, c);
 	return api_devices_to_config(a, &c->devs, err, errlen);
@@ -165,6 +168,7 @@ static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
 	    .log_level = m->cli->log_level,
 	    .no_seccomp = m->cli->no_seccomp,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
+	    .mmds = m->mmds,
 	};
 	/* PUT /serial before the load applies to the restored VM, as in Firecracker. */
 	m->acfg.serial = acfg->serial;
@@ -518,11 +522,61 @@ static int start_from_file(struct api_mode *m)
 		r = set_logger(&fcfg->logger, err, sizeof(err));
 	if (!r && fcfg->metrics.set)
 		r = open_metrics(m, &fcfg->metrics, err, sizeof(err));
+	if (!r && fcfg->mmds.set)
+		mmds_set_config(m->mmds, &fcfg->mmds);
 	if (!r)
 		r = start_vm(m, fcfg, err, sizeof(err));
 	if (r)
 		log_err("--config-file %s: %s", m->cli->config_file, err);
 	free(fcfg);
+	return r;
+}
+
+/*
+ * Firecracker's --metadata FILE: the MMDS store's first document, as a PUT
+ * /mmds would set it, bounded by the store's size limit.
+ */
+static int load_metadata(struct mmds *mm, const char *path)
+{
+	size_t limit = mmds_get_limit(mm), len = 0;
+	const char *why = NULL;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *buf = NULL;
+	ssize_t n = 0;
+	int r, fd;
+
+	fd = file_open_input(path, false, false, &why);
+	if (fd < 0) {
+		log_err("--metadata %s: %s", path, why ? why : strerror(-fd));
+		return fd;
+	}
+	r = -ENOMEM;
+	buf = malloc(limit + 1);
+	if (!buf)
+		goto out;
+	while (len <= limit && (n = read(fd, buf + len, limit + 1 - len)) > 0)
+		len += (size_t)n;
+	r = n < 0 ? -errno : len > limit ? -EFBIG : 0;
+	if (r) {
+		log_err("--metadata %s: %s", path,
+			r == -EFBIG ? "larger than the MMDS size limit" : strerror(-r));
+		goto out;
+	}
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc || !json_is_object(doc)) {
+		log_err("--metadata %s: not a JSON object%s%s", path, doc ? "" : ": ",
+			doc ? "" : jerr.text);
+		r = -EINVAL;
+		goto out;
+	}
+	r = mmds_put(mm, doc);
+	if (r)
+		log_err("--metadata %s: %s", path, strerror(-r));
+out:
+	json_decref(doc);
+	free(buf);
+	close(fd);
 	return r;
 }
 
@@ -540,6 +594,13 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->h_metrics.fd = -1;
 	m->pre.epfd = -1;
 	snap_restored_init(&m->rs);
+	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */
+	if (mmds_create(&m->mmds, cli_fc_mmds_size_limit(cli)))
+		goto out;
+	if (cli->fc.metadata_path && load_metadata(m->mmds, cli->fc.metadata_path)) {
+		code = EXIT_CONFIG; /* what the user gave */
+		goto out;
+	}
 	if (cmdq_init(&m->q))
 		goto out;
 	m->h_cmd = (struct ev_handler){.fd = cmdq_fd(&m->q), .fn = on_cmd, .opaque = m};
@@ -578,10 +639,9 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .sock_path = cli->api_sock,
 		    .instance_id = cli->instance_id,
 		    .max_payload = cli->max_payload,
-		    .mmds_size_limit = cli_fc_mmds_size_limit(cli),
-		    .mmds_content_path = cli->fc.metadata_path,
 		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
+		    .mmds = m->mmds,
 		    .submit = cmdq_submit,
 		    .opaque = &m->q,
 		    .on_request = on_request,
@@ -630,6 +690,7 @@ out_q:
 out:
 	if (m->metrics_fd >= 0)
 		close(m->metrics_fd);
+	mmds_destroy(m->mmds); /* after the API thread and the VM, its readers */
 	free(m);
 	return code;
 }

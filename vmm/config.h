@@ -73,6 +73,7 @@ struct vm_config {
 	unsigned cpu_static;
 	/* Every virtio device (--disk, --net, --vsock, ...), in the order given. */
 	struct vdev_configs devs;
+	struct mmds *mmds; /* the MMDS store the NICs answer from; NULL: none */
 
 	/* API mode (no `run`): Firecracker's command line. */
 	const char *api_sock;

@@ -106,9 +106,14 @@ static void fuzz_image(const uint8_t *buf, size_t len, const uint8_t *data, size
 	if (snap_parse(buf, len, &img, err, sizeof(err)))
 		return;
 	depth.parsed++;
-	memset(&cfg, 0, sizeof(cfg));
-	if (!snap_dev_config(&img, &req, &cfg, &nr, err, sizeof(err)))
-		depth.configured++;
+	/* Without overrides, then with the ones the size picks (some refused):
+	 * the seeds stay accepted whatever their size. */
+	for (unsigned k = 0; k < 2; k++) {
+		req.nr_nets = k ? size % 3 : 0;
+		memset(&cfg, 0, sizeof(cfg));
+		if (!snap_dev_config(&img, &req, &cfg, &nr, err, sizeof(err)))
+			depth.configured++;
+	}
 	for (uint32_t pos = 0; (s = snap_next(&img, SNAP_SEC_DEV_MMIO, &pos));) {
 		struct virtio_mmio_state st;
 		const char *why;

@@ -114,6 +114,24 @@ t_fc_flags() {
 		refused "exclude each other" --seccomp-filter /nonexistent --no-seccomp
 }
 
+# Firecracker's --metadata FILE: the MMDS store's first document, bounded by
+# --mmds-size-limit; a missing, oversized or non-object file stops ember at start.
+t_fc_metadata() {
+	_md=$LOGDIR/metadata.json
+	printf '{"latest":{"meta-data":{"ami-id":"ami-it"}}}' >"$_md"
+	api_start --metadata "$_md" || return 1
+	api_ok 200 GET /mmds && has_body '"ami-id":"ami-it"'
+	_ok=$?
+	kill "$API_PID"
+	wait "$API_PID" 2>/dev/null
+	[ $_ok = 0 ] || return 1
+	refused "No such file" --api-sock "$LOGDIR/x.sock" --metadata "$LOGDIR/none.json" &&
+		refused "larger than the MMDS size limit" --api-sock "$LOGDIR/x.sock" \
+			--mmds-size-limit 16 --metadata "$_md" &&
+		{ printf '[1]' >"$_md"; refused "not a JSON object" --api-sock "$LOGDIR/x.sock" \
+			--metadata "$_md"; }
+}
+
 # --- Firecracker's --seccomp-filter FILE ---------------------------------------
 
 # le64 N: N as 8 little-endian bytes (busybox printf, octal escapes).

@@ -109,7 +109,7 @@ static void version_0(struct fixture *f)
 
 static void version_2(struct fixture *f)
 {
-	hand_dev(f, 3, "net", 3, "net", &f->net[1]);
+	hand_dev(f, 3, "net", 4, "net", &f->net[1]);
 }
 
 static void id_with_nul(struct fixture *f)
@@ -168,7 +168,7 @@ static const struct bad_case bad[] = {
     POST(vsock_as_blk, "snapshot device 4: block settings: "),
     POST(unknown_type, "snapshot device 1: device type 'floppy' unknown to this ember"),
     POST(version_0, "snapshot device 1: block state version 0, this ember reads 1 to 3"),
-    POST(version_2, "snapshot device 3: net state version 3, this ember reads 1 to 2"),
+    POST(version_2, "snapshot device 3: net state version 4, this ember reads 1 to 3"),
     POST(id_with_nul, "snapshot device 1: block settings: a string with a NUL in it"),
     POST(id_too_long, "snapshot device 1: block settings: a string too long"),
     POST(tap_too_long, "snapshot device 3: net settings: a string too long"),
