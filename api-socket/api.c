@@ -30,7 +30,8 @@
 struct api_req {
 	struct api_state *st;
 	const char *id; /* the {id} path segment, or NULL */
-	json_t *body;	/* parsed object, or NULL for GET */
+	const struct http_request *req;
+	json_t *body; /* parsed object, or NULL for GET */
 	struct api_response *resp;
 	struct api_cmd *cmd;
 };
@@ -42,6 +43,7 @@ struct api_route {
 	const char *sub;    /* fixed second segment, or NULL */
 	bool has_id;	    /* second segment is a resource id */
 	bool any_sub;	    /* any deeper path (for "not supported" families) */
+	bool body_optional; /* PUT/PATCH without a body reach the handler */
 	const char *notsup; /* the whole family is not implemented yet */
 	api_handler get, put, patch;
 };
@@ -202,6 +204,10 @@ static enum api_result api_machine(struct api_req *r, bool partial)
 		return api_bad(r, MSG_AFTER_START);
 	if (api_parse_machine_config(r->body, partial, &m, err, sizeof(err)))
 		return api_bad(r, err);
+	/* Firecracker: the balloon's target must still fit. */
+	if (r->st->cfg.balloon.set && m.mem_size_mib < r->st->cfg.balloon.amount_mib)
+		return api_bad(r, "The memory size (MiB) is smaller than the previously set "
+				  "balloon device target size.");
 	r->st->cfg.machine = m;
 	r->st->boot_configured = true;
 	return api_no_content(r);
@@ -330,6 +336,13 @@ static enum api_result api_put_vsock(struct api_req *r)
 	r->st->cfg.vsock = v;
 	r->st->boot_configured = true;
 	return api_no_content(r);
+}
+
+/* /balloon/...: api_balloon.c, with what follows "/balloon" in the path. */
+static enum api_result api_balloon(struct api_req *r)
+{
+	return api_balloon_handle(r->st, r->req->method, r->req->path + strlen("/balloon"), r->body,
+				  r->resp, r->cmd);
 }
 
 static enum api_result api_put_entropy(struct api_req *r)
@@ -479,7 +492,12 @@ static const struct api_route api_routes[] = {
     {.seg = "metrics", .put = api_put_metrics},
     {.seg = "snapshot", .sub = "create", .put = api_put_snapshot_create},
     {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
-    {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
+    {.seg = "balloon",
+     .any_sub = true,
+     .body_optional = true,
+     .get = api_balloon,
+     .put = api_balloon,
+     .patch = api_balloon},
     {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
     {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
@@ -547,7 +565,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	char seg[HTTP_MAX_PATH + 1], sub[HTTP_MAX_PATH + 1], err[API_ERR_MAX];
 	const char *mname = http_method_name(req->method);
 	const struct api_route *rt = NULL;
-	struct api_req r = {.st = st, .resp = resp, .cmd = cmd};
+	struct api_req r = {.st = st, .req = req, .resp = resp, .cmd = cmd};
 	api_handler h = NULL;
 	enum api_result res;
 	json_error_t jerr;
@@ -576,7 +594,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 		api_fault(resp, 400, "GET request cannot have a body.");
 		return API_DONE;
 	}
-	if (req->method != HTTP_GET && !req->body) {
+	if (req->method != HTTP_GET && !req->body && !rt->body_optional) {
 		api_fault(resp, 400, "Empty %s request.", mname);
 		return API_DONE;
 	}
@@ -632,6 +650,8 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 				  strerror(result < 0 ? -result : result));
 		return;
 	}
+	if (api_balloon_complete(st, cmd, resp))
+		return;
 	switch (cmd->kind) {
 	case API_CMD_START:
 	case API_CMD_RESUME:

@@ -254,6 +254,10 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
 			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
 			"metrics", api_json_metrics(&cfg->metrics));
+	if (doc && json_object_set_new(doc, "balloon", api_json_balloon(&cfg->balloon))) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -268,7 +272,7 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
+    "cpu-config", "mmds-config", "pmem", "memory-hotplug", "serial",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -323,6 +327,8 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			}
 		} else if (!strcmp(key, "vsock")) {
 			rc = json_is_null(v) ? 0 : api_parse_vsock(v, &cfg->vsock, err, errlen);
+		} else if (!strcmp(key, "balloon")) {
+			rc = json_is_null(v) ? 0 : api_parse_balloon(v, &cfg->balloon, err, errlen);
 		} else if (!strcmp(key, "entropy")) {
 			rc = json_is_null(v) ? 0 : api_parse_entropy(v, &cfg->entropy, err, errlen);
 		} else if (!strcmp(key, "logger")) {
@@ -371,6 +377,8 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 	}
 	api_config_init(tmp);
 	rc = api_config_sections(doc, tmp, err, errlen);
+	if (!rc)
+		rc = api_balloon_fits(tmp, err, errlen);
 	if (!rc)
 		*cfg = *tmp;
 	free(tmp);

@@ -34,14 +34,14 @@ static void test_get_endpoints(void **state)
 			    "{\"boot-source\":null,\"machine-config\":{\"vcpu_count\":1,"
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
-			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null}");
+			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null,"
+			    "\"balloon\":null}");
 }
 
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p",
-					     "/mmds",	 "/mmds/config",	"/cpu-config"};
+	static const char *const notsup[] = {"/pmem/p", "/mmds", "/mmds/config", "/cpu-config"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -383,7 +383,9 @@ static const char full_config[] =
     "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
-    "\"metrics\":{\"metrics_path\":\"/m\"}}";
+    "\"metrics\":{\"metrics_path\":\"/m\"},"
+    "\"balloon\":{\"amount_mib\":64,\"deflate_on_oom\":true,\"stats_polling_interval_s\":5,"
+    "\"free_page_hinting\":false,\"free_page_reporting\":true}}";
 
 /*
  * Drives and interfaces take Firecracker's rate limiters (Kata always sends
@@ -510,7 +512,9 @@ static void test_config_document(void **state)
 		if (!strstr(err, needle))                                                          \
 			fail_msg("\"%s\" lacks \"%s\"", err, needle);                              \
 	} while (0)
-	BAD_CFG("{\"balloon\":{\"amount_mib\":1}}", "\"balloon\" is not supported");
+	BAD_CFG("{\"balloon\":{\"amount_mib\":1}}", "missing required field \"deflate_on_oom\"");
+	BAD_CFG("{\"balloon\":{\"amount_mib\":129,\"deflate_on_oom\":false}}",
+		"Amount of pages requested is too large");
 	BAD_CFG("{\"frobs\":{}}", "unknown section \"frobs\"");
 	BAD_CFG("{\"drives\":{}}", "\"drives\" must be an array");
 	BAD_CFG("{\"drives\":[" DRIVE("a", "false") "," DRIVE("a", "false") "]}", "\"a\" twice");
