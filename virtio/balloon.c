@@ -378,6 +378,12 @@ static int vb_activate(void *dev, struct virtio_mmio *t)
 	 * the ring: take it again, or the guest would wait for it for ever. */
 	if (b->q_stats != VB_NOQ)
 		virtio_mmio_kick(t, b->q_stats);
+	/* A run is only ever under way here after a restore (a reset stops it):
+	 * as Firecracker, it ends, so the guest takes its hinted pages back. */
+	if (b->cfg.hint_cmd > VBALLOON_HINT_DONE) {
+		b->cfg.hint_cmd = VBALLOON_HINT_DONE;
+		virtio_mmio_config_changed(t);
+	}
 	return 0;
 }
 

@@ -41,12 +41,10 @@ static void *map(uint64_t len)
 	return p;
 }
 
-/* The balloon from @spec; the driver accepts @accept of what it offers (and VERSION_1). */
-static void up(struct rig *r, const char *spec, uint64_t accept)
+/* The balloon from settings @cfg; the driver accepts @accept of what it offers (and VERSION_1). */
+static void up_cfg(struct rig *r, const void *cfg, uint64_t accept)
 {
-	_Alignas(8) unsigned char cfg[VDEV_CONFIG_MAX] = {0};
 	const struct vdev_env env = {.gm = &r->gm, .loop = &r->loop};
-	char err[100];
 	unsigned nq;
 
 	log_set_level(LOG_ERROR);
@@ -57,7 +55,6 @@ static void up(struct rig *r, const char *spec, uint64_t accept)
 	r->loop.epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->type = vdev_type_find("balloon");
 	assert_non_null(r->type);
-	assert_int_equal(r->type->parse(spec, cfg, err, sizeof(err)), 0);
 	assert_int_equal(r->type->create(&r->dev, cfg, &env), 0);
 	r->t = r->type->transport(r->dev);
 	nq = r->t->ops->num_queues;
@@ -72,6 +69,16 @@ static void up(struct rig *r, const char *spec, uint64_t accept)
 	wr(r, VIRTIO_MMIO_STATUS, S_ALL);
 	assert_int_equal(rd32(r, VIRTIO_MMIO_STATUS), S_ALL);
 	loop_settle(&r->loop, 50);
+}
+
+/* The balloon from the CLI's @spec. */
+static void up(struct rig *r, const char *spec, uint64_t accept)
+{
+	_Alignas(8) unsigned char cfg[VDEV_CONFIG_MAX] = {0};
+	char err[100];
+
+	assert_int_equal(vdev_type_find("balloon")->parse(spec, cfg, err, sizeof(err)), 0);
+	up_cfg(r, cfg, accept);
 }
 
 static void down(struct rig *r)
@@ -511,7 +518,7 @@ static void test_gm_discard(void **state)
 static void test_state_kept(void **state)
 {
 	struct rig r;
-	struct vballoon_config c;
+	struct vballoon_config c, good;
 	struct pw w;
 	struct pr rd;
 	const char *why;
@@ -539,6 +546,7 @@ static void test_state_kept(void **state)
 	assert_true(c.hint_ack_on_stop);
 	assert_int_equal(c.stats.present, 1u << VIRTIO_BALLOON_S_MINFLT);
 	assert_int_equal(c.stats.val[VIRTIO_BALLOON_S_MINFLT], 42);
+	good = c;
 	/* Corrupt: a target over 2^32 pages, unknown tags, a run without hinting. */
 	{
 		size_t amount = 2 + 7, present = w.len - 8 * VBALLOON_NR_STATS - 4;
@@ -563,6 +571,32 @@ static void test_state_kept(void **state)
 		assert_string_equal(why, "a hinting run without free page hinting");
 	}
 	pw_free(&w);
+	/* Restored as a snapshot load does it: a device from the loaded
+	 * settings, then the saved transport state. */
+	{
+		const struct vdev_env env = {.gm = &r.gm, .loop = &r.loop};
+		struct virtio_mmio_state ms;
+		char err[200];
+		void *old = r.dev;
+
+		virtio_mmio_get_state(r.t, &ms);
+		r.type->destroy(old);
+		assert_int_equal(r.type->create(&r.dev, &good, &env), 0);
+		r.t = r.type->transport(r.dev);
+		if (virtio_mmio_restore(r.t, &ms, err, sizeof(err)))
+			fail_msg("%s", err);
+		loop_settle(&r.loop, 50);
+	}
+	assert_true(healthy(&r));
+	assert_int_equal(cfg32(&r, 0), 3 * 256);
+	assert_int_equal(cfg32(&r, 4), 512);
+	/* The run under way at the snapshot ends (DONE), as in Firecracker. */
+	assert_int_equal(cfg32(&r, 8), VBALLOON_HINT_DONE);
+	/* The statistics buffer the snapshot gave back is taken again and held. */
+	assert_int_equal(r.t->ops->held(r.dev, 2), 1);
+	assert_int_equal(used_count(&r, 2), 0);
+	assert_int_equal(vballoon_set_stats_interval(r.dev, 30), 0);
+	assert_int_equal(used_count(&r, 2), 1);
 	down(&r);
 }
 
