@@ -51,6 +51,10 @@ static void test_put_refused(void **state)
 	FAULT(PUT("/balloon", "{\"amount_mib\":129,\"deflate_on_oom\":true}"),
 	      "Balloon config error: Amount of pages requested is too large.");
 	FAULT(GET("/balloon"), "No balloon device found."); /* nothing half-built */
+	FAULT(PUT("/balloon", "{\"amount_mib\":4294967295,\"deflate_on_oom\":true}"),
+	      "Amount of pages requested is too large.");
+	FAULT(PUT("/balloon", "{\"amount_mib\":4294967296,\"deflate_on_oom\":true}"),
+	      "\"amount_mib\" must be in 0..4294967295");
 	FAULT(PUT("/balloon", "{\"amount_mib\":1}"), "missing required field \"deflate_on_oom\"");
 	FAULT(PUT("/balloon", "{\"deflate_on_oom\":true}"),
 	      "missing required field \"amount_mib\"");
@@ -206,6 +210,8 @@ static void test_exec(void **state)
 	c.amount_mib = 5;
 	assert_int_equal(api_balloon_exec(dev, &c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "Balloon update error: Requested memory should be less than 4MiB");
+	c.amount_mib = UINT32_MAX; /* Firecracker's u32: no overflow into num_pages */
+	assert_int_equal(api_balloon_exec(dev, &c, err, sizeof(err)), -EINVAL);
 	c.op = API_BALLOON_STATS;
 	assert_int_equal(api_balloon_exec(dev, &c, err, sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "Balloon update error: Statistics for the balloon device are "
