@@ -74,6 +74,9 @@ const struct seccomp_rule seccomp_rules[] = {
      * stack, and (VMM thread) guest pages the balloon gives back to the
      * host (gm_discard).  Only DONTNEED: it just drops pages. */
     RULE(R_ALL, madvise, .c = {EQ(2, MADV_DONTNEED)}),
+    /* The balloon giving back pages of guest RAM that is a shared memfd
+     * mapping (gm_discard): only REMOVE, only the VMM thread. */
+    RULE(R_VMM, madvise, .c = {EQ(2, MADV_REMOVE)}),
     /* See the head comment: glibc's lazy read-only opens fail, not trap. */
     RULE(R_VCPU | R_API, openat, .err = EACCES, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
 

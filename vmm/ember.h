@@ -124,6 +124,8 @@ struct gm_region {
 	 * does not track dirty pages.
 	 */
 	uint64_t *dirty;
+	/* MAP_SHARED (a memfd): gm_discard must take the pages out of the file. */
+	bool shared;
 };
 
 struct guest_mem {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_balloon.h>
@@ -513,6 +514,33 @@ static void test_gm_discard(void **state)
 	down(&r);
 }
 
+/* Shared RAM (a memfd): the pages leave the file too, or the host gets nothing back. */
+static void test_gm_discard_shared(void **state)
+{
+	struct guest_mem gm = {.nr_regions = 1};
+	int fd = memfd_create("balloon-test", MFD_CLOEXEC);
+	struct stat st;
+	uint8_t *p;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 * PG), 0);
+	p = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	gm.region[0] = (struct gm_region){.gpa = 0, .size = 64 * PG, .host = p, .shared = true};
+	memset(p, 0xab, 64 * PG);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 >= 64 * PG);
+	assert_int_equal(gm_discard(&gm, 16 * PG, 32 * PG), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 <= 32 * PG);
+	assert_int_equal(p[16 * PG], 0);
+	assert_int_equal(p[48 * PG - 1], 0);
+	assert_int_equal(p[48 * PG], 0xab);
+	munmap(p, 64 * PG);
+	close(fd);
+}
+
 /* ---- snapshots ---------------------------------------------------------------------- */
 
 static void test_state_kept(void **state)
@@ -641,6 +669,7 @@ int main(void)
 	    cmocka_unit_test(test_reporting),
 	    cmocka_unit_test(test_hinting),
 	    cmocka_unit_test(test_gm_discard),
+	    cmocka_unit_test(test_gm_discard_shared),
 	    cmocka_unit_test(test_state_kept),
 	    cmocka_unit_test(test_cli_spec),
 	};
