@@ -27,6 +27,7 @@ struct api_route {
 	const char *sub;    /* fixed second segment, or NULL */
 	bool has_id;	    /* second segment is a resource id */
 	bool any_sub;	    /* any deeper path (for "not supported" families) */
+	bool body_optional; /* PUT/PATCH without a body reach the handler */
 	const char *notsup; /* the whole family is not implemented yet */
 	api_handler get, put, patch;
 };
@@ -197,6 +198,10 @@ static enum api_result api_machine(struct api_req *r, bool partial)
 		return api_bad(r, MSG_AFTER_START);
 	if (m.cpu_template_given) /* one template at a time, as in Firecracker */
 		r->st->cfg.has_cpu_config = false;
+	/* Firecracker: the balloon's target must still fit. */
+	if (r->st->cfg.balloon.set && m.mem_size_mib < r->st->cfg.balloon.amount_mib)
+		return api_bad(r, "The memory size (MiB) is smaller than the previously set "
+				  "balloon device target size.");
 	r->st->cfg.machine = m;
 	r->st->boot_configured = true;
 	return api_no_content(r);
@@ -352,6 +357,13 @@ static enum api_result api_put_vsock(struct api_req *r)
 	return api_check(r, next, API_CHECK_DEVICES, "");
 }
 
+/* /balloon/...: api_balloon.c, with what follows "/balloon" in the path. */
+static enum api_result api_balloon(struct api_req *r)
+{
+	return api_balloon_handle(r->st, r->req->method, r->req->path + strlen("/balloon"), r->body,
+				  r->resp, r->cmd);
+}
+
 static enum api_result api_put_entropy(struct api_req *r)
 {
 	struct api_vm_config *next;
@@ -499,7 +511,12 @@ static const struct api_route api_routes[] = {
     {.seg = "metrics", .put = api_put_metrics},
     {.seg = "snapshot", .sub = "create", .put = api_put_snapshot_create},
     {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
-    {.seg = "balloon", .any_sub = true, .notsup = "The balloon device is"},
+    {.seg = "balloon",
+     .any_sub = true,
+     .body_optional = true,
+     .get = api_balloon,
+     .put = api_balloon,
+     .patch = api_balloon},
     {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .get = api_get_mmds, .put = api_put_mmds, .patch = api_patch_mmds},
     {.seg = "mmds", .sub = "config", .put = api_put_mmds_config},
@@ -568,7 +585,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	char seg[HTTP_MAX_PATH + 1], sub[HTTP_MAX_PATH + 1], err[API_ERR_MAX];
 	const char *mname = http_method_name(req->method);
 	const struct api_route *rt = NULL;
-	struct api_req r = {.st = st, .resp = resp, .cmd = cmd};
+	struct api_req r = {.st = st, .req = req, .resp = resp, .cmd = cmd};
 	api_handler h = NULL;
 	enum api_result res;
 	json_error_t jerr;
@@ -598,7 +615,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 		api_fault(resp, 400, "GET request cannot have a body.");
 		return API_DONE;
 	}
-	if (req->method != HTTP_GET && !req->body) {
+	if (req->method != HTTP_GET && !req->body && !rt->body_optional) {
 		api_fault(resp, 400, "Empty %s request.", mname);
 		return API_DONE;
 	}
@@ -648,6 +665,8 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 				  strerror(result < 0 ? -result : result));
 		return;
 	}
+	if (api_balloon_complete(st, cmd, resp))
+		return;
 	switch (cmd->kind) {
 	case API_CMD_START:
 	case API_CMD_RESUME:

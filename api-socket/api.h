@@ -144,6 +144,15 @@ struct api_serial {
 	struct api_token_bucket rate_limiter; /* bytes of guest output */
 };
 
+/* PUT /balloon (Firecracker's Balloon). */
+struct api_balloon {
+	bool set;
+	uint32_t amount_mib; /* at most machine-config's mem_size_mib */
+	bool deflate_on_oom;
+	uint16_t stats_polling_interval_s; /* 0: no statistics */
+	bool free_page_hinting, free_page_reporting;
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -153,6 +162,7 @@ struct api_vm_config {
 	unsigned nr_nets;
 	struct api_vsock vsock;
 	struct api_entropy entropy;
+	struct api_balloon balloon;
 	struct api_logger logger;
 	struct api_metrics metrics;
 	/* PUT /cpu-config (api_cpu.c); cleared by machine-config's "cpu_template". */
@@ -240,6 +250,32 @@ enum api_cmd_kind {
 	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
 	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
 	API_CMD_CHECK,		 /* a pre-boot PUT the VMM must vet first: cmd->check */
+	API_CMD_BALLOON,	 /* the live balloon: cmd->balloon (api_balloon.c) */
+};
+
+/* What API_CMD_BALLOON does; the VMM thread fills the outputs. */
+enum api_balloon_op {
+	API_BALLOON_TARGET,	    /* PATCH /balloon */
+	API_BALLOON_STATS_INTERVAL, /* PATCH /balloon/statistics */
+	API_BALLOON_STATS,	    /* GET /balloon/statistics */
+	API_BALLOON_HINT_START,	    /* PATCH /balloon/hinting/start */
+	API_BALLOON_HINT_STATUS,    /* GET /balloon/hinting/status */
+	API_BALLOON_HINT_STOP,	    /* PATCH /balloon/hinting/stop */
+};
+
+#define API_BALLOON_NR_STATS 16
+
+struct api_balloon_cmd {
+	enum api_balloon_op op;
+	uint32_t amount_mib;
+	uint16_t interval_s;
+	bool ack_on_stop;
+	/* out, API_BALLOON_STATS: tag i valid when bit i of stats_present is set */
+	uint32_t target_pages, actual_pages, stats_present;
+	uint64_t stats[API_BALLOON_NR_STATS];
+	/* out, API_BALLOON_HINT_STATUS */
+	uint32_t host_cmd, guest_cmd;
+	bool has_guest_cmd;
 };
 
 /*
@@ -279,6 +315,7 @@ struct api_cmd {
 			 * adopts it on success and frees it either way. */
 			struct api_vm_config *next;
 		} check;
+		struct api_balloon_cmd balloon;
 	};
 };
 
@@ -330,5 +367,17 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 int api_config_from_file(const char *path, struct api_vm_config *cfg, char *err, size_t errlen);
 
 const char *api_vm_state_name(enum api_vm_state s);
+
+/*
+ * api_balloon.c: the balloon's end of the API.  The live device's part of
+ * API_CMD_BALLOON, run by the VMM thread on the device @dev (NULL: the VM
+ * has no balloon); 0 or -errno with the fault_message in @err.
+ */
+int api_balloon_exec(void *dev, struct api_balloon_cmd *c, char *err, size_t errlen);
+/* api_complete's part for API_CMD_BALLOON after success; true if it answered. */
+bool api_balloon_complete(struct api_state *st, const struct api_cmd *cmd,
+			  struct api_response *resp);
+/* Firecracker's rule between them: amount_mib <= mem_size_mib.  0 or -EINVAL. */
+int api_balloon_fits(const struct api_vm_config *cfg, char *err, size_t errlen);
 
 #endif /* EMBER_API_H */

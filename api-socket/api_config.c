@@ -250,6 +250,16 @@ json_t *api_json_metrics(const struct api_metrics *m)
 	return o;
 }
 
+static json_t *api_show_balloon(const struct api_vm_config *cfg)
+{
+	return api_json_balloon(&cfg->balloon);
+}
+
+static int api_read_balloon(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	return json_is_null(v) ? 0 : api_parse_balloon(v, &cfg->balloon, err, errlen);
+}
+
 static json_t *api_show_cpu_config(const struct api_vm_config *cfg)
 {
 	return cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null();
@@ -294,7 +304,7 @@ static const struct {
 	json_t *(*show)(const struct api_vm_config *cfg);
 	int (*read)(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
 } api_config_more[] = {
-    {"balloon"},
+    {"balloon", .show = api_show_balloon, .read = api_read_balloon},
     {"cpu-config", .show = api_show_cpu_config, .read = api_cpu_config_section},
     /* GET /vm/config: api_mmds_vm_config() fills it in from the store. */
     {"mmds-config", .read = api_read_mmds_later},
@@ -479,6 +489,8 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 	/* As Firecracker: a custom template wins over machine-config's. */
 	if (!rc && tmp->has_cpu_config)
 		tmp->machine.cpu_template = CPUT_NONE;
+	if (!rc)
+		rc = api_balloon_fits(tmp, err, errlen);
 	if (!rc)
 		*cfg = *tmp;
 	free(tmp);

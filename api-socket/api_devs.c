@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
+#include "api_json.h"
 #include "blk.h"
 #include "device.h"
 #include "limiter.h"
@@ -107,6 +107,8 @@ int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l,
 		r = add_vsock(l, &a->vsock, err, errlen);
 	if (!r && a->entropy.set)
 		r = add_limited(l, "entropy", &a->entropy.rate_limiter, err, errlen);
+	if (!r && a->balloon.set)
+		r = api_balloon_to_config(&a->balloon, l, err, errlen);
 	return r;
 }
 
@@ -155,6 +157,7 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 	a->nr_drives = a->nr_nets = 0;
 	a->vsock.set = false;
 	a->entropy.set = false;
+	a->balloon.set = false;
 	for (unsigned i = 0; i < l->nr; i++) {
 		const struct vdev_config *c = &l->dev[i];
 		const char *name = c->type->name;
@@ -169,6 +172,8 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 			a->vsock.set = true;
 			a->vsock.guest_cid = (uint32_t)v->guest_cid;
 			snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", v->uds_path);
+		} else if (!strcmp(name, "balloon")) {
+			api_balloon_from_config(c->data, &a->balloon);
 		} else if (!strcmp(name, "entropy") && c->type->limiter) {
 			a->entropy.set = true;
 			limiter_to_api(c->type->limiter((void *)c->data, ""),

@@ -16,43 +16,11 @@
 #include <strings.h>
 
 #include "api_json.h"
+#include "api_schema.h"
 #include "config.h"
 #include "limiter.h"
 
-/* AF_OBJECT and AF_ARRAY only check the JSON type; the caller walks them. */
-enum api_ftype { AF_STR, AF_BOOL, AF_U32, AF_U64, AF_ENUM, AF_OBJECT, AF_ARRAY, AF_UNSUPPORTED };
-
-#define AF_NO_DST ((size_t)-1) /* validate the value, store nothing */
-
-struct api_field {
-	const char *name;
-	enum api_ftype type;
-	bool required;
-	bool nonempty;		    /* AF_STR */
-	size_t off, size;	    /* destination in the output struct; size for AF_STR */
-	uint64_t min, max;	    /* AF_U32, AF_U64 */
-	const char *const *choices; /* AF_ENUM: NULL-terminated, stored as an unsigned index */
-	bool nocase;		    /* AF_ENUM */
-};
-
-#define STR(s, f, ...)                                                                             \
-	{                                                                                          \
-		.name = #f, .type = AF_STR, .off = offsetof(s, f), .size = sizeof(((s *)0)->f),    \
-		__VA_ARGS__                                                                        \
-	}
-#define BOOL(s, f, ...)                                                                            \
-	{                                                                                          \
-		.name = #f, .type = AF_BOOL, .off = offsetof(s, f), __VA_ARGS__                    \
-	}
-#define NOTSUP(n)                                                                                  \
-	{                                                                                          \
-		.name = n, .type = AF_UNSUPPORTED                                                  \
-	}
-
-static int api_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int api_err(char *err, size_t errlen, const char *fmt, ...)
+int api_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -153,8 +121,8 @@ static int api_field_value(const char *what, const struct api_field *f, json_t *
  * Option does in Firecracker), so documents from GET /vm/config round-trip.
  * @seen gets bit i for each field i present; @partial skips required checks.
  */
-static int api_json_obj(json_t *o, const char *what, const struct api_field *fields, size_t n,
-			bool partial, void *dst, uint32_t *seen, char *err, size_t errlen)
+int api_json_obj(json_t *o, const char *what, const struct api_field *fields, size_t n,
+		 bool partial, void *dst, uint32_t *seen, char *err, size_t errlen)
 {
 	const char *key;
 	json_t *v;

@@ -60,6 +60,19 @@ int api_parse_snapshot_create(json_t *o, struct api_snapshot_create *out, char *
 /* Fills everything but out->restored. */
 int api_parse_snapshot_load(json_t *o, struct api_snapshot_load *out, char *err, size_t errlen);
 
+/*
+ * api_balloon.c: /balloon and its sub-paths (@sub: what follows "/balloon":
+ * "", "/statistics", "/hinting/start", ...), and the Balloon object.
+ */
+enum api_result api_balloon_handle(struct api_state *st, enum http_method m, const char *sub,
+				   json_t *body, struct api_response *resp, struct api_cmd *cmd);
+int api_parse_balloon(json_t *o, struct api_balloon *out, char *err, size_t errlen);
+json_t *api_json_balloon(const struct api_balloon *b); /* null when unset */
+/* api_devs.c's part: the balloon as the device's settings, and back. */
+int api_balloon_to_config(const struct api_balloon *b, struct vdev_configs *l, char *err,
+			  size_t errlen);
+void api_balloon_from_config(const void *cfg, struct api_balloon *b);
+
 /* Collection rules (unique ids, one root, unique tap and MAC, caps). */
 int api_drive_insert(struct api_vm_config *cfg, const struct api_drive *d, char *err,
 		     size_t errlen);

@@ -16,7 +16,8 @@
 struct api_req {
 	struct api_state *st;
 	const char *id; /* the {id} path segment, or NULL */
-	json_t *body;	/* parsed object, or NULL for GET */
+	const struct http_request *req;
+	json_t *body; /* parsed object, or NULL for GET */
 	struct api_response *resp;
 	struct api_cmd *cmd;
 };

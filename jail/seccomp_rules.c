@@ -70,9 +70,13 @@ const struct seccomp_rule seccomp_rules[] = {
     RULE(R_ALL, mprotect, .c = {MASKED(2, PROT_EXEC, 0)}),
     /* free() of big blocks; teardown of guest RAM, kvm_run, io_uring rings. */
     RULE(R_ALL, munmap),
-    /* free() trimming a thread arena, and glibc releasing a dead thread's
-     * stack.  Only DONTNEED: it just drops pages. */
+    /* free() trimming a thread arena, glibc releasing a dead thread's
+     * stack, and (VMM thread) guest pages the balloon gives back to the
+     * host (gm_discard).  Only DONTNEED: it just drops pages. */
     RULE(R_ALL, madvise, .c = {EQ(2, MADV_DONTNEED)}),
+    /* The balloon giving back pages of guest RAM that is a shared memfd
+     * mapping (gm_discard): only REMOVE, only the VMM thread. */
+    RULE(R_VMM, madvise, .c = {EQ(2, MADV_REMOVE)}),
     /* See the head comment: glibc's lazy read-only opens fail, not trap. */
     RULE(R_VCPU | R_API, openat, .err = EACCES, .c = {EQ(2, O_RDONLY | O_CLOEXEC)}),
 

@@ -32,10 +32,12 @@
  * handlers read in one recvmsg (ember has at most two RAM regions).
  *
  * The userfaultfd is registered for missing pages only, with no optional
- * feature (no UFFD_EVENT_REMOVE/UNMAP/FORK: ember has no balloon, so no
- * madvise on guest RAM, and with them every munmap or madvise of it would
- * wait until the handler has read the event).  Hence a handler sees
- * UFFD_EVENT_PAGEFAULT only.  If the handler dies, a vCPU touching a
+ * feature (no UFFD_EVENT_REMOVE/UNMAP/FORK: with them every munmap or
+ * madvise of guest RAM would wait until the handler has read the event).
+ * Hence a handler sees UFFD_EVENT_PAGEFAULT only.  A page the balloon gave
+ * back (madvise) is missing again: its next touch faults to the handler,
+ * which serves the snapshot's page once more, as a file-backed restore
+ * would read it.  If the handler dies, a vCPU touching a
  * missing page waits for ever, as under Firecracker: supervise it.
  *
  * snapshot/examples/uffd_handler.c (build/ember-uffd-handler) is a small

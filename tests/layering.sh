@@ -19,12 +19,13 @@ kvm=$(grep -lE '#include <linux/kvm\.h>|#include "(vm|vcpu|kvm[a-z_]*)\.h"' virt
 [ -d build/virtio ] || { bad build "build/virtio missing: make first"; exit 1; }
 # Each device module's own symbols (what its objects define, and its settings
 # struct), named anywhere outside virtio/ and tests/?
-for dev in blk net vsock rng; do
+for dev in blk net vsock rng balloon; do
 	syms=$(for o in build/virtio/"$dev".o build/virtio/"$dev"_*.o; do
 		[ -e "$o" ] && nm --defined-only "$o" | awk '$2 ~ /[TDRB]/ { print $3 }'
 	done | sort -u)
 	case $dev in blk) syms="$syms vblk_config vblk_engine" ;; net) syms="$syms vnet_config" ;;
-	vsock) syms="$syms vsock_config" ;; rng) syms="$syms vrng_config" ;; esac
+	vsock) syms="$syms vsock_config" ;; rng) syms="$syms vrng_config" ;;
+	balloon) syms="$syms vballoon_config" ;; esac
 	pat=$(echo $syms | tr ' ' '|')
 	files=$(grep -rlwE "($pat)" --include=*.c --include=*.h vmm snapshot api-socket jail)
 	n=$(echo -n "$files" | grep -c . || true)

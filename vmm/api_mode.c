@@ -391,6 +391,17 @@ static int patch_net(struct api_mode *m, const struct api_cmd *cmd, char *err, s
 	return r ? r : patch_limiter(d, "tx", &cmd->net.tx, err, errlen);
 }
 
+/* The balloon's API commands run on its live device (api_balloon.c). */
+static int balloon_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d;
+
+	if (!m->vm_live)
+		return -EINVAL;
+	d = vm_find_device(&m->vm, vdev_type_find("balloon"), "balloon");
+	return api_balloon_exec(d ? d->dev : NULL, &cmd->balloon, err, errlen);
+}
+
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -433,6 +444,8 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		if (m->vm_live)
 			return -EBUSY; /* the router allows these before the start only */
 		return api_check_run(cmd, err, errlen);
+	case API_CMD_BALLOON:
+		return balloon_cmd(m, cmd, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}

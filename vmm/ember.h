@@ -135,6 +135,7 @@ bool file_is(int fd, const struct file_id *id);
 /* ---- guest memory (vmm/gm.c) -------------------------------------------- */
 
 #define GM_MAX_REGIONS 4
+#define GM_PAGE_SIZE   4096u
 
 struct gm_region {
 	uint64_t gpa;  /* guest-physical start */
@@ -146,6 +147,8 @@ struct gm_region {
 	 * does not track dirty pages.
 	 */
 	uint64_t *dirty;
+	/* MAP_SHARED (a memfd): gm_discard must take the pages out of the file. */
+	bool shared;
 };
 
 struct guest_mem {
@@ -167,6 +170,13 @@ int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
 uint64_t gm_total(const struct guest_mem *gm);
 /* Marks [gpa, gpa+len) dirty when the VM tracks dirty pages (no-op otherwise). */
 void gm_mark_dirty(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/*
+ * Gives the pages [gpa, gpa+len) back to the host (balloon, free page
+ * reporting): afterwards they read as zero on a fresh VM, or as the snapshot's
+ * content on a restored one, and are marked dirty.  Page-aligned and inside
+ * one region: 0, -EINVAL (unaligned or empty), -EFAULT (outside RAM), -errno.
+ */
+int gm_discard(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
 /* ---- port I/O and MMIO bus (vmm/bus.c) ---------------------------------- */
 

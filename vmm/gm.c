@@ -5,6 +5,7 @@
  * check has to be exact and overflow-proof.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ember.h"
 
@@ -85,6 +86,38 @@ int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len)
 	if (!p)
 		return -EFAULT;
 	memcpy(dst, p, len);
+	return 0;
+}
+
+/*
+ * Guest RAM is a MAP_PRIVATE mapping: anonymous (a fresh boot) or of a
+ * snapshot's memory file (a restore).  MADV_DONTNEED drops our private copy
+ * of each page in both: the next touch reads zero, or the snapshot's page
+ * from the page cache, which clones share.  Never MADV_REMOVE there: on a
+ * restored VM it would cut the pages out of the snapshot file.  A region
+ * marked shared (a memfd mapped MAP_SHARED) keeps its pages in the file,
+ * where MADV_DONTNEED frees nothing: MADV_REMOVE punches them out.
+ * Either way the pages now read differently from what was last saved, so
+ * they are marked dirty: a Diff snapshot must store what the guest would see
+ * now (KVM's dirty log does not see madvise).
+ */
+int gm_discard(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct gm_region *r;
+	uint8_t *p;
+
+	if (!len || (gpa | len) & (GM_PAGE_SIZE - 1))
+		return -EINVAL;
+	r = gm_find(gm, gpa, len);
+	if (!r)
+		return -EFAULT;
+	p = r->host + (gpa - r->gpa);
+	if ((uintptr_t)p & (GM_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (madvise(p, len, r->shared ? MADV_REMOVE : MADV_DONTNEED))
+		return -errno;
+	if (r->dirty)
+		gm_region_mark(r, gpa - r->gpa, len);
 	return 0;
 }
 

@@ -20,13 +20,18 @@
 
 #define S_ALL 0xf
 
+/* Queues the rig's driver keeps indices for (a test may define more). */
+#ifndef RIG_NQ
+#define RIG_NQ 1
+#endif
+
 struct rig {
 	struct guest_mem gm;
 	struct evloop loop;
 	const struct vdev_type *type;
 	void *dev;
 	struct virtio_mmio *t;
-	uint16_t avail_idx[1], used_seen[1], next_desc[1];
+	uint16_t avail_idx[RIG_NQ], used_seen[RIG_NQ], next_desc[RIG_NQ];
 };
 
 #define VDRIVER_QUEUES

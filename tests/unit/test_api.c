@@ -43,7 +43,7 @@ static void test_get_endpoints(void **state)
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p"};
+	static const char *const notsup[] = {"/pmem/p"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -514,7 +514,9 @@ static void test_config_document(void **state)
 		if (!strstr(err, needle))                                                          \
 			fail_msg("\"%s\" lacks \"%s\"", err, needle);                              \
 	} while (0)
-	BAD_CFG("{\"balloon\":{\"amount_mib\":1}}", "\"balloon\" is not supported");
+	BAD_CFG("{\"balloon\":{\"amount_mib\":1}}", "missing required field \"deflate_on_oom\"");
+	BAD_CFG("{\"balloon\":{\"amount_mib\":129,\"deflate_on_oom\":false}}",
+		"Amount of pages requested is too large");
 	BAD_CFG("{\"frobs\":{}}", "unknown section \"frobs\"");
 	BAD_CFG("{\"drives\":{}}", "\"drives\" must be an array");
 	BAD_CFG("{\"drives\":[" DRIVE("a", "false") "," DRIVE("a", "false") "]}", "\"a\" twice");

@@ -267,6 +267,11 @@ static int vmm_body(void *arg)
 	CHECK(mprotect(p, 4096, PROT_READ) == 0);
 	CHECK(madvise(p, 4096, MADV_DONTNEED) == 0);
 	CHECK(munmap(p, 2 << 20) == 0);
+	/* Shared guest RAM the balloon gives back (gm_discard). */
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(madvise(p, 4096, MADV_REMOVE) == 0);
+	CHECK(munmap(p, 8192) == 0);
 	s = malloc(100);
 	CHECK(s);
 	s = realloc(s, 4 << 20);

@@ -26,6 +26,7 @@ static const struct {
     {"net", "tap=tap0,mac=06:00:00:00:00:01,id=eth0"},
     {"vsock", "cid=3,uds=/tmp/v.sock"},
     {"entropy", NULL},
+    {"balloon", "amount_mib=64,deflate_on_oom,stats_polling_interval_s=5,free_page_reporting"},
 };
 
 static bool spec_of(const char *type, const char **spec)
@@ -290,6 +291,7 @@ static void test_refused_fields(void **state)
 	    {"net", offsetof(struct vnet_config, host_dev_name),
 	     "net settings: an empty interface"},
 	    {"entropy", 0, "entropy settings: an empty id"}, /* struct vrng_config: the id */
+	    {"balloon", 0, "balloon settings: an empty id"}, /* struct vballoon_config: the id */
 	    {"vsock", offsetof(struct vsock_config, uds_path),
 	     "vsock settings: an empty uds path or vsock id"},
 	    {"vsock", offsetof(struct vsock_config, vsock_id),
