@@ -346,6 +346,23 @@ static enum api_result api_put_entropy(struct api_req *r)
 	return api_no_content(r);
 }
 
+static enum api_result api_put_pmem(struct api_req *r)
+{
+	struct api_pmem p;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_pmem(r->body, &p, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(p.id, r->id))
+		return api_id_mismatch(r, "id", p.id);
+	if (api_pmem_insert(&r->st->cfg, &p, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
 /* Logger and metrics open files, which is the VMM thread's business. */
 static enum api_result api_put_logger(struct api_req *r)
 {
@@ -483,7 +500,7 @@ static const struct api_route api_routes[] = {
     {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
     {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
-    {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
+    {.seg = "pmem", .has_id = true, .put = api_put_pmem},
     {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
     {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},
 };

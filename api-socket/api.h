@@ -38,6 +38,7 @@
 #define API_MODULE_MAX	 128
 #define API_MAX_DRIVES	 16
 #define API_MAX_NETS	 8
+#define API_MAX_PMEM	 8
 #define API_MAX_VCPUS	 32
 #define API_ERR_MAX	 256
 #define API_DEFAULT_ID	 "anonymous-instance"
@@ -127,6 +128,14 @@ struct api_entropy {
 	struct api_rate_limiter rate_limiter;
 };
 
+/* PUT /pmem/{id}: virtio-pmem on a host file. */
+struct api_pmem {
+	char id[API_ID_MAX];
+	char path_on_host[API_PATH_MAX];
+	bool root_device, read_only;
+	struct api_rate_limiter rate_limiter;
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -136,6 +145,8 @@ struct api_vm_config {
 	unsigned nr_nets;
 	struct api_vsock vsock;
 	struct api_entropy entropy;
+	struct api_pmem pmem[API_MAX_PMEM];
+	unsigned nr_pmem;
 	struct api_logger logger;
 	struct api_metrics metrics;
 };
@@ -270,9 +281,14 @@ struct vdev_configs;
 int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
 			  size_t errlen);
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a);
-/* api_json.c: a RateLimiter as the devices' settings (virtio/limiter.h). */
+/* api_json.c: a RateLimiter as the devices' settings (virtio/limiter.h); api_devs.c: back. */
 struct limiter_cfg;
 void api_limiter_cfg(const struct api_rate_limiter *rl, struct limiter_cfg *c);
+void api_limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl);
+/* api_pmem.c: a pmem resource as the device's settings (virtio/pmem.h), and back. */
+struct vpmem_config;
+int api_pmem_to_config(const struct api_pmem *a, struct vpmem_config *c, char *err, size_t errlen);
+void api_pmem_from_config(const struct vpmem_config *c, struct api_pmem *a);
 /*
  * The same document back into a config (what --config-file reads): every
  * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with

@@ -568,6 +568,27 @@ int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errl
 	return rc;
 }
 
+static const struct api_field api_pmem_fields[] = {
+    STR(struct api_pmem, id, .required = true),
+    STR(struct api_pmem, path_on_host, .required = true, .nonempty = true),
+    BOOL(struct api_pmem, root_device),
+    BOOL(struct api_pmem, read_only),
+    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "pmem", api_pmem_fields, ARRAY_SIZE(api_pmem_fields), false, out,
+			      NULL, err, errlen);
+	if (!rc)
+		rc = api_check_id("pmem", out->id, err, errlen);
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "pmem: rate_limiter", &out->rate_limiter, err, errlen);
+	return rc;
+}
+
 static const struct api_field api_logger_fields[] = {
     STR(struct api_logger, log_path, .nonempty = true),
     {.name = "level",

@@ -43,6 +43,12 @@ int api_parse_vsock(json_t *o, struct api_vsock *out, char *err, size_t errlen);
 int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter *out, char *err,
 			   size_t errlen);
 int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errlen);
+/* api_pmem.c: PUT /pmem/{id}'s body; the collection's rules (ids, one root device). */
+int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen);
+int api_pmem_insert(struct api_vm_config *cfg, const struct api_pmem *p, char *err, size_t errlen);
+json_t *api_json_pmem_list(const struct api_vm_config *cfg);
+/* The config file's "pmem" list (null: none); each item as its PUT, no id twice. */
+int api_config_pmem(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
 int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen);
 int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen);
 /* PUT /actions: API_CMD_START, API_CMD_CTRL_ALT_DEL or API_CMD_FLUSH_METRICS. */

@@ -31,9 +31,38 @@
 /* What a device needs from the VM, and all it gets. */
 struct limiter_cfg;
 
+/*
+ * Guest-physical memory a device brings with it (virtio-pmem's file,
+ * virtio-mem's blocks) lives above RAM, in KVM memory slots that only the
+ * VMM can make: these are the VMM's (vmm/devmem.c), so devices need no KVM.
+ * The ranges are never RAM in the guest's e820 or PVH map; the device tells
+ * the guest where they are (its config space).
+ */
+struct vdev_mem_ops {
+	/*
+	 * Claims @size bytes of guest-physical space aligned to @align (a
+	 * power of two) for the device, for the VM's lifetime.  *gpa 0: the
+	 * VMM places it, deterministically (the same devices in the same
+	 * order get the same addresses, so a restore gets the snapshot's
+	 * layout); else exactly there (a restore), if it is free and aligned.
+	 * 0, or -errno logged.
+	 */
+	int (*reserve)(void *vmm, uint64_t size, uint64_t align, uint64_t *gpa);
+	/*
+	 * Maps the host range [host, host+size) at @gpa (inside a reservation)
+	 * as one KVM slot, read-only for the guest if asked.  Returns the slot
+	 * (>= 0) for unmap, or -errno logged.
+	 */
+	int (*map)(void *vmm, uint64_t gpa, void *host, uint64_t size, bool read_only);
+	/* The guest no longer sees the slot's memory (the host mapping stays). */
+	void (*unmap)(void *vmm, int slot);
+};
+
 struct vdev_env {
 	const struct guest_mem *gm;
 	struct evloop *loop;
+	const struct vdev_mem_ops *mem; /* NULL: the device cannot have memory */
+	void *vmm;			/* mem's first argument */
 };
 
 struct vdev_type {
@@ -53,7 +82,8 @@ struct vdev_type {
 	void (*complete)(void *cfg, unsigned nth);
 	/* Optional: rules across all instances of the type (one root disk). */
 	int (*check_set)(const void *const cfgs[], unsigned n, char *err, size_t errlen);
-	/* Optional: attached before the others (the root disk must be /dev/vda). */
+	/* Optional: the root device, attached before the others (/dev/vda, /dev/pmem0);
+	 * one per VM across all types. */
 	bool (*first)(const void *cfg);
 	/* Optional: what it adds to the guest's command line (" root=/dev/vda rw"). */
 	const char *(*cmdline)(const void *cfg);

@@ -34,14 +34,15 @@ static void test_get_endpoints(void **state)
 			    "{\"boot-source\":null,\"machine-config\":{\"vcpu_count\":1,"
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
-			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null}");
+			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null,"
+			    "\"pmem\":[]}");
 }
 
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/pmem/p",
-					     "/mmds",	 "/mmds/config",	"/cpu-config"};
+	static const char *const notsup[] = {"/balloon", "/balloon/statistics", "/mmds",
+					     "/mmds/config", "/cpu-config"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -383,7 +384,8 @@ static const char full_config[] =
     "\"refill_time\":100},\"ops\":null}},"
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
-    "\"metrics\":{\"metrics_path\":\"/m\"}}";
+    "\"metrics\":{\"metrics_path\":\"/m\"},"
+    "\"pmem\":[{\"id\":\"pm0\",\"path_on_host\":\"/p\",\"root_device\":false,\"read_only\":true}]}";
 
 /*
  * Drives and interfaces take Firecracker's rate limiters (Kata always sends

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * PUT /pmem/{id}: Firecracker's Pmem object, its rules (id in the path and
+ * the body, one root device across drives and pmem, pre-boot only), the
+ * "pmem" list of GET /vm/config and --config-file, and its trip to the
+ * device model's settings and back.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "api.h"
+#include "cmdq.h"
+#include "device.h"
+#include "pmem.h"
+
+#include "api_client.h"
+
+#define PMEM(id, path, extra) "{\"id\":\"" id "\",\"path_on_host\":\"" path "\"" extra "}"
+
+static void test_put_pmem(void **state)
+{
+	struct t *t = *state;
+	json_t *o, *p;
+
+	assert_int_equal(PUT("/pmem/pm0", PMEM("pm0", "/a", "")), 204);
+	assert_int_equal(t->st.cfg.nr_pmem, 1);
+	assert_true(t->st.boot_configured);
+	/* The same id again replaces it. */
+	assert_int_equal(PUT("/pmem/pm0", PMEM("pm0", "/b",
+					       ",\"read_only\":true,"
+					       "\"root_device\":true")),
+			 204);
+	assert_int_equal(t->st.cfg.nr_pmem, 1);
+	assert_string_equal(t->st.cfg.pmem[0].path_on_host, "/b");
+	assert_int_equal(PUT("/pmem/pm1", PMEM("pm1", "/c",
+					       ",\"rate_limiter\":{\"ops\":{"
+					       "\"size\":5,\"refill_time\":100}}")),
+			 204);
+	assert_int_equal(GET("/vm/config"), 200);
+	o = body_json(t);
+	p = json_object_get(o, "pmem");
+	assert_int_equal(json_array_size(p), 2);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 0), "path_on_host")), "/b");
+	assert_true(json_is_true(json_object_get(json_array_get(p, 0), "root_device")));
+	assert_true(json_is_true(json_object_get(json_array_get(p, 0), "read_only")));
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_array_get(p, 1), "rate_limiter"), "ops"),
+		"size")),
+	    5);
+	json_decref(o);
+}
+
+static void test_put_pmem_refused(void **state)
+{
+	struct t *t = *state;
+
+	FAULT(PUT("/pmem/pm0", PMEM("pm1", "/a", "")), "pm1");
+	FAULT(PUT("/pmem/pm0", "{\"id\":\"pm0\"}"), "missing required field \"path_on_host\"");
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "", "")), "\"path_on_host\" must not be empty");
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a", ",\"root_device\":1")), "must be a boolean");
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a", ",\"size\":1")), "unknown field \"size\"");
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a",
+				    ",\"rate_limiter\":{\"ops\":{\"size\":1,"
+				    "\"refill_time\":0}}")),
+	      "refill_time must be positive");
+	FAULT(PUT("/pmem/p-0", PMEM("p-0", "/a", "")), "alphanumeric characters and underscores");
+	assert_int_equal(t->st.cfg.nr_pmem, 0);
+	assert_false(t->st.boot_configured);
+	/* One root device, whether a drive or pmem. */
+	assert_int_equal(PUT("/drives/rootfs", "{\"drive_id\":\"rootfs\",\"path_on_host\":\"/r\","
+					       "\"is_root_device\":true}"),
+			 204);
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a", ",\"root_device\":true")),
+	      "the drive \"rootfs\" is the root device already");
+	assert_int_equal(PUT("/drives/rootfs", "{\"drive_id\":\"rootfs\",\"path_on_host\":\"/r\","
+					       "\"is_root_device\":false}"),
+			 204);
+	assert_int_equal(PUT("/pmem/pm0", PMEM("pm0", "/a", ",\"root_device\":true")), 204);
+	FAULT(PUT("/pmem/pm1", PMEM("pm1", "/a", ",\"root_device\":true")),
+	      "a root pmem device already exists (\"pm0\")");
+	for (unsigned i = 1; i < API_MAX_PMEM; i++) {
+		char path[32], body[100];
+
+		snprintf(path, sizeof(path), "/pmem/p%u", i);
+		snprintf(body, sizeof(body), PMEM("p%u", "/a", ""), i);
+		assert_int_equal(PUT(path, body), 204);
+	}
+	FAULT(PUT("/pmem/p99", PMEM("p99", "/a", "")), "at most 8 pmem devices");
+	/* After the start: Firecracker's message. */
+	start_vm(t);
+	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a", "")), "not supported after starting");
+}
+
+/* The config document's list, and the device settings it becomes (and back). */
+static void test_pmem_config(void **state)
+{
+	static const char doc[] =
+	    "{\"pmem\":[{\"id\":\"a\",\"path_on_host\":\"/a\",\"root_device\":true,"
+	    "\"read_only\":true},{\"id\":\"b\",\"path_on_host\":\"/b\"}]}";
+	struct api_vm_config *cfg = malloc(sizeof(*cfg)), *back = malloc(sizeof(*back));
+	struct vdev_configs *l = malloc(sizeof(*l));
+	const struct vpmem_config *p;
+	char err[256];
+
+	(void)state;
+	api_config_init(cfg);
+	assert_int_equal(api_config_from_json(doc, strlen(doc), cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->nr_pmem, 2);
+	assert_int_equal(api_devices_to_config(cfg, l, err, sizeof(err)), 0);
+	assert_int_equal(l->nr, 2);
+	assert_string_equal(l->dev[0].type->name, "pmem");
+	p = (const void *)l->dev[0].data;
+	assert_string_equal(p->id, "a");
+	assert_true(p->root && p->read_only);
+	assert_string_equal(l->dev[0].type->cmdline(p), " root=/dev/pmem0 ro");
+	api_config_init(back);
+	api_devices_from_config(l, back);
+	assert_int_equal(back->nr_pmem, 2);
+	assert_string_equal(back->pmem[1].path_on_host, "/b");
+	assert_false(back->pmem[1].root_device);
+	/* Refused documents. */
+	assert_int_not_equal(api_config_from_json("{\"pmem\":{}}", 11, cfg, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "\"pmem\" must be an array"));
+	{
+		static const char twice[] = "{\"pmem\":[{\"id\":\"a\",\"path_on_host\":\"/a\"},"
+					    "{\"id\":\"a\",\"path_on_host\":\"/b\"}]}";
+		static const char roots[] =
+		    "{\"drives\":[{\"drive_id\":\"r\",\"path_on_host\":\"/r\",\"is_root_device\":"
+		    "true}],\"pmem\":[{\"id\":\"a\",\"path_on_host\":\"/"
+		    "a\",\"root_device\":true}]}";
+
+		assert_int_not_equal(
+		    api_config_from_json(twice, strlen(twice), cfg, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "\"a\" twice"));
+		assert_int_not_equal(
+		    api_config_from_json(roots, strlen(roots), cfg, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "root device already"));
+	}
+	free(cfg);
+	free(back);
+	free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_put_pmem, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_pmem_refused, setup, teardown),
+	    cmocka_unit_test(test_pmem_config),
+	};
+	return cmocka_run_group_tests_name("api_pmem", tests, NULL, NULL);
+}
