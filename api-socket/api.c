@@ -363,6 +363,45 @@ static enum api_result api_put_pmem(struct api_req *r)
 	return api_no_content(r);
 }
 
+/* Memory hotplug: configured before the start, sized and watched after it. */
+static enum api_result api_put_hotplug(struct api_req *r)
+{
+	struct api_hotplug h;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_config_hotplug(r->body, &h, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.hotplug = h;
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
+static enum api_result api_patch_hotplug(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_hotplug_patch(r->body, &r->cmd->hotplug.requested_mib, err, sizeof(err)))
+		return api_bad(r, err);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	if (!r->st->cfg.hotplug.set)
+		return api_bad(r, "Memory hotplug is not configured.");
+	return api_exec(r, API_CMD_HOTPLUG_PATCH);
+}
+
+static enum api_result api_get_hotplug(struct api_req *r)
+{
+	if (!r->st->cfg.hotplug.set)
+		return api_bad(r, "Memory hotplug is not configured.");
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	return api_exec(r, API_CMD_HOTPLUG_GET);
+}
+
 /* Logger and metrics open files, which is the VMM thread's business. */
 static enum api_result api_put_logger(struct api_req *r)
 {
@@ -502,7 +541,11 @@ static const struct api_route api_routes[] = {
     {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
     {.seg = "pmem", .has_id = true, .put = api_put_pmem},
     {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
-    {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},
+    {.seg = "hotplug",
+     .sub = "memory",
+     .get = api_get_hotplug,
+     .put = api_put_hotplug,
+     .patch = api_patch_hotplug},
 };
 
 /*
@@ -685,6 +728,12 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 	case API_CMD_METRICS:
 		st->cfg.metrics = cmd->metrics;
 		break;
+	case API_CMD_HOTPLUG_GET:
+		resp->status = 200;
+		resp->body = strdup(cmd->hotplug.body);
+		if (!resp->body)
+			api_fault(resp, 500, "Out of memory.");
+		return;
 	default:
 		break;
 	}

@@ -136,6 +136,12 @@ struct api_pmem {
 	struct api_rate_limiter rate_limiter;
 };
 
+/* PUT /hotplug/memory: virtio-mem (Firecracker's MemoryHotplugConfig). */
+struct api_hotplug {
+	bool set;
+	uint32_t total_size_mib, slot_size_mib, block_size_mib;
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -147,6 +153,7 @@ struct api_vm_config {
 	struct api_entropy entropy;
 	struct api_pmem pmem[API_MAX_PMEM];
 	unsigned nr_pmem;
+	struct api_hotplug hotplug;
 	struct api_logger logger;
 	struct api_metrics metrics;
 };
@@ -220,6 +227,8 @@ enum api_cmd_kind {
 	API_CMD_METRICS,	 /* open the metrics file: cmd->metrics */
 	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
 	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
+	API_CMD_HOTPLUG_PATCH,	 /* virtio-mem's requested size: cmd->hotplug.requested_mib */
+	API_CMD_HOTPLUG_GET,	 /* virtio-mem's status into cmd->hotplug.body (200) */
 };
 
 struct api_cmd {
@@ -244,6 +253,10 @@ struct api_cmd {
 		struct api_metrics metrics;
 		struct api_snapshot_create snapshot_create;
 		struct api_snapshot_load snapshot_load;
+		struct {
+			uint32_t requested_mib;
+			char body[256]; /* API_CMD_HOTPLUG_GET: the VMM thread's JSON */
+		} hotplug;
 	};
 };
 
@@ -289,6 +302,11 @@ void api_limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl
 struct vpmem_config;
 int api_pmem_to_config(const struct api_pmem *a, struct vpmem_config *c, char *err, size_t errlen);
 void api_pmem_from_config(const struct vpmem_config *c, struct api_pmem *a);
+/* api_hotplug.c: memory hotplug as virtio-mem's settings (virtio/mem.h), and back. */
+struct vmem_config;
+int api_hotplug_to_config(const struct api_hotplug *a, struct vmem_config *c, char *err,
+			  size_t errlen);
+void api_hotplug_from_config(const struct vmem_config *c, struct api_hotplug *a);
 /*
  * The same document back into a config (what --config-file reads): every
  * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with

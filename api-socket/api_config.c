@@ -248,13 +248,13 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 		if (json_array_append_new(nets, api_json_net(&cfg->nets[i])))
 			goto out;
 	/* "o" steals each reference, and a NULL one makes json_pack fail cleanly. */
-	doc =
-	    json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o, s:o, s:o}", "boot-source",
-		      api_json_boot_source(&cfg->boot), "machine-config",
-		      api_json_machine_config(&cfg->machine), "drives", drives,
-		      "network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
-		      api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
-		      "metrics", api_json_metrics(&cfg->metrics), "pmem", api_json_pmem_list(cfg));
+	doc = json_pack("{s:o, s:o, s:O, s:O, s:o, s:o, s:o, s:o, s:o, s:o}", "boot-source",
+			api_json_boot_source(&cfg->boot), "machine-config",
+			api_json_machine_config(&cfg->machine), "drives", drives,
+			"network-interfaces", nets, "vsock", api_json_vsock(&cfg->vsock), "entropy",
+			api_json_entropy(&cfg->entropy), "logger", api_json_logger(&cfg->logger),
+			"metrics", api_json_metrics(&cfg->metrics), "pmem", api_json_pmem_list(cfg),
+			"memory-hotplug", api_json_hotplug(&cfg->hotplug));
 	if (doc) {
 		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
@@ -269,7 +269,10 @@ out:
 
 /* Sections Firecracker has and ember does not yet: accepted only as null. */
 static const char *const api_config_unsupported[] = {
-    "balloon", "cpu-config", "mmds-config", "memory-hotplug", "serial",
+    "balloon",
+    "cpu-config",
+    "mmds-config",
+    "serial",
 };
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
@@ -328,6 +331,9 @@ static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err
 			rc = json_is_null(v) ? 0 : api_parse_entropy(v, &cfg->entropy, err, errlen);
 		} else if (!strcmp(key, "pmem")) {
 			rc = api_config_pmem(v, cfg, err, errlen);
+		} else if (!strcmp(key, "memory-hotplug")) {
+			rc =
+			    json_is_null(v) ? 0 : api_config_hotplug(v, &cfg->hotplug, err, errlen);
 		} else if (!strcmp(key, "logger")) {
 			rc = json_is_null(v) ? 0 : api_parse_logger(v, &cfg->logger, err, errlen);
 		} else if (!strcmp(key, "metrics")) {

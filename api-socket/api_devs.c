@@ -13,6 +13,7 @@
 #include "blk.h"
 #include "device.h"
 #include "limiter.h"
+#include "mem.h"
 #include "net.h"
 #include "pmem.h"
 #include "vsock.h"
@@ -118,6 +119,13 @@ int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l,
 		if (!r)
 			r = add(l, "pmem", &p, err, errlen);
 	}
+	if (!r && a->hotplug.set) {
+		struct vmem_config m;
+
+		r = api_hotplug_to_config(&a->hotplug, &m, err, errlen);
+		if (!r)
+			r = add(l, "mem", &m, err, errlen);
+	}
 	return r;
 }
 
@@ -166,6 +174,7 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 	a->vsock.set = false;
 	a->entropy.set = false;
 	a->nr_pmem = 0;
+	a->hotplug.set = false;
 	for (unsigned i = 0; i < l->nr; i++) {
 		const struct vdev_config *c = &l->dev[i];
 		const char *name = c->type->name;
@@ -180,6 +189,8 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 			a->vsock.set = true;
 			a->vsock.guest_cid = (uint32_t)v->guest_cid;
 			snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", v->uds_path);
+		} else if (!strcmp(name, "mem")) {
+			api_hotplug_from_config((const void *)c->data, &a->hotplug);
 		} else if (!strcmp(name, "pmem") && a->nr_pmem < API_MAX_PMEM) {
 			api_pmem_from_config((const void *)c->data, &a->pmem[a->nr_pmem++]);
 		} else if (!strcmp(name, "entropy") && c->type->limiter) {

@@ -589,6 +589,39 @@ int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen)
 	return rc;
 }
 
+static const struct api_field api_hotplug_fields[] = {
+    {.name = "total_size_mib",
+     .type = AF_U32,
+     .required = true,
+     .off = offsetof(struct api_hotplug, total_size_mib),
+     .max = UINT32_MAX},
+    {.name = "slot_size_mib",
+     .type = AF_U32,
+     .off = offsetof(struct api_hotplug, slot_size_mib),
+     .max = UINT32_MAX},
+    {.name = "block_size_mib",
+     .type = AF_U32,
+     .off = offsetof(struct api_hotplug, block_size_mib),
+     .max = UINT32_MAX},
+};
+
+int api_parse_hotplug(json_t *o, struct api_hotplug *out, char *err, size_t errlen)
+{
+	*out = (struct api_hotplug){.slot_size_mib = 128, .block_size_mib = 2};
+	int rc = api_json_obj(o, "memory-hotplug", api_hotplug_fields,
+			      ARRAY_SIZE(api_hotplug_fields), false, out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+int api_parse_hotplug_patch(json_t *o, uint32_t *requested_mib, char *err, size_t errlen)
+{
+	const struct api_field f[] = {
+	    {.name = "requested_size_mib", .type = AF_U32, .required = true, .max = UINT32_MAX}};
+
+	return api_json_obj(o, "memory-hotplug", f, 1, false, requested_mib, NULL, err, errlen);
+}
+
 static const struct api_field api_logger_fields[] = {
     STR(struct api_logger, log_path, .nonempty = true),
     {.name = "level",

@@ -56,6 +56,14 @@ struct vdev_mem_ops {
 	int (*map)(void *vmm, uint64_t gpa, void *host, uint64_t size, bool read_only);
 	/* The guest no longer sees the slot's memory (the host mapping stays). */
 	void (*unmap)(void *vmm, int slot);
+	/*
+	 * Memory the guest may hand to devices (virtio-mem's blocks become
+	 * guest RAM): [gpa, gpa+size) at @host joins the gm_* ranges every
+	 * device checks its buffers against, until hide().  Only while the
+	 * vCPUs do not run (create, destroy).  0, or -errno logged.
+	 */
+	int (*expose)(void *vmm, uint64_t gpa, void *host, uint64_t size);
+	void (*hide)(void *vmm, uint64_t gpa);
 };
 
 struct vdev_env {
@@ -111,6 +119,8 @@ struct vdev_type {
 	unsigned (*files)(void *dev, struct file_id *ids, unsigned max);
 	/* Optional: a field changed on a live device (PATCH); 0 or -errno, logged. */
 	int (*update)(void *dev, const char *field, const char *value);
+	/* Optional: the live state the API shows (GET /hotplug/memory). */
+	json_t *(*status)(void *dev);
 	/* Optional: counters; @metrics_one: one object, not one per id (vsock). */
 	json_t *(*metrics)(const void *dev);
 	const char *metrics_key;

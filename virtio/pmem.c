@@ -56,20 +56,15 @@ struct vpmem {
 
 /* ---- requests ---------------------------------------------------------------- */
 
-/* The request's type from its first readable segment, the status segment: -1 if malformed. */
+/* The request's type from its first readable segment, the status segment: -1 if malformed.
+ * (The config space is read-only: the transport ignores writes without config_write.) */
 static int vpmem_parse(struct vpmem *p, const struct virtq_chain *c, uint32_t *type,
 		       uint64_t *status)
 {
-	int in = -1, out = -1;
+	unsigned in, out;
 
-	for (unsigned i = 0; i < c->nr; i++) {
-		if (!c->seg[i].write && in < 0 && out < 0)
-			in = (int)i;
-		else if (c->seg[i].write && out < 0)
-			out = (int)i;
-	}
-	if (c->err || in < 0 || out < 0 || c->seg[in].len < 4 || c->seg[out].len < 4 ||
-	    gm_read(p->gm, c->seg[in].addr, type, 4) || !gm_range_ok(p->gm, c->seg[out].addr, 4))
+	if (virtq_chain_req_resp(c, 4, 4, &in, &out) || gm_read(p->gm, c->seg[in].addr, type, 4) ||
+	    !gm_range_ok(p->gm, c->seg[out].addr, 4))
 		return -1;
 	*type = le32toh(*type);
 	*status = c->seg[out].addr;
@@ -149,23 +144,12 @@ static void vpmem_config_read(void *dev, uint64_t off, uint8_t *data, uint32_t l
 	memcpy(data, (const uint8_t *)cs + off, len);
 }
 
-static void vpmem_config_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
-{
-	struct vpmem *p = dev;
-
-	(void)off;
-	(void)data;
-	(void)len;
-	log_ratelimited(&p->rl, LOG_WARN, "%s: guest: config space is read-only", p->t.name);
-}
-
 static const struct virtio_dev_ops vpmem_ops = {
     .device_id = VIRTIO_ID_PMEM,
     .num_queues = 1,
     .queue_max = VPMEM_QUEUE_MAX,
     .features = vpmem_features,
     .config_read = vpmem_config_read,
-    .config_write = vpmem_config_write,
     .config_size = VPMEM_CONFIG_SIZE,
     .queue_notify = vpmem_queue_notify,
 };

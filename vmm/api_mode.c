@@ -359,6 +359,39 @@ static int patch_net(struct api_mode *m, const struct api_cmd *cmd, char *err, s
 	return r ? r : patch_limiter(d, "tx", &cmd->net.tx, err, errlen);
 }
 
+/* PATCH and GET /hotplug/memory on the running VM's virtio-mem device. */
+static int hotplug_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d =
+	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("mem"), "hotplug") : NULL;
+	struct log_capture why;
+	char v[16];
+	json_t *o;
+	int r;
+
+	if (!d) {
+		snprintf(err, errlen, "Memory hotplug is not configured.");
+		return -ENOENT;
+	}
+	if (cmd->kind == API_CMD_HOTPLUG_GET) {
+		o = d->type->status(d->dev);
+		r = o && json_dumpb(o, cmd->hotplug.body, sizeof(cmd->hotplug.body) - 1,
+				    JSON_COMPACT | JSON_PRESERVE_ORDER) <
+				sizeof(cmd->hotplug.body) - 1
+			? 0
+			: -ENOMEM;
+		json_decref(o);
+		return r;
+	}
+	snprintf(v, sizeof(v), "%u", cmd->hotplug.requested_mib);
+	log_capture_begin(&why);
+	r = d->type->update(d->dev, "requested_size_mib", v);
+	log_capture_end(&why);
+	if (r)
+		snprintf(err, errlen, "%s", why.msg);
+	return r;
+}
+
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -397,6 +430,9 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
 		return load_snapshot(m, &cmd->snapshot_load, err, errlen);
+	case API_CMD_HOTPLUG_PATCH:
+	case API_CMD_HOTPLUG_GET:
+		return hotplug_cmd(m, cmd, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}

@@ -132,17 +132,56 @@ static void devmem_op_unmap(void *vmm, int slot)
 	d->slot_used[slot / 64] &= ~(1ull << (slot % 64));
 }
 
+/*
+ * A snapshot saves guest_mem's regions as RAM; it refuses a VM with exposed
+ * device memory (snapshot.c), so these never end up in a memory file.
+ */
+static int devmem_op_expose(void *vmm, uint64_t gpa, void *host, uint64_t size)
+{
+	struct devmem *d = vmm;
+	struct guest_mem *gm = d->gm;
+
+	if (!inside_reservation(d, gpa, size) || gm->nr_regions >= GM_MAX_REGIONS) {
+		log_err("device memory: cannot let devices use %#llx+%#llx (%u memory regions)",
+			(unsigned long long)gpa, (unsigned long long)size, gm->nr_regions);
+		return -ENOSPC;
+	}
+	gm->region[gm->nr_regions++] = (struct gm_region){.gpa = gpa, .size = size, .host = host};
+	d->nr_exposed++;
+	return 0;
+}
+
+static void devmem_op_hide(void *vmm, uint64_t gpa)
+{
+	struct devmem *d = vmm;
+	struct guest_mem *gm = d->gm;
+
+	for (unsigned i = gm->nr_regions; i-- > gm->nr_regions - d->nr_exposed;) {
+		if (gm->region[i].gpa != gpa)
+			continue;
+		memmove(&gm->region[i], &gm->region[i + 1],
+			(gm->nr_regions - i - 1) * sizeof(gm->region[0]));
+		gm->nr_regions--;
+		d->nr_exposed--;
+		return;
+	}
+}
+
 const struct vdev_mem_ops devmem_ops = {
     .reserve = devmem_op_reserve,
     .map = devmem_op_map,
     .unmap = devmem_op_unmap,
+    .expose = devmem_op_expose,
+    .hide = devmem_op_hide,
 };
 
-int devmem_init(struct devmem *d, int kvm_fd, int vm_fd, uint64_t mem_size, unsigned phys_bits)
+int devmem_init(struct devmem *d, struct guest_mem *gm, int kvm_fd, int vm_fd, uint64_t mem_size,
+		unsigned phys_bits)
 {
 	int n = kvm_ioctl(vm_fd, KVM_CHECK_EXTENSION, (void *)(long)KVM_CAP_NR_MEMSLOTS);
 
 	memset(d, 0, sizeof(*d));
+	d->gm = gm;
 	d->vm_fd = vm_fd;
 	d->base = d->next = devmem_base(mem_size);
 	d->limit = phys_bits >= 36 && phys_bits < 64 ? 1ull << phys_bits : 1ull << 36;

@@ -35,6 +35,9 @@ struct devmem {
 	uint64_t slot_used[DEVMEM_MAX_SLOTS / 64];
 	int vm_fd;
 	bool readonly_ok; /* KVM_CAP_READONLY_MEM */
+	/* expose(): device ranges appended to the VM's guest_mem after RAM's. */
+	struct guest_mem *gm;
+	unsigned nr_exposed;
 };
 
 /* Where device memory starts for a guest with @mem_size bytes of RAM. */
@@ -50,7 +53,8 @@ int devmem_reserve(struct devmem *d, uint64_t size, uint64_t align, uint64_t *gp
  * At vm_create, once KVM and the guest's CPUID (@phys_bits, its physical
  * address width) are known.
  */
-int devmem_init(struct devmem *d, int kvm_fd, int vm_fd, uint64_t mem_size, unsigned phys_bits);
+int devmem_init(struct devmem *d, struct guest_mem *gm, int kvm_fd, int vm_fd, uint64_t mem_size,
+		unsigned phys_bits);
 
 /* The ops a device gets in its struct vdev_env; their opaque is a struct devmem. */
 struct vdev_mem_ops;

@@ -335,7 +335,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
 		goto fail;
 	}
-	r = devmem_init(&vm->devmem, vm->kvm_fd, vm->vm_fd, cfg->mem_mib << 20,
+	r = devmem_init(&vm->devmem, &vm->mem, vm->kvm_fd, vm->vm_fd, cfg->mem_mib << 20,
 			guest_phys_bits(vm->cpuid));
 	if (r)
 		goto fail;

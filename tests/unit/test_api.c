@@ -35,7 +35,7 @@ static void test_get_endpoints(void **state)
 			    "\"mem_size_mib\":128,\"smt\":false,\"track_dirty_pages\":false,"
 			    "\"huge_pages\":\"None\"},\"drives\":[],\"network-interfaces\":[],"
 			    "\"vsock\":null,\"entropy\":null,\"logger\":null,\"metrics\":null,"
-			    "\"pmem\":[]}");
+			    "\"pmem\":[],\"memory-hotplug\":null}");
 }
 
 static void test_routing_errors(void **state)
@@ -385,7 +385,8 @@ static const char full_config[] =
     "\"logger\":{\"level\":\"Debug\",\"show_level\":false,\"show_log_origin\":true,\"log_path\":\"/"
     "l\"},"
     "\"metrics\":{\"metrics_path\":\"/m\"},"
-    "\"pmem\":[{\"id\":\"pm0\",\"path_on_host\":\"/p\",\"root_device\":false,\"read_only\":true}]}";
+    "\"pmem\":[{\"id\":\"pm0\",\"path_on_host\":\"/p\",\"root_device\":false,\"read_only\":true}],"
+    "\"memory-hotplug\":{\"total_size_mib\":1024,\"slot_size_mib\":128,\"block_size_mib\":2}}";
 
 /*
  * Drives and interfaces take Firecracker's rate limiters (Kata always sends

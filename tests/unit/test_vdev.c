@@ -14,6 +14,7 @@
 
 #include "blk.h"
 #include "device.h"
+#include "mem.h"
 #include "net.h"
 #include "pmem.h"
 #include "vdev_enc.h"
@@ -25,7 +26,7 @@ static const struct {
 } specs[] = {
     {"block", "/tmp/x.img,ro,id=d1"},	  {"net", "tap=tap0,mac=06:00:00:00:00:01,id=eth0"},
     {"vsock", "cid=3,uds=/tmp/v.sock"},	  {"entropy", NULL},
-    {"pmem", "/tmp/p.img,ro,root,id=p1"},
+    {"pmem", "/tmp/p.img,ro,root,id=p1"}, {"mem", "256,slot=128,block=4"},
 };
 
 static bool spec_of(const char *type, const char **spec)
@@ -382,6 +383,32 @@ static void test_refused_fields(void **state)
 		assert_true(((struct vpmem_config *)out.data)->gpa == GiB(4));
 		assert_true(((struct vpmem_config *)out.data)->size == MiB(6));
 		pw_free(&w);
+	}
+
+	/* mem: Firecracker's size rules, and a region on a 128 MiB boundary. */
+	t = vdev_type_find("mem");
+	sample(t, &c);
+	{
+		struct vmem_config *m = (struct vmem_config *)c.b, ok = *m;
+
+		m->block_mib = 3;
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem sizes",
+			"mem settings: memory hotplug sizes out of range");
+		pw_free(&w);
+		*m = ok;
+		m->total_mib = 100;
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem sizes",
+			"mem settings: memory hotplug sizes out of range");
+		pw_free(&w);
+		*m = ok;
+		m->gpa = GiB(4) + MiB(2);
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem gpa",
+			"mem settings: a misaligned memory hotplug region");
+		pw_free(&w);
+		*m = ok;
 	}
 
 	/* vsock: CIDs 3..2^32-2; 0-2 are reserved, 2^32-1 is VMADDR_CID_ANY. */

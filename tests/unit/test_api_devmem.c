@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * PUT /pmem/{id}: Firecracker's Pmem object, its rules (id in the path and
- * the body, one root device across drives and pmem, pre-boot only), the
- * "pmem" list of GET /vm/config and --config-file, and its trip to the
- * device model's settings and back.
+ * Devices with memory of their own.  PUT /pmem/{id}: Firecracker's Pmem
+ * object, its rules (id in the path and the body, one root device across
+ * drives and pmem, pre-boot only), the "pmem" list of GET /vm/config and
+ * --config-file, and its trip to the device model's settings and back.
+ * /hotplug/memory: PUT's size rules before the start, PATCH and GET as
+ * commands for the VMM thread after it, the "memory-hotplug" section.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "api.h"
 #include "cmdq.h"
 #include "device.h"
+#include "mem.h"
 #include "pmem.h"
 
 #include "api_client.h"
@@ -146,12 +149,62 @@ static void test_pmem_config(void **state)
 	free(l);
 }
 
+static void test_hotplug(void **state)
+{
+	struct t *t = *state;
+	json_t *o;
+
+	FAULT(GET("/hotplug/memory"), "Memory hotplug is not configured.");
+	FAULT(PATCH("/hotplug/memory", "{\"requested_size_mib\":128}"), "before starting");
+	/* Firecracker's rules, and its defaults (slot 128, block 2). */
+	FAULT(PUT("/hotplug/memory", "{}"), "missing required field \"total_size_mib\"");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":100}"), "total_size_mib must be");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":1024,\"slot_size_mib\":64}"),
+	      "slot_size_mib must be");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":1024,\"block_size_mib\":3}"),
+	      "block_size_mib must be a power of two");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":1024,\"slot_size_mib\":130,"
+				     "\"block_size_mib\":4}"),
+	      "slot_size_mib must be");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":-1}"), "must be in");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":4294967296}"), "must be in");
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":1024,\"requested_size_mib\":1}"),
+	      "unknown field");
+	assert_false(t->st.cfg.hotplug.set);
+	assert_int_equal(PUT("/hotplug/memory", "{\"total_size_mib\":1024}"), 204);
+	assert_int_equal(GET("/vm/config"), 200);
+	o = body_json(t);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "memory-hotplug"),
+							    "slot_size_mib")),
+			 128);
+	json_decref(o);
+	FAULT(GET("/hotplug/memory"), "before starting");
+	start_vm(t);
+	FAULT(PUT("/hotplug/memory", "{\"total_size_mib\":1024}"), "after starting");
+	FAULT(PATCH("/hotplug/memory", "{}"), "missing required field \"requested_size_mib\"");
+	FAULT(PATCH("/hotplug/memory", "{\"requested_size_mib\":-2}"), "must be in");
+	/* The size goes to the VMM thread; its verdict is the answer. */
+	PATCH("/hotplug/memory", "{\"requested_size_mib\":512}");
+	assert_int_equal(t->cmd.kind, API_CMD_HOTPLUG_PATCH);
+	assert_int_equal(t->cmd.hotplug.requested_mib, 512);
+	assert_int_equal(complete(t, 0, ""), 204);
+	PATCH("/hotplug/memory", "{\"requested_size_mib\":2048}");
+	assert_int_equal(complete(t, -EINVAL, "memory hotplug: requested_size_mib must be at most"),
+			 400);
+	GET("/hotplug/memory");
+	assert_int_equal(t->cmd.kind, API_CMD_HOTPLUG_GET);
+	snprintf(t->cmd.hotplug.body, sizeof(t->cmd.hotplug.body), "{\"plugged_size_mib\":0}");
+	assert_int_equal(complete(t, 0, ""), 200);
+	assert_string_equal(t->resp.body, "{\"plugged_size_mib\":0}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_put_pmem, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_pmem_refused, setup, teardown),
 	    cmocka_unit_test(test_pmem_config),
+	    cmocka_unit_test_setup_teardown(test_hotplug, setup, teardown),
 	};
-	return cmocka_run_group_tests_name("api_pmem", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("api_devmem", tests, NULL, NULL);
 }
