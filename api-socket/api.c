@@ -363,6 +363,31 @@ static enum api_result api_put_pmem(struct api_req *r)
 	return api_no_content(r);
 }
 
+/* The rate limiter is what a running VM's pmem device can change. */
+static enum api_result api_patch_pmem(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+	int idx;
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_pmem_patch(r->body, r->cmd->pmem.id, &r->cmd->pmem.rate_limiter, err,
+				 sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(r->cmd->pmem.id, r->id))
+		return api_id_mismatch(r, "id", r->cmd->pmem.id);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	idx = api_pmem_find(&r->st->cfg, r->cmd->pmem.id);
+	if (idx < 0) {
+		api_fault(r->resp, 400, "pmem: no pmem device with \"id\" \"%s\".", r->id);
+		return API_DONE;
+	}
+	if (!r->cmd->pmem.rate_limiter.set)
+		return api_no_content(r);
+	r->cmd->pmem.index = (unsigned)idx;
+	return api_exec(r, API_CMD_PATCH_PMEM);
+}
+
 /* Memory hotplug: configured before the start, sized and watched after it. */
 static enum api_result api_put_hotplug(struct api_req *r)
 {
@@ -539,7 +564,7 @@ static const struct api_route api_routes[] = {
     {.seg = "entropy", .put = api_put_entropy},
     {.seg = "mmds", .any_sub = true, .notsup = "MMDS is"},
     {.seg = "cpu-config", .any_sub = true, .notsup = "CPU templates are"},
-    {.seg = "pmem", .has_id = true, .put = api_put_pmem},
+    {.seg = "pmem", .has_id = true, .put = api_put_pmem, .patch = api_patch_pmem},
     {.seg = "serial", .any_sub = true, .notsup = "Serial configuration is"},
     {.seg = "hotplug",
      .sub = "memory",
@@ -727,6 +752,11 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 		break;
 	case API_CMD_METRICS:
 		st->cfg.metrics = cmd->metrics;
+		break;
+	case API_CMD_PATCH_PMEM:
+		if (cmd->pmem.index < st->cfg.nr_pmem &&
+		    !strcmp(st->cfg.pmem[cmd->pmem.index].id, cmd->pmem.id))
+			st->cfg.pmem[cmd->pmem.index].rate_limiter = cmd->pmem.rate_limiter;
 		break;
 	case API_CMD_HOTPLUG_GET:
 		resp->status = 200;

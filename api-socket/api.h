@@ -227,6 +227,7 @@ enum api_cmd_kind {
 	API_CMD_METRICS,	 /* open the metrics file: cmd->metrics */
 	API_CMD_SNAPSHOT_CREATE, /* write state + memory files: cmd->snapshot_create */
 	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
+	API_CMD_PATCH_PMEM,	 /* a new rate limiter: cmd->pmem */
 	API_CMD_HOTPLUG_PATCH,	 /* virtio-mem's requested size: cmd->hotplug.requested_mib */
 	API_CMD_HOTPLUG_GET,	 /* virtio-mem's status into cmd->hotplug.body (200) */
 };
@@ -253,6 +254,11 @@ struct api_cmd {
 		struct api_metrics metrics;
 		struct api_snapshot_create snapshot_create;
 		struct api_snapshot_load snapshot_load;
+		struct {
+			unsigned index; /* in cfg->pmem */
+			char id[API_ID_MAX];
+			struct api_rate_limiter rate_limiter;
+		} pmem;
 		struct {
 			uint32_t requested_mib;
 			char body[256]; /* API_CMD_HOTPLUG_GET: the VMM thread's JSON */

@@ -622,6 +622,21 @@ int api_parse_hotplug_patch(json_t *o, uint32_t *requested_mib, char *err, size_
 	return api_json_obj(o, "memory-hotplug", f, 1, false, requested_mib, NULL, err, errlen);
 }
 
+int api_parse_pmem_patch(json_t *o, char id[API_ID_MAX], struct api_rate_limiter *rl, char *err,
+			 size_t errlen)
+{
+	const struct api_field f[] = {
+	    {.name = "id", .type = AF_STR, .required = true, .size = API_ID_MAX},
+	    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+	};
+	int rc = api_json_obj(o, "pmem", f, ARRAY_SIZE(f), false, id, NULL, err, errlen);
+
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "pmem: rate_limiter", rl, err, errlen);
+	return rc;
+}
+
 static const struct api_field api_logger_fields[] = {
     STR(struct api_logger, log_path, .nonempty = true),
     {.name = "level",

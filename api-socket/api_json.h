@@ -45,6 +45,10 @@ int api_parse_rate_limiter(json_t *o, const char *what, struct api_rate_limiter 
 int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errlen);
 /* api_pmem.c: PUT /pmem/{id}'s body; the collection's rules (ids, one root device). */
 int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen);
+/* PATCH /pmem/{id}: Firecracker's PartialPmem (id, rate_limiter). */
+int api_parse_pmem_patch(json_t *o, char id[API_ID_MAX], struct api_rate_limiter *rl, char *err,
+			 size_t errlen);
+int api_pmem_find(const struct api_vm_config *cfg, const char *id);
 int api_pmem_insert(struct api_vm_config *cfg, const struct api_pmem *p, char *err, size_t errlen);
 json_t *api_json_pmem_list(const struct api_vm_config *cfg);
 /* The config file's "pmem" list (null: none); each item as its PUT, no id twice. */

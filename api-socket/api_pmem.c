@@ -11,7 +11,7 @@
 #include "api_json.h"
 #include "pmem.h"
 
-static int api_pmem_find(const struct api_vm_config *cfg, const char *id)
+int api_pmem_find(const struct api_vm_config *cfg, const char *id)
 {
 	for (unsigned i = 0; i < cfg->nr_pmem; i++)
 		if (!strcmp(cfg->pmem[i].id, id))

@@ -359,6 +359,19 @@ static int patch_net(struct api_mode *m, const struct api_cmd *cmd, char *err, s
 	return r ? r : patch_limiter(d, "tx", &cmd->net.tx, err, errlen);
 }
 
+/* PATCH /pmem/{id} after start: its rate limiter. */
+static int patch_pmem(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d =
+	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("pmem"), cmd->pmem.id) : NULL;
+
+	if (!d) {
+		snprintf(err, errlen, "Invalid pmem device ID: %s", cmd->pmem.id);
+		return -ENOENT;
+	}
+	return patch_limiter(d, "", &cmd->pmem.rate_limiter, err, errlen);
+}
+
 /* PATCH and GET /hotplug/memory on the running VM's virtio-mem device. */
 static int hotplug_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -430,6 +443,8 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
 		return load_snapshot(m, &cmd->snapshot_load, err, errlen);
+	case API_CMD_PATCH_PMEM:
+		return patch_pmem(m, cmd, err, errlen);
 	case API_CMD_HOTPLUG_PATCH:
 	case API_CMD_HOTPLUG_GET:
 		return hotplug_cmd(m, cmd, err, errlen);

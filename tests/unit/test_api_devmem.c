@@ -99,6 +99,31 @@ static void test_put_pmem_refused(void **state)
 	FAULT(PUT("/pmem/pm0", PMEM("pm0", "/a", "")), "not supported after starting");
 }
 
+/* PATCH /pmem/{id}: a new rate limiter for a running VM's device, through the VMM thread. */
+static void test_patch_pmem(void **state)
+{
+	struct t *t = *state;
+	static const char rl[] =
+	    "{\"id\":\"pm0\",\"rate_limiter\":{\"ops\":{\"size\":7,\"refill_time\":100}}}";
+
+	FAULT(PATCH("/pmem/pm0", rl), "before starting");
+	assert_int_equal(PUT("/pmem/pm0", PMEM("pm0", "/a", "")), 204);
+	start_vm(t);
+	FAULT(PATCH("/pmem/pm1", rl), "pm0");
+	FAULT(PATCH("/pmem/pm0", "{\"id\":\"pm0\",\"path_on_host\":\"/b\"}"), "unknown field");
+	FAULT(PATCH("/pmem/pm0", "{\"rate_limiter\":{}}"), "missing required field \"id\"");
+	FAULT(PATCH("/pmem/p9", "{\"id\":\"p9\",\"rate_limiter\":{}}"), "no pmem device");
+	assert_int_equal(PATCH("/pmem/pm0", "{\"id\":\"pm0\"}"), 204); /* nothing to change */
+	PATCH("/pmem/pm0", rl);
+	assert_int_equal(t->cmd.kind, API_CMD_PATCH_PMEM);
+	assert_string_equal(t->cmd.pmem.id, "pm0");
+	assert_int_equal(complete(t, -ENOENT, "Invalid pmem device ID: pm0"), 400);
+	assert_false(t->st.cfg.pmem[0].rate_limiter.set);
+	PATCH("/pmem/pm0", rl);
+	assert_int_equal(complete(t, 0, ""), 204);
+	assert_int_equal(t->st.cfg.pmem[0].rate_limiter.ops.size, 7);
+}
+
 /* The config document's list, and the device settings it becomes (and back). */
 static void test_pmem_config(void **state)
 {
@@ -203,6 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_put_pmem, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_pmem_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_patch_pmem, setup, teardown),
 	    cmocka_unit_test(test_pmem_config),
 	    cmocka_unit_test_setup_teardown(test_hotplug, setup, teardown),
 	};
