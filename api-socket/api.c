@@ -26,9 +26,8 @@ struct api_route {
 	const char *seg;    /* first path segment */
 	const char *sub;    /* fixed second segment, or NULL */
 	bool has_id;	    /* second segment is a resource id */
-	bool any_sub;	    /* any deeper path (for "not supported" families) */
+	bool any_sub;	    /* any deeper path: the handler reads req->path (balloon) */
 	bool body_optional; /* PUT/PATCH without a body reach the handler */
-	const char *notsup; /* the whole family is not implemented yet */
 	api_handler get, put, patch;
 };
 
@@ -395,6 +394,87 @@ static enum api_result api_put_serial(struct api_req *r)
 	return api_no_content(r);
 }
 
+static enum api_result api_put_pmem(struct api_req *r)
+{
+	struct api_pmem p;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_parse_pmem(r->body, &p, err, sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(p.id, r->id))
+		return api_id_mismatch(r, "id", p.id);
+	if (api_pmem_insert(&r->st->cfg, &p, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
+/* The rate limiter is what a running VM's pmem device can change. */
+static enum api_result api_patch_pmem(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+	int idx;
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_pmem_patch(r->body, r->cmd->pmem.id, &r->cmd->pmem.rate_limiter, err,
+				 sizeof(err)))
+		return api_bad(r, err);
+	if (strcmp(r->cmd->pmem.id, r->id))
+		return api_id_mismatch(r, "id", r->cmd->pmem.id);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	idx = api_pmem_find(&r->st->cfg, r->cmd->pmem.id);
+	if (idx < 0) {
+		api_fault(r->resp, 400, "pmem: no pmem device with \"id\" \"%s\".", r->id);
+		return API_DONE;
+	}
+	if (!r->cmd->pmem.rate_limiter.set)
+		return api_no_content(r);
+	r->cmd->pmem.index = (unsigned)idx;
+	return api_exec(r, API_CMD_PATCH_PMEM);
+}
+
+/* Memory hotplug: configured before the start, sized and watched after it. */
+static enum api_result api_put_hotplug(struct api_req *r)
+{
+	struct api_hotplug h;
+	char err[API_ERR_MAX];
+
+	if (!api_preboot(r))
+		return api_bad(r, MSG_AFTER_START);
+	if (api_config_hotplug(r->body, &h, err, sizeof(err)))
+		return api_bad(r, err);
+	r->st->cfg.hotplug = h;
+	r->st->boot_configured = true;
+	return api_no_content(r);
+}
+
+static enum api_result api_patch_hotplug(struct api_req *r)
+{
+	char err[API_ERR_MAX];
+
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	if (api_parse_hotplug_patch(r->body, &r->cmd->hotplug.requested_mib, err, sizeof(err)))
+		return api_bad(r, err);
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	if (!r->st->cfg.hotplug.set)
+		return api_bad(r, "Memory hotplug is not configured.");
+	return api_exec(r, API_CMD_HOTPLUG_PATCH);
+}
+
+static enum api_result api_get_hotplug(struct api_req *r)
+{
+	if (!r->st->cfg.hotplug.set)
+		return api_bad(r, "Memory hotplug is not configured.");
+	if (api_preboot(r))
+		return api_bad(r, MSG_BEFORE_START);
+	memset(r->cmd, 0, sizeof(*r->cmd));
+	return api_exec(r, API_CMD_HOTPLUG_GET);
+}
+
 /* Logger and metrics open files, which is the VMM thread's business. */
 static enum api_result api_put_logger(struct api_req *r)
 {
@@ -521,9 +601,13 @@ static const struct api_route api_routes[] = {
     {.seg = "mmds", .get = api_get_mmds, .put = api_put_mmds, .patch = api_patch_mmds},
     {.seg = "mmds", .sub = "config", .put = api_put_mmds_config},
     {.seg = "cpu-config", .put = api_put_cpu_config},
-    {.seg = "pmem", .any_sub = true, .notsup = "Pmem devices are"},
+    {.seg = "pmem", .has_id = true, .put = api_put_pmem, .patch = api_patch_pmem},
     {.seg = "serial", .put = api_put_serial},
-    {.seg = "hotplug", .any_sub = true, .notsup = "Memory hotplug is"},
+    {.seg = "hotplug",
+     .sub = "memory",
+     .get = api_get_hotplug,
+     .put = api_put_hotplug,
+     .patch = api_patch_hotplug},
 };
 
 /*
@@ -597,11 +681,6 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	cmd->kind = API_CMD_NONE;
 	if (api_split(req->path, seg, sub, sizeof(seg), &deeper))
 		rt = api_lookup(seg, sub, deeper, &bad_id);
-	if (rt && rt->notsup) {
-		api_fault(resp, 400, "%s not supported by ember: %s %s.", rt->notsup, mname,
-			  req->path);
-		return API_DONE;
-	}
 	if (rt)
 		h = req->method == HTTP_GET   ? rt->get
 		    : req->method == HTTP_PUT ? rt->put
@@ -703,6 +782,17 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 	case API_CMD_METRICS:
 		st->cfg.metrics = cmd->metrics;
 		break;
+	case API_CMD_PATCH_PMEM:
+		if (cmd->pmem.index < st->cfg.nr_pmem &&
+		    !strcmp(st->cfg.pmem[cmd->pmem.index].id, cmd->pmem.id))
+			st->cfg.pmem[cmd->pmem.index].rate_limiter = cmd->pmem.rate_limiter;
+		break;
+	case API_CMD_HOTPLUG_GET:
+		resp->status = 200;
+		resp->body = strdup(cmd->hotplug.body);
+		if (!resp->body)
+			api_fault(resp, 500, "Out of memory.");
+		return;
 	default:
 		break;
 	}

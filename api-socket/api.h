@@ -40,6 +40,7 @@
 #define API_MODULE_MAX	 128
 #define API_MAX_DRIVES	 16
 #define API_MAX_NETS	 8
+#define API_MAX_PMEM	 8
 #define API_MAX_VCPUS	 32
 #define API_ERR_MAX	 256
 #define API_DEFAULT_ID	 "anonymous-instance"
@@ -153,6 +154,20 @@ struct api_balloon {
 	bool free_page_hinting, free_page_reporting;
 };
 
+/* PUT /pmem/{id}: virtio-pmem on a host file. */
+struct api_pmem {
+	char id[API_ID_MAX];
+	char path_on_host[API_PATH_MAX];
+	bool root_device, read_only;
+	struct api_rate_limiter rate_limiter;
+};
+
+/* PUT /hotplug/memory: virtio-mem (Firecracker's MemoryHotplugConfig). */
+struct api_hotplug {
+	bool set;
+	uint32_t total_size_mib, slot_size_mib, block_size_mib;
+};
+
 struct api_vm_config {
 	struct api_boot_source boot;
 	struct api_machine_config machine;
@@ -163,6 +178,9 @@ struct api_vm_config {
 	struct api_vsock vsock;
 	struct api_entropy entropy;
 	struct api_balloon balloon;
+	struct api_pmem pmem[API_MAX_PMEM];
+	unsigned nr_pmem;
+	struct api_hotplug hotplug;
 	struct api_logger logger;
 	struct api_metrics metrics;
 	/* PUT /cpu-config (api_cpu.c); cleared by machine-config's "cpu_template". */
@@ -251,6 +269,9 @@ enum api_cmd_kind {
 	API_CMD_SNAPSHOT_LOAD,	 /* restore a VM: cmd->snapshot_load; Running or Paused after */
 	API_CMD_CHECK,		 /* a pre-boot PUT the VMM must vet first: cmd->check */
 	API_CMD_BALLOON,	 /* the live balloon: cmd->balloon (api_balloon.c) */
+	API_CMD_PATCH_PMEM,	 /* a new rate limiter: cmd->pmem */
+	API_CMD_HOTPLUG_PATCH,	 /* virtio-mem's requested size: cmd->hotplug.requested_mib */
+	API_CMD_HOTPLUG_GET,	 /* virtio-mem's status into cmd->hotplug.body (200) */
 };
 
 /* What API_CMD_BALLOON does; the VMM thread fills the outputs. */
@@ -316,6 +337,15 @@ struct api_cmd {
 			struct api_vm_config *next;
 		} check;
 		struct api_balloon_cmd balloon;
+		struct {
+			unsigned index; /* in cfg->pmem */
+			char id[API_ID_MAX];
+			struct api_rate_limiter rate_limiter;
+		} pmem;
+		struct {
+			uint32_t requested_mib;
+			char body[256]; /* API_CMD_HOTPLUG_GET: the VMM thread's JSON */
+		} hotplug;
 	};
 };
 
@@ -353,9 +383,19 @@ struct vdev_configs;
 int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l, char *err,
 			  size_t errlen);
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a);
-/* api_json.c: a RateLimiter as the devices' settings (virtio/limiter.h). */
+/* api_json.c: a RateLimiter as the devices' settings (virtio/limiter.h); api_devs.c: back. */
 struct limiter_cfg;
 void api_limiter_cfg(const struct api_rate_limiter *rl, struct limiter_cfg *c);
+void api_limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl);
+/* api_pmem.c: a pmem resource as the device's settings (virtio/pmem.h), and back. */
+struct vpmem_config;
+int api_pmem_to_config(const struct api_pmem *a, struct vpmem_config *c, char *err, size_t errlen);
+void api_pmem_from_config(const struct vpmem_config *c, struct api_pmem *a);
+/* api_hotplug.c: memory hotplug as virtio-mem's settings (virtio/mem.h), and back. */
+struct vmem_config;
+int api_hotplug_to_config(const struct api_hotplug *a, struct vmem_config *c, char *err,
+			  size_t errlen);
+void api_hotplug_from_config(const struct vmem_config *c, struct api_hotplug *a);
 /*
  * The same document back into a config (what --config-file reads): every
  * section validated exactly as its PUT would be.  0, or -EINVAL / -errno with

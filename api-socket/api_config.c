@@ -260,6 +260,16 @@ static int api_read_balloon(json_t *v, struct api_vm_config *cfg, char *err, siz
 	return json_is_null(v) ? 0 : api_parse_balloon(v, &cfg->balloon, err, errlen);
 }
 
+static json_t *api_show_hotplug(const struct api_vm_config *cfg)
+{
+	return api_json_hotplug(&cfg->hotplug);
+}
+
+static int api_read_hotplug(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen)
+{
+	return json_is_null(v) ? 0 : api_config_hotplug(v, &cfg->hotplug, err, errlen);
+}
+
 static json_t *api_show_cpu_config(const struct api_vm_config *cfg)
 {
 	return cfg->has_cpu_config ? api_json_cpu_config(&cfg->cpu_config) : json_null();
@@ -308,8 +318,8 @@ static const struct {
     {"cpu-config", .show = api_show_cpu_config, .read = api_cpu_config_section},
     /* GET /vm/config: api_mmds_vm_config() fills it in from the store. */
     {"mmds-config", .read = api_read_mmds_later},
-    {"pmem", .list = true},
-    {"memory-hotplug"},
+    {"pmem", .list = true, .show = api_json_pmem_list, .read = api_config_pmem},
+    {"memory-hotplug", .show = api_show_hotplug, .read = api_read_hotplug},
     {"serial", .present = api_has_serial, .show = api_show_serial, .read = api_read_serial},
 };
 

@@ -13,7 +13,9 @@
 #include "blk.h"
 #include "device.h"
 #include "limiter.h"
+#include "mem.h"
 #include "net.h"
+#include "pmem.h"
 #include "vsock.h"
 
 static int add(struct vdev_configs *l, const char *type, const void *cfg, char *err, size_t errlen)
@@ -109,10 +111,24 @@ int api_devices_to_config(const struct api_vm_config *a, struct vdev_configs *l,
 		r = add_limited(l, "entropy", &a->entropy.rate_limiter, err, errlen);
 	if (!r && a->balloon.set)
 		r = api_balloon_to_config(&a->balloon, l, err, errlen);
+	for (unsigned i = 0; !r && i < a->nr_pmem; i++) {
+		struct vpmem_config p;
+
+		r = api_pmem_to_config(&a->pmem[i], &p, err, errlen);
+		if (!r)
+			r = add(l, "pmem", &p, err, errlen);
+	}
+	if (!r && a->hotplug.set) {
+		struct vmem_config m;
+
+		r = api_hotplug_to_config(&a->hotplug, &m, err, errlen);
+		if (!r)
+			r = add(l, "mem", &m, err, errlen);
+	}
 	return r;
 }
 
-static void limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl)
+void api_limiter_to_api(const struct limiter_cfg *c, struct api_rate_limiter *rl)
 {
 	const struct tbucket_cfg *b[2] = {&c->bw, &c->ops};
 	struct api_token_bucket *o[2] = {&rl->bandwidth, &rl->ops};
@@ -136,7 +152,7 @@ static void drive_to_api(const struct vblk_config *b, struct api_drive *d)
 	snprintf(d->path_on_host, sizeof(d->path_on_host), "%s", b->path);
 	snprintf(d->partuuid, sizeof(d->partuuid), "%s", b->partuuid);
 	if (!limiter_cfg_unlimited(&b->limiter))
-		limiter_to_api(&b->limiter, &d->rate_limiter);
+		api_limiter_to_api(&b->limiter, &d->rate_limiter);
 }
 
 static void net_to_api(const struct vnet_config *c, struct api_net *n)
@@ -147,9 +163,9 @@ static void net_to_api(const struct vnet_config *c, struct api_net *n)
 	memcpy(n->guest_mac, c->mac, sizeof(n->guest_mac));
 	n->mtu = c->mtu;
 	if (!limiter_cfg_unlimited(&c->rx_limiter))
-		limiter_to_api(&c->rx_limiter, &n->rx_rate_limiter);
+		api_limiter_to_api(&c->rx_limiter, &n->rx_rate_limiter);
 	if (!limiter_cfg_unlimited(&c->tx_limiter))
-		limiter_to_api(&c->tx_limiter, &n->tx_rate_limiter);
+		api_limiter_to_api(&c->tx_limiter, &n->tx_rate_limiter);
 }
 
 void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config *a)
@@ -158,6 +174,8 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 	a->vsock.set = false;
 	a->entropy.set = false;
 	a->balloon.set = false;
+	a->nr_pmem = 0;
+	a->hotplug.set = false;
 	for (unsigned i = 0; i < l->nr; i++) {
 		const struct vdev_config *c = &l->dev[i];
 		const char *name = c->type->name;
@@ -174,10 +192,14 @@ void api_devices_from_config(const struct vdev_configs *l, struct api_vm_config 
 			snprintf(a->vsock.uds_path, sizeof(a->vsock.uds_path), "%s", v->uds_path);
 		} else if (!strcmp(name, "balloon")) {
 			api_balloon_from_config(c->data, &a->balloon);
+		} else if (!strcmp(name, "mem")) {
+			api_hotplug_from_config((const void *)c->data, &a->hotplug);
+		} else if (!strcmp(name, "pmem") && a->nr_pmem < API_MAX_PMEM) {
+			api_pmem_from_config((const void *)c->data, &a->pmem[a->nr_pmem++]);
 		} else if (!strcmp(name, "entropy") && c->type->limiter) {
 			a->entropy.set = true;
-			limiter_to_api(c->type->limiter((void *)c->data, ""),
-				       &a->entropy.rate_limiter);
+			api_limiter_to_api(c->type->limiter((void *)c->data, ""),
+					   &a->entropy.rate_limiter);
 		}
 	}
 }

@@ -547,6 +547,75 @@ int api_parse_entropy(json_t *o, struct api_entropy *out, char *err, size_t errl
 	return rc;
 }
 
+static const struct api_field api_pmem_fields[] = {
+    STR(struct api_pmem, id, .required = true),
+    STR(struct api_pmem, path_on_host, .required = true, .nonempty = true),
+    BOOL(struct api_pmem, root_device),
+    BOOL(struct api_pmem, read_only),
+    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+};
+
+int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = api_json_obj(o, "pmem", api_pmem_fields, ARRAY_SIZE(api_pmem_fields), false, out,
+			      NULL, err, errlen);
+	if (!rc)
+		rc = api_check_id("pmem", out->id, err, errlen);
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "pmem: rate_limiter", &out->rate_limiter, err, errlen);
+	return rc;
+}
+
+static const struct api_field api_hotplug_fields[] = {
+    {.name = "total_size_mib",
+     .type = AF_U32,
+     .required = true,
+     .off = offsetof(struct api_hotplug, total_size_mib),
+     .max = UINT32_MAX},
+    {.name = "slot_size_mib",
+     .type = AF_U32,
+     .off = offsetof(struct api_hotplug, slot_size_mib),
+     .max = UINT32_MAX},
+    {.name = "block_size_mib",
+     .type = AF_U32,
+     .off = offsetof(struct api_hotplug, block_size_mib),
+     .max = UINT32_MAX},
+};
+
+int api_parse_hotplug(json_t *o, struct api_hotplug *out, char *err, size_t errlen)
+{
+	*out = (struct api_hotplug){.slot_size_mib = 128, .block_size_mib = 2};
+	int rc = api_json_obj(o, "memory-hotplug", api_hotplug_fields,
+			      ARRAY_SIZE(api_hotplug_fields), false, out, NULL, err, errlen);
+	out->set = !rc;
+	return rc;
+}
+
+int api_parse_hotplug_patch(json_t *o, uint32_t *requested_mib, char *err, size_t errlen)
+{
+	const struct api_field f[] = {
+	    {.name = "requested_size_mib", .type = AF_U32, .required = true, .max = UINT32_MAX}};
+
+	return api_json_obj(o, "memory-hotplug", f, 1, false, requested_mib, NULL, err, errlen);
+}
+
+int api_parse_pmem_patch(json_t *o, char id[API_ID_MAX], struct api_rate_limiter *rl, char *err,
+			 size_t errlen)
+{
+	const struct api_field f[] = {
+	    {.name = "id", .type = AF_STR, .required = true, .size = API_ID_MAX},
+	    {.name = "rate_limiter", .type = AF_OBJECT, .off = AF_NO_DST},
+	};
+	int rc = api_json_obj(o, "pmem", f, ARRAY_SIZE(f), false, id, NULL, err, errlen);
+
+	if (!rc)
+		rc = api_parse_rate_limiter(json_object_get(o, "rate_limiter"),
+					    "pmem: rate_limiter", rl, err, errlen);
+	return rc;
+}
+
 static const struct api_field api_logger_fields[] = {
     STR(struct api_logger, log_path, .nonempty = true),
     {.name = "level",

@@ -48,6 +48,22 @@ int api_parse_bucket(json_t *o, const char *what, struct api_token_bucket *out, 
 		     size_t errlen);
 /* api_serial.c: PUT /serial's body. */
 int api_parse_serial(json_t *o, struct api_serial *out, char *err, size_t errlen);
+/* api_pmem.c: PUT /pmem/{id}'s body; the collection's rules (ids, one root device). */
+int api_parse_pmem(json_t *o, struct api_pmem *out, char *err, size_t errlen);
+/* PATCH /pmem/{id}: Firecracker's PartialPmem (id, rate_limiter). */
+int api_parse_pmem_patch(json_t *o, char id[API_ID_MAX], struct api_rate_limiter *rl, char *err,
+			 size_t errlen);
+int api_pmem_find(const struct api_vm_config *cfg, const char *id);
+int api_pmem_insert(struct api_vm_config *cfg, const struct api_pmem *p, char *err, size_t errlen);
+json_t *api_json_pmem_list(const struct api_vm_config *cfg);
+/* The config file's "pmem" list (null: none); each item as its PUT, no id twice. */
+int api_config_pmem(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
+/* api_hotplug.c: PUT and PATCH /hotplug/memory; GET /vm/config's "memory-hotplug". */
+int api_parse_hotplug(json_t *o, struct api_hotplug *out, char *err, size_t errlen);
+int api_parse_hotplug_patch(json_t *o, uint32_t *requested_mib, char *err, size_t errlen);
+json_t *api_json_hotplug(const struct api_hotplug *h); /* null when unset */
+/* PUT's body with virtio-mem's size rules (what PUT and --config-file accept). */
+int api_config_hotplug(json_t *o, struct api_hotplug *out, char *err, size_t errlen);
 int api_parse_logger(json_t *o, struct api_logger *out, char *err, size_t errlen);
 int api_parse_metrics(json_t *o, struct api_metrics *out, char *err, size_t errlen);
 /* PUT /actions: API_CMD_START, API_CMD_CTRL_ALT_DEL or API_CMD_FLUSH_METRICS. */

@@ -120,6 +120,11 @@ const struct seccomp_rule seccomp_rules[] = {
     RULE(R_VMM | R_API, mremap),
     /* virtio-blk FLUSH with the sync engine. */
     RULE(R_VMM, fdatasync),
+    /* virtio-pmem FLUSH: the file's shared mapping written back (pmem.c). */
+    RULE(R_VMM, msync, .c = {EQ(2, MS_SYNC)}),
+    /* Device memory slots (vmm/devmem.c): deleted when a device goes with
+     * the VM, after the filter is on. */
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_SET_USER_MEMORY_REGION)}),
     /* virtio-net transmit: one writev per frame to the tap (net.c). */
     RULE(R_VMM, writev),
     /* virtio-net receive: one readv per frame from the tap into the

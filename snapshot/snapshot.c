@@ -224,6 +224,13 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 		snprintf(err, errlen, "Diff snapshots need track_dirty_pages");
 		return -EINVAL;
 	}
+	/* The memory file holds RAM only; hotplugged memory would be lost. */
+	if (vm->devmem.nr_exposed) {
+		snprintf(err, errlen,
+			 "snapshots of a microVM with memory hotplug are not "
+			 "supported by ember yet");
+		return -ENOTSUP;
+	}
 	/* Refused outputs are left as they were: nothing is unlinked for them. */
 	job.fd = open_out(req->mem_path, keep, nkeep, err, errlen);
 	if (job.fd < 0)

@@ -96,6 +96,16 @@ int vdev_configs_add(struct vdev_configs *l, const struct vdev_type *type, const
 		same[n++] = l->dev[i].data;
 	}
 	same[n++] = d->data;
+	/* first() is the root device: the guest can boot from one only, whatever its type. */
+	for (unsigned i = 0; type->first && type->first(d->data) && i < l->nr; i++) {
+		const struct vdev_type *o = l->dev[i].type;
+
+		if (o != type && o->first && o->first(l->dev[i].data)) {
+			snprintf(err, errlen, "%s %s cannot be the root device: %s %s is",
+				 type->name, type->id(d->data), o->name, o->id(l->dev[i].data));
+			return -EINVAL;
+		}
+	}
 	if (type->check_set && type->check_set(same, n, err, errlen))
 		return -EINVAL;
 	l->nr++;

@@ -33,10 +33,47 @@
 struct limiter_cfg;
 struct mmds;
 
+/*
+ * Guest-physical memory a device brings with it (virtio-pmem's file,
+ * virtio-mem's blocks) lives above RAM, in KVM memory slots that only the
+ * VMM can make: these are the VMM's (vmm/devmem.c), so devices need no KVM.
+ * The ranges are never RAM in the guest's e820 or PVH map; the device tells
+ * the guest where they are (its config space).
+ */
+struct vdev_mem_ops {
+	/*
+	 * Claims @size bytes of guest-physical space aligned to @align (a
+	 * power of two) for the device, for the VM's lifetime.  *gpa 0: the
+	 * VMM places it, deterministically (the same devices in the same
+	 * order get the same addresses, so a restore gets the snapshot's
+	 * layout); else exactly there (a restore), if it is free and aligned.
+	 * 0, or -errno logged.
+	 */
+	int (*reserve)(void *vmm, uint64_t size, uint64_t align, uint64_t *gpa);
+	/*
+	 * Maps the host range [host, host+size) at @gpa (inside a reservation)
+	 * as one KVM slot, read-only for the guest if asked.  Returns the slot
+	 * (>= 0) for unmap, or -errno logged.
+	 */
+	int (*map)(void *vmm, uint64_t gpa, void *host, uint64_t size, bool read_only);
+	/* The guest no longer sees the slot's memory (the host mapping stays). */
+	void (*unmap)(void *vmm, int slot);
+	/*
+	 * Memory the guest may hand to devices (virtio-mem's blocks become
+	 * guest RAM): [gpa, gpa+size) at @host joins the gm_* ranges every
+	 * device checks its buffers against, until hide().  Only while the
+	 * vCPUs do not run (create, destroy).  0, or -errno logged.
+	 */
+	int (*expose)(void *vmm, uint64_t gpa, void *host, uint64_t size);
+	void (*hide)(void *vmm, uint64_t gpa);
+};
+
 struct vdev_env {
 	const struct guest_mem *gm;
 	struct evloop *loop;
 	struct mmds *mmds; /* the metadata store (api-socket/mmds_store.h), or NULL */
+	const struct vdev_mem_ops *mem; /* NULL: the device cannot have memory */
+	void *vmm;			/* mem's first argument */
 };
 
 struct vdev_type {
@@ -56,7 +93,8 @@ struct vdev_type {
 	void (*complete)(void *cfg, unsigned nth);
 	/* Optional: rules across all instances of the type (one root disk). */
 	int (*check_set)(const void *const cfgs[], unsigned n, char *err, size_t errlen);
-	/* Optional: attached before the others (the root disk must be /dev/vda). */
+	/* Optional: the root device, attached before the others (/dev/vda, /dev/pmem0);
+	 * one per VM across all types. */
 	bool (*first)(const void *cfg);
 	/*
 	 * Optional: what it adds to the guest's command line (" root=/dev/vda
@@ -95,6 +133,8 @@ struct vdev_type {
 	unsigned (*files)(void *dev, struct file_id *ids, unsigned max);
 	/* Optional: a field changed on a live device (PATCH); 0 or -errno, logged. */
 	int (*update)(void *dev, const char *field, const char *value);
+	/* Optional: the live state the API shows (GET /hotplug/memory). */
+	json_t *(*status)(void *dev);
 	/* Optional: counters; @metrics_one: one object, not one per id (vsock). */
 	json_t *(*metrics)(const void *dev);
 	const char *metrics_key;

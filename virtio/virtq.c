@@ -268,3 +268,21 @@ bool virtq_arm_notify(struct virtq *vq, const struct guest_mem *gm)
 		return false;
 	return avail_idx != vq->last_avail;
 }
+
+int virtq_chain_req_resp(const struct virtq_chain *c, uint32_t in_len, uint32_t out_len,
+			 unsigned *in, unsigned *out)
+{
+	int i_in = -1, i_out = -1;
+
+	for (unsigned i = 0; !c->err && i < c->nr && i_out < 0; i++) {
+		if (!c->seg[i].write && i_in < 0)
+			i_in = (int)i;
+		else if (c->seg[i].write)
+			i_out = (int)i;
+	}
+	if (i_in < 0 || i_out < 0 || c->seg[i_in].len < in_len || c->seg[i_out].len < out_len)
+		return -1;
+	*in = (unsigned)i_in;
+	*out = (unsigned)i_out;
+	return 0;
+}

@@ -73,6 +73,13 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *gm, struct virtq_chain *
  * it again.
  */
 void virtq_unpop(struct virtq *vq);
+/*
+ * The request/response shape of small control queues (pmem, mem): the first
+ * readable segment, before any writable one, of at least @in_len bytes, and
+ * the first writable one of at least @out_len.  0 with their indices, or -1.
+ */
+int virtq_chain_req_resp(const struct virtq_chain *c, uint32_t in_len, uint32_t out_len,
+			 unsigned *in, unsigned *out);
 /* Returns chain @head with @len bytes written to the used ring. */
 int virtq_push(struct virtq *vq, const struct guest_mem *gm, uint16_t head, uint32_t len);
 /*

@@ -402,6 +402,52 @@ static int balloon_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_
 	return api_balloon_exec(d ? d->dev : NULL, &cmd->balloon, err, errlen);
 }
 
+/* PATCH /pmem/{id} after start: its rate limiter. */
+static int patch_pmem(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d =
+	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("pmem"), cmd->pmem.id) : NULL;
+
+	if (!d) {
+		snprintf(err, errlen, "Invalid pmem device ID: %s", cmd->pmem.id);
+		return -ENOENT;
+	}
+	return patch_limiter(d, "", &cmd->pmem.rate_limiter, err, errlen);
+}
+
+/* PATCH and GET /hotplug/memory on the running VM's virtio-mem device. */
+static int hotplug_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
+{
+	struct vm_dev *d =
+	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("mem"), "hotplug") : NULL;
+	struct log_capture why;
+	char v[16];
+	json_t *o;
+	int r;
+
+	if (!d) {
+		snprintf(err, errlen, "Memory hotplug is not configured.");
+		return -ENOENT;
+	}
+	if (cmd->kind == API_CMD_HOTPLUG_GET) {
+		o = d->type->status(d->dev);
+		r = o && json_dumpb(o, cmd->hotplug.body, sizeof(cmd->hotplug.body) - 1,
+				    JSON_COMPACT | JSON_PRESERVE_ORDER) <
+				sizeof(cmd->hotplug.body) - 1
+			? 0
+			: -ENOMEM;
+		json_decref(o);
+		return r;
+	}
+	snprintf(v, sizeof(v), "%u", cmd->hotplug.requested_mib);
+	log_capture_begin(&why);
+	r = d->type->update(d->dev, "requested_size_mib", v);
+	log_capture_end(&why);
+	if (r)
+		snprintf(err, errlen, "%s", why.msg);
+	return r;
+}
+
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -446,6 +492,11 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return api_check_run(cmd, err, errlen);
 	case API_CMD_BALLOON:
 		return balloon_cmd(m, cmd, err, errlen);
+	case API_CMD_PATCH_PMEM:
+		return patch_pmem(m, cmd, err, errlen);
+	case API_CMD_HOTPLUG_PATCH:
+	case API_CMD_HOTPLUG_GET:
+		return hotplug_cmd(m, cmd, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}

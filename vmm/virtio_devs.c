@@ -78,7 +78,11 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 static int add_device(struct vm *vm, const struct vdev_config *c)
 {
 	const struct vdev_type *type = c->type;
-	const struct vdev_env env = {.gm = &vm->mem, .loop = &vm->loop, .mmds = vm->cfg->mmds};
+	const struct vdev_env env = {.gm = &vm->mem,
+				     .loop = &vm->loop,
+				     .mmds = vm->cfg->mmds,
+				     .mem = &devmem_ops,
+				     .vmm = &vm->devmem};
 	struct vm_dev *d = &vm->dev[vm->nr_devs];
 	char buf[VDEV_CMDLINE_MAX];
 	const char *extra;

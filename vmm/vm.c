@@ -97,6 +97,15 @@ static int get_supported_cpuid(struct vm *vm)
 	return r < 0 ? r : 0;
 }
 
+/* CPUID 0x80000008 EAX[7:0]: the physical address width the guest sees. */
+static unsigned guest_phys_bits(const struct kvm_cpuid2 *c)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0x80000008)
+			return c->entries[i].eax & 0xff;
+	return 36;
+}
+
 static int setup_memory(struct vm *vm)
 {
 	uint64_t low, high, size = vm->cfg->mem_mib << 20;
@@ -328,6 +337,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		goto fail;
 	}
 	r = vm_apply_cpu_template(vm);
+	if (r)
+		goto fail;
+	r = devmem_init(&vm->devmem, &vm->mem, vm->kvm_fd, vm->vm_fd, cfg->mem_mib << 20,
+			guest_phys_bits(vm->cpuid));
 	if (r)
 		goto fail;
 	vm->nr_vcpus = cfg->vcpus;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "devmem.h"
 #include "vcpu.h"
 #include "ember.h"
 #include "evloop.h"
@@ -67,6 +68,7 @@ struct vm {
 	int kvm_fd, vm_fd;
 	bool kvm_pvm; /* /dev/kvm is kvm-pvm: only PVM-enabled guest kernels run */
 	struct guest_mem mem;
+	struct devmem devmem;	  /* device memory above RAM (devmem.h) */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, before normalisation */
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;

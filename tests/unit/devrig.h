@@ -32,6 +32,9 @@ struct rig {
 	void *dev;
 	struct virtio_mmio *t;
 	uint16_t avail_idx[RIG_NQ], used_seen[RIG_NQ], next_desc[RIG_NQ];
+	/* Devices with memory (pmem): the test's fake VMM side, set before rig_up. */
+	const struct vdev_mem_ops *mops;
+	void *vmm;
 };
 
 #define VDRIVER_QUEUES
@@ -42,7 +45,7 @@ static inline void rig_up(struct rig *r, const char *type, const char *spec,
 			  const struct limiter_cfg *lim)
 {
 	_Alignas(8) unsigned char cfg[VDEV_CONFIG_MAX] = {0};
-	const struct vdev_env env = {.gm = &r->gm, .loop = &r->loop};
+	const struct vdev_env env = {.gm = &r->gm, .loop = &r->loop, .mem = r->mops, .vmm = r->vmm};
 	char err[100];
 
 	log_set_level(LOG_ERROR);

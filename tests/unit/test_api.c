@@ -43,7 +43,6 @@ static void test_get_endpoints(void **state)
 static void test_routing_errors(void **state)
 {
 	struct t *t = *state;
-	static const char *const notsup[] = {"/pmem/p"};
 
 	FAULT(GET("/nope"), "Invalid request method and/or path: GET nope.");
 	FAULT(PUT("/", "{}"), "Invalid request method and/or path: PUT ");
@@ -59,10 +58,6 @@ static void test_routing_errors(void **state)
 	FAULT(PATCH("/vm", NULL), "Empty PATCH request.");
 	FAULT(PUT("/drives/", "{}"), "The ID cannot be empty.");
 	FAULT(PUT("/drives/a-b", "{}"), "alphanumeric characters and underscores");
-	for (size_t i = 0; i < ARRAY_SIZE(notsup); i++) {
-		FAULT(PUT(notsup[i], "{}"), "not supported by ember");
-		FAULT(GET(notsup[i]), "not supported by ember");
-	}
 	FAULT(PUT("/boot-source", "{"), "deserializing the json body");
 	FAULT(PUT("/boot-source", "[]"), "expected a JSON object");
 	FAULT(PUT("/boot-source", "\"x\""), "deserializing");

@@ -244,6 +244,10 @@ static int vmm_body(void *arg)
 	CHECK(pwritev(v->file_fd, iov, 2, 0) == sizeof(buf));
 	CHECK(preadv(v->file_fd, iov, 2, 0) == sizeof(buf));
 	CHECK(fdatasync(v->file_fd) == 0);
+	/* virtio-pmem's flush; a device slot deleted (ENOTTY: not a KVM fd). */
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, v->file_fd, 0);
+	CHECK(p != MAP_FAILED && msync(p, 4096, MS_SYNC) == 0 && munmap(p, 4096) == 0);
+	CHECK(ioctl(v->null_fd, KVM_SET_USER_MEMORY_REGION, buf) < 0 && errno == ENOTTY);
 	CHECK(writev(v->file_fd, iov, 1) == 4096);
 	/* virtio-blk, io_uring engine. */
 	if (v->ring_up) {

@@ -14,7 +14,9 @@
 
 #include "blk.h"
 #include "device.h"
+#include "mem.h"
 #include "net.h"
+#include "pmem.h"
 #include "vdev_enc.h"
 #include "vsock.h"
 
@@ -27,6 +29,8 @@ static const struct {
     {"vsock", "cid=3,uds=/tmp/v.sock"},
     {"entropy", NULL},
     {"balloon", "amount_mib=64,deflate_on_oom,stats_polling_interval_s=5,free_page_reporting"},
+    {"pmem", "/tmp/p.img,ro,root,id=p1"},
+    {"mem", "256,slot=128,block=4"},
 };
 
 static bool spec_of(const char *type, const char **spec)
@@ -279,6 +283,8 @@ static void test_refused_fields(void **state)
 	    {"block", offsetof(struct vblk_config, read_only)},
 	    {"block", offsetof(struct vblk_config, is_root)},
 	    {"net", offsetof(struct vnet_config, has_mac)},
+	    {"pmem", offsetof(struct vpmem_config, root)},
+	    {"pmem", offsetof(struct vpmem_config, read_only)},
 	};
 	static const struct {
 		const char *type;
@@ -292,6 +298,9 @@ static void test_refused_fields(void **state)
 	     "net settings: an empty interface"},
 	    {"entropy", 0, "entropy settings: an empty id"}, /* struct vrng_config: the id */
 	    {"balloon", 0, "balloon settings: an empty id"}, /* struct vballoon_config: the id */
+	    {"pmem", offsetof(struct vpmem_config, id), "pmem settings: an empty pmem id or path"},
+	    {"pmem", offsetof(struct vpmem_config, path),
+	     "pmem settings: an empty pmem id or path"},
 	    {"vsock", offsetof(struct vsock_config, uds_path),
 	     "vsock settings: an empty uds path or vsock id"},
 	    {"vsock", offsetof(struct vsock_config, vsock_id),
@@ -351,6 +360,60 @@ static void test_refused_fields(void **state)
 			refused(w.buf, w.len, "engine", "block settings: an unknown engine");
 		}
 		pw_free(&w);
+	}
+
+	/* pmem: where the guest had the file, 2 MiB-aligned, both set or neither. */
+	t = vdev_type_find("pmem");
+	sample(t, &c);
+	{
+		static const uint64_t bad[][2] = {{MiB(2), 0},
+						  {0, MiB(2)},
+						  {GiB(4) + 4096, MiB(2)},
+						  {GiB(4), MiB(3)},
+						  {UINT64_MAX - MiB(2) + 1, MiB(4)}};
+		struct vpmem_config *p = (struct vpmem_config *)c.b;
+
+		for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+			p->gpa = bad[i][0];
+			p->size = bad[i][1];
+			save(t, c.b, &w);
+			refused(w.buf, w.len, "pmem range",
+				"pmem settings: a pmem range that is not 2 MiB-aligned");
+			pw_free(&w);
+		}
+		p->gpa = GiB(4);
+		p->size = MiB(6);
+		save(t, c.b, &w);
+		assert_int_equal(vdev_state_load(w.buf, w.len, &out, err, sizeof(err)), 0);
+		assert_true(((struct vpmem_config *)out.data)->gpa == GiB(4));
+		assert_true(((struct vpmem_config *)out.data)->size == MiB(6));
+		pw_free(&w);
+	}
+
+	/* mem: Firecracker's size rules, and a region on a 128 MiB boundary. */
+	t = vdev_type_find("mem");
+	sample(t, &c);
+	{
+		struct vmem_config *m = (struct vmem_config *)c.b, ok = *m;
+
+		m->block_mib = 3;
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem sizes",
+			"mem settings: memory hotplug sizes out of range");
+		pw_free(&w);
+		*m = ok;
+		m->total_mib = 100;
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem sizes",
+			"mem settings: memory hotplug sizes out of range");
+		pw_free(&w);
+		*m = ok;
+		m->gpa = GiB(4) + MiB(2);
+		save(t, c.b, &w);
+		refused(w.buf, w.len, "mem gpa",
+			"mem settings: a misaligned memory hotplug region");
+		pw_free(&w);
+		*m = ok;
 	}
 
 	/* vsock: CIDs 3..2^32-2; 0-2 are reserved, 2^32-1 is VMADDR_CID_ANY. */
@@ -517,6 +580,17 @@ static void test_configs_limits(void **state)
 	assert_int_equal(add_spec(l, "block", "/c,bogus", err), -EINVAL);
 	assert_string_equal(err, "--disk '/c,bogus': unknown disk option 'bogus'");
 	assert_int_equal(l->nr, 3);
+	/* One root device across types: a pmem root next to a root disk is refused. */
+	expect_add_refused(l, "pmem", "/p,root,id=p0", -EINVAL,
+			   "pmem p0 cannot be the root device: block disk0 is");
+	assert_int_equal(add_spec(l, "pmem", "/p,id=p0", err), 0);
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(add_spec(l, "pmem", "/p,root", err), 0);
+	expect_add_refused(l, "pmem", "/q,root", -EINVAL, "only one pmem device can be root");
+	expect_add_refused(l, "block", "/a,root", -EINVAL,
+			   "block disk0 cannot be the root device: pmem pmem0 is");
+	assert_int_equal(add_spec(l, "pmem", "/q,ro,id=q", err), 0);
+	assert_int_equal(l->nr, 2);
 	free(l);
 }
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mem.h - virtio-mem's settings (mem_config.c), shared with the device (mem.c) and the API. */
+#ifndef EMBER_VMEM_H
+#define EMBER_VMEM_H
+
+#include "device.h"
+
+/* Firecracker's defaults and lower bounds (MemoryHotplugConfig). */
+#define VMEM_BLOCK_MIB_MIN 2u
+#define VMEM_SLOT_MIB_MIN  128u
+#define VMEM_TOTAL_MIB_MAX (1u << 20) /* 1 TiB: far beyond any host we run on */
+
+struct vmem_config {
+	char id[16]; /* "hotplug": one per VM, named for messages */
+	uint32_t total_mib, slot_mib, block_mib;
+	/* Where the guest has the region: 0 until created. */
+	uint64_t gpa;
+};
+
+/*
+ * Firecracker's rules: block a power of two >= 2 MiB, slot a multiple of the
+ * block and >= 128 MiB, total a multiple of the slot.  0, or -EINVAL with a
+ * message naming the field.
+ */
+int vmem_config_check(const struct vmem_config *c, char *err, size_t errlen);
+
+/* The vdev_type hooks: --mem-hotplug TOTAL[,slot=MIB][,block=MIB], snapshot encoding. */
+int vmem_parse_spec(const char *spec, void *cfg, char *err, size_t errlen);
+const char *vmem_id(const void *cfg);
+void vmem_save(const void *cfg, struct pw *w);
+void vmem_load(struct pr *r, uint16_t version, void *cfg);
+
+#endif /* EMBER_VMEM_H */
