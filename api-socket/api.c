@@ -353,7 +353,7 @@ static enum api_result api_put_vsock(struct api_req *r)
 	if (!next)
 		return API_DONE;
 	next->vsock = v;
-	return api_check(r, next, API_CHECK_DEVICES, "");
+	return api_check(r, next, API_CHECK_VSOCK, "vsock");
 }
 
 /* /balloon/...: api_balloon.c, with what follows "/balloon" in the path. */

@@ -305,7 +305,13 @@ struct api_balloon_cmd {
  * (budget, per-type limits, one root) and the named drive's image or
  * interface's tap opens.
  */
-enum api_check_what { API_CHECK_BOOT, API_CHECK_DEVICES, API_CHECK_DRIVE, API_CHECK_NET };
+enum api_check_what {
+	API_CHECK_BOOT,
+	API_CHECK_DEVICES,
+	API_CHECK_DRIVE,
+	API_CHECK_NET,
+	API_CHECK_VSOCK, /* its uds_path can be bound */
+};
 
 struct api_cmd {
 	enum api_cmd_kind kind;

@@ -456,6 +456,11 @@ static int vsock_type_parse(const char *spec, void *cfg, char *err, size_t errle
 	return vsock_config_parse(spec, cfg, err, errlen);
 }
 
+static int vsock_type_probe(const void *cfg)
+{
+	return vsock_mux_probe(cfg);
+}
+
 static int vsock_type_create(void **dev, const void *cfg, const struct vdev_env *env)
 {
 	return vsock_create((struct vsock **)dev, cfg, env->gm, env->loop);
@@ -506,6 +511,7 @@ static const struct vdev_type vsock_type = {
     .config_size = sizeof(struct vsock_config),
     .parse = vsock_type_parse,
     .id = vsock_config_id,
+    .probe = vsock_type_probe,
     .create = vsock_type_create,
     .destroy = vsock_type_destroy,
     .transport = vsock_type_transport,

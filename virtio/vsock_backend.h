@@ -97,6 +97,11 @@ struct vsock_dev_ops {
 int vsock_mux_create(struct vsock_backend **out, const struct vsock_config *cfg,
 		     struct evloop *loop, const struct vsock_dev_ops *dev_ops, void *dev,
 		     struct vsock_stats *st);
+/*
+ * What vsock_mux_create() would refuse about @cfg->uds_path, found without
+ * binding it (vsock_host.c): 0 or -errno, logged.
+ */
+int vsock_mux_probe(const struct vsock_config *cfg);
 /* Tests: a shorter handshake deadline than VSOCK_HANDSHAKE_MS. */
 void vsock_mux_set_handshake_ms(struct vsock_backend *be, unsigned ms);
 

@@ -86,6 +86,34 @@ err:
 	return ret;
 }
 
+/* A path that is there and not a socket, or a directory that cannot take one. */
+int vsock_mux_probe(const struct vsock_config *cfg)
+{
+	char dir[sizeof(cfg->uds_path)];
+	struct stat st;
+	char *slash;
+
+	if (lstat(cfg->uds_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_err("vsock %s: %s exists and is not a socket", cfg->vsock_id, cfg->uds_path);
+		return -EEXIST;
+	}
+	snprintf(dir, sizeof(dir), "%s", cfg->uds_path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0'; /* "/x" keeps "/" */
+	errno = ENOTDIR;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK)) {
+		int r = -errno;
+
+		log_err("vsock %s: cannot create %s: %s", cfg->vsock_id, cfg->uds_path,
+			strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
 void vsock_host_close(struct vsock_mux *m)
 {
 	if (m->listening)

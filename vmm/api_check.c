@@ -53,9 +53,10 @@ static int check_boot(const struct api_boot_source *b, char *err, size_t errlen)
 static int check_devices(const struct api_cmd *cmd, const char *what, const char *open, char *err,
 			 size_t errlen)
 {
-	const char *tname = cmd->check.what == API_CHECK_DRIVE ? "block"
-			    : cmd->check.what == API_CHECK_NET ? "net"
-							       : NULL;
+	const char *tname = cmd->check.what == API_CHECK_DRIVE	 ? "block"
+			    : cmd->check.what == API_CHECK_NET	 ? "net"
+			    : cmd->check.what == API_CHECK_VSOCK ? "vsock"
+								 : NULL;
 	const struct vdev_type *t = tname ? vdev_type_find(tname) : NULL;
 	struct vdev_configs *l = malloc(sizeof(*l));
 	struct log_capture why;
@@ -99,6 +100,9 @@ int api_check_run(const struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CHECK_NET:
 		return check_devices(cmd, "Network config error: ",
 				     "Cannot open/create the tap device: ", err, errlen);
+	case API_CHECK_VSOCK:
+		return check_devices(cmd, "Vsock config error: ",
+				     "Cannot create backend for vsock device: ", err, errlen);
 	case API_CHECK_DEVICES:
 		return check_devices(cmd, "Device config error: ", "", err, errlen);
 	}

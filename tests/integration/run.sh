@@ -524,7 +524,8 @@ t_api_fifo_files() {
 }
 
 # Firecracker opens what a PUT names when it is PUT: a missing kernel, a
-# FIFO as initrd or drive, a missing image, a tap that does not exist are
+# FIFO as initrd or drive, a missing image, a tap that does not exist, a
+# vsock uds_path that is a regular file are
 # each a 400 naming the file (sent with the PUT, not at InstanceStart), and
 # none of them is kept: GET /vm/config shows nothing configured, and the good
 # configuration PUT after them boots.  A deprecated vsock_id gets
@@ -542,7 +543,9 @@ t_api_put_checks() {
 		has_body 'not a regular file' &&
 		api_ok 400 PUT /network-interfaces/eth0 '{"iface_id":"eth0","host_dev_name":"tap-nosuch9"}' &&
 		has_body 'Cannot open/create the tap device' && has_body 'tap-nosuch9' &&
-		api_ok 200 GET /vm/config && has_body '"kernel_image_path":""' &&
+		api_ok 400 PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$LOGDIR/pc.img\"}" &&
+		has_body 'pc.img exists and is not a socket' &&
+		api_ok 200 GET /vm/config && has_body '"vsock":null' && has_body '"kernel_image_path":""' &&
 		has_body '"drives":[]' && has_body '"network-interfaces":[]' ||
 		{ kill -9 "$API_PID"; return 1; }
 	_hdr=$("$CURL" -s -i --unix-socket "$SOCK" -X PUT -d "{\"guest_cid\":3,\"uds_path\":\"$LOGDIR/pc.vsock\",\"vsock_id\":\"v\"}" http://localhost/vsock)

@@ -297,7 +297,7 @@ static void test_put_vetted(void **state)
 	assert_int_equal(t->cmd.check.what, API_CHECK_NET);
 	assert_int_equal(complete(t, -ENODEV, "no"), 400);
 	PUT("/vsock", "{\"guest_cid\":3,\"uds_path\":\"/v\"}");
-	assert_int_equal(t->cmd.check.what, API_CHECK_DEVICES);
+	assert_int_equal(t->cmd.check.what, API_CHECK_VSOCK);
 	assert_int_equal(complete(t, -ENOSPC, "no"), 400);
 	PUT("/entropy", "{}");
 	assert_int_equal(t->cmd.check.what, API_CHECK_DEVICES);
@@ -410,6 +410,19 @@ static void test_vmm_vets_files(void **state)
 	VET_FAILS(v, API_CHECK_NET, "eth0",
 		  "Network config error: Cannot open/create the tap device: network interface "
 		  "eth0: tap embernotap9");
+
+	/* Firecracker binds the vsock's socket at PUT: a path that cannot be one is refused. */
+	v->cfg.nr_nets = 0;
+	v->cfg.vsock = (struct api_vsock){.set = true, .guest_cid = 3};
+	snprintf(v->cfg.vsock.uds_path, API_UDS_PATH_MAX, "%s/v.sock", v->dir);
+	assert_int_equal(vet(v, API_CHECK_VSOCK, "vsock"), 0);
+	snprintf(v->cfg.vsock.uds_path, API_UDS_PATH_MAX, "%s", v->ok);
+	VET_FAILS(v, API_CHECK_VSOCK, "vsock",
+		  "Vsock config error: Cannot create backend for vsock device: vsock vsock: ");
+	VET_FAILS(v, API_CHECK_VSOCK, "vsock", "ok.img exists and is not a socket");
+	snprintf(v->cfg.vsock.uds_path, API_UDS_PATH_MAX, "%s/none/v.sock", v->dir);
+	VET_FAILS(v, API_CHECK_VSOCK, "vsock", "none/v.sock: No such file or directory");
+	v->cfg.vsock.set = false;
 
 	/* What the API takes, InstanceStart can attach: 16 virtio devices in all. */
 	v->cfg.nr_nets = 0;
