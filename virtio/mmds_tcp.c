@@ -261,8 +261,11 @@ static void conn_acked(struct mmds_tcp *t, struct conn *c, uint32_t ack, uint16_
 		c->nxt = c->una;
 		t->st.retransmits++;
 	}
-	c->wnd_edge = ack + win;
-	c->last_win = win;
+	/* An ACK older than una is a reordered one: its window is older too. */
+	if (wire_seq_cmp(ack, c->una) >= 0) {
+		c->wnd_edge = ack + win;
+		c->last_win = win;
+	}
 }
 
 /* Both FINs exchanged and ours acked: done (no TIME_WAIT, as dumbo). */

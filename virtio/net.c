@@ -17,9 +17,6 @@
  * TUNSETVNETHDRSZ), so it is passed through; we only check on TX that the
  * guest does not ask for offloads it did not negotiate.
  */
-#include <ctype.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,28 +440,11 @@ static void vnet_queue_notify(void *dev, unsigned q)
 		vnet_tx_process(n);
 }
 
-static unsigned vnet_offloads_for(uint64_t f)
-{
-	unsigned o = 0;
-
-	/* TUN_F_* say what the tap may hand us, i.e. what the guest can receive. */
-	if (f & F(VIRTIO_NET_F_GUEST_CSUM)) {
-		o |= TUN_F_CSUM;
-		if (f & F(VIRTIO_NET_F_GUEST_TSO4))
-			o |= TUN_F_TSO4;
-		if (f & F(VIRTIO_NET_F_GUEST_TSO6))
-			o |= TUN_F_TSO6;
-		if ((o & (TUN_F_TSO4 | TUN_F_TSO6)) && (f & F(VIRTIO_NET_F_GUEST_ECN)))
-			o |= TUN_F_TSO_ECN;
-	}
-	return o;
-}
-
 static int vnet_activate(void *dev, struct virtio_mmio *t)
 {
 	struct vnet *n = dev;
 
-	n->offloads = vnet_offloads_for(virtio_mmio_driver_features(t));
+	n->offloads = vnet_config_offloads(virtio_mmio_driver_features(t));
 	if (n->is_tap && ioctl(n->fd, TUNSETOFFLOAD, n->offloads) < 0) {
 		log_err("%s: TUNSETOFFLOAD 0x%x: %s", n->t.name, n->offloads, strerror(errno));
 		return -errno;
@@ -509,49 +489,6 @@ static const struct virtio_dev_ops vnet_ops = {
     .reset = vnet_reset,
     .queue_notify = vnet_queue_notify,
 };
-
-static int vnet_tap_open(const struct vnet_config *cfg)
-{
-	struct ifreq ifr = {0};
-	unsigned feat = 0;
-	int fd, hdr = VNET_HDR_LEN, ret;
-
-	/* TUNSETIFF would create a missing tap; we only attach to one set up for us. */
-	if (!if_nametoindex(cfg->host_dev_name)) {
-		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
-			strerror(ENODEV));
-		return -ENODEV;
-	}
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		log_err("network interface %s: /dev/net/tun: %s", cfg->iface_id, strerror(errno));
-		return ret;
-	}
-	if (ioctl(fd, TUNGETFEATURES, &feat) < 0 || !(feat & IFF_VNET_HDR)) {
-		log_err("network interface %s: the tun driver lacks IFF_VNET_HDR", cfg->iface_id);
-		ret = -EOPNOTSUPP;
-		goto err;
-	}
-	memcpy(ifr.ifr_name, cfg->host_dev_name, sizeof(cfg->host_dev_name));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		ret = -errno;
-		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
-			strerror(errno));
-		goto err;
-	}
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0u) < 0) {
-		ret = -errno;
-		log_err("network interface %s: tap %s setup: %s", cfg->iface_id, cfg->host_dev_name,
-			strerror(errno));
-		goto err;
-	}
-	return fd;
-err:
-	close(fd);
-	return ret;
-}
 
 /* A rate limiter's wait is over (VMM thread, no lock held): that queue goes on. */
 static void vnet_rx_wake(void *opaque)
@@ -674,22 +611,9 @@ static int vnet_type_parse(const char *spec, void *cfg, char *err, size_t errlen
 
 int vnet_mmds_attach(struct vnet *n, struct mmds *store)
 {
-	struct mmds_config c;
-	struct vnet_config *cfg = &n->cfg;
 	uint32_t ip;
 
-	if (cfg->mmds)
-		mmds_restore_iface(store, cfg->iface_id, cfg->mmds_ipv4,
-				   cfg->mmds_version == MMDS_V2 ? MMDS_V2 : MMDS_V1,
-				   cfg->mmds_imds_compat);
-	if (!mmds_iface_enabled(store, cfg->iface_id, &ip))
-		return 0;
-	mmds_get_config(store, &c);
-	cfg->mmds = true;
-	cfg->mmds_ipv4 = ip;
-	cfg->mmds_version = (uint8_t)c.version;
-	cfg->mmds_imds_compat = c.imds_compat;
-	return mmds_net_create(&n->mmds, store, ip);
+	return vnet_config_mmds(&n->cfg, store, &ip) ? mmds_net_create(&n->mmds, store, ip) : 0;
 }
 
 static int vnet_type_create(void **dev, const void *cfg, const struct vdev_env *env)
@@ -723,19 +647,7 @@ static const void *vnet_type_config(const void *dev)
 
 static json_t *vnet_type_metrics(const void *dev)
 {
-	const struct vnet_stats *s = vnet_stats(dev);
-
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
-			 (json_int_t)s->rx_frames, "rx_bytes_count", (json_int_t)s->rx_bytes,
-			 "rx_dropped",
-			 (json_int_t)(s->rx_dropped_short + s->rx_dropped_long +
-				      s->rx_dropped_small_buf + s->rx_bad_chain),
-			 "tx_packets_count", (json_int_t)s->tx_frames, "tx_bytes_count",
-			 (json_int_t)s->tx_bytes, "tx_dropped",
-			 (json_int_t)(s->tx_dropped_short + s->tx_dropped_long + s->tx_bad_chain +
-				      s->tx_bad_header),
-			 "rx_rate_limiter_throttled", (json_int_t)s->rx_throttled,
-			 "tx_rate_limiter_throttled", (json_int_t)s->tx_throttled);
+	return vnet_config_metrics(vnet_stats(dev));
 }
 
 /* PATCH /network-interfaces/{id} rx or tx rate limiter on a running VM. */

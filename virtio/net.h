@@ -2,6 +2,8 @@
 #ifndef EMBER_NET_H
 #define EMBER_NET_H
 
+#include <jansson.h>
+
 #include "ember.h"
 #include "evloop.h"
 #include "limiter.h"
@@ -47,6 +49,20 @@ void vnet_config_save(const void *cfg, struct pw *w);
 void vnet_config_load(struct pr *r, uint16_t version, void *cfg);
 int vnet_config_set(void *cfg, const char *field, const char *value, char *err, size_t errlen);
 struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which);
+/* Opens /dev/net/tun on the existing tap cfg->host_dev_name: the fd or -errno, logged. */
+int vnet_tap_open(const struct vnet_config *cfg);
+/* TUN_F_* offloads from the guest's features: what the tap may hand it. */
+unsigned vnet_config_offloads(uint64_t features);
+struct vnet_stats;
+/* The device's counters as Firecracker's net metrics. */
+json_t *vnet_config_metrics(const struct vnet_stats *s);
+struct mmds;
+/*
+ * MMDS on this interface?  A restored one that had it tells @store the
+ * version and address back; a listed one records them in @cfg (for
+ * snapshots).  True with its address in *ipv4.
+ */
+bool vnet_config_mmds(struct vnet_config *cfg, struct mmds *store, uint32_t *ipv4);
 
 /*
  * Counters for metrics; written on the VMM thread under the transport lock.
@@ -90,10 +106,8 @@ unsigned vnet_tap_offloads(const struct vnet *n);
 void vnet_destroy(struct vnet *n);
 /*
  * Serves MMDS on this NIC if @store's configuration lists it, or if the
- * NIC's settings say it did (a restored snapshot: the store then learns
- * the version and address back).  0 or -ENOMEM.
+ * NIC's settings say it did (vnet_config_mmds).  0 or -ENOMEM.
  */
-struct mmds;
 int vnet_mmds_attach(struct vnet *n, struct mmds *store);
 const struct vnet_config *vnet_get_config(const struct vnet *n);
 

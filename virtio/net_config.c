@@ -2,13 +2,23 @@
 /*
  * virtio-net's settings (struct vnet_config): the CLI's --net SPEC, the rules
  * across a VM's interfaces, the interface's encoding in a snapshot and the
- * restore's override of its tap (network_overrides).
+ * restore's override of its tap (network_overrides); the tap they name,
+ * opened, and its offloads; whether MMDS is served on it; the device's
+ * counters as metrics.
  */
 #include <ctype.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include "mmds_store.h"
 #include "net.h"
 
 static bool opt_is(const char *opt, size_t n, const char *name)
@@ -213,4 +223,98 @@ int vnet_config_set(void *cfg, const char *field, const char *value, char *err, 
 	}
 	strcpy(n->host_dev_name, value);
 	return 0;
+}
+
+int vnet_tap_open(const struct vnet_config *cfg)
+{
+	struct ifreq ifr = {0};
+	unsigned feat = 0;
+	int fd, hdr = VNET_HDR_LEN, ret;
+
+	/* TUNSETIFF would create a missing tap; we only attach to one set up for us. */
+	if (!if_nametoindex(cfg->host_dev_name)) {
+		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(ENODEV));
+		return -ENODEV;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("network interface %s: /dev/net/tun: %s", cfg->iface_id, strerror(errno));
+		return ret;
+	}
+	if (ioctl(fd, TUNGETFEATURES, &feat) < 0 || !(feat & IFF_VNET_HDR)) {
+		log_err("network interface %s: the tun driver lacks IFF_VNET_HDR", cfg->iface_id);
+		ret = -EOPNOTSUPP;
+		goto err;
+	}
+	memcpy(ifr.ifr_name, cfg->host_dev_name, sizeof(cfg->host_dev_name));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		log_err("network interface %s: tap %s: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(errno));
+		goto err;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0u) < 0) {
+		ret = -errno;
+		log_err("network interface %s: tap %s setup: %s", cfg->iface_id, cfg->host_dev_name,
+			strerror(errno));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return ret;
+}
+
+/* The TUN_F_* offloads for the guest's virtio-net features. */
+unsigned vnet_config_offloads(uint64_t f)
+{
+	unsigned o = 0;
+
+	/* TUN_F_* say what the tap may hand us, i.e. what the guest can receive. */
+	if (f & (1ull << VIRTIO_NET_F_GUEST_CSUM)) {
+		o |= TUN_F_CSUM;
+		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO4))
+			o |= TUN_F_TSO4;
+		if (f & (1ull << VIRTIO_NET_F_GUEST_TSO6))
+			o |= TUN_F_TSO6;
+		if ((o & (TUN_F_TSO4 | TUN_F_TSO6)) && (f & (1ull << VIRTIO_NET_F_GUEST_ECN)))
+			o |= TUN_F_TSO_ECN;
+	}
+	return o;
+}
+
+bool vnet_config_mmds(struct vnet_config *cfg, struct mmds *store, uint32_t *ipv4)
+{
+	struct mmds_config c;
+
+	if (cfg->mmds)
+		mmds_restore_iface(store, cfg->iface_id, cfg->mmds_ipv4,
+				   cfg->mmds_version == MMDS_V2 ? MMDS_V2 : MMDS_V1,
+				   cfg->mmds_imds_compat);
+	if (!mmds_iface_enabled(store, cfg->iface_id, ipv4))
+		return false;
+	mmds_get_config(store, &c);
+	cfg->mmds = true;
+	cfg->mmds_ipv4 = *ipv4;
+	cfg->mmds_version = (uint8_t)c.version;
+	cfg->mmds_imds_compat = c.imds_compat;
+	return true;
+}
+
+json_t *vnet_config_metrics(const struct vnet_stats *s)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_packets_count",
+			 (json_int_t)s->rx_frames, "rx_bytes_count", (json_int_t)s->rx_bytes,
+			 "rx_dropped",
+			 (json_int_t)(s->rx_dropped_short + s->rx_dropped_long +
+				      s->rx_dropped_small_buf + s->rx_bad_chain),
+			 "tx_packets_count", (json_int_t)s->tx_frames, "tx_bytes_count",
+			 (json_int_t)s->tx_bytes, "tx_dropped",
+			 (json_int_t)(s->tx_dropped_short + s->tx_dropped_long + s->tx_bad_chain +
+				      s->tx_bad_header),
+			 "rx_rate_limiter_throttled", (json_int_t)s->rx_throttled,
+			 "tx_rate_limiter_throttled", (json_int_t)s->tx_throttled);
 }

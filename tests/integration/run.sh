@@ -40,6 +40,7 @@ here=$(dirname "$0")
 . "$here/kvm_host.sh"
 . "$here/cpu.sh"
 . "$here/serial.sh"
+. "$here/mmds.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -762,4 +763,4 @@ if [ "${1-}" != -l ]; then
 	done
 fi
 it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/cpu.sh" \
-	"$here/serial.sh" -- "$@"
+	"$here/serial.sh" "$here/mmds.sh" -- "$@"
