@@ -5,8 +5,8 @@
 #
 # Runs inside the nested harness's L1 (busybox sh, as root) or directly on a
 # host with a usable /dev/kvm; tests/nested/run.sh sets it up either way.
-# -l lists the tests (every t_NAME function here and in jailer.sh,
-# snapshot.sh, kvm_host.sh and cpu.sh).  NAMEs select tests (default: all).
+# -l lists the tests (every t_NAME function here and in the other *.sh files
+# next to it but lib.sh).  NAMEs select tests (default: all).
 #
 # Needs in the environment:
 #   EMBER        the ember binary
@@ -34,13 +34,15 @@ BASE_CMDLINE="console=ttyS0 reboot=k panic=-1 no_timer_check ember.timeout=120"
 
 here=$(dirname "$0")
 . "$here/lib.sh"
-# The jailer and snapshot tests live next to this script and share its helpers.
-. "$here/jailer.sh"
-. "$here/snapshot.sh"
-. "$here/kvm_host.sh"
-. "$here/cpu.sh"
-. "$here/serial.sh"
-. "$here/mmds.sh"
+# Every other *.sh next to this script is a file of tests sharing its
+# helpers (jailer.sh, snapshot.sh, ...): a new one is picked up by being there.
+IT_FILES=
+for _f in "$here"/*.sh; do
+	case ${_f##*/} in run.sh | lib.sh) continue ;; esac
+	# shellcheck disable=SC1090 # found at run time
+	. "$_f"
+	IT_FILES="$IT_FILES $_f"
+done
 
 # --- tests -----------------------------------------------------------------
 
@@ -762,5 +764,5 @@ if [ "${1-}" != -l ]; then
 		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 	done
 fi
-it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/cpu.sh" \
-	"$here/serial.sh" "$here/mmds.sh" -- "$@"
+# shellcheck disable=SC2086 # a word per file
+it_main "$0" $IT_FILES -- "$@"
