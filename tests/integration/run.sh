@@ -38,6 +38,7 @@ here=$(dirname "$0")
 . "$here/jailer.sh"
 . "$here/snapshot.sh"
 . "$here/kvm_host.sh"
+. "$here/pmem.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -686,4 +687,4 @@ if [ "${1-}" != -l ]; then
 		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 	done
 fi
-it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" -- "$@"
+it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/pmem.sh" -- "$@"
