@@ -374,12 +374,13 @@ static int vb_activate(void *dev, struct virtio_mmio *t)
 	b->q_stats = f & (1ull << VIRTIO_BALLOON_F_STATS_VQ) ? q++ : VB_NOQ;
 	b->q_hint = f & (1ull << VIRTIO_BALLOON_F_FREE_PAGE_HINT) ? q++ : VB_NOQ;
 	b->q_report = f & (1ull << VIRTIO_BALLOON_F_REPORTING) ? q++ : VB_NOQ;
-	/* After a restore the snapshot gave the held statistics buffer back to
-	 * the ring: take it again, or the guest would wait for it for ever. */
+	/* Linux posts its first statistics buffer (and kicks) before DRIVER_OK;
+	 * a restore gave the held one back to the ring: take it now, or the
+	 * guest waits for it for ever. */
 	if (b->q_stats != VB_NOQ)
 		virtio_mmio_kick(t, b->q_stats);
-	/* A run is only ever under way here after a restore (a reset stops it):
-	 * as Firecracker, it ends, so the guest takes its hinted pages back. */
+	/* A run under way here is a restored one (a reset stops runs): as
+	 * Firecracker, it ends, so the guest takes its hinted pages back. */
 	if (b->cfg.hint_cmd > VBALLOON_HINT_DONE) {
 		b->cfg.hint_cmd = VBALLOON_HINT_DONE;
 		virtio_mmio_config_changed(t);

@@ -29,6 +29,12 @@ guest_wait() {
 	done
 }
 
+# rss_verdict WHAT KB-GIVEN-BACK MIN-MIB: $NOTE into the log; fails below MIN-MIB.
+rss_verdict() {
+	echo "+ $NOTE" >>"$LOG.api"
+	[ "$2" -ge $(($3 * 1024)) ] || fail "$1 gave back too little: $NOTE"
+}
+
 balloon_end() {
 	kill -9 "$API_PID" 2>/dev/null
 	wait "$API_PID" 2>/dev/null
@@ -100,6 +106,35 @@ t_balloon_inflate() {
 	[ $((_av0 - _av2)) -le $((20 * 1024)) ] || fail "after deflating MemAvailable $_av2 kB, was $_av0"
 }
 
+# The CLI's --balloon: settings it refuses, then a guest whose MemAvailable
+# falls under the balloon it booted with (balloon-oom's first half, then a
+# 1 MiB allocation that fits).
+t_balloon_cli() {
+	refused 'more than the guest' run --kernel "$VMLINUX" --mem 64 --balloon amount_mib=65 &&
+		refused 'unknown balloon option' run --kernel "$VMLINUX" --balloon amount_mib=1,x &&
+		refused 'only one balloon device' run --kernel "$VMLINUX" --balloon amount_mib=1 \
+			--balloon amount_mib=2 || return 1
+	boot "$VMLINUX" --mem 128 --balloon amount_mib=64 -- ember.test=balloon-oom \
+		ember.below=60000 ember.hog=1 && rc_is 0 && has EMBER_BALLOON_FULL &&
+		has EMBER_HOG_DONE && has 'EMBER_GUEST_RESULT rc=0'
+}
+
+# The rate, on a larger balloon: 800 MiB inflated in a 1 GiB guest that
+# touched 900 MiB; the NOTE says how fast ember's RSS fell.
+t_balloon_inflate_rate() {
+	balloon_boot 1024 '{"amount_mib":0,"deflate_on_oom":false,"stats_polling_interval_s":1}' \
+		balloon ember.hog=900 &&
+		guest_wait '^EMBER_BALLOON_READY' 300 || { balloon_end; return 1; }
+	_rss0=$(rss_kb "$API_PID") _t0=$(now_cs)
+	balloon_to 800 300 || { balloon_end; return 1; }
+	_t1=$(now_cs) _rss1=$(rss_kb "$API_PID")
+	balloon_end
+	_cs=$((_t1 - _t0))
+	[ "$_cs" -gt 0 ] || _cs=1
+	NOTE="800 MiB inflated in $((_cs / 100)).$((_cs % 100 / 10)) s: RSS $((_rss0 / 1024)) -> $((_rss1 / 1024)) MiB, $(((_rss0 - _rss1) / 1024 * 100 / _cs)) MiB/s returned"
+	rss_verdict inflation $((_rss0 - _rss1)) 700
+}
+
 # deflate_on_oom: a balloon of 150 MiB in a 192 MiB guest, then the guest
 # needs 100 MiB.  With the feature its OOM path deflates and the allocation
 # succeeds; without it (the control) the OOM killer strikes.
@@ -141,8 +176,7 @@ t_balloon_free_page_reporting() {
 	done
 	balloon_end
 	NOTE="RSS $((_peak / 1024)) MiB with 150 MiB touched, $((_now / 1024)) MiB ${_n} s after the guest freed it"
-	echo "+ $NOTE" >>"$LOG.api"
-	[ $((_peak - _now)) -ge $((100 * 1024)) ] || fail "reporting: $NOTE"
+	rss_verdict reporting $((_peak - _now)) 100
 }
 
 # Free page hinting: a run the host starts (PATCH /balloon/hinting/start)
@@ -171,8 +205,7 @@ t_balloon_free_page_hinting() {
 		api_ok 204 PATCH /balloon/hinting/stop && kill -0 "$API_PID" || { balloon_end; return 1; }
 	balloon_end
 	NOTE="hinting run over in ${_n} s: RSS $((_rss0 / 1024)) -> $((_rss1 / 1024)) MiB"
-	echo "+ $NOTE" >>"$LOG.api"
-	[ $((_rss0 - _rss1)) -ge $((80 * 1024)) ] || fail "hinting gave back too little: $NOTE"
+	rss_verdict hinting $((_rss0 - _rss1)) 80
 }
 
 # A snapshot of a VM with an inflated balloon restores, and the restored
