@@ -183,5 +183,5 @@ t_seccomp_filter_file() {
 	vm --seccomp-filter "$_f" --api-sock "$LOGDIR/fc.sock"
 	rc_is 148 && has 'ember: seccomp: thread api made forbidden syscall' || return 1
 	head -c 50 "$_f" >"$_f.cut"
-	refused 'Filter deserialization failed: .*truncated' --seccomp-filter "$_f.cut" run --kernel "$VMLINUX"
+	refused 'Filter deserialization failed: .*truncated' run --kernel "$VMLINUX" --seccomp-filter "$_f.cut"
 }
