@@ -250,7 +250,7 @@ static bool config_ok(const struct acpi_config *c, uint64_t gpa)
 	for (unsigned i = 0; i < c->nr_virtio; i++)
 		if (c->virtio[i].base + c->virtio[i].size > UINT32_MAX)
 			return false;
-	return !c->vmgenid || c->ged_gsi < 24;
+	return !c->vmgenid || c->ged_gsi < IOAPIC_PINS;
 }
 
 int acpi_build_layout(uint8_t *buf, size_t len, uint64_t gpa, const struct acpi_config *c,

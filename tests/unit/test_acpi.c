@@ -11,7 +11,9 @@
 #include "acpi.h"
 #include "aml.h"
 #include "layout.h"
+#include "snap_dev.h"
 #include "unit.h"
+#include "vmgenid.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -348,6 +350,125 @@ static void test_aml_iasl(void **state)
 	assert_memory_equal(b, iasl_bytes, sizeof(iasl_bytes));
 }
 
+/* The snapshot section: round trip, and every way a hostile one is refused. */
+static void test_vmgenid_state(void **state)
+{
+	const struct vmgenid g = {.on = true, .gpa = LAYOUT_VMGENID, .gsi = IRQ_GED, .irq_fd = 7};
+	struct vmgenid back;
+	const char *why;
+	struct pw w;
+
+	(void)state;
+	pw_init(&w);
+	vmgenid_save(&g, &w);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.len, 2 + 8 + 4);
+	assert_int_equal(w.buf[0], VMGENID_STATE_VERSION); /* little-endian u16 first */
+	assert_int_equal(w.buf[1], 0);
+	assert_int_equal(vmgenid_load(w.buf, w.len, &back, &why), 0);
+	assert_true(back.on);
+	assert_int_equal(back.gpa, LAYOUT_VMGENID);
+	assert_int_equal(back.gsi, IRQ_GED);
+	assert_int_equal(back.irq_fd, -1); /* never from the file */
+	for (size_t len = 0; len < w.len; len++)
+		assert_int_equal(vmgenid_load(w.buf, len, &back, &why), -EINVAL);
+	w.buf[0] = 2; /* a version this ember does not know */
+	assert_int_equal(vmgenid_load(w.buf, w.len, &back, &why), -EINVAL);
+	w.buf[0] = 1;
+	w.buf[10] = IRQ_VIRTIO_FIRST; /* a virtio device's line */
+	assert_int_equal(vmgenid_load(w.buf, w.len, &back, &why), -EINVAL);
+	w.buf[10] = IOAPIC_PINS;
+	assert_int_equal(vmgenid_load(w.buf, w.len, &back, &why), -EINVAL);
+	w.buf[10] = IRQ_GED;
+	memset(w.buf + 2, 0xff, 8); /* an address whose 16 bytes wrap */
+	assert_int_equal(vmgenid_load(w.buf, w.len, &back, &why), -EINVAL);
+	pw_free(&w);
+}
+
+/* Each new id is written where asked, and differs from the last one. */
+static void test_vmgenid_new_id(void **state)
+{
+	struct guest_mem gm;
+	uint8_t first[VMGENID_SIZE];
+
+	(void)state;
+	fake_gm_init(&gm, MiB(1), 0, 0);
+	assert_int_equal(vmgenid_new_id(&gm, LAYOUT_VMGENID), 0);
+	memcpy(first, gm.region[0].host + LAYOUT_VMGENID, VMGENID_SIZE);
+	assert_int_equal(vmgenid_new_id(&gm, LAYOUT_VMGENID), 0);
+	assert_memory_not_equal(first, gm.region[0].host + LAYOUT_VMGENID, VMGENID_SIZE);
+	assert_int_equal(vmgenid_new_id(&gm, MiB(1) - 8), -EFAULT);
+	fake_gm_free(&gm);
+}
+
+/* snap_dev_save writes the section only for a guest that has the device. */
+static void vmgenid_section(bool on, struct snap_image *img)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct snap_writer w;
+	const uint8_t *b;
+	char err[160];
+	size_t len;
+
+	assert_non_null(vm);
+	assert_int_equal(serial_init(&vm->serial, -1, -1, -1), 0);
+	assert_int_equal(i8042_init(&vm->i8042, NULL, NULL), 0);
+	if (on)
+		vm->genid =
+		    (struct vmgenid){.on = true, .gpa = 0xff000, .gsi = IRQ_GED, .irq_fd = -1};
+	assert_int_equal(snap_w_begin(&w, 0), 0);
+	assert_int_equal(snap_dev_save(vm, &w), 0);
+	b = snap_w_bytes(&w, &len);
+	assert_non_null(b);
+	if (snap_parse(b, len, img, err, sizeof(err)))
+		fail_msg("snap_parse: %s", err);
+	snap_w_free(&w);
+	serial_destroy(&vm->serial);
+	i8042_destroy(&vm->i8042);
+	free(vm);
+}
+
+static void test_vmgenid_section(void **state)
+{
+	struct snap_image img = {0};
+	struct vmgenid g;
+	const char *why;
+	const void *p;
+	uint64_t len;
+
+	(void)state;
+	vmgenid_section(false, &img);
+	assert_int_equal(snap_find(&img, SNAP_SEC_VMGENID, 0, &p, &len), -ENOENT);
+	snap_image_free(&img);
+	vmgenid_section(true, &img);
+	assert_int_equal(snap_find(&img, SNAP_SEC_VMGENID, 0, &p, &len), 0);
+	assert_int_equal(vmgenid_load(p, len, &g, &why), 0);
+	assert_int_equal(g.gpa, 0xff000);
+	assert_int_equal(g.gsi, IRQ_GED);
+	assert_string_equal(snap_section_name(SNAP_SEC_VMGENID), "vmgenid");
+	snap_image_free(&img);
+}
+
+/* A saved address outside guest memory is refused before anything is touched. */
+static void test_vmgenid_outside_memory(void **state)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct vmgenid g = {.on = true, .gpa = MiB(1) - 8, .gsi = IRQ_GED, .irq_fd = -1};
+
+	(void)state;
+	assert_non_null(vm);
+	fake_gm_init(&vm->mem, MiB(1), 0, 0);
+	vm->vm_fd = -1;
+	vm->genid.irq_fd = -1;
+	assert_int_equal(vmgenid_restored(vm, &g), -EINVAL);
+	g.gpa = GiB(5);
+	assert_int_equal(vmgenid_restored(vm, &g), -EINVAL);
+	assert_false(vm->genid.on);
+	assert_int_equal(vm->genid.irq_fd, -1);
+	fake_gm_free(&vm->mem);
+	free(vm);
+}
+
 static int dump(const char *dir)
 {
 	struct acpi_config c = cfg(2, 3, true);
@@ -381,9 +502,11 @@ static int dump(const char *dir)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tables),     cmocka_unit_test(test_bad_config),
-	    cmocka_unit_test(test_aml_data),   cmocka_unit_test(test_aml_bad_names),
-	    cmocka_unit_test(test_aml_pkglen), cmocka_unit_test(test_aml_iasl),
+	    cmocka_unit_test(test_tables),	    cmocka_unit_test(test_bad_config),
+	    cmocka_unit_test(test_aml_data),	    cmocka_unit_test(test_aml_bad_names),
+	    cmocka_unit_test(test_aml_pkglen),	    cmocka_unit_test(test_aml_iasl),
+	    cmocka_unit_test(test_vmgenid_state),   cmocka_unit_test(test_vmgenid_new_id),
+	    cmocka_unit_test(test_vmgenid_section), cmocka_unit_test(test_vmgenid_outside_memory),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--dump"))
