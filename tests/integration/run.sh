@@ -6,7 +6,7 @@
 # Runs inside the nested harness's L1 (busybox sh, as root) or directly on a
 # host with a usable /dev/kvm; tests/nested/run.sh sets it up either way.
 # -l lists the tests (every t_NAME function here and in jailer.sh,
-# snapshot.sh and kvm_host.sh).  NAMEs select tests (default: all).
+# snapshot.sh, kvm_host.sh and acpi.sh).  NAMEs select tests (default: all).
 #
 # Needs in the environment:
 #   EMBER        the ember binary
@@ -38,6 +38,7 @@ here=$(dirname "$0")
 . "$here/jailer.sh"
 . "$here/snapshot.sh"
 . "$here/kvm_host.sh"
+. "$here/acpi.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -686,4 +687,4 @@ if [ "${1-}" != -l ]; then
 		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 	done
 fi
-it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" -- "$@"
+it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/acpi.sh" -- "$@"
