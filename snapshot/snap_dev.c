@@ -2,7 +2,8 @@
 /*
  * Devices in a snapshot: for every virtio-mmio slot the device's settings
  * (SNAP_SEC_DEVICE, in the device's own versioned encoding) and its
- * transport state (SNAP_SEC_DEV_MMIO), then the UART and the i8042.  On load
+ * transport state (SNAP_SEC_DEV_MMIO), then the UART, the i8042 and, if
+ * the guest has one, where its VM generation ID is (snapshot.c renews it).  On load
  * the settings come back first, as the vm_config the VM is rebuilt from
  * (with the overrides a clone needs), and the transport states after the
  * devices exist.  Nothing here knows a device type: virtio/device.h.
@@ -55,6 +56,11 @@ static int legacy_save(struct vm *vm, struct snap_writer *w)
 	pw_u8(&e, ks.pending_cmd);
 	if (!r)
 		r = e.err ? e.err : snap_w_section(w, SNAP_SEC_I8042, 0, e.buf, e.len);
+	e.len = 0;
+	if (!r && vm->genid.on) {
+		vmgenid_save(&vm->genid, &e);
+		r = e.err ? e.err : snap_w_section(w, SNAP_SEC_VMGENID, 0, e.buf, e.len);
+	}
 	pw_free(&e);
 	return r;
 }

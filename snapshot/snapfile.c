@@ -78,6 +78,7 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_DEVICE, "device"},
 	    {SNAP_SEC_SERIAL, "serial"},
 	    {SNAP_SEC_I8042, "i8042"},
+	    {SNAP_SEC_VMGENID, "vmgenid"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)

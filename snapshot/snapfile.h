@@ -93,10 +93,12 @@ enum snap_section_type {
 	/* ---- devices, id = device index on the MMIO bus (0 for legacy ones) ---- */
 	SNAP_SEC_DEV_MMIO = 0x200, /* virtio-mmio transport state (virtio/mmio_persist.c) */
 	/* 0x201-0x204: version 1's raw device structs; never reused. */
-	SNAP_SEC_DEVICE = 0x205, /* a device's settings: type name, its state version, its
-				  * own encoding (vdev_state_save, virtio/device.h) */
-	SNAP_SEC_SERIAL = 0x280, /* 16550 registers, versioned (snap_dev.c) */
-	SNAP_SEC_I8042 = 0x281,	 /* command byte and pending command, versioned */
+	SNAP_SEC_DEVICE = 0x205,  /* a device's settings: type name, its state version, its
+				   * own encoding (vdev_state_save, virtio/device.h) */
+	SNAP_SEC_SERIAL = 0x280,  /* 16550 registers, versioned (snap_dev.c) */
+	SNAP_SEC_I8042 = 0x281,	  /* command byte and pending command, versioned */
+	SNAP_SEC_VMGENID = 0x282, /* where the VM generation ID is and its GSI (vmgenid.h);
+				   * optional: absent when the guest had no ACPI tables */
 };
 
 /* Name for messages ("vcpu-regs"); "unknown" for anything else. */

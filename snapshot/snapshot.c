@@ -399,6 +399,36 @@ static int uffd_connect(struct vm *vm, struct snap_restored *rs, const char *soc
 	return 0;
 }
 
+/*
+ * Every restore is a copy of the VM (a clone, a fork, a migration): a new
+ * VM generation ID, and the interrupt that makes the guest read it and
+ * reseed its RNG.  After the interrupt controllers are back, or their
+ * restore would drop the edge.  A snapshot without the section (older, or
+ * of a VM without ACPI) restores as before.
+ */
+static int restore_vmgenid(struct vm *vm, const struct snap_image *img, char *err, size_t errlen)
+{
+	struct log_capture why;
+	struct vmgenid g;
+	const char *bad;
+	const void *p;
+	uint64_t len;
+	int r;
+
+	if (snap_find(img, SNAP_SEC_VMGENID, 0, &p, &len))
+		return 0;
+	if (vmgenid_load(p, len, &g, &bad)) {
+		snprintf(err, errlen, "snapshot: VM generation ID state has %s", bad);
+		return -EINVAL;
+	}
+	log_capture_begin(&why);
+	r = vmgenid_restored(vm, &g);
+	log_capture_end(&why);
+	if (r)
+		snprintf(err, errlen, "snapshot: %s", why.msg[0] ? why.msg : strerror(-r));
+	return r;
+}
+
 static int restore_state(struct vm *vm, struct snap_restored *rs, const struct snap_load_req *req,
 			 const struct snap_image *img, char *err, size_t errlen)
 {
@@ -428,6 +458,8 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
 	if (!r)
 		r = snap_dev_restore(vm, img, err, errlen);
+	if (!r)
+		r = restore_vmgenid(vm, img, err, errlen);
 	return r;
 }
 

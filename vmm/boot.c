@@ -138,6 +138,7 @@ static int write_zero_page(const struct guest_mem *gm, const struct boot_config 
 	bp.hdr.cmdline_size = (uint32_t)strlen(bc->cmdline);
 	bp.hdr.ramdisk_image = (uint32_t)bc->initrd_gpa;
 	bp.hdr.ramdisk_size = (uint32_t)bc->initrd_size;
+	bp.acpi_rsdp_addr = bc->rsdp_gpa;
 
 	n = e820_build(bc->mem_size, map, ARRAY_SIZE(map));
 	if (n < 0)
@@ -160,6 +161,7 @@ static int write_pvh_info(const struct guest_mem *gm, const struct boot_config *
 	    .version = 1,
 	    .cmdline_paddr = LAYOUT_CMDLINE,
 	    .memmap_paddr = LAYOUT_PVH_MEMMAP,
+	    .rsdp_paddr = bc->rsdp_gpa,
 	};
 	int n, r;
 

@@ -42,6 +42,7 @@ struct boot_config {
 	const char *cmdline;
 	uint64_t mem_size;
 	uint64_t initrd_gpa, initrd_size; /* size 0: no initrd */
+	uint64_t rsdp_gpa;		  /* ACPI tables' root; 0: none */
 };
 
 /* Where an initrd of @size goes: page-aligned, as high as the kernel allows. */

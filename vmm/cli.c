@@ -39,6 +39,10 @@ static const char usage_tail[] =
     "  --no-seccomp        run without the per-thread seccomp filters (debugging)\n"
     "  --allow-kvm-pvm     run on a kvm-pvm /dev/kvm (the guest kernel must be\n"
     "                      PVM-enabled; ember refuses such a host otherwise)\n"
+    "  --no-acpi           no ACPI tables (and no VM generation ID): the MP table\n"
+    "                      and the command line's device list only\n"
+    "  --no-device-hints   no virtio_mmio.device= on the command line: the guest\n"
+    "                      finds its devices in the ACPI tables\n"
     "\n"
     "  --seccomp-filter FILE  install Firecracker's compiled filters (seccompiler-bin)\n"
     "                      on the vmm, api and vcpu threads instead of ember's own\n"
@@ -167,6 +171,10 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->no_seccomp = true;
 	} else if (!strcmp(opt, "--allow-kvm-pvm")) {
 		cfg->allow_kvm_pvm = true;
+	} else if (!strcmp(opt, "--no-acpi")) {
+		cfg->no_acpi = true;
+	} else if (!strcmp(opt, "--no-device-hints")) {
+		cfg->no_device_hints = true;
 	} else if (!strcmp(opt, "--http-api-max-payload-size")) {
 		if (str_to_u64(val, MiB(64), &n) || n == 0)
 			return bad(
@@ -229,6 +237,8 @@ static const struct opt_info options[] = {
     {"--snapshot-version", OPT_API, true},
     {"--version", OPT_API, true},
     {"--enable-pci", OPT_API, true},
+    {"--no-acpi", OPT_RUN, true},
+    {"--no-device-hints", OPT_RUN, true},
 };
 
 /* Every device type's option (--disk, --net, ...): `ember run`, with a value or not. */
@@ -341,6 +351,10 @@ int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_acti
 	}
 	if (mode == OPT_RUN && !cfg->kernel)
 		return bad(err, errlen, "%s--kernel is required", "");
+	if (cfg->no_acpi && cfg->no_device_hints)
+		return bad(err, errlen,
+			   "%s--no-acpi with --no-device-hints: the guest would find no devices",
+			   "");
 	if (mode == OPT_API && cfg->no_api && !cfg->config_file)
 		return bad(err, errlen, "%s--no-api needs --config-file", "");
 	if (mode == OPT_API && !cfg->no_api && !cfg->api_sock)

@@ -65,6 +65,8 @@ struct vm_config {
 	enum log_level log_level;
 	bool no_seccomp;		     /* --no-seccomp: debugging only */
 	bool allow_kvm_pvm;		     /* --allow-kvm-pvm: the kernel is PVM-enabled */
+	bool no_acpi;			     /* --no-acpi: MP table only, no VM generation ID */
+	bool no_device_hints;		     /* --no-device-hints: devices in ACPI only */
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
 	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).

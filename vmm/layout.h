@@ -23,6 +23,15 @@
 #define LAYOUT_CMDLINE_MAX 2048u       /* COMMAND_LINE_SIZE on x86, with the NUL */
 #define LAYOUT_EBDA	   0x9fc00ull  /* MP table; e820 RAM ends here below 1 MiB */
 #define LAYOUT_HIGH_MEM	   0x100000ull /* 1 MiB: bzImage protected-mode code */
+/*
+ * ACPI (vmm/acpi.c): the RSDP at the start of the BIOS area, where a kernel
+ * that is not told its address scans for it, the tables after it; and the
+ * 16-byte VM Generation ID on a page of its own.  Linux keeps 640 KiB-1 MiB
+ * out of its RAM whatever the e820 map says, so nothing here is reused.
+ */
+#define LAYOUT_ACPI	0xe0000ull
+#define LAYOUT_ACPI_END 0xff000ull
+#define LAYOUT_VMGENID	0xff000ull
 
 /* Devices live in [MMIO_GAP_START, 4 GiB); RAM beyond it continues at 4 GiB. */
 #define LAYOUT_MMIO_GAP_START 0xc0000000ull
@@ -52,5 +61,10 @@
 #define LAYOUT_VIRTIO_SLOT 0x1000ull
 #define IRQ_VIRTIO_FIRST   5u
 #define MAX_VIRTIO_DEVS	   16u
+#define IOAPIC_PINS	   24u
+/* The ACPI Generic Event Device's line (VM Generation ID changes): the last pin. */
+#define IRQ_GED 23u
+_Static_assert(IRQ_VIRTIO_FIRST + MAX_VIRTIO_DEVS <= IRQ_GED && IRQ_GED < IOAPIC_PINS,
+	       "the GED's pin must be past virtio's, on the IOAPIC");
 
 #endif /* EMBER_LAYOUT_H */

@@ -4,9 +4,12 @@
  * MMIO gap and its own IOAPIC pin.  QueueNotify writes are turned into
  * eventfd signals by KVM (ioeventfd), so a kick costs the vCPU no exit to
  * userspace and the device work runs on the VMM thread; interrupts go back
- * through irqfd.  Our guests have neither ACPI nor a device tree, so each
- * device is announced with virtio_mmio.device=4K@ADDR:IRQ on the command
- * line, which needs CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES in the guest.
+ * through irqfd.  The DSDT (vmm/acpi.c) describes each device; for kernels
+ * without ACPI each is also announced with virtio_mmio.device=4K@ADDR:IRQ
+ * on the command line (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES), unless
+ * --no-device-hints.  A kernel with both probes each device twice: the
+ * ACPI one first (its platform devices exist before the hints are parsed),
+ * and the hint's probe then fails on the busy MMIO region, harmlessly.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,11 +69,14 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 		log_warn("%s: no ioeventfd, queue kicks exit to userspace", t->name);
 	virtio_mmio_set_ioeventfd(t, bound);
 	r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops, t);
-	if (!r)
+	/* The DSDT lists the device too (vm_load); a kernel with ACPI needs no hint. */
+	if (!r && !vm->cfg->no_device_hints)
 		r = cmdline_add(vm, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)base,
 				gsi);
 	if (r)
 		return r;
+	vm->dev[slot].base = base;
+	vm->dev[slot].gsi = gsi;
 	log_debug("%s at 0x%llx, GSI %u", t->name, (unsigned long long)base, gsi);
 	return 0;
 }
@@ -101,7 +107,7 @@ static int add_device(struct vm *vm, const struct vdev_config *c)
 		return r;
 	}
 	*d = (struct vm_dev){.type = type, .dev = dev, .t = type->transport(dev)};
-	r = attach_slot(vm, d->t);
+	r = attach_slot(vm, d->t); /* sets d->base, d->gsi */
 	if (r) {
 		log_err("%s %s: cannot attach: %s", type->name, type->id(c->data), strerror(-r));
 		type->destroy(dev);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acpi.h"
 #include "boot.h"
 #include "console.h"
 #include "mptable.h"
@@ -290,6 +291,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	vm->start_us = start_us;
 	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->kbd_irq_fd = -1;
 	vm->console.out_fd = -1;
+	vm->genid.irq_fd = -1;
 	vm->loop.epfd = -1;
 	atomic_init(&vm->exit_code, -1);
 	vcpu_ctl_init(&vm->vcpu_ctl);
@@ -376,6 +378,40 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
+/*
+ * The ACPI tables, from the devices as virtio_devs.c placed them, and the
+ * VM generation ID they describe.  The MP table stays for kernels without
+ * ACPI; a kernel with it takes the MADT.
+ */
+static int write_acpi(struct vm *vm, uint64_t *rsdp)
+{
+	struct acpi_mmio_dev devs[MAX_VIRTIO_DEVS];
+	struct acpi_config c = {
+	    .nr_cpus = vm->nr_vcpus,
+	    .virtio = devs,
+	    .nr_virtio = vm->nr_devs,
+	    .vmgenid = true,
+	    .vmgenid_gpa = LAYOUT_VMGENID,
+	    .ged_gsi = IRQ_GED,
+	};
+	uint8_t buf[ACPI_TABLES_MAX];
+	int r;
+
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		devs[i] = (struct acpi_mmio_dev){vm->dev[i].base, VIRTIO_MMIO_SIZE, vm->dev[i].gsi};
+	r = acpi_build(buf, sizeof(buf), LAYOUT_ACPI, &c);
+	if (r >= 0 && LAYOUT_ACPI + (uint64_t)r > LAYOUT_ACPI_END)
+		r = -ENOSPC;
+	if (r >= 0)
+		r = gm_write(&vm->mem, LAYOUT_ACPI, buf, (uint64_t)r);
+	if (r < 0) {
+		log_err("ACPI tables: %s", strerror(-r));
+		return r;
+	}
+	*rsdp = LAYOUT_ACPI;
+	return vmgenid_boot(vm);
+}
+
 int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
 	    const uint8_t *initrd, size_t initrd_len)
 {
@@ -416,6 +452,11 @@ int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kern
 	}
 	vm->entry.pvh = ki->has_pvh;
 	vm->entry.rip = ki->has_pvh ? ki->pvh_entry : ki->entry64;
+	if (!vm->cfg->no_acpi) {
+		r = write_acpi(vm, &bc.rsdp_gpa);
+		if (r)
+			return r;
+	}
 	r = boot_setup(&vm->mem, &bc, vm->entry.pvh);
 	if (r) {
 		log_err(r == -E2BIG
@@ -491,6 +532,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	vm->nr_vcpus = 0;
 	vm_remove_devices(vm); /* before the loop its handlers are on */
+	vmgenid_close(vm);
 	console_close(&vm->console);
 	if (vm->devices_ready) {
 		serial_destroy(&vm->serial);

@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "serial.h"
 #include "virtio_mmio.h"
+#include "vmgenid.h"
 
 /* Process exit codes (documented in README). */
 enum ember_exit {
@@ -55,11 +56,13 @@ struct boot_entry {
 	uint64_t rip;
 };
 
-/* A virtio device on the VM: its type, the instance, its transport. */
+/* A virtio device on the VM: its type, the instance, its transport, where it is. */
 struct vm_dev {
 	const struct vdev_type *type;
 	void *dev;
 	struct virtio_mmio *t;
+	uint64_t base; /* MMIO slot */
+	unsigned gsi;
 };
 
 struct vm {
@@ -88,6 +91,7 @@ struct vm {
 	int serial_irq_fd, serial_wake_fd, kbd_irq_fd;
 	bool devices_ready;
 	struct console console;
+	struct vmgenid genid; /* .on when the guest has ACPI tables with one */
 
 	/* virtio-mmio devices, in slot order (virtio_devs.c). */
 	struct vm_dev dev[MAX_VIRTIO_DEVS];

@@ -7,7 +7,8 @@
  * live virtio-rng over guest memory that is the input again, its queue
  * kicked.  Because random bytes rarely carry a good CRC, every input is
  * parsed twice: as it is, and with its length and CRC fields made right.
- * The whole input also goes straight to the two payload decoders.  Any
+ * The whole input also goes straight to the payload decoders (device
+ * settings, transport, VM generation ID).  Any
  * crash, leak or sanitizer report is a bug; refusals are the point.
  *
  * Not reached: the KVM sections (snapshot.c hands them to the kernel, which
@@ -114,6 +115,12 @@ static void fuzz_image(const uint8_t *buf, size_t len, const uint8_t *data, size
 		if (!snap_dev_config(&img, &req, &cfg, &nr, err, sizeof(err)))
 			depth.configured++;
 	}
+	for (uint32_t pos = 0; (s = snap_next(&img, SNAP_SEC_VMGENID, &pos));) {
+		struct vmgenid g;
+		const char *why;
+
+		vmgenid_load(s->data, s->len, &g, &why);
+	}
 	for (uint32_t pos = 0; (s = snap_next(&img, SNAP_SEC_DEV_MMIO, &pos));) {
 		struct virtio_mmio_state st;
 		const char *why;
@@ -150,6 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(fixed);
 	}
 	vdev_state_load(data, size, &c, err, sizeof(err));
+	{
+		struct vmgenid g;
+
+		vmgenid_load(data, size, &g, &why);
+	}
 	if (size >= 6 && !virtio_mmio_state_load(data, size, le32_at(data + 2), &st, &why))
 		fuzz_restore(&st, data, size);
 	return 0;

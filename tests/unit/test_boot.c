@@ -68,7 +68,8 @@ static void test_zero_page_elf(void **state)
 				 .cmdline = "console=ttyS0 hello",
 				 .mem_size = MiB(128),
 				 .initrd_gpa = MiB(100),
-				 .initrd_size = 12345};
+				 .initrd_size = 12345,
+				 .rsdp_gpa = LAYOUT_ACPI};
 	struct guest_mem gm;
 	struct boot_params *bp;
 	uint64_t *pml4, *pd;
@@ -84,6 +85,7 @@ static void test_zero_page_elf(void **state)
 	assert_string_equal((char *)gm.region[0].host + LAYOUT_CMDLINE, "console=ttyS0 hello");
 	assert_int_equal(bp->hdr.ramdisk_image, MiB(100));
 	assert_int_equal(bp->hdr.ramdisk_size, 12345);
+	assert_int_equal(bp->acpi_rsdp_addr, LAYOUT_ACPI);
 	assert_int_equal(bp->e820_entries, 2);
 	assert_int_equal(bp->e820_table[1].addr, MiB(1));
 	assert_int_equal(bp->e820_table[1].size, MiB(127));
@@ -137,7 +139,8 @@ static void test_pvh(void **state)
 				 .cmdline = "pvh",
 				 .mem_size = GiB(4),
 				 .initrd_gpa = MiB(64),
-				 .initrd_size = 777};
+				 .initrd_size = 777,
+				 .rsdp_gpa = LAYOUT_ACPI};
 	struct guest_mem gm;
 	const struct pvh_info *si;
 	const uint64_t *mod, *mm;
@@ -150,6 +153,7 @@ static void test_pvh(void **state)
 	assert_int_equal(si->version, 1);
 	assert_int_equal(si->cmdline, LAYOUT_CMDLINE);
 	assert_int_equal(si->nr_modules, 1);
+	assert_int_equal(si->rsdp, LAYOUT_ACPI);
 	mod = (const uint64_t *)(gm.region[0].host + si->modlist);
 	assert_int_equal(mod[0], MiB(64));
 	assert_int_equal(mod[1], 777);

@@ -228,6 +228,17 @@ static void test_net_vsock(void **state)
 	assert_int_equal(P("--api-sock", "/s", "--allow-kvm-pvm"), 0);
 	assert_true(cfg.allow_kvm_pvm);
 	expect_error("takes no value", "run", "--kernel", "k", "--allow-kvm-pvm=1", (char *)NULL);
+	/* ACPI by default, device hints too; each can go, not both. */
+	assert_int_equal(P("run", "--kernel", "k"), 0);
+	assert_false(cfg.no_acpi);
+	assert_false(cfg.no_device_hints);
+	assert_int_equal(P("run", "--kernel", "k", "--no-acpi"), 0);
+	assert_true(cfg.no_acpi);
+	assert_int_equal(P("run", "--kernel", "k", "--no-device-hints"), 0);
+	assert_true(cfg.no_device_hints);
+	expect_error("would find no devices", "run", "--kernel", "k", "--no-acpi",
+		     "--no-device-hints", (char *)NULL);
+	expect_error("takes no value", "run", "--kernel", "k", "--no-acpi=1", (char *)NULL);
 }
 
 /* Up to 16 disks (the VM's device budget), named disk<N> unless id= says otherwise. */
