@@ -152,53 +152,46 @@ json_t *api_json_rate_limiter(const struct api_rate_limiter *rl)
 			 api_json_bucket(&rl->ops));
 }
 
+/* null, or a string: Firecracker's Option<String> as serde writes it. */
+static json_t *api_json_opt_str(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+/* A limiter as it was given ({} included), or null. */
+static json_t *api_json_opt_limiter(const struct api_rate_limiter *rl)
+{
+	return rl->set ? api_json_rate_limiter(rl) : json_null();
+}
+
+/* Firecracker's BlockDeviceConfig: every field, in its order, absent ones null. */
 json_t *api_json_drive(const struct api_drive *d)
 {
 	static const char *const cache[] = {"Unsafe", "Writeback"};
 	static const char *const engine[] = {"Sync", "Async"};
-	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s}", "drive_id", d->drive_id, "path_on_host",
-		      d->path_on_host, "is_root_device", d->is_root_device, "is_read_only",
-		      d->is_read_only, "cache_type", cache[d->cache_type], "io_engine",
-		      engine[d->io_engine]);
-	if (o && d->partuuid[0] && json_object_set_new(o, "partuuid", json_string(d->partuuid)))
-		goto fail;
-	/* Shown when it was given, as it was given ({} included). */
-	if (o && d->rate_limiter.set &&
-	    json_object_set_new(o, "rate_limiter", api_json_rate_limiter(&d->rate_limiter)))
-		goto fail;
-	return o;
-fail:
-	json_decref(o);
-	return NULL;
+	return json_pack("{s:s, s:o, s:b, s:s, s:b, s:s, s:o, s:s, s:n}", "drive_id", d->drive_id,
+			 "partuuid", api_json_opt_str(d->partuuid), "is_root_device",
+			 d->is_root_device, "cache_type", cache[d->cache_type], "is_read_only",
+			 d->is_read_only, "path_on_host", d->path_on_host, "rate_limiter",
+			 api_json_opt_limiter(&d->rate_limiter), "io_engine", engine[d->io_engine],
+			 "socket");
 }
 
+/* Firecracker's NetworkInterfaceConfig, likewise. */
 json_t *api_json_net(const struct api_net *n)
 {
-	json_t *o =
-	    json_pack("{s:s, s:s}", "iface_id", n->iface_id, "host_dev_name", n->host_dev_name);
-	char mac[18];
+	char mac[18] = "";
 
-	if (o && n->has_mac) {
+	if (n->has_mac)
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->guest_mac[0],
 			 n->guest_mac[1], n->guest_mac[2], n->guest_mac[3], n->guest_mac[4],
 			 n->guest_mac[5]);
-		if (json_object_set_new(o, "guest_mac", json_string(mac)))
-			goto fail;
-	}
-	if (o && n->mtu && json_object_set_new(o, "mtu", json_integer(n->mtu)))
-		goto fail;
-	if (o && n->rx_rate_limiter.set &&
-	    json_object_set_new(o, "rx_rate_limiter", api_json_rate_limiter(&n->rx_rate_limiter)))
-		goto fail;
-	if (o && n->tx_rate_limiter.set &&
-	    json_object_set_new(o, "tx_rate_limiter", api_json_rate_limiter(&n->tx_rate_limiter)))
-		goto fail;
-	return o;
-fail:
-	json_decref(o);
-	return NULL;
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "iface_id", n->iface_id, "host_dev_name",
+			 n->host_dev_name, "guest_mac", api_json_opt_str(mac), "mtu",
+			 n->mtu ? json_integer(n->mtu) : json_null(), "rx_rate_limiter",
+			 api_json_opt_limiter(&n->rx_rate_limiter), "tx_rate_limiter",
+			 api_json_opt_limiter(&n->tx_rate_limiter));
 }
 
 json_t *api_json_vsock(const struct api_vsock *v)

@@ -120,6 +120,23 @@ static void test_vm_config_keys(void **state)
 	fc = "{\"boot-source\":{\"kernel_image_path\":\"\",\"boot_args\":\"x\"}}";
 	assert_int_not_equal(api_config_from_json(fc, strlen(fc), cfg, err, sizeof(err)), 0);
 	free(cfg);
+
+	/* Drives and interfaces carry all of Firecracker's fields, in its order. */
+	assert_int_equal(
+	    PUT("/drives/d",
+		"{\"drive_id\":\"d\",\"path_on_host\":\"/d\",\"is_root_device\":false}"),
+	    204);
+	assert_int_equal(
+	    PUT("/network-interfaces/e", "{\"iface_id\":\"e\",\"host_dev_name\":\"t\"}"), 204);
+	assert_int_equal(GET("/vm/config"), 200);
+	assert_non_null(strstr(
+	    t->resp.body, "\"drives\":[{\"drive_id\":\"d\",\"partuuid\":null,\"is_root_device\":"
+			  "false,\"cache_type\":\"Unsafe\",\"is_read_only\":false,\"path_on_host\":"
+			  "\"/d\",\"rate_limiter\":null,\"io_engine\":\"Sync\",\"socket\":null}]"));
+	assert_non_null(strstr(t->resp.body,
+			       "\"network-interfaces\":[{\"iface_id\":\"e\","
+			       "\"host_dev_name\":\"t\",\"guest_mac\":null,\"mtu\":null,"
+			       "\"rx_rate_limiter\":null,\"tx_rate_limiter\":null}]"));
 }
 
 /*
