@@ -39,6 +39,7 @@ here=$(dirname "$0")
 . "$here/snapshot.sh"
 . "$here/kvm_host.sh"
 . "$here/pmem.sh"
+. "$here/hotplug.sh"
 
 # --- tests -----------------------------------------------------------------
 
@@ -687,4 +688,4 @@ if [ "${1-}" != -l ]; then
 		eval "[ -n \"\${$v-}\" ]" || { echo "run.sh: $v is not set" >&2; exit 2; }
 	done
 fi
-it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/pmem.sh" -- "$@"
+it_main "$0" "$here/jailer.sh" "$here/snapshot.sh" "$here/kvm_host.sh" "$here/pmem.sh" "$here/hotplug.sh" -- "$@"
