@@ -10,8 +10,16 @@
  * then the body; with -s only the body.  Exit status 0 when a response
  * came (whatever its status), 1 otherwise, 2 on usage errors.  Gives up
  * after 10 s.
+ *
+ *   mmds-http -J IFACE
+ *
+ * sends malformed frames for the MMDS out of IFACE (AF_PACKET): truncated
+ * and lying IPv4 headers, TCP with impossible data offsets, fragments,
+ * short ARP, each 50 times; the MMDS must drop them and keep serving.
  */
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +29,57 @@
 #include <unistd.h>
 
 #define MAX_HDRS 8
+
+/* Junk for the MMDS address out of @ifname; 0, or 1 if it could not be sent. */
+static int junk(const char *ifname)
+{
+	struct sockaddr_ll sa = {.sll_family = AF_PACKET, .sll_halen = 6};
+	unsigned char f[128];
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(0x0800)), sent = 0;
+
+	sa.sll_ifindex = (int)if_nametoindex(ifname);
+	memset(sa.sll_addr, 0xff, 6);
+	if (fd < 0 || !sa.sll_ifindex)
+		return 1;
+	for (int i = 0; i < 50 * 6; i++) {
+		size_t len = sizeof(f);
+
+		memset(f, 0, sizeof(f));
+		memset(f, 0xff, 6);
+		f[12] = 0x08; /* IPv4 */
+		f[14] = 0x45;
+		f[16] = 0; /* total length 100 */
+		f[17] = 100;
+		f[23] = 6; /* TCP */
+		memcpy(f + 30, "\xa9\xfe\xa9\xfe", 4);
+		switch (i % 6) {
+		case 0: /* cut inside the IPv4 header */
+			len = 20;
+			break;
+		case 1: /* a total length past the frame */
+			f[16] = 0xff;
+			break;
+		case 2: /* TCP data offset 60 in a 80-byte packet */
+			f[46] = 0xf0;
+			break;
+		case 3: /* a fragment */
+			f[20] = 0x20;
+			break;
+		case 4: /* ARP, cut short */
+			f[13] = 0x06;
+			len = 30;
+			break;
+		default: /* TCP data offset 0 */
+			f[46] = 0;
+			break;
+		}
+		sa.sll_protocol = htons(f[13] == 0x06 ? 0x0806 : 0x0800);
+		sent += sendto(fd, f, len, 0, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)len;
+	}
+	close(fd);
+	printf("mmds-http: %d malformed frames sent\n", sent);
+	return sent ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -32,7 +91,9 @@ int main(int argc, char **argv)
 	size_t got = 0;
 	char *body;
 
-	while ((opt = getopt(argc, argv, "a:H:s")) != -1) {
+	while ((opt = getopt(argc, argv, "a:H:sJ:")) != -1) {
+		if (opt == 'J')
+			return junk(optarg);
 		if (opt == 'a')
 			addr = optarg;
 		else if (opt == 'H' && nh < MAX_HDRS)
