@@ -425,8 +425,14 @@ static void test_handler_refuses(void **state)
 	    {"[{\"base_host_virt_addr\":4096,\"size\":4096,\"offset\":65536}]", "beyond", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":4096,\"offset\":18446744073709547520}]",
 	     "not JSON", true},
-	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":2097152}]",
+	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":65536}]",
 	     "page size", true},
+	    /* 2 MiB pages (huge_pages "2M"): whole ones, and both fields agree. */
+	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":2097152}]",
+	     "page aligned", true},
+	    {"[{\"base_host_virt_addr\":2097152,\"size\":2097152,\"offset\":0,\"page_size\":"
+	     "2097152,\"page_size_kib\":4096}]",
+	     "differ", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"size\":4096}]",
 	     "not JSON", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0},"
