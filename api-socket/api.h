@@ -66,6 +66,9 @@ struct api_boot_source {
 	char boot_args[API_CMDLINE_MAX];
 };
 
+/* machine-config's huge_pages, the order of its choices ("Transparent" is refused). */
+enum api_huge_pages { API_HUGE_NONE, API_HUGE_THP, API_HUGE_2M };
+
 struct api_machine_config {
 	uint32_t vcpu_count;   /* 1..API_MAX_VCPUS; 1 or even when smt */
 	uint64_t mem_size_mib; /* 1..CONFIG_MAX_MEM_MIB */
@@ -73,6 +76,7 @@ struct api_machine_config {
 	bool track_dirty_pages;
 	unsigned cpu_template;	 /* enum cput_static; a PUT without one keeps it (Firecracker) */
 	bool cpu_template_given; /* this request named one: it replaces a custom template */
+	unsigned huge_pages;	 /* enum api_huge_pages: guest RAM on 4 KiB or 2 MiB pages */
 };
 
 /* Firecracker's TokenBucket and RateLimiter; absent buckets are unset. */
@@ -236,8 +240,7 @@ struct api_snapshot_load {
 	bool has_vsock_override;
 	char vsock_uds_path[API_UDS_PATH_MAX];
 	/* Firecracker's huge_pages, an index into "Snapshot", "None", "Transparent",
-	 * "2M".  ember restores onto 4 KiB pages only, which is what its snapshots
-	 * hold: the parser refuses the last two. */
+	 * "2M".  The parser refuses "Transparent", and "2M" with the File backend. */
 	unsigned huge_pages;
 	/*
 	 * malloc'ed by the router with api_config_init() defaults; the VMM thread

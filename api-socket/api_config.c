@@ -111,7 +111,8 @@ json_t *api_json_machine_config(const struct api_machine_config *m)
 {
 	json_t *o = json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)m->vcpu_count,
 			      "mem_size_mib", (json_int_t)m->mem_size_mib, "smt", m->smt,
-			      "track_dirty_pages", m->track_dirty_pages, "huge_pages", "None");
+			      "track_dirty_pages", m->track_dirty_pages, "huge_pages",
+			      m->huge_pages == API_HUGE_2M ? "2M" : "None");
 
 	/* Firecracker shows a static template only (a custom one is "cpu-config"). */
 	if (o && m->cpu_template != CPUT_NONE &&

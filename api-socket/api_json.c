@@ -177,7 +177,6 @@ int api_check_id(const char *what, const char *id, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *const api_none_choices[] = {"None", NULL};
 /* enum cput_static's order. */
 static const char *const api_cpu_template_choices[] = {"None", "C3",  "T2", "T2S",
 						       "T2CL", "T2A", NULL};
@@ -209,6 +208,8 @@ int api_parse_boot_source(json_t *o, struct api_boot_source *out, char *err, siz
 	return rc;
 }
 
+static const char *const api_huge_choices[] = {"None", "Transparent", "2M", NULL};
+
 static const struct api_field api_machine_fields[] = {
     {.name = "vcpu_count",
      .type = AF_U32,
@@ -228,7 +229,10 @@ static const struct api_field api_machine_fields[] = {
      .type = AF_ENUM,
      .off = offsetof(struct api_machine_config, cpu_template),
      .choices = api_cpu_template_choices},
-    {.name = "huge_pages", .type = AF_ENUM, .off = AF_NO_DST, .choices = api_none_choices},
+    {.name = "huge_pages",
+     .type = AF_ENUM,
+     .off = offsetof(struct api_machine_config, huge_pages),
+     .choices = api_huge_choices},
 };
 
 int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config *out, char *err,
@@ -259,6 +263,15 @@ int api_parse_machine_config(json_t *o, bool partial, struct api_machine_config 
 			       "machine-config: \"vcpu_count\" must be 1 or even when \"smt\" is "
 			       "true, not %u.",
 			       m.vcpu_count);
+	if (m.huge_pages == API_HUGE_THP)
+		return api_err(err, errlen,
+			       "machine-config: \"huge_pages\" \"Transparent\" is not supported by "
+			       "ember; use \"None\" or \"2M\".");
+	/* Firecracker's rule and words: hugetlbfs RAM is whole 2 MiB pages. */
+	if (m.huge_pages == API_HUGE_2M && (m.mem_size_mib & 1))
+		return api_err(err, errlen,
+			       "The memory size (MiB) is either 0, or not a multiple of the "
+			       "configured page size.");
 	*out = m;
 	return 0;
 }
@@ -796,9 +809,9 @@ static const struct api_field api_snap_load_fields[] = {
 
 /*
  * ember's guest memory is the memory file mapped (File) or anonymous pages
- * a handler fills (Uffd), always 4 KiB pages: "Snapshot" and "None" are
- * what it does.  It refuses the others as Firecracker refuses what it
- * cannot do, by name; 2M from a File is Firecracker's own refusal.
+ * a handler fills (Uffd), 4 KiB or 2 MiB hugetlbfs pages.  2M from a File is
+ * Firecracker's own refusal (a snapshot that is 2M by itself is refused when
+ * loaded, snapshot.c); "Transparent" ember does not do.
  */
 static int api_load_huge_pages(const struct api_snapshot_load *l, char *err, size_t errlen)
 {
@@ -806,11 +819,10 @@ static int api_load_huge_pages(const struct api_snapshot_load *l, char *err, siz
 		return api_err(err, errlen,
 			       "Load snapshot error: Cannot restore hugetlbfs backed snapshot by "
 			       "mapping the memory file. Please use uffd.");
-	if (l->huge_pages >= 2)
+	if (l->huge_pages == 2)
 		return api_err(err, errlen,
-			       "snapshot-load: \"huge_pages\" \"%s\" is not supported by ember "
-			       "(guest memory is 4 KiB pages); use \"None\" or \"Snapshot\".",
-			       api_load_huge_choices[l->huge_pages]);
+			       "snapshot-load: \"huge_pages\" \"Transparent\" is not supported by "
+			       "ember; use \"Snapshot\", \"None\" or \"2M\".");
 	return 0;
 }
 

@@ -58,6 +58,7 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_MEM_REGION, "mem-region"},
 	    {SNAP_SEC_PIC_MASTER, "pic-master"},
 	    {SNAP_SEC_CPU_TEMPLATE, "cpu-template"},
+	    {SNAP_SEC_MEM_PAGES, "mem-pages"},
 	    {SNAP_SEC_PIC_SLAVE, "pic-slave"},
 	    {SNAP_SEC_IOAPIC, "ioapic"},
 	    {SNAP_SEC_PIT, "pit"},

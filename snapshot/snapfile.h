@@ -70,6 +70,7 @@ enum snap_section_type {
 	SNAP_SEC_MACHINE = 0x001,      /* u32 vCPUs, u32 regions, u64 MiB (snapshot.c) */
 	SNAP_SEC_MEM_REGION = 0x002,   /* id = region index: u64 gpa, size, offset in the file */
 	SNAP_SEC_CPU_TEMPLATE = 0x003, /* the CPU template booted with, versioned (snap_cpu.h) */
+	SNAP_SEC_MEM_PAGES = 0x004,    /* u32 version 1, u64 guest RAM page size; absent: 4 KiB */
 	SNAP_SEC_PIC_MASTER = 0x010,   /* KVM_GET_IRQCHIP, chip 0 (struct kvm_pic_state) */
 	SNAP_SEC_PIC_SLAVE = 0x011,    /* chip 1 */
 	SNAP_SEC_IOAPIC = 0x012,       /* chip 2 (struct kvm_ioapic_state) */

@@ -26,6 +26,8 @@ struct snap_machine {
 	uint64_t mem_mib;
 };
 
+#define SNAP_MEM_PAGES_V1 1u
+
 /* SNAP_SEC_MEM_REGION payload: u64 gpa, size, file_offset. */
 struct snap_region {
 	uint64_t gpa, size, file_offset;
@@ -168,6 +170,14 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 	machine_save(&m, &e);
 	if (!e.err)
 		snap_w_section(&w, SNAP_SEC_MACHINE, 0, e.buf, e.len);
+	/* Only a 2 MiB VM says so: 4 KiB snapshots stay what older embers read. */
+	if (!e.err && vm->cfg->huge_2m) {
+		e.len = 0;
+		pw_u32(&e, SNAP_MEM_PAGES_V1);
+		pw_u64(&e, GM_HUGE_SIZE);
+		if (!e.err)
+			snap_w_section(&w, SNAP_SEC_MEM_PAGES, 0, e.buf, e.len);
+	}
 	for (unsigned i = 0; i < vm->mem.nr_regions && !e.err; i++) {
 		struct snap_region reg = {.gpa = vm->mem.region[i].gpa,
 					  .size = vm->mem.region[i].size,
@@ -287,12 +297,57 @@ fail:
 
 /* ---- load ------------------------------------------------------------------------ */
 
-static int load_machine(const struct snap_image *img, struct vm_config *cfg, char *err,
-			size_t errlen)
+/*
+ * Guest RAM's page size: the snapshot's unless the request names one.  As
+ * Firecracker, 2 MiB hugetlbfs RAM cannot be the memory file mapped (a
+ * regular file has no huge pages): that takes the Uffd backend.
+ */
+static int load_pages(const struct snap_image *img, const struct snap_load_req *req,
+		      struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *why = "truncated";
+	uint64_t len, size = GM_PAGE_SIZE;
+	const void *p;
+	struct pr r;
+
+	if (!snap_find(img, SNAP_SEC_MEM_PAGES, 0, &p, &len)) {
+		pr_init(&r, p, len);
+		uint32_t v = pr_u32(&r);
+
+		size = pr_u64(&r);
+		if (pr_finish(&r, &why) || v != SNAP_MEM_PAGES_V1 ||
+		    (size != GM_PAGE_SIZE && size != GM_HUGE_SIZE)) {
+			snprintf(err, errlen,
+				 "snapshot: mem-pages section of version %u, page size %llu: "
+				 "not one ember reads",
+				 v, (unsigned long long)size);
+			return -EINVAL;
+		}
+	}
+	cfg->huge_2m =
+	    req->huge == SNAP_HUGE_2M || (req->huge == SNAP_HUGE_SNAPSHOT && size == GM_HUGE_SIZE);
+	if (cfg->huge_2m && !req->uffd) {
+		snprintf(err, errlen,
+			 "Load snapshot error: Cannot restore hugetlbfs backed snapshot by "
+			 "mapping the memory file. Please use uffd.");
+		return -EINVAL;
+	}
+	if (cfg->huge_2m && (cfg->mem_mib & 1)) {
+		snprintf(err, errlen,
+			 "The memory size (MiB) is either 0, or not a multiple of the configured "
+			 "page size.");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_machine(const struct snap_image *img, const struct snap_load_req *req,
+			struct vm_config *cfg, char *err, size_t errlen)
 {
 	const void *p;
 	uint64_t len;
 	struct snap_machine m;
+	int r;
 
 	if (snap_find(img, SNAP_SEC_MACHINE, 0, &p, &len) || machine_load(p, len, &m)) {
 		snprintf(err, errlen, "snapshot: machine section missing or of a bad size");
@@ -308,6 +363,9 @@ static int load_machine(const struct snap_image *img, struct vm_config *cfg, cha
 	}
 	cfg->vcpus = m.nr_vcpus;
 	cfg->mem_mib = m.mem_mib;
+	r = load_pages(img, req, cfg, err, errlen);
+	if (r)
+		return r;
 	/* Per-vCPU and per-region sections must name a vCPU or region that exists. */
 	for (uint32_t i = 0; i < img->nr_sections; i++) {
 		const struct snap_section *s = &img->sections[i];
@@ -387,9 +445,11 @@ static int uffd_connect(struct vm *vm, struct snap_restored *rs, const char *soc
 	int fd;
 
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
-		regs[i] = (struct snap_uffd_region){.host_addr = (uintptr_t)vm->mem.region[i].host,
-						    .size = vm->mem.region[i].size,
-						    .offset = off};
+		regs[i] = (struct snap_uffd_region){
+		    .host_addr = (uintptr_t)vm->mem.region[i].host,
+		    .size = vm->mem.region[i].size,
+		    .offset = off,
+		    .page_size = vm->mem.region[i].hugetlb ? GM_HUGE_SIZE : GM_PAGE_SIZE};
 		off += vm->mem.region[i].size;
 	}
 	fd = snap_uffd_handoff(sock, regs, vm->mem.nr_regions, err, errlen);
@@ -482,7 +542,7 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	r = snap_read_fd(fd, SNAP_DEFAULT_MAX, &img, err, errlen);
 	close(fd);
 	if (!r)
-		r = load_machine(&img, cfg, err, errlen);
+		r = load_machine(&img, req, cfg, err, errlen);
 	if (!r)
 		r = snap_cpu_load(&img, cfg, &rs->cpu_tmpl, err, errlen);
 	if (!r)

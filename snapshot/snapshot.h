@@ -29,6 +29,9 @@ struct snap_net_override {
 	const char *host_dev_name;
 };
 
+/* PUT /snapshot/load's huge_pages: the snapshot's page size, or one forced. */
+enum snap_huge { SNAP_HUGE_SNAPSHOT, SNAP_HUGE_NONE, SNAP_HUGE_2M };
+
 struct snap_load_req {
 	const char *state_path;
 	const char *mem_path; /* File: the memory file; Uffd: the handler's socket */
@@ -38,6 +41,7 @@ struct snap_load_req {
 	const struct snap_net_override *nets; /* taps that differ between clones */
 	unsigned nr_nets;
 	const char *vsock_uds; /* NULL: the snapshot's uds_path */
+	enum snap_huge huge;
 };
 
 /* What a restored VM keeps until it is destroyed (after vm_destroy). */

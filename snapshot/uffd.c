@@ -50,13 +50,25 @@ static int uffd_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+#define UFFD_HUGE_PAGE (2ull << 20)
+
+static uint64_t uffd_page_size(const struct snap_uffd_region *r)
+{
+	return r->page_size ? r->page_size : UFFD_PAGE;
+}
+
 static int uffd_check_regions(const struct snap_uffd_region *r, unsigned n, char *err,
 			      size_t errlen)
 {
 	if (!n)
 		return uffd_fail(err, errlen, -EINVAL, "uffd: no memory region");
 	for (unsigned i = 0; i < n; i++) {
-		if (!r[i].size || (r[i].host_addr | r[i].size | r[i].offset) % UFFD_PAGE)
+		uint64_t ps = uffd_page_size(&r[i]);
+
+		if (ps != UFFD_PAGE && ps != UFFD_HUGE_PAGE)
+			return uffd_fail(err, errlen, -EINVAL, "uffd: region %u: page size %llu", i,
+					 (unsigned long long)ps);
+		if (!r[i].size || (r[i].host_addr | r[i].size | r[i].offset) % ps)
 			return uffd_fail(
 			    err, errlen, -EINVAL,
 			    "uffd: region %u (0x%llx+0x%llx at offset 0x%llx) is empty or "
@@ -137,10 +149,11 @@ static char *uffd_message(const struct snap_uffd_region *r, unsigned n)
 	if (!arr)
 		return NULL;
 	for (unsigned i = 0; i < n; i++) {
-		json_t *o = json_pack(
-		    "{s:I, s:I, s:I, s:I, s:I}", "base_host_virt_addr", (json_int_t)r[i].host_addr,
-		    "size", (json_int_t)r[i].size, "offset", (json_int_t)r[i].offset, "page_size",
-		    (json_int_t)UFFD_PAGE, "page_size_kib", (json_int_t)UFFD_PAGE);
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "base_host_virt_addr",
+				      (json_int_t)r[i].host_addr, "size", (json_int_t)r[i].size,
+				      "offset", (json_int_t)r[i].offset, "page_size",
+				      (json_int_t)uffd_page_size(&r[i]), "page_size_kib",
+				      (json_int_t)uffd_page_size(&r[i]));
 
 		if (!o || json_array_append_new(arr, o))
 			goto out;

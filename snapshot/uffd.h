@@ -54,6 +54,8 @@ struct snap_uffd_region {
 			     * page aligned) */
 	uint64_t size;	    /* bytes, page multiple */
 	uint64_t offset;    /* where the region's bytes start in the memory file */
+	uint64_t page_size; /* 4096, or 2 MiB for hugetlbfs RAM (the handler copies whole
+			     * pages); 0: 4096 */
 };
 
 /*

@@ -49,7 +49,7 @@ struct api_mode {
 	struct ev_handler h_cmd;
 	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
 	int metrics_fd;
-	struct api_metrics metrics; /* emit_id and properties for each line */
+	struct api_metrics metrics;	     /* emit_id and properties for each line */
 	uint64_t startup_us, startup_cpu_us; /* VMM thread, when the API socket is ready */
 	/* Counted on the API thread; latency from request parsed to response sent. */
 	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
@@ -81,6 +81,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .vcpus = a->machine.vcpu_count,
 	    .mem_mib = a->machine.mem_size_mib,
 	    .track_dirty_pages = a->machine.track_dirty_pages,
+	    .huge_2m = a->machine.huge_pages == API_HUGE_2M,
 	    .cpu_tmpl = a->has_cpu_config ? &a->cpu_config : NULL,
 	    .cpu_static = a->machine.cpu_template,
 	    .console = CONSOLE_STDIO,
@@ -126,6 +127,7 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 {
 	a->machine.vcpu_count = c->vcpus;
 	a->machine.mem_size_mib = c->mem_mib;
+	a->machine.huge_pages = c->huge_2m ? API_HUGE_2M : API_HUGE_NONE;
 	a->machine.cpu_template = c->cpu_static;
 	a->has_cpu_config = c->cpu_tmpl != NULL;
 	if (c->cpu_tmpl)
@@ -147,6 +149,9 @@ static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
 	    .nets = nets,
 	    .nr_nets = l->nr_net_overrides,
 	    .vsock_uds = l->has_vsock_override ? l->vsock_uds_path : NULL,
+	    .huge = l->huge_pages == 3	 ? SNAP_HUGE_2M
+		    : l->huge_pages == 1 ? SNAP_HUGE_NONE
+					 : SNAP_HUGE_SNAPSHOT,
 	};
 	char why[API_ERR_MAX];
 	int r;

@@ -68,6 +68,7 @@ struct vm_config {
 	bool no_acpi;			     /* --no-acpi: MP table only, no VM generation ID */
 	bool no_device_hints;		     /* --no-device-hints: devices in ACPI only */
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
+	bool huge_2m;			     /* guest RAM on 2 MiB hugetlbfs pages (hugetlb.c) */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
 	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).
 	 */

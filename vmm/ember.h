@@ -136,6 +136,7 @@ bool file_is(int fd, const struct file_id *id);
 
 #define GM_MAX_REGIONS 4
 #define GM_PAGE_SIZE   4096u
+#define GM_HUGE_SIZE   (2ull << 20) /* hugetlbfs pages (machine-config huge_pages "2M") */
 
 struct gm_region {
 	uint64_t gpa;  /* guest-physical start */
@@ -149,6 +150,8 @@ struct gm_region {
 	uint64_t *dirty;
 	/* MAP_SHARED (a memfd): gm_discard must take the pages out of the file. */
 	bool shared;
+	/* 2 MiB hugetlbfs pages: gm_discard can only drop whole ones. */
+	bool hugetlb;
 };
 
 struct guest_mem {

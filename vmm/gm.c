@@ -111,6 +111,16 @@ int gm_discard(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	r = gm_find(gm, gpa, len);
 	if (!r)
 		return -EFAULT;
+	/* hugetlbfs drops whole 2 MiB pages only: keep the ones the range covers. */
+	if (r->hugetlb) {
+		uint64_t lo = (gpa + GM_HUGE_SIZE - 1) & ~(GM_HUGE_SIZE - 1);
+		uint64_t hi = (gpa + len) & ~(GM_HUGE_SIZE - 1);
+
+		if (hi <= lo)
+			return 0;
+		gpa = lo;
+		len = hi - lo;
+	}
 	p = r->host + (gpa - r->gpa);
 	if ((uintptr_t)p & (GM_PAGE_SIZE - 1))
 		return -EINVAL;

@@ -17,6 +17,7 @@
 #include "boot.h"
 #include "console.h"
 #include "mptable.h"
+#include "hugetlb.h"
 #include "seccomp.h"
 #include "virtio_devs.h"
 #include "vm.h"
@@ -123,13 +124,15 @@ static int setup_memory(struct vm *vm)
 		/*
 		 * MAP_NORESERVE: a guest pays only for pages it touches.  A
 		 * restore maps the memory file privately instead: clones of
-		 * one snapshot share its page cache until they write.
+		 * one snapshot share its page cache until they write.  2 MiB
+		 * hugetlbfs RAM is reserved whole instead (hugetlb.c).
 		 */
-		void *p = src && !src->uffd
-			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
-			      : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p =
+		    src && !src->uffd  ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
+		    : vm->cfg->huge_2m ? hugetlb_map(len[i])
+				       : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		struct kvm_userspace_memory_region kr = {
 		    .slot = i,
 		    .flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
@@ -140,7 +143,8 @@ static int setup_memory(struct vm *vm)
 
 		if (p == MAP_FAILED)
 			return -errno;
-		*g = (struct gm_region){.gpa = start[i], .size = len[i], .host = p};
+		*g = (struct gm_region){
+		    .gpa = start[i], .size = len[i], .host = p, .hugetlb = vm->cfg->huge_2m};
 		vm->mem.nr_regions++;
 		file_off += len[i];
 		if (vm->cfg->track_dirty_pages) {

@@ -8,7 +8,8 @@
  *    prints "ready"; start the restore after that.
  * 2. Accepts one connection: ember sends the JSON array of regions (format
  *    in snapshot/uffd.h) with the userfaultfd attached, and hangs up.
- * 3. Answers each fault with UFFDIO_COPY of its 4 KiB page from the file,
+ * 3. Answers each fault with UFFDIO_COPY of its page from the file (4 KiB,
+ *    or 2 MiB for a VM on hugetlbfs pages: a region's page_size),
  *    until ember exits: a pidfd of the peer (SO_PEERCRED) tells, as the
  *    userfaultfd cannot (this process holds a reference to it).
  *
@@ -33,13 +34,15 @@
 
 #include <jansson.h>
 
-#define PAGE	    4096ull    /* ember's guest pages; other sizes are refused */
+#define PAGE	    4096ull    /* guest pages, unless the region says 2 MiB */
+#define HUGE_PAGE   (2ull << 20) /* machine-config huge_pages "2M"; other sizes are refused */
 #define MAX_REGIONS 64	       /* ember sends one or two */
 #define MAX_MSG	    (64 << 10) /* ditto, ~100 bytes each */
 #define MSG_TIMEOUT 10000      /* ms for ember to send the message once connected */
 
 struct region {
 	uint64_t base, size, offset;
+	uint64_t ps; /* page size: UFFDIO_COPY moves whole pages of it */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
@@ -151,12 +154,16 @@ static unsigned parse(const char *msg, size_t len, uint64_t file_size, struct re
 		if (!field(o, i, "base_host_virt_addr", &r[i].base) ||
 		    !field(o, i, "size", &r[i].size) || !field(o, i, "offset", &r[i].offset))
 			die("region %u lacks base_host_virt_addr, size or offset", i);
-		/* Both page size fields are in bytes (see snapshot/uffd.h). */
-		if ((field(o, i, "page_size", &ps) && ps != PAGE) ||
-		    (field(o, i, "page_size_kib", &ps) && ps != PAGE))
-			die("region %u: page size %llu, only %llu is supported", i,
-			    (unsigned long long)ps, PAGE);
-		if (!r[i].size || (r[i].base | r[i].size | r[i].offset) % PAGE)
+		/* Both page size fields are in bytes (see snapshot/uffd.h) and agree. */
+		r[i].ps = PAGE;
+		if (field(o, i, "page_size", &ps))
+			r[i].ps = ps;
+		if (field(o, i, "page_size_kib", &ps) && ps != r[i].ps)
+			die("region %u: page_size and page_size_kib differ", i);
+		if (r[i].ps != PAGE && r[i].ps != HUGE_PAGE)
+			die("region %u: page size %llu, only %llu and %llu are supported", i,
+			    (unsigned long long)r[i].ps, PAGE, HUGE_PAGE);
+		if (!r[i].size || (r[i].base | r[i].size | r[i].offset) % r[i].ps)
 			die("region %u is empty or not page aligned", i);
 		if (r[i].size > file_size || r[i].offset > file_size - r[i].size)
 			die("region %u lies beyond the memory file's %llu bytes", i,
@@ -172,10 +179,9 @@ static unsigned parse(const char *msg, size_t len, uint64_t file_size, struct re
 /* 0: served (or already present); 1: ember has gone away. */
 static int serve(int uffd, const struct region *r, unsigned n, const uint8_t *file, uint64_t addr)
 {
-	uint64_t page = addr & ~(PAGE - 1);
-
 	for (unsigned i = 0; i < n; i++) {
-		struct uffdio_copy c = {.dst = page, .len = PAGE};
+		uint64_t page = addr & ~(r[i].ps - 1);
+		struct uffdio_copy c = {.dst = page, .len = r[i].ps};
 
 		if (page - r[i].base >= r[i].size) /* also when page < base: wraps */
 			continue;

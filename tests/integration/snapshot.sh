@@ -24,14 +24,14 @@ snap_ember() {
 
 # snap_boot [DISK] [TRACK]: the original VM, counting; waits for count 4.
 # With SNAP_TAP set, eth0 is on that tap and SNAP_IP (ip=...) configures it;
-# SNAP_MEM is the guest's MiB (128).
+# SNAP_MEM is the guest's MiB (128); SNAP_HUGE its huge_pages (hugepages.sh).
 snap_boot() {
 	SNAP_UDS=$LOGDIR/snap-v.sock
 	rm -f "$SNAP_UDS"
 	snap_ember "$LOG" "$LOGDIR/api.sock" || return 1
 	API_PID=$SNAP_PID
 	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ${SNAP_IP-}ember.test=snap-counter\"}" &&
-		api_ok 204 PUT /machine-config "{\"vcpu_count\":${SNAP_VCPUS:-1},\"mem_size_mib\":${SNAP_MEM:-128},\"track_dirty_pages\":${2:-false}}" &&
+		api_ok 204 PUT /machine-config "{\"vcpu_count\":${SNAP_VCPUS:-1},\"mem_size_mib\":${SNAP_MEM:-128},\"track_dirty_pages\":${2:-false}${SNAP_HUGE:+,\"huge_pages\":\"$SNAP_HUGE\"}}" &&
 		{ [ -z "${1-}" ] || api_ok 204 PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$1\",\"is_root_device\":false,\"is_read_only\":false}"; } &&
 		{ [ -z "${SNAP_TAP-}" ] || api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"$SNAP_TAP\",\"guest_mac\":\"06:00:ac:1f:00:02\"}"; } &&
 		api_ok 204 PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$SNAP_UDS\"}" &&
@@ -284,14 +284,19 @@ t_snap_corrupt() {
 }
 
 # The Uffd backend: the example handler serves the memory file's pages.
-t_snap_uffd() {
-	snap_full || return 1
+# uffd_handler_start: the example handler serving snap.mem on $_hs (pid $_hpid).
+uffd_handler_start() {
 	_hs=$LOGDIR/uffd.sock
 	rm -f "$_hs"
 	"$UFFD_HANDLER" "$_hs" "$LOGDIR/snap.mem" >>"$LOG.api" 2>&1 &
 	_hpid=$!
 	_n=0
 	while [ ! -S "$_hs" ] && [ $_n -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+}
+
+t_snap_uffd() {
+	snap_full || return 1
+	uffd_handler_start
 	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" Uffd "$_hs" true &&
 		continues "$LOG.r1" "$_at" && vsock_echo "$SNAP_UDS"
 	_r=$?

@@ -137,9 +137,6 @@ static void test_machine_config(void **state)
 	FAULT(PUT("/machine-config",
 		  "{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T3\"}"),
 	      "\"cpu_template\" must be one of \"None\", \"C3\"");
-	FAULT(
-	    PUT("/machine-config", "{\"vcpu_count\":1,\"mem_size_mib\":128,\"huge_pages\":\"2M\"}"),
-	    "\"huge_pages\"");
 	FAULT(PATCH("/machine-config", "{\"vcpus\":1}"), "unknown field \"vcpus\"");
 	assert_int_equal(m->vcpu_count, 3);
 	assert_int_equal(m->mem_size_mib, 1024);

@@ -373,6 +373,14 @@ static void test_bad_arguments(void **state)
 	r.offset = (uint64_t)INT64_MAX & ~(uint64_t)(PG - 1);
 	assert_int_equal(snap_uffd_handoff(sock_path, &r, 1, err, sizeof(err)), -EINVAL);
 	r.offset = 0;
+	/* huge_pages "2M": whole 2 MiB pages; and no page size but 4 KiB and 2 MiB. */
+	r.page_size = 2u << 20;
+	assert_int_equal(snap_uffd_handoff(sock_path, &r, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not page aligned"));
+	r.page_size = 65536;
+	assert_int_equal(snap_uffd_handoff(sock_path, &r, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "page size 65536"));
+	r.page_size = 0;
 	assert_int_equal(snap_uffd_handoff(NULL, &r, 1, err, sizeof(err)), -EINVAL);
 	memset(path, 'a', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
@@ -425,8 +433,14 @@ static void test_handler_refuses(void **state)
 	    {"[{\"base_host_virt_addr\":4096,\"size\":4096,\"offset\":65536}]", "beyond", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":4096,\"offset\":18446744073709547520}]",
 	     "not JSON", true},
-	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":2097152}]",
+	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":65536}]",
 	     "page size", true},
+	    /* 2 MiB pages (huge_pages "2M"): whole ones, and both fields agree. */
+	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"page_size\":2097152}]",
+	     "page aligned", true},
+	    {"[{\"base_host_virt_addr\":2097152,\"size\":2097152,\"offset\":0,\"page_size\":"
+	     "2097152,\"page_size_kib\":4096}]",
+	     "differ", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0,\"size\":4096}]",
 	     "not JSON", true},
 	    {"[{\"base_host_virt_addr\":4096,\"size\":8192,\"offset\":0},"
