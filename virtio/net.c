@@ -668,17 +668,6 @@ static int vnet_type_set_limiter(void *dev, const char *which, const struct limi
 	return 0;
 }
 
-/* The tap attaches as it will at create() (persistent taps survive the close). */
-static int vnet_type_probe(const void *cfg)
-{
-	int fd = vnet_tap_open(cfg);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
 static const struct vdev_type vnet_type = {
     .name = "net",
     .cli_opt = "--net",
@@ -690,7 +679,7 @@ static const struct vdev_type vnet_type = {
     .parse = vnet_type_parse,
     .id = vnet_config_id,
     .check_set = vnet_config_check_set,
-    .probe = vnet_type_probe,
+    .probe = vnet_config_probe,
     .create = vnet_type_create,
     .destroy = vnet_type_destroy,
     .transport = vnet_type_transport,

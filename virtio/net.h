@@ -51,6 +51,8 @@ int vnet_config_set(void *cfg, const char *field, const char *value, char *err, 
 struct limiter_cfg *vnet_config_limiter(void *cfg, const char *which);
 /* Opens /dev/net/tun on the existing tap cfg->host_dev_name: the fd or -errno, logged. */
 int vnet_tap_open(const struct vnet_config *cfg);
+/* The device type's probe: the tap opens (and is closed again). */
+int vnet_config_probe(const void *cfg);
 /* TUN_F_* offloads from the guest's features: what the tap may hand it. */
 unsigned vnet_config_offloads(uint64_t features);
 struct vnet_stats;

@@ -268,6 +268,17 @@ err:
 	return ret;
 }
 
+/* The tap attaches as it will at create() (persistent taps survive the close). */
+int vnet_config_probe(const void *cfg)
+{
+	int fd = vnet_tap_open(cfg);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 /* The TUN_F_* offloads for the guest's virtio-net features. */
 unsigned vnet_config_offloads(uint64_t f)
 {
