@@ -7,8 +7,12 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "migrate_stream.h"
 #include "persist.h"
@@ -137,14 +141,14 @@ static int hdr_check(const uint8_t *hdr, uint64_t want_seq, uint32_t *type, uint
 
 	*type = get_le32(hdr);
 	*len = get_le64(hdr + 16);
-	if (get_le32(hdr + 4)) {
-		snprintf(err, errlen, "migration frame %llu: unknown flags 0x%x",
-			 (unsigned long long)seq, get_le32(hdr + 4));
-		return -EINVAL;
-	}
 	if (seq != want_seq) {
 		snprintf(err, errlen, "migration frame %llu where %llu was due (replayed or lost)",
 			 (unsigned long long)seq, (unsigned long long)want_seq);
+		return -EINVAL;
+	}
+	if (get_le32(hdr + 4)) {
+		snprintf(err, errlen, "migration frame %llu: unknown flags 0x%x",
+			 (unsigned long long)seq, get_le32(hdr + 4));
 		return -EINVAL;
 	}
 	if (*len > mig_max_payload(*type)) {
@@ -341,4 +345,58 @@ int mig_answer_check(uint64_t nonce, const uint8_t hdr[MIG_HDR_SIZE], const uint
 		return 0;
 	snprintf(err, errlen, "the destination refused: %.*s", (int)*len, (const char *)payload);
 	return -EREMOTEIO;
+}
+
+int migrate_url(const char *url, struct sockaddr_storage *ss, socklen_t *len, char *err,
+		size_t errlen)
+{
+	char host[64];
+	const char *colon;
+	char *end;
+	unsigned long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!strncmp(url, "unix:", 5)) {
+		struct sockaddr_un *un = (struct sockaddr_un *)ss;
+
+		if (!url[5] || strlen(url + 5) >= sizeof(un->sun_path))
+			goto bad;
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, url + 5, strlen(url + 5) + 1);
+		*len = sizeof(*un);
+		return 0;
+	}
+	if (strncmp(url, "tcp:", 4) || !(colon = strrchr(url + 4, ':')) ||
+	    (size_t)(colon - url - 4) >= sizeof(host))
+		goto bad;
+	memcpy(host, url + 4, (size_t)(colon - url - 4));
+	host[colon - url - 4] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !colon[1] || !port || port > 65535)
+		goto bad;
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		host[strlen(host) - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			goto bad;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	/* Numeric addresses only: no name lookups from the VMM (seccomp, and no DNS in a jail). */
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		goto bad;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*s4);
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "bad migration url \"%.200s\": unix:/path, tcp:IPV4:PORT or tcp:[IPV6]:PORT", url);
+	return -EINVAL;
 }

@@ -128,4 +128,13 @@ int mig_rx_buffer(struct mig_rx *rx, const uint8_t *buf, size_t len, char *err, 
 int mig_answer_check(uint64_t nonce, const uint8_t hdr[MIG_HDR_SIZE], const uint8_t *payload,
 		     uint64_t *len, char *err, size_t errlen);
 
+#include <sys/socket.h>
+
+/*
+ * A migration url into a socket address: "unix:/path", "tcp:IPV4:PORT" or
+ * "tcp:[IPV6]:PORT" (numeric: no name lookups from the VMM).  0 or -EINVAL.
+ */
+int migrate_url(const char *url, struct sockaddr_storage *ss, socklen_t *len, char *err,
+		size_t errlen);
+
 #endif /* EMBER_MIGRATE_STREAM_H */

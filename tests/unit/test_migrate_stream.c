@@ -264,6 +264,38 @@ static void test_answer(void **state)
 	assert_int_equal(mig_answer_check(NONCE, hdr, NULL, &len, err, sizeof(err)), -EINVAL);
 }
 
+static void test_url(void **state)
+{
+	static const char *const bad[] = {"",
+					  "unix:",
+					  "tcp:",
+					  "tcp:1.2.3.4",
+					  "tcp:1.2.3.4:",
+					  "tcp:1.2.3.4:0",
+					  "tcp:1.2.3.4:65536",
+					  "tcp:1.2.3.4:80x",
+					  "tcp:host.example:80",
+					  "tcp:[::1:80",
+					  "tcp:[zz]:80",
+					  "udp:1.2.3.4:80",
+					  "unix:/a/very/long/path/that/does/not/fit/in/sun_path/"
+					  "because/it/is/far/longer/than/one/"
+					  "hundred/and/eight/bytes/xx"};
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(migrate_url(bad[i], &ss, &len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(migrate_url("unix:/run/m.sock", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_UNIX);
+	assert_int_equal(migrate_url("tcp:127.0.0.1:4444", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(migrate_url("tcp:[::1]:4444", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_answer),
+	    cmocka_unit_test(test_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
