@@ -37,6 +37,7 @@ const char *api_vm_state_name(enum api_vm_state s)
 	    [API_VM_NOT_STARTED] = "Not started",
 	    [API_VM_RUNNING] = "Running",
 	    [API_VM_PAUSED] = "Paused",
+	    [API_VM_MIGRATING] = "Migrating",
 	};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "Unknown";
 }
@@ -591,6 +592,8 @@ static const struct api_route api_routes[] = {
     {.seg = "metrics", .put = api_put_metrics},
     {.seg = "snapshot", .sub = "create", .put = api_put_snapshot_create},
     {.seg = "snapshot", .sub = "load", .put = api_put_snapshot_load},
+    {.seg = "migration", .sub = "receive", .put = api_put_migration_receive},
+    {.seg = "migration", .sub = "send", .put = api_put_migration_send},
     {.seg = "balloon",
      .any_sub = true,
      .body_optional = true,
@@ -679,6 +682,7 @@ enum api_result api_handle(struct api_state *st, const struct http_request *req,
 	resp->body = NULL;
 	resp->deprecated = false;
 	cmd->kind = API_CMD_NONE;
+	api_migration_sync(st);
 	if (api_split(req->path, seg, sub, sizeof(seg), &deeper))
 		rt = api_lookup(seg, sub, deeper, &bad_id);
 	if (rt)
@@ -736,6 +740,8 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 	}
 	if (cmd->kind == API_CMD_CHECK)
 		free(cmd->check.next);
+	if (cmd->kind == API_CMD_MIGRATE_RECV || cmd->kind == API_CMD_MIGRATE_SEND)
+		api_migration_complete(st, cmd, result);
 	if (result) {
 		if (errmsg && errmsg[0])
 			api_fault(resp, 400, "%s", errmsg);

@@ -26,6 +26,8 @@
 #ifndef EMBER_API_H
 #define EMBER_API_H
 
+#include <stdatomic.h>
+
 #include "cpu_template.h"
 #include "ember.h"
 #include "http.h"
@@ -196,7 +198,10 @@ struct api_vm_config {
 	struct mmds_config mmds;
 };
 
-enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED };
+enum api_vm_state { API_VM_NOT_STARTED, API_VM_RUNNING, API_VM_PAUSED, API_VM_MIGRATING };
+
+/* The VMM thread's word on an incoming migration (api_migrate.c). */
+enum api_migration_outcome { API_MIG_PENDING, API_MIG_RUNNING, API_MIG_PAUSED };
 
 struct api_state {
 	char id[API_ID_MAX]; /* --id; shown by GET / */
@@ -206,6 +211,10 @@ struct api_state {
 	bool boot_configured;
 	struct api_vm_config cfg;
 	struct mmds *mmds; /* the MMDS store (shared with the VMM thread), NULL: none */
+	/* PUT /migration/receive: the VMM thread stores an api_migration_outcome
+	 * here (release) once it has filled mig_restored; the API thread adopts it. */
+	atomic_int *migration;
+	struct api_vm_config *mig_restored;
 };
 
 /* ---- snapshots ---- */
@@ -251,6 +260,13 @@ struct api_snapshot_load {
 	struct api_vm_config *restored;
 };
 
+/* PUT /migration/receive and /migration/send (api_migrate.c). */
+struct api_migrate {
+	char url[API_PATH_MAX];	  /* "unix:/path" or "tcp:ADDRESS:PORT" */
+	uint32_t max_downtime_ms; /* send */
+	struct api_snapshot_load load; /* receive: overrides; .restored as for a load */
+};
+
 struct api_response {
 	int status;	 /* 200, 204, 400, ... */
 	char *body;	 /* malloc'ed JSON, NULL for 204 */
@@ -275,6 +291,8 @@ enum api_cmd_kind {
 	API_CMD_PATCH_PMEM,	 /* a new rate limiter: cmd->pmem */
 	API_CMD_HOTPLUG_PATCH,	 /* virtio-mem's requested size: cmd->hotplug.requested_mib */
 	API_CMD_HOTPLUG_GET,	 /* virtio-mem's status into cmd->hotplug.body (200) */
+	API_CMD_MIGRATE_RECV,	 /* listen for a migration: cmd->migrate (204 once listening) */
+	API_CMD_MIGRATE_SEND,	 /* migrate the VM away: cmd->migrate (204 once it runs there) */
 };
 
 /* What API_CMD_BALLOON does; the VMM thread fills the outputs. */
@@ -338,6 +356,7 @@ struct api_cmd {
 		struct api_metrics metrics;
 		struct api_snapshot_create snapshot_create;
 		struct api_snapshot_load snapshot_load;
+		struct api_migrate migrate;
 		struct {
 			enum api_check_what what;
 			char id[API_ID_MAX]; /* the drive_id or iface_id */

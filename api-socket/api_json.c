@@ -854,8 +854,7 @@ static const struct api_field api_vsock_override_fields[] = {
      .size = API_UDS_PATH_MAX},
 };
 
-static int api_parse_net_overrides(json_t *arr, struct api_snapshot_load *out, char *err,
-				   size_t errlen)
+int api_parse_net_overrides(json_t *arr, struct api_snapshot_load *out, char *err, size_t errlen)
 {
 	char what[64];
 	size_t i;
@@ -941,14 +940,18 @@ int api_parse_snapshot_load(json_t *o, struct api_snapshot_load *out, char *err,
 		if (rc)
 			return rc;
 	}
-	if (seen & (1u << LF_VSOCK)) {
-		rc = api_json_obj(json_object_get(o, "vsock_override"),
-				  "snapshot-load: vsock_override", api_vsock_override_fields,
-				  ARRAY_SIZE(api_vsock_override_fields), false, out, NULL, err,
-				  errlen);
-		if (rc)
-			return rc;
-		out->has_vsock_override = true;
-	}
+	if (seen & (1u << LF_VSOCK))
+		return api_parse_vsock_override(json_object_get(o, "vsock_override"),
+						"snapshot-load: vsock_override", out, err, errlen);
 	return 0;
+}
+
+int api_parse_vsock_override(json_t *v, const char *what, struct api_snapshot_load *out, char *err,
+			     size_t errlen)
+{
+	int rc = api_json_obj(v, what, api_vsock_override_fields,
+			      ARRAY_SIZE(api_vsock_override_fields), false, out, NULL, err, errlen);
+
+	out->has_vsock_override = !rc;
+	return rc;
 }

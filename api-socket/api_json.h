@@ -75,6 +75,10 @@ int api_parse_vm_state(json_t *o, bool *pause, char *err, size_t errlen);
 int api_parse_snapshot_create(json_t *o, struct api_snapshot_create *out, char *err, size_t errlen);
 /* Fills everything but out->restored. */
 int api_parse_snapshot_load(json_t *o, struct api_snapshot_load *out, char *err, size_t errlen);
+/* The load's network_overrides array and vsock_override object (PUT /migration/receive too). */
+int api_parse_net_overrides(json_t *arr, struct api_snapshot_load *out, char *err, size_t errlen);
+int api_parse_vsock_override(json_t *v, const char *what, struct api_snapshot_load *out, char *err,
+			     size_t errlen);
 
 /*
  * api_balloon.c: /balloon and its sub-paths (@sub: what follows "/balloon":

@@ -51,6 +51,11 @@ enum api_result api_check(struct api_req *r, struct api_vm_config *next, enum ap
 			  const char *id);
 enum api_result api_put_snapshot_create(struct api_req *r);
 enum api_result api_put_snapshot_load(struct api_req *r);
+/* api_migrate.c: the routes, their completion, and adopting a finished receive. */
+enum api_result api_put_migration_receive(struct api_req *r);
+enum api_result api_put_migration_send(struct api_req *r);
+void api_migration_complete(struct api_state *st, const struct api_cmd *cmd, int result);
+void api_migration_sync(struct api_state *st);
 /* A successful load: the VM is the snapshot's, with its configuration. */
 void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l);
 

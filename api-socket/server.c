@@ -495,6 +495,7 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	if (opts->initial_cfg)
 		srv->st->cfg = *opts->initial_cfg;
 	srv->st->mmds = opts->mmds;
+	srv->st->migration = opts->migration;
 	if (opts->started)
 		srv->st->vm_state = API_VM_RUNNING;
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -33,6 +33,7 @@ struct api_server_opts {
 	const struct api_vm_config *initial_cfg; /* NULL: defaults; --config-file passes its own */
 	bool started;				 /* the VM already runs (--config-file) */
 	struct mmds *mmds;			 /* the MMDS store, NULL: none */
+	atomic_int *migration;			 /* api_state.migration */
 	api_submit_fn submit;			 /* NULL: every command fails */
 	void *opaque;
 	/*

@@ -193,6 +193,14 @@ const struct seccomp_rule seccomp_rules[] = {
      * guest opens a connection.  AF_UNIX only: no network from ember. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
     RULE(R_VMM, connect),
+    /* PUT /migration/send (snapshot/migrate.c), on this thread: a stream to
+     * the destination, Unix (above) or TCP; send/recv are the sendto and
+     * recvfrom above.  Only SOCK_STREAM|SOCK_CLOEXEC, only these families. */
+    RULE(R_VMM, socket, .c = {EQ(0, AF_INET), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
+    RULE(R_VMM, socket, .c = {EQ(0, AF_INET6), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
+    /* ... with send and receive timeouts, so a silent destination fails it. */
+    RULE(R_VMM, setsockopt, .c = {EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO)}),
+    RULE(R_VMM, setsockopt, .c = {EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO)}),
     /* ... and a one-shot timer for vsock handshake deadlines (a host client
      * that never sends CONNECT, a guest that never answers a REQUEST),
      * armed only while one is pending (vsock_host.c: handshake deadlines). */

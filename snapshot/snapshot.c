@@ -92,7 +92,7 @@ void snap_restored_release(struct snap_restored *rs)
  * The pages dirtied since the last snapshot: KVM's log (read and cleared)
  * OR ember's own, which is cleared too.  @bits[i] are allocated here.
  */
-static int collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
+int snap_collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 {
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		struct gm_region *g = &vm->mem.region[i];
@@ -114,7 +114,7 @@ static int collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 }
 
 /* A failed snapshot: its pages are still dirty for the next one. */
-static void return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
+void snap_return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 {
 	for (unsigned i = 0; i < vm->mem.nr_regions && bits[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
@@ -153,30 +153,29 @@ static int open_out(const char *path, const struct file_id *keep, unsigned n, ch
 	return fd;
 }
 
-static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errlen)
+int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen)
 {
 	struct snap_machine m = {.nr_vcpus = vm->nr_vcpus,
 				 .nr_regions = vm->mem.nr_regions,
 				 .mem_mib = vm->cfg->mem_mib};
-	struct snap_writer w;
-	uint64_t off = 0;
+		uint64_t off = 0;
 	struct pw e;
 	int r;
 
-	r = snap_w_begin(&w, diff ? SNAP_F_DIFF : 0);
+	r = snap_w_begin(w, diff ? SNAP_F_DIFF : 0);
 	if (r)
 		goto nomem;
 	pw_init(&e);
 	machine_save(&m, &e);
 	if (!e.err)
-		snap_w_section(&w, SNAP_SEC_MACHINE, 0, e.buf, e.len);
+		snap_w_section(w, SNAP_SEC_MACHINE, 0, e.buf, e.len);
 	/* Only a 2 MiB VM says so: 4 KiB snapshots stay what older embers read. */
 	if (!e.err && vm->cfg->huge_2m) {
 		e.len = 0;
 		pw_u32(&e, SNAP_MEM_PAGES_V1);
 		pw_u64(&e, GM_HUGE_SIZE);
 		if (!e.err)
-			snap_w_section(&w, SNAP_SEC_MEM_PAGES, 0, e.buf, e.len);
+			snap_w_section(w, SNAP_SEC_MEM_PAGES, 0, e.buf, e.len);
 	}
 	for (unsigned i = 0; i < vm->mem.nr_regions && !e.err; i++) {
 		struct snap_region reg = {.gpa = vm->mem.region[i].gpa,
@@ -186,7 +185,7 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 		e.len = 0;
 		region_save(&reg, &e);
 		if (!e.err)
-			snap_w_section(&w, SNAP_SEC_MEM_REGION, i, e.buf, e.len);
+			snap_w_section(w, SNAP_SEC_MEM_REGION, i, e.buf, e.len);
 		off += reg.size;
 	}
 	r = e.err;
@@ -195,25 +194,30 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 		goto nomem;
 	/* Devices first: an interrupt they raise while we save lands in the irqchip we save next.
 	 */
-	snap_dev_save(vm, &w);
-	if (snap_cpu_save(vm->cfg, &w))
+	snap_dev_save(vm, w);
+	if (snap_cpu_save(vm->cfg, w))
 		goto nomem;
-	r = snap_kvm_save_vm(vm, &w, err, errlen);
+	r = snap_kvm_save_vm(vm, w, err, errlen);
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
-		r = snap_kvm_save_vcpu(&vm->vcpus[i], &w, err, errlen);
+		r = snap_kvm_save_vcpu(&vm->vcpus[i], w, err, errlen);
+	return r;
+nomem:
+	snprintf(err, errlen, "out of memory building the snapshot");
+	return -ENOMEM;
+}
+
+static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errlen)
+{
+	struct snap_writer w;
+	int r = snap_state_build(vm, &w, diff, err, errlen);
+
 	if (!r) {
 		r = snap_w_finish(&w, fd);
-		if (r == -ENOMEM)
-			goto nomem;
 		if (r)
 			snprintf(err, errlen, "cannot write the snapshot file: %s", strerror(-r));
 	}
 	snap_w_free(&w);
 	return r;
-nomem:
-	snap_w_free(&w);
-	snprintf(err, errlen, "out of memory building the snapshot");
-	return -ENOMEM;
 }
 
 int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap_create_req *req,
@@ -262,7 +266,7 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 	snap_dev_quiesce(vm);
 	if (vm->cfg->track_dirty_pages) {
 		/* Full too: it is the base the next Diff is relative to. */
-		r = collect_dirty(vm, job.dirty);
+		r = snap_collect_dirty(vm, job.dirty);
 		if (r) {
 			snprintf(err, errlen, "KVM_GET_DIRTY_LOG: %s", strerror(-r));
 			goto fail;
@@ -283,7 +287,7 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 
 fail:
 	if (vm->cfg->track_dirty_pages)
-		return_dirty(vm, job.dirty);
+		snap_return_dirty(vm, job.dirty);
 	for (unsigned i = 0; i < GM_MAX_REGIONS; i++)
 		free(job.dirty[i]);
 	if (sfd >= 0) {
@@ -414,13 +418,16 @@ static int check_regions(const struct vm *vm, const struct snap_image *img, char
 	return 0;
 }
 
-static int open_mem_file(struct snap_restored *rs, const char *path, uint64_t need, char *err,
-			 size_t errlen)
+static int open_mem_file(struct snap_restored *rs, const struct snap_load_req *req, uint64_t need,
+			 char *err, size_t errlen)
 {
-	const char *why;
+	const char *path = req->img ? "(received)" : req->mem_path, *why = "";
 	struct stat st;
-	int fd = file_open_input(path, false, false, &why);
+	int fd = req->img ? fcntl(req->mem_fd, F_DUPFD_CLOEXEC, 0)
+			  : file_open_input(path, false, false, &why);
 
+	if (req->img && fd < 0)
+		fd = -errno, why = strerror(errno);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open the memory file %s: %s", path, why);
 		return fd;
@@ -527,28 +534,34 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen)
 {
 	struct snap_image img = {0};
+	const struct snap_image *ip = &img;
 	struct log_capture why;
 	const char *why_open;
 	unsigned nr_slots;
 	int fd, r;
 
 	snap_restored_init(rs);
-	fd = file_open_input(req->state_path, false, false, &why_open);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the snapshot file %s: %s", req->state_path,
-			 why_open);
-		return fd;
+	if (req->img) {
+		ip = req->img;
+		r = 0;
+	} else {
+		fd = file_open_input(req->state_path, false, false, &why_open);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open the snapshot file %s: %s",
+				 req->state_path, why_open);
+			return fd;
+		}
+		r = snap_read_fd(fd, SNAP_DEFAULT_MAX, &img, err, errlen);
+		close(fd);
 	}
-	r = snap_read_fd(fd, SNAP_DEFAULT_MAX, &img, err, errlen);
-	close(fd);
 	if (!r)
-		r = load_machine(&img, req, cfg, err, errlen);
+		r = load_machine(ip, req, cfg, err, errlen);
 	if (!r)
-		r = snap_cpu_load(&img, cfg, &rs->cpu_tmpl, err, errlen);
+		r = snap_cpu_load(ip, cfg, &rs->cpu_tmpl, err, errlen);
 	if (!r)
-		r = snap_dev_config(&img, req, cfg, &nr_slots, err, errlen);
+		r = snap_dev_config(ip, req, cfg, &nr_slots, err, errlen);
 	if (!r && !req->uffd)
-		r = open_mem_file(rs, req->mem_path, cfg->mem_mib << 20, err, errlen);
+		r = open_mem_file(rs, req, cfg->mem_mib << 20, err, errlen);
 	if (r)
 		goto out;
 	rs->src.uffd = req->uffd;
@@ -562,7 +575,7 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 			 why.msg[0] ? why.msg : strerror(-r));
 		goto out;
 	}
-	r = restore_state(vm, rs, req, &img, err, errlen);
+	r = restore_state(vm, rs, req, ip, err, errlen);
 	if (!r && vm->nr_devs != nr_slots) {
 		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_devs,
 			 nr_slots);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "snapfile.h"
 
 struct vm;
 
@@ -42,6 +43,10 @@ struct snap_load_req {
 	unsigned nr_nets;
 	const char *vsock_uds; /* NULL: the snapshot's uds_path */
 	enum snap_huge huge;
+	/* Live migration (migrate.c): the state already read and checked, and the
+	 * RAM received into a memfd, instead of state_path and mem_path. */
+	const struct snap_image *img;
+	int mem_fd; /* >= 0 with img */
 };
 
 /* What a restored VM keeps until it is destroyed (after vm_destroy). */
@@ -54,6 +59,22 @@ struct snap_restored {
 };
 
 void snap_restored_init(struct snap_restored *rs);
+
+/*
+ * The state file's sections for a paused VM whose devices are quiesced,
+ * into @w (begun here; the caller seals and frees it, also on failure).
+ * snap_create and live migration (migrate.c) share it.
+ */
+struct snap_writer;
+int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen);
+/*
+ * The pages dirtied since the last call: KVM's log of each RAM slot (read
+ * and cleared) OR ember's own (gm_mark_dirty), cleared too; @bits[i]
+ * calloc'ed here, one bit per 4 KiB page.  snap_return_dirty gives them
+ * back to ember's log when what they were for failed.
+ */
+int snap_collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS]);
+void snap_return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS]);
 void snap_restored_release(struct snap_restored *rs);
 
 /*

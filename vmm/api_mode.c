@@ -26,6 +26,7 @@
 #include "launch.h"
 #include "limiter.h"
 #include "metrics.h"
+#include "migrate.h"
 #include "mmds_store.h"
 #include "seccomp.h"
 #include "server.h"
@@ -53,6 +54,11 @@ struct api_mode {
 	uint64_t startup_us, startup_cpu_us; /* VMM thread, when the API socket is ready */
 	/* Counted on the API thread; latency from request parsed to response sent. */
 	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
+	/* PUT /migration/receive: listening on the pre-start loop until the source comes. */
+	struct migrate_dest mig;
+	struct ev_handler h_mig;
+	struct api_snapshot_load mig_load; /* its overrides; .restored goes to the API thread */
+	atomic_int migration;		   /* api_state.migration */
 };
 
 /* PUT /serial: the output stream and its rate limit (bytes). */
@@ -135,12 +141,11 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 	api_devices_from_config(&c->devs, a);
 }
 
-/* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
-static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
-			 struct api_snapshot_load *l, char *err, size_t errlen)
+/* A restore's request from the API's (a load, or a migration's overrides), and a fresh config. */
+static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l,
+			  struct snap_net_override *nets, struct snap_load_req *req)
 {
-	struct snap_net_override nets[API_MAX_NETS];
-	struct snap_load_req req = {
+	*req = (struct snap_load_req){
 	    .state_path = l->snapshot_path,
 	    .mem_path = l->mem_path,
 	    .uffd = l->backend == API_MEM_UFFD,
@@ -152,16 +157,8 @@ static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
 	    .huge = l->huge_pages == 3	 ? SNAP_HUGE_2M
 		    : l->huge_pages == 1 ? SNAP_HUGE_NONE
 					 : SNAP_HUGE_SNAPSHOT,
+	    .mem_fd = -1,
 	};
-	char why[API_ERR_MAX];
-	int r;
-
-	if (m->vm_live) {
-		snprintf(err, errlen,
-			 "Loading a microVM snapshot not allowed after the microVM "
-			 "started.");
-		return -EBUSY;
-	}
 	for (unsigned i = 0; i < l->nr_net_overrides && i < API_MAX_NETS; i++)
 		nets[i] = (struct snap_net_override){
 		    .iface_id = l->net_overrides[i].iface_id,
@@ -175,6 +172,24 @@ static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	    .mmds = m->mmds,
 	};
+}
+
+/* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
+static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
+			 struct api_snapshot_load *l, char *err, size_t errlen)
+{
+	struct snap_net_override nets[API_MAX_NETS];
+	struct snap_load_req req;
+	char why[API_ERR_MAX];
+	int r;
+
+	if (m->vm_live || m->mig.lfd >= 0) {
+		snprintf(err, errlen,
+			 "Loading a microVM snapshot not allowed after the microVM "
+			 "started.");
+		return -EBUSY;
+	}
+	restore_setup(m, l, nets, &req);
 	/* PUT /serial before the load applies to the restored VM, as in Firecracker. */
 	m->acfg.serial = acfg->serial;
 	serial_to_config(&m->acfg.serial, &m->cfg);
@@ -453,6 +468,88 @@ static int hotplug_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_
 	return r;
 }
 
+/* The source arrived (pre-start loop): the VM is built from its stream, or ember ends. */
+static void on_migration(struct ev_handler *h, uint32_t events)
+{
+	struct api_mode *m = h->opaque;
+	struct snap_net_override nets[API_MAX_NETS];
+	struct snap_load_req req;
+	char err[API_ERR_MAX];
+	bool paused = false;
+
+	(void)events;
+	evloop_del(&m->pre, h);
+	restore_setup(m, &m->mig_load, nets, &req);
+	if (migrate_receive(&m->mig, &m->vm, &m->cfg, &m->rs, &req, m->start_us, &paused, err,
+			    sizeof(err))) {
+		log_err("migration: %s", err);
+	} else {
+		config_to_api(&m->cfg, m->mig_load.restored);
+		if (paused)
+			vcpus_start_paused(&m->vm);
+		m->vm_live = true;
+		/* After the config: the API thread reads it once it sees this. */
+		atomic_store_explicit(&m->migration, paused ? API_MIG_PAUSED : API_MIG_RUNNING,
+				      memory_order_release);
+	}
+	evloop_stop(&m->pre);
+}
+
+static int migration_listen(struct api_mode *m, const struct api_migrate *mc, char *err,
+			    size_t errlen)
+{
+	int r;
+
+	if (m->vm_live || m->mig.lfd >= 0 || m->pre.epfd < 0) {
+		snprintf(err, errlen, "A migration is already expected, or the microVM runs.");
+		return -EBUSY;
+	}
+	r = migrate_listen(&m->mig, mc->url, err, errlen);
+	if (r)
+		return r;
+	m->mig_load = mc->load;
+	m->h_mig = (struct ev_handler){.fd = m->mig.lfd, .fn = on_migration, .opaque = m};
+	r = evloop_add(&m->pre, &m->h_mig, EPOLLIN);
+	if (r) {
+		migrate_dest_close(&m->mig);
+		snprintf(err, errlen, "cannot wait for the source: %s", strerror(-r));
+	}
+	return r;
+}
+
+/* Between the frames of a pre-copy: the devices' events (migrate.c says why). */
+static void migration_step(void *ctx)
+{
+	struct api_mode *m = ctx;
+
+	(void)evloop_poll(&m->vm.loop);
+}
+
+static int migration_send(struct api_mode *m, const struct api_migrate *mc, char *err,
+			  size_t errlen)
+{
+	struct migrate_send_req req = {.url = mc->url,
+				       .max_downtime_ms = mc->max_downtime_ms,
+				       .step = migration_step,
+				       .ctx = m};
+	char why[API_ERR_MAX];
+	int r;
+
+	if (!m->vm_live)
+		return -EINVAL;
+	/* Our own handler stays quiet while we poll: this command is still running. */
+	evloop_mod(&m->vm.loop, &m->h_cmd, 0);
+	r = migrate_send(&m->vm, &req, why, sizeof(why));
+	evloop_mod(&m->vm.loop, &m->h_cmd, EPOLLIN);
+	if (r) {
+		snprintf(err, errlen, "Migration failed: %s", why);
+		return r;
+	}
+	/* It runs there now: this ember ends, with 0. */
+	vm_request_exit(&m->vm, EXIT_GUEST_OK);
+	return 0;
+}
+
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -502,6 +599,10 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CMD_HOTPLUG_PATCH:
 	case API_CMD_HOTPLUG_GET:
 		return hotplug_cmd(m, cmd, err, errlen);
+	case API_CMD_MIGRATE_RECV:
+		return migration_listen(m, &cmd->migrate, err, errlen);
+	case API_CMD_MIGRATE_SEND:
+		return migration_send(m, &cmd->migrate, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}
@@ -662,6 +763,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->metrics_fd = -1;
 	m->h_metrics.fd = -1;
 	m->pre.epfd = -1;
+	m->mig.lfd = -1;
 	snap_restored_init(&m->rs);
 	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */
 	if (mmds_create(&m->mmds, cli_fc_mmds_size_limit(cli)))
@@ -711,6 +813,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
 		    .mmds = m->mmds,
+		    .migration = &m->migration,
 		    .submit = cmdq_submit,
 		    .opaque = &m->q,
 		    .on_request = on_request,
@@ -728,7 +831,9 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	if (!m->vm_live) {
 		r = wait_for_start(m);
 		if (r || !m->vm_live) {
-			log_err("API: waiting for InstanceStart: %s", strerror(-r));
+			/* Without an error the loop ended for a failed migration, logged. */
+			if (r)
+				log_err("API: waiting for InstanceStart: %s", strerror(-r));
 			goto out_srv;
 		}
 	}
@@ -746,6 +851,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		close(m->h_metrics.fd);
 	}
 out_srv:
+	migrate_dest_close(&m->mig);
 	cmdq_close(&m->q);
 	if (m->srv)
 		api_server_stop(m->srv);

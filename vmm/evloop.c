@@ -60,7 +60,27 @@ int evloop_run(struct evloop *l)
 			struct ev_handler *h = ev[i].data.ptr;
 
 			h->fn(h, ev[i].events);
+			if (l->polled) {
+				l->polled = false;
+				break;
+			}
 		}
+	}
+	return 0;
+}
+
+int evloop_poll(struct evloop *l)
+{
+	struct epoll_event ev[EVLOOP_BATCH];
+	int n = epoll_wait(l->epfd, ev, EVLOOP_BATCH, 0);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	l->polled = true;
+	for (int i = 0; i < n && !atomic_load(&l->stop); i++) {
+		struct ev_handler *h = ev[i].data.ptr;
+
+		h->fn(h, ev[i].events);
 	}
 	return 0;
 }

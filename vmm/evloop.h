@@ -21,6 +21,7 @@ struct ev_handler {
 struct evloop {
 	int epfd;
 	atomic_bool stop;
+	bool polled; /* evloop_poll ran inside a handler: the batch may be stale */
 };
 
 int evloop_init(struct evloop *l);
@@ -32,5 +33,13 @@ int evloop_mod(struct evloop *l, struct ev_handler *h, uint32_t events);
 /* Dispatches events until evloop_stop(); returns 0 or -errno from epoll. */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
+/*
+ * From inside a handler that works for long (a migration's pre-copy):
+ * dispatches the events ready now, without waiting.  The caller must have
+ * turned its own handler's events off (evloop_mod 0).  The outer loop then
+ * drops the rest of its batch, whose handlers may be gone, and asks again:
+ * every handler is level-triggered, so nothing is lost.
+ */
+int evloop_poll(struct evloop *l);
 
 #endif /* EMBER_EVLOOP_H */

@@ -25,12 +25,13 @@ snap_ember() {
 # snap_boot [DISK] [TRACK]: the original VM, counting; waits for count 4.
 # With SNAP_TAP set, eth0 is on that tap and SNAP_IP (ip=...) configures it;
 # SNAP_MEM is the guest's MiB (128); SNAP_HUGE its huge_pages (hugepages.sh).
+# SNAP_GUEST: the guest-tests script (snap-counter).
 snap_boot() {
 	SNAP_UDS=$LOGDIR/snap-v.sock
 	rm -f "$SNAP_UDS"
 	snap_ember "$LOG" "$LOGDIR/api.sock" || return 1
 	API_PID=$SNAP_PID
-	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ${SNAP_IP-}ember.test=snap-counter\"}" &&
+	api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\",\"boot_args\":\"$BASE_CMDLINE ${SNAP_IP-}ember.test=${SNAP_GUEST:-snap-counter}\"}" &&
 		api_ok 204 PUT /machine-config "{\"vcpu_count\":${SNAP_VCPUS:-1},\"mem_size_mib\":${SNAP_MEM:-128},\"track_dirty_pages\":${2:-false}${SNAP_HUGE:+,\"huge_pages\":\"$SNAP_HUGE\"}}" &&
 		{ [ -z "${1-}" ] || api_ok 204 PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$1\",\"is_root_device\":false,\"is_read_only\":false}"; } &&
 		{ [ -z "${SNAP_TAP-}" ] || api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"$SNAP_TAP\",\"guest_mac\":\"06:00:ac:1f:00:02\"}"; } &&

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Live migration, the destination (PUT /migration/receive): listen, then
+ * on the VMM thread's pre-start loop accept one source, check its stream
+ * frame by frame (migrate_stream.c) into a memfd and the heap, and only
+ * after END build the VM from them as a snapshot restore does.  This runs
+ * before vm_run(), so before the VMM thread's seccomp filter exists.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "migrate.h"
+#include "migrate_stream.h"
+
+/* A source that stops sending for this long is gone. */
+#define MIG_RECV_TIMEOUT_S 30
+
+int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, r = migrate_url(url, &ss, &sl, err, errlen);
+
+	*d = (struct migrate_dest){.lfd = -1};
+	if (r)
+		return r;
+	d->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->lfd >= 0 && ss.ss_family != AF_UNIX)
+		(void)setsockopt(d->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&ss, sl) || listen(d->lfd, 1)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot listen on %.200s: %s", url, strerror(errno));
+		migrate_dest_close(d);
+		return r;
+	}
+	if (ss.ss_family == AF_UNIX)
+		snprintf(d->unix_path, sizeof(d->unix_path), "%s", url + 5);
+	return 0;
+}
+
+void migrate_dest_close(struct migrate_dest *d)
+{
+	if (d->lfd >= 0)
+		close(d->lfd);
+	if (d->unix_path[0])
+		unlink(d->unix_path);
+	*d = (struct migrate_dest){.lfd = -1};
+}
+
+struct mig_sink {
+	int memfd;
+};
+
+static int store_pages(void *ctx, uint64_t off, const uint8_t *data, uint32_t n)
+{
+	struct mig_sink *s = ctx;
+	size_t len = (size_t)n * MIG_PAGE;
+
+	while (len) {
+		ssize_t w = pwrite(s->memfd, data, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		data += w, off += (uint64_t)w, len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Frames until END; RAM into a memfd sized by HELLO.  Nothing runs from here. */
+static int rx_stream(int fd, struct mig_rx *rx, struct mig_sink *s, char *err, size_t errlen)
+{
+	uint8_t hdr[MIG_HDR_SIZE], *buf = NULL;
+	int r = 0;
+
+	while (!r && rx->state != MIG_RX_DONE) {
+		uint64_t len;
+		uint32_t type;
+
+		r = migrate_recv_all(fd, hdr, sizeof(hdr));
+		if (r) {
+			snprintf(err, errlen, "migration stream cut: %s", strerror(-r));
+			break;
+		}
+		r = mig_rx_header(rx, hdr, &type, &len, err, errlen);
+		if (r)
+			break;
+		/* Bounded by mig_rx_header: at most the state's cap (64 MiB). */
+		buf = malloc(len ? len : 1);
+		if (!buf) {
+			snprintf(err, errlen, "out of memory receiving %llu bytes",
+				 (unsigned long long)len);
+			r = -ENOMEM;
+			break;
+		}
+		r = migrate_recv_all(fd, buf, len);
+		if (r)
+			snprintf(err, errlen, "migration stream cut: %s", strerror(-r));
+		else
+			r = mig_rx_frame(rx, hdr, buf, err, errlen);
+		free(buf);
+		if (!r && rx->state == MIG_RX_PAGES && s->memfd < 0) {
+			s->memfd = memfd_create("ember-migrated-ram", MFD_CLOEXEC);
+			if (s->memfd < 0 || ftruncate(s->memfd, (off_t)rx->mem_bytes)) {
+				r = -errno;
+				snprintf(err, errlen, "cannot hold %llu bytes of RAM: %s",
+					 (unsigned long long)rx->mem_bytes, strerror(errno));
+			}
+		}
+	}
+	return r;
+}
+
+static int tx_answer(int fd, uint64_t nonce, int result, const char *msg)
+{
+	struct mig_part part = {msg, result ? strnlen(msg, MIG_MAX_ERR) : 0};
+	uint8_t hdr[MIG_HDR_SIZE];
+	int r;
+
+	mig_hdr_encode(hdr, nonce, result ? MIG_FR_ERR : MIG_FR_OK, 0, &part, 1);
+	r = migrate_send_all(fd, hdr, sizeof(hdr));
+	return !r && part.len ? migrate_send_all(fd, part.p, part.len) : r;
+}
+
+int migrate_receive(struct migrate_dest *d, struct vm *vm, struct vm_config *cfg,
+		    struct snap_restored *rs, struct snap_load_req *req, uint64_t start_us,
+		    bool *paused, char *err, size_t errlen)
+{
+	struct timeval tv = {.tv_sec = MIG_RECV_TIMEOUT_S};
+	uint8_t gr[MIG_GREETING_SIZE];
+	struct mig_sink sink = {.memfd = -1};
+	uint64_t nonce, t0 = time_now_us();
+	struct mig_rx rx;
+	int fd, r;
+
+	fd = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "accepting the source: %s", strerror(errno));
+		return -errno;
+	}
+	migrate_dest_close(d); /* one source only */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* The nonce every frame's CRC covers: a recorded stream cannot be replayed here. */
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	mig_greeting_encode(gr, nonce);
+	mig_rx_init(&rx, nonce);
+	rx.pages = store_pages;
+	rx.ctx = &sink;
+	r = migrate_send_all(fd, gr, sizeof(gr));
+	if (r)
+		snprintf(err, errlen, "greeting the source: %s", strerror(-r));
+	else
+		r = rx_stream(fd, &rx, &sink, err, errlen);
+	if (!r) {
+		req->img = &rx.img;
+		req->mem_fd = sink.memfd;
+		r = snap_load(vm, cfg, rs, req, start_us, err, errlen);
+		*paused = rx.end_flags & MIG_END_PAUSED;
+	}
+	/* A source that cannot hear the OK resumes its VM: this one must not run too. */
+	if (tx_answer(fd, nonce, r, err) && !r) {
+		snprintf(err, errlen, "the source left before the VM could start here");
+		vm_destroy(vm);
+		snap_restored_release(rs);
+		r = -ECONNRESET;
+	}
+	log_info("migration: received %llu pages, %llu bytes in %llu ms: %s",
+		 (unsigned long long)rx.pages_rx, (unsigned long long)rx.bytes_rx,
+		 (unsigned long long)(time_now_us() - t0) / 1000, r ? err : "ok");
+	if (sink.memfd >= 0)
+		close(sink.memfd);
+	mig_rx_free(&rx);
+	close(fd);
+	return r;
+}
