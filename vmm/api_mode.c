@@ -21,7 +21,7 @@
 
 #include <sys/timerfd.h>
 
-#include "api.h"
+#include "api_mode.h"
 #include "cmdq.h"
 #include "launch.h"
 #include "limiter.h"
@@ -35,34 +35,8 @@
 
 #define METRICS_PERIOD_S 60
 
-struct api_mode {
-	const struct vm_config *cli;
-	uint64_t start_us;
-	struct api_vm_config acfg; /* the configuration InstanceStart used */
-	struct vm_config cfg;	   /* built from acfg; points into it */
-	struct vm vm;
-	bool vm_live;
-	struct snap_restored rs; /* how vm was restored, if it was */
-	struct cmdq q;
-	struct api_server *srv;
-	struct mmds *mmds; /* MMDS: written by the API thread, read by the NICs here */
-	struct evloop pre; /* before InstanceStart */
-	struct ev_handler h_cmd;
-	struct ev_handler h_metrics; /* the periodic flush, fd -1 until the VM runs */
-	int metrics_fd;
-	struct api_metrics metrics;	     /* emit_id and properties for each line */
-	uint64_t startup_us, startup_cpu_us; /* VMM thread, when the API socket is ready */
-	/* Counted on the API thread; latency from request parsed to response sent. */
-	atomic_ulong api_requests, api_errors, api_latency_us_sum, api_latency_us_max;
-	/* PUT /migration/receive: listening on the pre-start loop until the source comes. */
-	struct migrate_dest mig;
-	struct ev_handler h_mig;
-	struct api_snapshot_load mig_load; /* its overrides; .restored goes to the API thread */
-	atomic_int migration;		   /* api_state.migration */
-};
-
 /* PUT /serial: the output stream and its rate limit (bytes). */
-static void serial_to_config(const struct api_serial *s, struct vm_config *c)
+void api_mode_serial_to_config(const struct api_serial *s, struct vm_config *c)
 {
 	struct api_rate_limiter rl = {.set = true, .bandwidth = s->rate_limiter};
 	struct limiter_cfg lc;
@@ -96,7 +70,7 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	    .mmds = m->mmds,
 	};
-	serial_to_config(&a->serial, c);
+	api_mode_serial_to_config(&a->serial, c);
 	return api_devices_to_config(a, &c->devs, err, errlen);
 }
 
@@ -126,111 +100,6 @@ static int start_vm(struct api_mode *m, const struct api_vm_config *acfg, char *
 	}
 	m->vm_live = true;
 	return 0;
-}
-
-/* The configuration a restore rebuilt, for GET /vm/config and PATCH /drives. */
-static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
-{
-	a->machine.vcpu_count = c->vcpus;
-	a->machine.mem_size_mib = c->mem_mib;
-	a->machine.huge_pages = c->huge_2m ? API_HUGE_2M : API_HUGE_NONE;
-	a->machine.cpu_template = c->cpu_static;
-	a->has_cpu_config = c->cpu_tmpl != NULL;
-	if (c->cpu_tmpl)
-		a->cpu_config = *c->cpu_tmpl;
-	api_devices_from_config(&c->devs, a);
-}
-
-/* A restore's request from the API's (a load, or a migration's overrides), and a fresh config. */
-static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l,
-			  struct snap_net_override *nets, struct snap_load_req *req)
-{
-	*req = (struct snap_load_req){
-	    .state_path = l->snapshot_path,
-	    .mem_path = l->mem_path,
-	    .uffd = l->backend == API_MEM_UFFD,
-	    .track_dirty_pages = l->track_dirty_pages,
-	    .clock_realtime = l->clock_realtime,
-	    .nets = nets,
-	    .nr_nets = l->nr_net_overrides,
-	    .vsock_uds = l->has_vsock_override ? l->vsock_uds_path : NULL,
-	    .huge = l->huge_pages == 3	 ? SNAP_HUGE_2M
-		    : l->huge_pages == 1 ? SNAP_HUGE_NONE
-					 : SNAP_HUGE_SNAPSHOT,
-	    .mem_fd = -1,
-	};
-	for (unsigned i = 0; i < l->nr_net_overrides && i < API_MAX_NETS; i++)
-		nets[i] = (struct snap_net_override){
-		    .iface_id = l->net_overrides[i].iface_id,
-		    .host_dev_name = l->net_overrides[i].host_dev_name,
-		};
-	m->cfg = (struct vm_config){
-	    .cmdline = "",
-	    .console = CONSOLE_STDIO,
-	    .log_level = m->cli->log_level,
-	    .no_seccomp = m->cli->no_seccomp,
-	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
-	    .mmds = m->mmds,
-	};
-}
-
-/* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
-static int load_snapshot(struct api_mode *m, const struct api_vm_config *acfg,
-			 struct api_snapshot_load *l, char *err, size_t errlen)
-{
-	struct snap_net_override nets[API_MAX_NETS];
-	struct snap_load_req req;
-	char why[API_ERR_MAX];
-	int r;
-
-	if (m->vm_live || m->mig.lfd >= 0) {
-		snprintf(err, errlen,
-			 "Loading a microVM snapshot not allowed after the microVM "
-			 "started.");
-		return -EBUSY;
-	}
-	restore_setup(m, l, nets, &req);
-	/* PUT /serial before the load applies to the restored VM, as in Firecracker. */
-	m->acfg.serial = acfg->serial;
-	serial_to_config(&m->acfg.serial, &m->cfg);
-	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, why, sizeof(why));
-	if (r) {
-		snprintf(err, errlen, "Load snapshot error: %s", why);
-		log_err("%s", err);
-		return r;
-	}
-	if (l->restored) {
-		config_to_api(&m->cfg, l->restored);
-		l->restored->serial = acfg->serial;
-	}
-	if (!l->resume_vm)
-		vcpus_start_paused(&m->vm);
-	m->vm_live = true;
-	log_info("restored %s (%s)", l->snapshot_path, l->resume_vm ? "running" : "paused");
-	return 0;
-}
-
-static int create_snapshot(struct api_mode *m, const struct api_snapshot_create *c, char *err,
-			   size_t errlen)
-{
-	struct snap_create_req req = {
-	    .diff = c->type == API_SNAPSHOT_DIFF,
-	    .state_path = c->snapshot_path,
-	    .mem_path = c->mem_file_path,
-	};
-	char why[API_ERR_MAX];
-	int r;
-
-	if (!m->vm_live) {
-		snprintf(err, errlen, "Create snapshot error: the microVM is not running.");
-		return -EINVAL;
-	}
-	r = snap_create(&m->vm, &m->rs, &req, why, sizeof(why));
-	if (r) {
-		snprintf(err, errlen, "Create snapshot error: %s", why);
-		log_err("%s", err);
-	}
-	return r;
 }
 
 /* A JSON line of counters, Firecracker style (one object per flush). */
@@ -343,213 +212,6 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 	return 0;
 }
 
-/* PATCH /drives/{id} after start: the disk continues on another file. */
-/* A live device's rate limiter @which, if the request sets it. */
-static int patch_limiter(struct vm_dev *d, const char *which, const struct api_rate_limiter *rl,
-			 char *err, size_t errlen)
-{
-	struct limiter_cfg c;
-	int r;
-
-	if (!rl->set)
-		return 0;
-	api_limiter_cfg(rl, &c);
-	r = d->type->set_limiter ? d->type->set_limiter(d->dev, which, &c) : -ENOTSUP;
-	if (r)
-		snprintf(err, errlen, "Unable to update the %s rate limiter: %s", d->type->name,
-			 strerror(-r));
-	return r;
-}
-
-/* PATCH /drives/{id} after start: the limiter first, so a bad path changes nothing else. */
-static int patch_drive(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
-{
-	struct vm_dev *d;
-	int r;
-
-	if (!m->vm_live)
-		return -EINVAL; /* before start the API thread updates the config itself */
-	d = vm_find_device(&m->vm, vdev_type_find("block"), cmd->drive.drive_id);
-	if (!d) {
-		snprintf(err, errlen, "Invalid block device ID: %s", cmd->drive.drive_id);
-		return -ENOENT;
-	}
-	if (cmd->drive.has_path) {
-		struct log_capture why;
-
-		log_capture_begin(&why);
-		r = d->type->update(d->dev, "path_on_host", cmd->drive.path_on_host);
-		log_capture_end(&why);
-		if (r) {
-			/* The device said what is wrong with the file (not a regular file...). */
-			if (why.msg[0])
-				snprintf(err, errlen, "Unable to patch the block device: %s",
-					 why.msg);
-			else
-				snprintf(err, errlen, "Unable to patch the block device: %s: %s",
-					 cmd->drive.path_on_host, strerror(-r));
-			return r;
-		}
-	}
-	return patch_limiter(d, "", &cmd->drive.rate_limiter, err, errlen);
-}
-
-/* PATCH /network-interfaces/{id} after start: its rx and tx rate limiters. */
-static int patch_net(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
-{
-	struct vm_dev *d;
-	int r;
-
-	if (!m->vm_live)
-		return -EINVAL;
-	d = vm_find_device(&m->vm, vdev_type_find("net"), cmd->net.iface_id);
-	if (!d) {
-		snprintf(err, errlen, "Invalid network interface ID: %s", cmd->net.iface_id);
-		return -ENOENT;
-	}
-	r = patch_limiter(d, "rx", &cmd->net.rx, err, errlen);
-	return r ? r : patch_limiter(d, "tx", &cmd->net.tx, err, errlen);
-}
-
-/* The balloon's API commands run on its live device (api_balloon.c). */
-static int balloon_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
-{
-	struct vm_dev *d;
-
-	if (!m->vm_live)
-		return -EINVAL;
-	d = vm_find_device(&m->vm, vdev_type_find("balloon"), "balloon");
-	return api_balloon_exec(d ? d->dev : NULL, &cmd->balloon, err, errlen);
-}
-
-/* PATCH /pmem/{id} after start: its rate limiter. */
-static int patch_pmem(struct api_mode *m, const struct api_cmd *cmd, char *err, size_t errlen)
-{
-	struct vm_dev *d =
-	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("pmem"), cmd->pmem.id) : NULL;
-
-	if (!d) {
-		snprintf(err, errlen, "Invalid pmem device ID: %s", cmd->pmem.id);
-		return -ENOENT;
-	}
-	return patch_limiter(d, "", &cmd->pmem.rate_limiter, err, errlen);
-}
-
-/* PATCH and GET /hotplug/memory on the running VM's virtio-mem device. */
-static int hotplug_cmd(struct api_mode *m, struct api_cmd *cmd, char *err, size_t errlen)
-{
-	struct vm_dev *d =
-	    m->vm_live ? vm_find_device(&m->vm, vdev_type_find("mem"), "hotplug") : NULL;
-	struct log_capture why;
-	char v[16];
-	json_t *o;
-	int r;
-
-	if (!d) {
-		snprintf(err, errlen, "Memory hotplug is not configured.");
-		return -ENOENT;
-	}
-	if (cmd->kind == API_CMD_HOTPLUG_GET) {
-		o = d->type->status(d->dev);
-		r = o && json_dumpb(o, cmd->hotplug.body, sizeof(cmd->hotplug.body) - 1,
-				    JSON_COMPACT | JSON_PRESERVE_ORDER) <
-				sizeof(cmd->hotplug.body) - 1
-			? 0
-			: -ENOMEM;
-		json_decref(o);
-		return r;
-	}
-	snprintf(v, sizeof(v), "%u", cmd->hotplug.requested_mib);
-	log_capture_begin(&why);
-	r = d->type->update(d->dev, "requested_size_mib", v);
-	log_capture_end(&why);
-	if (r)
-		snprintf(err, errlen, "%s", why.msg);
-	return r;
-}
-
-/* The source arrived (pre-start loop): the VM is built from its stream, or ember ends. */
-static void on_migration(struct ev_handler *h, uint32_t events)
-{
-	struct api_mode *m = h->opaque;
-	struct snap_net_override nets[API_MAX_NETS];
-	struct snap_load_req req;
-	char err[API_ERR_MAX];
-	bool paused = false;
-
-	(void)events;
-	evloop_del(&m->pre, h);
-	restore_setup(m, &m->mig_load, nets, &req);
-	if (migrate_receive(&m->mig, &m->vm, &m->cfg, &m->rs, &req, m->start_us, &paused, err,
-			    sizeof(err))) {
-		log_err("migration: %s", err);
-	} else {
-		config_to_api(&m->cfg, m->mig_load.restored);
-		if (paused)
-			vcpus_start_paused(&m->vm);
-		m->vm_live = true;
-		/* After the config: the API thread reads it once it sees this. */
-		atomic_store_explicit(&m->migration, paused ? API_MIG_PAUSED : API_MIG_RUNNING,
-				      memory_order_release);
-	}
-	evloop_stop(&m->pre);
-}
-
-static int migration_listen(struct api_mode *m, const struct api_migrate *mc, char *err,
-			    size_t errlen)
-{
-	int r;
-
-	if (m->vm_live || m->mig.lfd >= 0 || m->pre.epfd < 0) {
-		snprintf(err, errlen, "A migration is already expected, or the microVM runs.");
-		return -EBUSY;
-	}
-	r = migrate_listen(&m->mig, mc->url, err, errlen);
-	if (r)
-		return r;
-	m->mig_load = mc->load;
-	m->h_mig = (struct ev_handler){.fd = m->mig.lfd, .fn = on_migration, .opaque = m};
-	r = evloop_add(&m->pre, &m->h_mig, EPOLLIN);
-	if (r) {
-		migrate_dest_close(&m->mig);
-		snprintf(err, errlen, "cannot wait for the source: %s", strerror(-r));
-	}
-	return r;
-}
-
-/* Between the frames of a pre-copy: the devices' events (migrate.c says why). */
-static void migration_step(void *ctx)
-{
-	struct api_mode *m = ctx;
-
-	(void)evloop_poll(&m->vm.loop);
-}
-
-static int migration_send(struct api_mode *m, const struct api_migrate *mc, char *err,
-			  size_t errlen)
-{
-	struct migrate_send_req req = {.url = mc->url,
-				       .max_downtime_ms = mc->max_downtime_ms,
-				       .step = migration_step,
-				       .ctx = m};
-	char why[API_ERR_MAX];
-	int r;
-
-	if (!m->vm_live)
-		return -EINVAL;
-	/* Our own handler stays quiet while we poll: this command is still running. */
-	evloop_mod(&m->vm.loop, &m->h_cmd, 0);
-	r = migrate_send(&m->vm, &req, why, sizeof(why));
-	evloop_mod(&m->vm.loop, &m->h_cmd, EPOLLIN);
-	if (r) {
-		snprintf(err, errlen, "Migration failed: %s", why);
-		return r;
-	}
-	/* It runs there now: this ember ends, with 0. */
-	vm_request_exit(&m->vm, EXIT_GUEST_OK);
-	return 0;
-}
-
 /* cmdq exec: runs on the VMM thread, before or after InstanceStart. */
 static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 {
@@ -569,7 +231,7 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		/* As Firecracker: with no metrics configured there is nothing to flush. */
 		return m->metrics_fd < 0 ? 0 : metrics_flush(m);
 	case API_CMD_PATCH_NET:
-		return patch_net(m, cmd, err, errlen);
+		return api_cmds_patch_net(m, cmd, err, errlen);
 	case API_CMD_LOGGER:
 		return set_logger(&cmd->logger, err, errlen);
 	case API_CMD_METRICS:
@@ -583,26 +245,26 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		}
 		return 0;
 	case API_CMD_PATCH_DRIVE:
-		return patch_drive(m, cmd, err, errlen);
+		return api_cmds_patch_drive(m, cmd, err, errlen);
 	case API_CMD_SNAPSHOT_CREATE:
-		return create_snapshot(m, &cmd->snapshot_create, err, errlen);
+		return api_snap_create(m, &cmd->snapshot_create, err, errlen);
 	case API_CMD_SNAPSHOT_LOAD:
-		return load_snapshot(m, cmd->cfg, &cmd->snapshot_load, err, errlen);
+		return api_snap_load(m, cmd->cfg, &cmd->snapshot_load, err, errlen);
 	case API_CMD_CHECK:
 		if (m->vm_live)
 			return -EBUSY; /* the router allows these before the start only */
 		return api_check_run(cmd, err, errlen);
 	case API_CMD_BALLOON:
-		return balloon_cmd(m, cmd, err, errlen);
+		return api_cmds_balloon(m, cmd, err, errlen);
 	case API_CMD_PATCH_PMEM:
-		return patch_pmem(m, cmd, err, errlen);
+		return api_cmds_patch_pmem(m, cmd, err, errlen);
 	case API_CMD_HOTPLUG_PATCH:
 	case API_CMD_HOTPLUG_GET:
-		return hotplug_cmd(m, cmd, err, errlen);
+		return api_cmds_hotplug(m, cmd, err, errlen);
 	case API_CMD_MIGRATE_RECV:
-		return migration_listen(m, &cmd->migrate, err, errlen);
+		return api_snap_migrate_listen(m, &cmd->migrate, err, errlen);
 	case API_CMD_MIGRATE_SEND:
-		return migration_send(m, &cmd->migrate, err, errlen);
+		return api_snap_migrate_send(m, &cmd->migrate, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}
