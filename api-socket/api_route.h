@@ -59,4 +59,19 @@ void api_migration_sync(struct api_state *st);
 /* A successful load: the VM is the snapshot's, with its configuration. */
 void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l);
 
+/* api_devs_route.c: the device routes (api.c's table names them). */
+enum api_result api_put_drive(struct api_req *r);
+enum api_result api_patch_drive(struct api_req *r);
+enum api_result api_put_net(struct api_req *r);
+enum api_result api_patch_net(struct api_req *r);
+enum api_result api_put_vsock(struct api_req *r);
+enum api_result api_balloon(struct api_req *r);
+enum api_result api_put_entropy(struct api_req *r);
+enum api_result api_put_serial(struct api_req *r);
+enum api_result api_put_pmem(struct api_req *r);
+enum api_result api_patch_pmem(struct api_req *r);
+enum api_result api_put_hotplug(struct api_req *r);
+enum api_result api_patch_hotplug(struct api_req *r);
+enum api_result api_get_hotplug(struct api_req *r);
+
 #endif /* EMBER_API_ROUTE_H */
