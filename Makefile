@@ -5,6 +5,7 @@
 #                   (through the nested-KVM harness when there is no /dev/kvm)
 #   make test       unit tests, then the integration tests on real KVM
 #   make bench      boot-time and memory figures, ember vs QEMU microvm
+#   make bench-api  API start-up/latency on the host (BENCH_BASELINE=old ember)
 #   make unit       unit tests only (no KVM needed)
 #   make host-tests ember on this host's /dev/kvm, whatever it is
 #   make integration [TESTS="a b"]  integration tests only (some of them)
@@ -40,7 +41,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration run bench guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -240,8 +241,13 @@ run: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(L1_BENCH_TOOLS) $(BUILD)/l1-manifest
-	bench/api.sh $(BUILD)/ember bench/results
+	@$(MAKE) --no-print-directory bench-api
 	tests/nested/run.sh --bench
+
+# API start-up and latency on the host itself (no KVM, no nested harness);
+# BENCH_BASELINE=OLD-EMBER puts an older binary's start-up next to ours.
+bench-api: all
+	BENCH_BASELINE=$(BENCH_BASELINE) bench/api.sh $(BUILD)/ember bench/results
 
 guest:
 	guest/build-kernel.sh

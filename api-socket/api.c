@@ -44,6 +44,17 @@ const char *api_vm_state_name(enum api_vm_state s)
 
 int api_state_init(struct api_state *st, const char *id)
 {
+	memset(st, 0, sizeof(*st));
+	return api_state_init_zeroed(st, id);
+}
+
+/*
+ * For a state from calloc: the struct is some 160 KiB (16 drives with their
+ * paths), and clearing it again would fault in every page of it before the
+ * API socket is ready; untouched, its pages come in as requests fill them.
+ */
+int api_state_init_zeroed(struct api_state *st, const char *id)
+{
 	size_t len;
 
 	if (!id)
@@ -55,10 +66,9 @@ int api_state_init(struct api_state *st, const char *id)
 		if (!(id[i] == '-' || (id[i] >= '0' && id[i] <= '9') ||
 		      (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z')))
 			return -EINVAL;
-	memset(st, 0, sizeof(*st));
 	memcpy(st->id, id, len + 1);
 	st->vm_state = API_VM_NOT_STARTED;
-	api_config_init(&st->cfg);
+	api_config_defaults(&st->cfg);
 	return 0;
 }
 

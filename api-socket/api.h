@@ -381,8 +381,10 @@ enum api_result { API_DONE = 0, API_EXEC = 1 };
 
 /* Defaults: no boot source, 1 vCPU, 128 MiB, no devices. */
 void api_config_init(struct api_vm_config *cfg);
+void api_config_defaults(struct api_vm_config *cfg); /* cfg already zeroed */
 /* @id NULL means API_DEFAULT_ID; ids are [A-Za-z0-9-], 1..64 bytes (-EINVAL). */
 int api_state_init(struct api_state *st, const char *id);
+int api_state_init_zeroed(struct api_state *st, const char *id); /* st from calloc */
 
 /* Routes one parsed request; see the contract at the top. */
 enum api_result api_handle(struct api_state *st, const struct http_request *req,

@@ -22,6 +22,12 @@
 void api_config_init(struct api_vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	api_config_defaults(cfg);
+}
+
+/* The non-zero defaults only, for a config already zeroed (calloc). */
+void api_config_defaults(struct api_vm_config *cfg)
+{
 	cfg->machine.vcpu_count = CONFIG_DEFAULT_VCPUS;
 	cfg->machine.mem_size_mib = CONFIG_DEFAULT_MEM_MIB;
 	cfg->logger.level = API_LOG_INFO;

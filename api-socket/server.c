@@ -481,12 +481,12 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	if (!srv->opts.timeout_ms)
 		srv->opts.timeout_ms = API_SERVER_TIMEOUT_MS;
 	srv->path = strdup(opts->sock_path);
-	srv->st = malloc(sizeof(*srv->st));
+	srv->st = calloc(1, sizeof(*srv->st));
 	srv->conns = calloc(srv->opts.max_conns, sizeof(*srv->conns));
 	rc = -ENOMEM;
 	if (!srv->path || !srv->st || !srv->conns)
 		goto fail;
-	rc = api_state_init(srv->st, opts->instance_id);
+	rc = api_state_init_zeroed(srv->st, opts->instance_id);
 	if (rc) {
 		snprintf(err, errlen, "invalid instance id (letters, digits and '-', 1..%d)",
 			 API_ID_MAX - 1);

@@ -4,6 +4,7 @@
  * rather than getopt so it keeps no global state and reports exactly which
  * argument is wrong.  Numbers are strict: digits only, in range.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,14 +257,19 @@ static const struct opt_info *find_option(const char *opt)
 int cli_parse(int argc, char *const argv[], struct vm_config *cfg, enum cli_action *action,
 	      char *err, size_t errlen)
 {
-	*cfg = (struct vm_config){
-	    .cmdline = CONFIG_DEFAULT_CMDLINE,
-	    .vcpus = CONFIG_DEFAULT_VCPUS,
-	    .mem_mib = CONFIG_DEFAULT_MEM_MIB,
-	    .console = CONSOLE_STDIO,
-	    .console_limit = CONFIG_CONSOLE_LIMIT,
-	    .log_level = LOG_INFO,
-	};
+	/*
+	 * Everything cleared but devs.dev[] (~70 KiB, valid up to devs.nr
+	 * only): clearing it would fault in that much of main()'s stack at
+	 * every start, before the API socket is ready.
+	 */
+	memset(cfg, 0, offsetof(struct vm_config, devs.dev));
+	memset(&cfg->devs.nr, 0, sizeof(*cfg) - offsetof(struct vm_config, devs.nr));
+	cfg->cmdline = CONFIG_DEFAULT_CMDLINE;
+	cfg->vcpus = CONFIG_DEFAULT_VCPUS;
+	cfg->mem_mib = CONFIG_DEFAULT_MEM_MIB;
+	cfg->console = CONSOLE_STDIO;
+	cfg->console_limit = CONFIG_CONSOLE_LIMIT;
+	cfg->log_level = LOG_INFO;
 	cli_fc_defaults(&cfg->fc);
 	err[0] = '\0';
 	if (argc < 2)
