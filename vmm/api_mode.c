@@ -189,11 +189,6 @@ static int open_metrics(struct api_mode *m, const struct api_metrics *mc, char *
 
 static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 {
-	static const enum log_level map[] = {
-	    [API_LOG_ERROR] = LOG_ERROR, [API_LOG_WARNING] = LOG_WARN, [API_LOG_INFO] = LOG_INFO,
-	    [API_LOG_DEBUG] = LOG_DEBUG, [API_LOG_TRACE] = LOG_DEBUG,  [API_LOG_OFF] = LOG_ERROR,
-	};
-
 	if (lg->log_path[0]) {
 		int fd = open_output(lg->log_path, err, errlen);
 
@@ -207,8 +202,7 @@ static int set_logger(const struct api_logger *lg, char *err, size_t errlen)
 		}
 		close(fd);
 	}
-	log_set_level(map[lg->level]);
-	log_set_format(lg->show_level, lg->show_log_origin);
+	log_apply_logger(lg);
 	return 0;
 }
 

@@ -49,10 +49,13 @@ void log_set_format(bool show_level, bool show_origin);
 /*
  * Firecracker's --module / the logger's "module": only lines from source
  * files under this path (e.g. "vmm/" or "virtio/blk") are written; errors
- * still reach the API's fault_message.  NULL or "": every line.  The string
- * must outlive the process's logging (argv does).
+ * still reach the API's fault_message.  NULL or "": every line.  The prefix
+ * is copied (at most API_MODULE_MAX - 1 bytes).
  */
 void log_set_module(const char *prefix);
+/* PUT /logger's level, format and (when given) module, as Firecracker applies them. */
+struct api_logger;
+void log_apply_logger(const struct api_logger *lg);
 
 /*
  * One error channel: every error is reported with log_err().  A caller that

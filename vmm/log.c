@@ -10,11 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "ember.h"
 
 static enum log_level log_threshold = LOG_INFO;
 static bool log_show_level, log_show_origin;
-static const char *log_module;
+/*
+ * A copy, not a pointer: PUT /logger's request is gone once it is applied.
+ * Written on the VMM thread only; a line logged during the write may be
+ * filtered by either prefix, never by a string past the buffer's end.
+ */
+static char log_module[API_MODULE_MAX];
 /*
  * Per thread and scoped by its owner (the stack frame that opened it), so no
  * other thread ever sees it: the one way an error's text reaches the API.
@@ -46,7 +52,21 @@ void log_set_format(bool show_level, bool show_origin)
 
 void log_set_module(const char *prefix)
 {
-	log_module = prefix && *prefix ? prefix : NULL;
+	snprintf(log_module, sizeof(log_module), "%s", prefix ? prefix : "");
+}
+
+void log_apply_logger(const struct api_logger *lg)
+{
+	static const enum log_level map[] = {
+	    [API_LOG_ERROR] = LOG_ERROR, [API_LOG_WARNING] = LOG_WARN, [API_LOG_INFO] = LOG_INFO,
+	    [API_LOG_DEBUG] = LOG_DEBUG, [API_LOG_TRACE] = LOG_DEBUG,  [API_LOG_OFF] = LOG_ERROR,
+	};
+
+	log_set_level(map[lg->level]);
+	log_set_format(lg->show_level, lg->show_log_origin);
+	/* As Firecracker: a request without "module" keeps the filter in force. */
+	if (lg->module[0])
+		log_set_module(lg->module);
 }
 
 void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fmt, ...)
@@ -78,7 +98,7 @@ void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fm
 	va_end(ap);
 	if (lvl == LOG_ERROR && capture && !capture->msg[0])
 		snprintf(capture->msg, sizeof(capture->msg), "%s", line + n);
-	if (log_module && strncmp(file, log_module, strlen(log_module)))
+	if (log_module[0] && strncmp(file, log_module, strlen(log_module)))
 		return;
 	/* One write() per line so lines from different threads never interleave. */
 	n = (int)strlen(line);
