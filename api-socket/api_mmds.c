@@ -199,6 +199,11 @@ void api_mmds_put_config(struct api_state *st, json_t *body, struct api_response
 		api_fault(resp, 400, "%s", err);
 		return;
 	}
+	/* As Firecracker: V1 (also the default) works but is flagged deprecated. */
+	if (c.version == MMDS_V1) {
+		resp->deprecated = true;
+		log_warn("PUT /mmds/config: V1 is deprecated. Use V2 instead.");
+	}
 	mmds_set_config(st->mmds, &c);
 	resp->status = 204;
 	resp->body = NULL;

@@ -295,6 +295,7 @@ static void test_api_mmds_config(void **state)
 			     "{\"network_interfaces\":[\"eth1\"],\"version\":\"V2\","
 			     "\"ipv4_address\":\"169.254.170.2\",\"imds_compat\":true}"),
 			 204);
+	assert_false(t->resp.deprecated);
 	assert_true(mmds_iface_enabled(t->st.mmds, "eth1", &ip));
 	assert_int_equal(ip, 0xa9feaa02);
 	assert_false(mmds_iface_enabled(t->st.mmds, "eth0", &ip));
@@ -303,8 +304,12 @@ static void test_api_mmds_config(void **state)
 	assert_non_null(strstr(t->resp.body, "\"mmds-config\":{\"version\":\"V2\","
 					     "\"network_interfaces\":[\"eth1\"],\"ipv4_address\":"
 					     "\"169.254.170.2\",\"imds_compat\":true}"));
-	/* Defaults: V1 on 169.254.169.254. */
+	/* Defaults: V1 on 169.254.169.254; V1, named or not, is deprecated as in Firecracker. */
+	assert_int_equal(PUT("/mmds/config", "{\"network_interfaces\":[\"eth0\"],\"version\":\"V1\"}"),
+			 204);
+	assert_true(t->resp.deprecated);
 	assert_int_equal(PUT("/mmds/config", "{\"network_interfaces\":[\"eth0\",\"eth0\"]}"), 204);
+	assert_true(t->resp.deprecated);
 	mmds_get_config(t->st.mmds, &c);
 	assert_int_equal(c.version, MMDS_V1);
 	assert_int_equal(c.ipv4, MMDS_DEFAULT_IPV4);
