@@ -19,6 +19,8 @@ struct mmds {
 	size_t limit;
 	struct mmds_config cfg;
 	struct mmds_keys keys; /* set at create, read-only after */
+	/* Firecracker's rx_no_token / rx_invalid_token; VMM thread only. */
+	uint64_t gets_no_token, gets_bad_token;
 };
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
@@ -369,4 +371,23 @@ int mmds_token_new(struct mmds *m, uint32_t ttl_s, uint64_t now_ms, char *out)
 bool mmds_token_valid(struct mmds *m, const char *tok, size_t len, uint64_t now_ms)
 {
 	return mmds_token_check(&m->keys, tok, len, now_ms);
+}
+
+bool mmds_token_get_ok(struct mmds *m, const char *tok, uint64_t now_ms)
+{
+	if (!tok) {
+		m->gets_no_token++;
+		return false;
+	}
+	if (!mmds_token_valid(m, tok, strlen(tok), now_ms)) {
+		m->gets_bad_token++;
+		return false;
+	}
+	return true;
+}
+
+void mmds_token_counts(const struct mmds *m, uint64_t *no_token, uint64_t *bad_token)
+{
+	*no_token = m->gets_no_token;
+	*bad_token = m->gets_bad_token;
 }

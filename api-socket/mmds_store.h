@@ -85,6 +85,13 @@ enum mmds_version mmds_version(struct mmds *m);
 /* A token valid @ttl_s seconds into @out (MMDS_TOKEN_LEN + 1); -EINVAL bad ttl. */
 int mmds_token_new(struct mmds *m, uint32_t ttl_s, uint64_t now_ms, char *out);
 bool mmds_token_valid(struct mmds *m, const char *tok, size_t len, uint64_t now_ms);
+/*
+ * A guest GET's token (@tok NULL: none): true if valid.  Counted as
+ * Firecracker's rx_no_token / rx_invalid_token, in V1 too, where the answer
+ * does not depend on it.  VMM thread only, as the counts' reader.
+ */
+bool mmds_token_get_ok(struct mmds *m, const char *tok, uint64_t now_ms);
+void mmds_token_counts(const struct mmds *m, uint64_t *no_token, uint64_t *bad_token);
 
 /* The merge patch itself (RFC 7396), exposed for tests: a new reference or NULL. */
 json_t *mmds_merge_patch(const json_t *target, const json_t *patch);

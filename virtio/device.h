@@ -32,6 +32,7 @@
 /* What a device needs from the VM, and all it gets. */
 struct limiter_cfg;
 struct mmds;
+struct mmds_net;
 
 /*
  * Guest-physical memory a device brings with it (virtio-pmem's file,
@@ -131,6 +132,8 @@ struct vdev_type {
 	/* Optional: the host files it reads and writes (a drive's image), so a
 	 * snapshot is never written over one; how many went into @ids. */
 	unsigned (*files)(void *dev, struct file_id *ids, unsigned max);
+	/* Optional: the MMDS stack it serves (struct mmds_net), or NULL: "mmds" metrics. */
+	const struct mmds_net *(*mmds)(const void *dev);
 	/* Optional: a field changed on a live device (PATCH); 0 or -errno, logged. */
 	int (*update)(void *dev, const char *field, const char *value);
 	/* Optional: the live state the API shows (GET /hotplug/memory). */

@@ -190,16 +190,10 @@ static void http_get(struct mmds *store, const struct http_req *r, const char *p
 	size_t blen;
 	int rc;
 
-	/* V1 reads a token when one comes but answers either way, as Firecracker. */
-	if (mmds_version(store) == MMDS_V2) {
-		if (!tok) {
-			http_text(r, 401, MSG_NO_TOKEN, out, out_len);
-			return;
-		}
-		if (!mmds_token_valid(store, tok, strlen(tok), now_ms)) {
-			http_text(r, 401, MSG_BAD_TOKEN, out, out_len);
-			return;
-		}
+	/* V1 checks (and counts) a token but answers either way, as Firecracker. */
+	if (!mmds_token_get_ok(store, tok, now_ms) && mmds_version(store) == MMDS_V2) {
+		http_text(r, 401, tok ? MSG_BAD_TOKEN : MSG_NO_TOKEN, out, out_len);
+		return;
 	}
 	if (r->hdr[HDR_ACCEPT] && strstr(r->hdr[HDR_ACCEPT], "application/json"))
 		fmt = MMDS_FMT_JSON;

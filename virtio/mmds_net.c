@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mmds_net.h"
+#include "mmds_store.h"
 #include "mmds_tcp.h"
 #include "mmds_wire.h"
 
@@ -110,8 +111,10 @@ bool mmds_net_tx(struct mmds_net *s, const struct iovec *iov, unsigned n, uint64
 	const uint8_t *ip = s->frame + ETH_HLEN;
 	uint16_t type;
 
-	if (got < ETH_HLEN)
+	if (got < ETH_HLEN) {
+		s->st.bad_eth++;
 		return false;
+	}
 	type = wire_get16(s->frame + 12);
 	if (type == ETHERTYPE_ARP) {
 		got = net_copy(s, iov, n, ETH_HLEN + ARP_LEN);
@@ -221,7 +224,44 @@ size_t mmds_net_rx(struct mmds_net *s, uint8_t *buf, size_t size, uint64_t now_m
 		len = net_arp_reply(s, buf);
 	else if (mmds_tcp_output(s->tcp, now_ms, &g))
 		len = net_tcp_frame(s, &g, buf);
-	if (len)
+	if (len) {
 		s->st.frames_out++;
+		s->st.bytes_out += len;
+	}
 	return len;
+}
+
+json_t *mmds_net_metrics(struct mmds *store, const struct mmds_net *const *nets, unsigned n)
+{
+	uint64_t in = 0, out = 0, bytes = 0, bad_eth = 0, err = 0, unusual = 0, segs = 0;
+	uint64_t opened = 0, ended = 0, no_token = 0, bad_token = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct mmds_net_stats *s = &nets[i]->st;
+		const struct mmds_tcp_stats *t = mmds_tcp_stats(nets[i]->tcp);
+
+		in += s->frames_in;
+		out += s->frames_out;
+		bytes += s->bytes_out;
+		bad_eth += s->bad_eth;
+		/* Taken but not handled: Firecracker's failed receive_packet. */
+		err += s->dropped_too_long + s->dropped_malformed + t->bad_segs;
+		/* Firecracker's "unusual": non-TCP IPv4 sent to the MMDS. */
+		unusual += s->dropped_non_tcp;
+		segs += t->segs_in - t->bad_segs;
+		opened += t->conns_opened;
+		/* Every way a connection ends: closed, evicted for a new one, reset. */
+		ended += t->conns_closed + t->conns_evicted + t->conns_reset;
+	}
+	if (store)
+		mmds_token_counts(store, &no_token, &bad_token);
+	/* Every frame ember builds fits the buffer checked first: no tx_errors. */
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "rx_accepted", (json_int_t)in, "rx_accepted_err", (json_int_t)err,
+			 "rx_accepted_unusual", (json_int_t)unusual, "rx_bad_eth",
+			 (json_int_t)bad_eth, "rx_invalid_token", (json_int_t)bad_token,
+			 "rx_no_token", (json_int_t)no_token, "rx_count", (json_int_t)segs,
+			 "tx_bytes", (json_int_t)bytes, "tx_count", (json_int_t)out, "tx_errors",
+			 (json_int_t)0, "tx_frames", (json_int_t)out, "connections_created",
+			 (json_int_t)opened, "connections_destroyed", (json_int_t)ended);
 }

@@ -13,6 +13,7 @@
 #ifndef EMBER_MMDS_NET_H
 #define EMBER_MMDS_NET_H
 
+#include <jansson.h>
 #include <sys/uio.h>
 
 #include "ember.h"
@@ -26,8 +27,9 @@ struct mmds;
 struct mmds_net;
 
 struct mmds_net_stats {
-	uint64_t frames_in, frames_out;
+	uint64_t frames_in, frames_out, bytes_out;
 	uint64_t arp_requests, dropped_non_tcp, dropped_too_long, dropped_malformed;
+	uint64_t bad_eth; /* shorter than an Ethernet header (left to the tap) */
 };
 
 /* A stack answering at @ipv4 (host order) from @store; 0 or -ENOMEM. */
@@ -48,5 +50,12 @@ const struct mmds_net_stats *mmds_net_stats(const struct mmds_net *s);
 /* The TCP listener's counters and open connections (tests, metrics). */
 struct mmds_tcp;
 const struct mmds_tcp *mmds_net_tcp(const struct mmds_net *s);
+
+/*
+ * Firecracker's "mmds" metrics group (its MmdsMetrics, one per VM): the
+ * stacks of the @n NICs that serve the MMDS summed, the token counts from
+ * @store (NULL: none).  A new object, or NULL without memory.
+ */
+json_t *mmds_net_metrics(struct mmds *store, const struct mmds_net *const *nets, unsigned n);
 
 #endif /* EMBER_MMDS_NET_H */

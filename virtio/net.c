@@ -582,6 +582,11 @@ const struct vnet_stats *vnet_stats(const struct vnet *n)
 	return &n->st;
 }
 
+static const struct mmds_net *vnet_mmds(const void *dev)
+{
+	return ((const struct vnet *)dev)->mmds;
+}
+
 unsigned vnet_tap_offloads(const struct vnet *n)
 {
 	return n->offloads;
@@ -620,12 +625,9 @@ static int vnet_type_create(void **dev, const void *cfg, const struct vdev_env *
 {
 	int r = vnet_create((struct vnet **)dev, cfg, env->gm, env->loop);
 
-	if (!r && env->mmds) {
-		r = vnet_mmds_attach(*dev, env->mmds);
-		if (r) {
-			vnet_destroy(*dev);
-			*dev = NULL;
-		}
+	if (!r && env->mmds && (r = vnet_mmds_attach(*dev, env->mmds))) {
+		vnet_destroy(*dev);
+		*dev = NULL;
 	}
 	return r;
 }
@@ -686,6 +688,7 @@ static const struct vdev_type vnet_type = {
     .config = vnet_type_config,
     .metrics = vnet_type_metrics,
     .metrics_key = "net",
+    .mmds = vnet_mmds,
     .limiter = vnet_config_limiter,
     .set_limiter = vnet_type_set_limiter,
     .state_version = 3,

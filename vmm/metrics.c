@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "mmds_net.h"
 #include "seccomp.h"
 
 static json_t *vcpu_json(struct vm *vm)
@@ -55,6 +56,21 @@ static void devices_json(struct vm *vm, json_t *o)
 		}
 		json_object_set_new(o, t->metrics_key, v);
 	}
+}
+
+/* Firecracker's "mmds" group: the NICs' MMDS stacks summed. */
+static json_t *mmds_json(struct vm *vm)
+{
+	const struct mmds_net *nets[MAX_VIRTIO_DEVS];
+	unsigned n = 0;
+
+	for (unsigned d = 0; d < vm->nr_devs; d++) {
+		const struct vm_dev *dev = &vm->dev[d];
+
+		if (dev->type->mmds && dev->type->mmds(dev->dev))
+			nets[n++] = dev->type->mmds(dev->dev);
+	}
+	return mmds_net_metrics(vm->cfg->mmds, nets, n);
 }
 
 char *metrics_line(struct vm *vm, const struct metrics_api *api)
@@ -110,6 +126,7 @@ char *metrics_line(struct vm *vm, const struct metrics_api *api)
 					      (json_int_t)__atomic_load_n(
 						  &vm->serial.out_rate_dropped, __ATOMIC_RELAXED)));
 		devices_json(vm, o);
+		json_object_set_new(o, "mmds", mmds_json(vm));
 	}
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

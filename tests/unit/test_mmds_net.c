@@ -415,6 +415,59 @@ static void test_retransmit(void **state)
 	assert_true(r->dlen > 0);
 }
 
+static uint64_t metric(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	assert_true(json_is_integer(v));
+	return (uint64_t)json_integer_value(v);
+}
+
+/*
+ * Firecracker's "mmds" metrics group: its names, V1 GETs counted by token
+ * (none / not valid) though both are answered, connections, frames both
+ * ways, a runt frame as rx_bad_eth; two NICs' stacks are summed.
+ */
+static void test_metrics(void **state)
+{
+	struct rig *r = *state;
+	const struct mmds_net *two[2] = {r->s, r->s}; /* two[0]: one NIC */
+	const struct mmds_net_stats *st = mmds_net_stats(r->s);
+	uint8_t runt[10] = {0};
+	char resp[4096];
+	json_t *o;
+
+	request(r, 42000, "GET /latest/meta-data/id HTTP/1.1\r\n\r\n", resp, sizeof(resp));
+	assert_string_equal(body_of(resp), "i-123");
+	request(r, 42001, "GET /latest/meta-data/id HTTP/1.1\r\nX-metadata-token: bogus\r\n\r\n",
+		resp, sizeof(resp));
+	assert_string_equal(body_of(resp), "i-123");
+	assert_false(tx(r, runt, sizeof(runt)));
+	o = mmds_net_metrics(r->store, two, 1);
+	assert_non_null(o);
+	assert_int_equal(json_object_size(o), 13);
+	assert_int_equal(metric(o, "rx_no_token"), 1);
+	assert_int_equal(metric(o, "rx_invalid_token"), 1);
+	assert_int_equal(metric(o, "rx_bad_eth"), 1);
+	assert_int_equal(metric(o, "rx_accepted"), st->frames_in);
+	assert_true(st->frames_in >= 10); /* two handshakes, requests, acks, closes */
+	assert_int_equal(metric(o, "rx_count"), st->frames_in);
+	assert_int_equal(metric(o, "rx_accepted_err"), 0);
+	assert_int_equal(metric(o, "rx_accepted_unusual"), 0);
+	assert_int_equal(metric(o, "connections_created"), 2);
+	assert_int_equal(metric(o, "connections_destroyed"), 2);
+	assert_int_equal(metric(o, "tx_frames"), st->frames_out);
+	assert_int_equal(metric(o, "tx_count"), st->frames_out);
+	assert_true(metric(o, "tx_bytes") >= st->frames_out * 54);
+	assert_int_equal(metric(o, "tx_errors"), 0);
+	json_decref(o);
+	o = mmds_net_metrics(r->store, two, 2);
+	assert_int_equal(metric(o, "rx_accepted"), 2 * st->frames_in);
+	assert_int_equal(metric(o, "connections_created"), 4);
+	assert_int_equal(metric(o, "rx_no_token"), 1); /* one store */
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +480,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_half_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retransmit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("mmds_net", tests, NULL, NULL);
 }
