@@ -41,15 +41,6 @@
 #define VB_NOQ	       0xffu
 #define VB_PAGE	       4096u
 
-struct vballoon_counters {
-	uint64_t inflated_pages, deflated_pages;
-	uint64_t bad_chains;	/* unwalkable, wrong direction, odd or oversized */
-	uint64_t outside_bytes; /* pages or blocks outside guest RAM, or unaligned */
-	uint64_t discard_fails; /* madvise refused */
-	uint64_t stats_updates, stats_unknown;
-	uint64_t hinted_bytes, reported_bytes;
-};
-
 struct vballoon {
 	struct virtio_mmio t;	   /* t.lock covers the rest while the device runs */
 	struct virtio_dev_ops ops; /* per instance: the queue count follows the settings */
@@ -80,7 +71,7 @@ static void vb_bad_chain(struct vballoon *b, const char *queue, const struct vir
  * (outside RAM, or an unaligned block) is counted and ignored.  Region by
  * region, so a huge bogus range costs a few calls, not one per page.
  */
-static uint64_t vb_give_back(struct vballoon *b, uint64_t gpa, uint64_t len)
+static uint64_t vb_give_back(struct vballoon *b, uint64_t gpa, uint64_t len, uint64_t *fails)
 {
 	uint64_t done = 0, end = gpa + len;
 
@@ -106,6 +97,8 @@ static uint64_t vb_give_back(struct vballoon *b, uint64_t gpa, uint64_t len)
 					(unsigned long long)(hi - lo), strerror(-e));
 		}
 	}
+	if (done < len && fails)
+		(*fails)++;
 	if (done < len) {
 		b->st.outside_bytes += len - done;
 		log_ratelimited(
@@ -150,6 +143,7 @@ static int vb_inflate(void *dev, const struct virtq_chain *c, uint32_t *used)
 	int n = vb_pfns(b, c);
 
 	*used = 0;
+	b->st.inflate_count++;
 	if (n < 0) {
 		vb_bad_chain(b, "inflate", c);
 		return VIRTIO_CHAIN_USED;
@@ -163,7 +157,7 @@ static int vb_inflate(void *dev, const struct virtq_chain *c, uint32_t *used)
 			;
 		b->st.inflated_pages +=
 		    vb_give_back(b, first * VB_PAGE,
-				 ((uint64_t)b->pfns[j - 1] - first + 1) * VB_PAGE) /
+				 ((uint64_t)b->pfns[j - 1] - first + 1) * VB_PAGE, NULL) /
 		    VB_PAGE;
 	}
 	return VIRTIO_CHAIN_USED;
@@ -176,6 +170,7 @@ static int vb_deflate(void *dev, const struct virtq_chain *c, uint32_t *used)
 	int n = vb_pfns(b, c);
 
 	*used = 0;
+	b->st.deflate_count++;
 	if (n < 0)
 		vb_bad_chain(b, "deflate", c);
 	else
@@ -277,7 +272,8 @@ static int vb_hint(void *dev, const struct virtq_chain *c, uint32_t *used)
 		if (cfg->hint_cmd <= VBALLOON_HINT_DONE || !cfg->hint_guest_set ||
 		    cfg->hint_guest_cmd != cfg->hint_cmd)
 			continue;
-		b->st.hinted_bytes += vb_give_back(b, s->addr, s->len);
+		b->st.hint_count++;
+		b->st.hinted_bytes += vb_give_back(b, s->addr, s->len, &b->st.hint_fails);
 	}
 	return VIRTIO_CHAIN_USED;
 }
@@ -291,8 +287,11 @@ static int vb_report(void *dev, const struct virtq_chain *c, uint32_t *used)
 		vb_bad_chain(b, "reporting", c);
 		return VIRTIO_CHAIN_USED;
 	}
-	for (unsigned i = 0; i < c->nr; i++)
-		b->st.reported_bytes += vb_give_back(b, c->seg[i].addr, c->seg[i].len);
+	for (unsigned i = 0; i < c->nr; i++) {
+		b->st.report_count++;
+		b->st.reported_bytes +=
+		    vb_give_back(b, c->seg[i].addr, c->seg[i].len, &b->st.report_fails);
+	}
 	return VIRTIO_CHAIN_USED;
 }
 
@@ -662,18 +661,8 @@ static const void *vb_config_of(const void *dev)
 static json_t *vb_metrics(const void *dev)
 {
 	const struct vballoon *b = dev;
-	const struct vballoon_counters *s = &b->st;
 
-	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "target_pages",
-	    (json_int_t)b->cfg.amount_mib * VBALLOON_PAGES_PER_MIB, "actual_pages",
-	    (json_int_t)b->cfg.actual_pages, "inflated_pages", (json_int_t)s->inflated_pages,
-	    "deflated_pages", (json_int_t)s->deflated_pages, "bad_chains",
-	    (json_int_t)s->bad_chains, "outside_bytes", (json_int_t)s->outside_bytes,
-	    "discard_fails", (json_int_t)s->discard_fails, "stats_updates",
-	    (json_int_t)s->stats_updates, "stats_unknown_tags", (json_int_t)s->stats_unknown,
-	    "free_page_hint_freed", (json_int_t)s->hinted_bytes, "free_page_report_freed",
-	    (json_int_t)s->reported_bytes);
+	return vballoon_config_metrics(&b->cfg, &b->st);
 }
 
 static const struct vdev_type vballoon_type = {

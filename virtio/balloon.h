@@ -2,6 +2,8 @@
 #ifndef EMBER_BALLOON_H
 #define EMBER_BALLOON_H
 
+#include <jansson.h>
+
 #include "ember.h"
 #include "persist.h"
 
@@ -49,6 +51,20 @@ struct vballoon_config {
 /* --balloon amount_mib=N[,deflate_on_oom][,stats=S][,hinting][,reporting] */
 int vballoon_config_parse(const char *spec, void *cfg, char *err, size_t errlen);
 const char *vballoon_config_id(const void *cfg);
+/* The device's counters (VMM thread, under the transport lock). */
+struct vballoon_counters {
+	uint64_t inflated_pages, deflated_pages;
+	uint64_t bad_chains;	/* unwalkable, wrong direction, odd or oversized */
+	uint64_t outside_bytes; /* pages or blocks outside guest RAM, or unaligned */
+	uint64_t discard_fails; /* madvise refused */
+	uint64_t stats_updates, stats_unknown;
+	uint64_t hinted_bytes, reported_bytes;
+	uint64_t inflate_count, deflate_count; /* chains, as Firecracker's *_count */
+	uint64_t hint_count, report_count;     /* ranges given back (or tried) */
+	uint64_t hint_fails, report_fails;     /* ranges not wholly given back */
+};
+/* Its metrics: ember's names and Firecracker's (BalloonDeviceMetrics). */
+json_t *vballoon_config_metrics(const struct vballoon_config *c, const struct vballoon_counters *s);
 void vballoon_config_save(const void *cfg, struct pw *w);
 void vballoon_config_load(struct pr *r, uint16_t version, void *cfg);
 

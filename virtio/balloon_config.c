@@ -144,3 +144,35 @@ void vballoon_config_load(struct pr *r, uint16_t version, void *cfg)
 	else if (!c->free_page_hinting && (c->hint_cmd || c->hint_last_id || c->hint_guest_set))
 		pr_fail(r, "a hinting run without free page hinting");
 }
+
+json_t *vballoon_config_metrics(const struct vballoon_config *c, const struct vballoon_counters *s)
+{
+	json_t *o = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "target_pages",
+	    (json_int_t)c->amount_mib * VBALLOON_PAGES_PER_MIB, "actual_pages",
+	    (json_int_t)c->actual_pages, "inflated_pages", (json_int_t)s->inflated_pages,
+	    "deflated_pages", (json_int_t)s->deflated_pages, "bad_chains",
+	    (json_int_t)s->bad_chains, "outside_bytes", (json_int_t)s->outside_bytes,
+	    "discard_fails", (json_int_t)s->discard_fails, "stats_updates",
+	    (json_int_t)s->stats_updates, "stats_unknown_tags", (json_int_t)s->stats_unknown,
+	    "free_page_hint_freed", (json_int_t)s->hinted_bytes, "free_page_report_freed",
+	    (json_int_t)s->reported_bytes);
+
+	/*
+	 * Firecracker's names.  activate_fails and event_fails stay 0: ember's
+	 * activation and interrupts have no failure path.
+	 */
+	if (o)
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				 "activate_fails", (json_int_t)0, "inflate_count",
+				 (json_int_t)s->inflate_count, "stats_updates_count",
+				 (json_int_t)s->stats_updates, "stats_update_fails",
+				 (json_int_t)s->stats_unknown, "deflate_count",
+				 (json_int_t)s->deflate_count, "event_fails", (json_int_t)0,
+				 "free_page_report_count", (json_int_t)s->report_count,
+				 "free_page_report_fails", (json_int_t)s->report_fails,
+				 "free_page_hint_count", (json_int_t)s->hint_count,
+				 "free_page_hint_fails", (json_int_t)s->hint_fails));
+	return o;
+}

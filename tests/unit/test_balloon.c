@@ -165,6 +165,10 @@ static void test_inflate_gives_pages_back(void **state)
 	pfn_request(&r, 1, pfns, 2);
 	assert_int_equal(used_count(&r, 1), 1);
 	assert_int_equal(metric(&r, "deflated_pages"), 2);
+	/* Firecracker's names count requests (chains), not pages. */
+	assert_int_equal(metric(&r, "inflate_count"), 1);
+	assert_int_equal(metric(&r, "deflate_count"), 1);
+	assert_int_equal(metric(&r, "activate_fails") + metric(&r, "event_fails"), 0);
 	assert_true(healthy(&r));
 	down(&r);
 }
@@ -343,6 +347,8 @@ static void test_stats(void **state)
 	assert_int_equal(st.val[4], 5000);
 	assert_int_equal(st.val[6], 7000);
 	assert_int_equal(metric(&r, "stats_unknown_tags"), 1);
+	assert_int_equal(metric(&r, "stats_update_fails"), 1); /* Firecracker's name */
+	assert_int_equal(metric(&r, "stats_updates_count"), metric(&r, "stats_updates"));
 	/* The timer (1 s) returns it, without any kick. */
 	assert_true(loop_run_once(&r.loop, 3000) > 0);
 	assert_int_equal(used_count(&r, 2), 1);
@@ -423,6 +429,9 @@ static void test_reporting(void **state)
 	assert_true(zero(&r, HIGH + HIGH_LEN - PG, PG));
 	assert_false(zero(&r, PAGES + 4 * PG, PG));
 	assert_int_equal(metric(&r, "free_page_report_freed"), 3 * PG);
+	/* Per block, as Firecracker: three of the four not wholly given back. */
+	assert_int_equal(metric(&r, "free_page_report_count"), 4);
+	assert_int_equal(metric(&r, "free_page_report_fails"), 3);
 	assert_true(healthy(&r));
 	down(&r);
 }
@@ -472,6 +481,9 @@ static void test_hinting(void **state)
 	add_chain(&r, 2, &block, 1);
 	kick(&r, 2);
 	assert_false(zero(&r, PAGES, 4 * PG));
+	/* Only blocks of the current run count, as in Firecracker. */
+	assert_int_equal(metric(&r, "free_page_hint_count"), 1);
+	assert_int_equal(metric(&r, "free_page_hint_fails"), 0);
 	/* STOP from the guest: acknowledged with DONE. */
 	hint_cmd(&r, VBALLOON_HINT_STOP);
 	assert_int_equal(cfg32(&r, 8), VBALLOON_HINT_DONE);
