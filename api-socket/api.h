@@ -262,8 +262,8 @@ struct api_snapshot_load {
 
 /* PUT /migration/receive and /migration/send (api_migrate.c). */
 struct api_migrate {
-	char url[API_PATH_MAX];	  /* "unix:/path" or "tcp:ADDRESS:PORT" */
-	uint32_t max_downtime_ms; /* send */
+	char url[API_PATH_MAX];	       /* "unix:/path" or "tcp:ADDRESS:PORT" */
+	uint32_t max_downtime_ms;      /* send */
 	struct api_snapshot_load load; /* receive: overrides; .restored as for a load */
 };
 

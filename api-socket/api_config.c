@@ -346,7 +346,7 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 
 		if (api_config_more[i].present && !api_config_more[i].present(cfg))
 			continue;
-		v = api_config_more[i].show	 ? api_config_more[i].show(cfg)
+		v = api_config_more[i].show   ? api_config_more[i].show(cfg)
 		    : api_config_more[i].list ? json_array()
 					      : json_null();
 		if (json_object_set_new(doc, api_config_more[i].key, v)) {
@@ -394,8 +394,7 @@ static int api_config_more_read(const char *key, json_t *v, struct api_vm_config
 	}
 	if (api_config_more[i].read)
 		return api_config_more[i].read(v, cfg, err, errlen);
-	if (json_is_null(v) ||
-	    (api_config_more[i].list && json_is_array(v) && !json_array_size(v)))
+	if (json_is_null(v) || (api_config_more[i].list && json_is_array(v) && !json_array_size(v)))
 		return 0;
 	snprintf(err, errlen, "config: \"%s\" is not supported by ember.", key);
 	return -EINVAL;

@@ -164,7 +164,7 @@ int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err,
 	struct snap_machine m = {.nr_vcpus = vm->nr_vcpus,
 				 .nr_regions = snap_ram_regions(vm),
 				 .mem_mib = vm->cfg->mem_mib};
-		uint64_t off = 0;
+	uint64_t off = 0;
 	struct pw e;
 	int r;
 
@@ -229,11 +229,10 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap_create_req *req,
 		char *err, size_t errlen)
 {
-	struct snap_mem_job job = {
-	    .gm = &vm->mem,
-	    .nr_regions = snap_ram_regions(vm),
-	    .diff = req->diff,
-	    .fresh_anon = !vm->cfg->mem_src};
+	struct snap_mem_job job = {.gm = &vm->mem,
+				   .nr_regions = snap_ram_regions(vm),
+				   .diff = req->diff,
+				   .fresh_anon = !vm->cfg->mem_src};
 	struct file_id keep[MAX_VIRTIO_DEVS + 1];
 	unsigned nkeep = vm_files(vm, rs, keep, ARRAY_SIZE(keep));
 	struct stat s1, s2;

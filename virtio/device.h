@@ -72,7 +72,7 @@ struct vdev_mem_ops {
 struct vdev_env {
 	const struct guest_mem *gm;
 	struct evloop *loop;
-	struct mmds *mmds; /* the metadata store (api-socket/mmds_store.h), or NULL */
+	struct mmds *mmds;		/* the metadata store (api-socket/mmds_store.h), or NULL */
 	const struct vdev_mem_ops *mem; /* NULL: the device cannot have memory */
 	void *vmm;			/* mem's first argument */
 };

@@ -28,8 +28,7 @@ static const char *prog = "ember-guest";
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: %s boot-done | outb PORT VALUE | inb PORT | reset | cpus | memkb\n",
+	fprintf(stderr, "usage: %s boot-done | outb PORT VALUE | inb PORT | reset | cpus | memkb\n",
 		prog);
 	return 2;
 }

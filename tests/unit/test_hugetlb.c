@@ -20,8 +20,8 @@
  */
 static void test_discard_whole_huge_pages(void **state)
 {
-	uint8_t *raw = mmap(NULL, 5 * MB2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
+	uint8_t *raw =
+	    mmap(NULL, 5 * MB2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct guest_mem gm = {.nr_regions = 1};
 	uint64_t dirty[4 * MB2 / 4096 / 64] = {0};
 	uint8_t *p;

@@ -305,8 +305,8 @@ static void test_api_mmds_config(void **state)
 					     "\"network_interfaces\":[\"eth1\"],\"ipv4_address\":"
 					     "\"169.254.170.2\",\"imds_compat\":true}"));
 	/* Defaults: V1 on 169.254.169.254; V1, named or not, is deprecated as in Firecracker. */
-	assert_int_equal(PUT("/mmds/config", "{\"network_interfaces\":[\"eth0\"],\"version\":\"V1\"}"),
-			 204);
+	assert_int_equal(
+	    PUT("/mmds/config", "{\"network_interfaces\":[\"eth0\"],\"version\":\"V1\"}"), 204);
 	assert_true(t->resp.deprecated);
 	assert_int_equal(PUT("/mmds/config", "{\"network_interfaces\":[\"eth0\",\"eth0\"]}"), 204);
 	assert_true(t->resp.deprecated);
