@@ -201,48 +201,53 @@ it_main() {
 	mkdir -p "$LOGDIR"
 	npass=0 nfail=0 nskip=0 nretry=0
 	for t in $_selected; do
-		_first=
 		# A failed test runs once more before it counts as failed.  Guests
-		# under nested emulation (TCG running L1's KVM) hang now and then in
-		# early boot with several vCPUs, a lost interrupt or IPI we have not
-		# pinned on ember (see the README); a real regression fails twice.
-		# A pass on the second attempt says so, with the first attempt's log.
-		for _attempt in 1 2; do
-			it_run_one "$t" && break
-			[ -z "$SKIPPED" ] || break
-			[ "$_attempt" = 1 ] || break
-			_first=${WHY:-failed}
-			it_dump_log "$t.first-attempt"
+		# under nested emulation (TCG running L1's KVM) hang or crash now and
+		# then in early boot, which we have not pinned on ember (see the
+		# README); a real regression fails twice.  A pass on the second
+		# attempt says so, with the first attempt's log.  Tests share this
+		# shell's variables, so the runner's own are IT_*: no test uses them.
+		IT_T=$t
+		IT_FIRST_WHY=
+		IT_TRY=1
+		while :; do
+			it_run_one "$IT_T" && break
+			[ -z "$SKIPPED" ] && [ "$IT_TRY" = 1 ] || break
+			IT_FIRST_WHY=${WHY:-failed}
+			IT_TRY=2
+			it_dump_log "$IT_T.first-attempt"
 		done
-		if [ -z "$RESULT" ]; then
+		if [ -z "$IT_RESULT" ]; then
 			npass=$((npass + 1))
-			[ -z "$_first" ] || nretry=$((nretry + 1))
-			echo "ember-test: PASS $t ($ELAPSED s)${NOTE:+: $NOTE}${_first:+ (on a second attempt; the first: $_first)}"
+			[ -z "$IT_FIRST_WHY" ] || nretry=$((nretry + 1))
+			echo "ember-test: PASS $IT_T ($IT_ELAPSED s)${NOTE:+: $NOTE}${IT_FIRST_WHY:+ (on a second attempt; the first: $IT_FIRST_WHY)}"
 		elif [ -n "$SKIPPED" ]; then
 			nskip=$((nskip + 1))
-			echo "ember-test: SKIP $t: $WHY"
+			echo "ember-test: SKIP $IT_T: $WHY"
 		else
 			nfail=$((nfail + 1))
-			echo "ember-test: FAIL $t: ${WHY:-failed}${_first:+ (twice; the first: $_first)}"
-			it_dump_log "$t"
+			echo "ember-test: FAIL $IT_T: ${WHY:-failed}${IT_FIRST_WHY:+ (twice; the first: $IT_FIRST_WHY)}"
+			it_dump_log "$IT_T"
 		fi
 	done
 	echo "ember-test: $npass passed, $nfail failed, $nskip skipped, $nretry passed on a second attempt"
 	[ "$nfail" = 0 ]
 }
 
-# it_run_one NAME: runs t_NAME once; RESULT is empty on a pass, ELAPSED its seconds.
+# it_run_one NAME: runs t_NAME once; IT_RESULT is empty on a pass, IT_ELAPSED
+# its seconds.
 it_run_one() {
-	LOG=$LOGDIR/$1.log
+	IT_NAME=$1
+	LOG=$LOGDIR/$IT_NAME.log
 	: >"$LOG"
 	rm -f "$LOG.api"
-	WHY= SKIPPED= NOTE= RESULT=failed
-	_start=$(date +%s)
-	if "t_$1"; then
-		RESULT=
+	WHY= SKIPPED= NOTE= IT_RESULT=failed
+	IT_START=$(date +%s)
+	if "t_$IT_NAME"; then
+		IT_RESULT=
 	fi
-	ELAPSED=$(($(date +%s) - _start))
-	[ -z "$RESULT" ]
+	IT_ELAPSED=$(($(date +%s) - IT_START))
+	[ -z "$IT_RESULT" ]
 }
 
 # it_dump_log LABEL: the output of the test that just ran, now: a test that
