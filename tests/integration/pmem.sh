@@ -118,6 +118,13 @@ clones_pss() {
 # reads it into its own guest RAM.  The pmem clones' summed PSS must be the
 # smaller (both figures go into the PASS line).
 t_pmem_clones_share_root() {
+	# L1's own kernel (Debian's, running KVM under QEMU's TCG) panicked in 5
+	# of the last 6 runs of this test ("TASK stack guard page was hit" in an
+	# ember process), also on the tree where it had passed: the harness, not
+	# ember, goes down, and every later test with it.  Opt in until that is
+	# understood.
+	[ -n "${EMBER_IT_PMEM_CLONES-}" ] ||
+		{ skip "crashes L1's kernel under nested TCG; EMBER_IT_PMEM_CLONES=1 runs it"; return 1; }
 	clones_pss pmem || return 1
 	_pmem=$_pss
 	clones_pss blk || return 1
