@@ -299,17 +299,14 @@ static int api_read_serial(json_t *v, struct api_vm_config *cfg, char *err, size
 }
 
 /*
- * The sections after "metrics", in Firecracker's order.  Without @show,
- * ember does not have the section yet: GET /vm/config shows Firecracker's
- * empty value (null, [] for a list) and a config file may carry exactly
- * that.  Adding one is giving it @show (GET /vm/config) and @read (a config
- * file's value, null included).  With @present, the key is left out where it
+ * The sections after "metrics", in Firecracker's order: @show writes one
+ * for GET /vm/config (NULL: null, filled in later), @read takes a config
+ * file's value, null included.  With @present, the key is left out where it
  * says so: Firecracker never writes "serial" (it is not part of a snapshot),
  * ember does once it was set.
  */
 static const struct {
 	const char *key;
-	bool list;
 	bool (*present)(const struct api_vm_config *cfg);
 	json_t *(*show)(const struct api_vm_config *cfg);
 	int (*read)(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen);
@@ -318,7 +315,7 @@ static const struct {
     {"cpu-config", .show = api_show_cpu_config, .read = api_cpu_config_section},
     /* GET /vm/config: api_mmds_vm_config() fills it in from the store. */
     {"mmds-config", .read = api_read_mmds_later},
-    {"pmem", .list = true, .show = api_json_pmem_list, .read = api_config_pmem},
+    {"pmem", .show = api_json_pmem_list, .read = api_config_pmem},
     {"memory-hotplug", .show = api_show_hotplug, .read = api_read_hotplug},
     {"serial", .present = api_has_serial, .show = api_show_serial, .read = api_read_serial},
 };
@@ -346,9 +343,7 @@ char *api_config_to_json(const struct api_vm_config *cfg)
 
 		if (api_config_more[i].present && !api_config_more[i].present(cfg))
 			continue;
-		v = api_config_more[i].show   ? api_config_more[i].show(cfg)
-		    : api_config_more[i].list ? json_array()
-					      : json_null();
+		v = api_config_more[i].show ? api_config_more[i].show(cfg) : json_null();
 		if (json_object_set_new(doc, api_config_more[i].key, v)) {
 			json_decref(doc);
 			doc = NULL;
@@ -392,12 +387,7 @@ static int api_config_more_read(const char *key, json_t *v, struct api_vm_config
 		snprintf(err, errlen, "config: unknown section \"%.64s\".", key);
 		return -EINVAL;
 	}
-	if (api_config_more[i].read)
-		return api_config_more[i].read(v, cfg, err, errlen);
-	if (json_is_null(v) || (api_config_more[i].list && json_is_array(v) && !json_array_size(v)))
-		return 0;
-	snprintf(err, errlen, "config: \"%s\" is not supported by ember.", key);
-	return -EINVAL;
+	return api_config_more[i].read(v, cfg, err, errlen);
 }
 
 static int api_config_sections(json_t *doc, struct api_vm_config *cfg, char *err, size_t errlen)
