@@ -242,7 +242,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(L1_BENCH_TOOLS) $(BUILD)/l1-manifest
 	@$(MAKE) --no-print-directory bench-api
-	tests/nested/run.sh --bench
+	BENCH="$(BENCH)" tests/nested/run.sh --bench
 
 # API start-up and latency on the host itself (no KVM, no nested harness);
 # BENCH_BASELINE=OLD-EMBER puts an older binary's start-up next to ours.

@@ -186,7 +186,7 @@ rm -f "$d/v.sock"
 boot ember "$@" --cmdline "$(cmdline)"
 measure ember
 
-# QEMU microvm: the boot bench's machine (run-in-l1.sh) plus the devices;
+# QEMU microvm: the boot bench's machine (boot-in-l1.sh) plus the devices;
 # with acpi=off QEMU puts their virtio_mmio.device= on the command line.
 if [ -n "${QEMU:-}" ] && [ -x "$QEMU" ]; then
 	[ $have_tap = 1 ] || unavailable qemu-microvm tcp "n/a: no tap"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Turns bench/results/boot.tsv (from bench/run-in-l1.sh) into
+# Turns bench/results/boot.tsv (from bench/boot-in-l1.sh) into
 # bench/results/boot.md (medians, ratio) and bench/results/boot.png, and
 # restore.tsv (bench/snapshot-in-l1.sh) into restore.md and restore.png.
 set -euo pipefail
@@ -172,3 +172,10 @@ PY
 		echo "report: wrote $dir/net.png"
 	fi
 fi
+
+# The other modules' tables and plots: bench/report-NAME.sh DIR for each
+# bench/NAME-in-l1.sh that has one (a module is its two files).
+for r in "$(dirname "$0")"/report-*.sh; do
+	[ -x "$r" ] || continue
+	"$r" "$dir" || echo "report: $r failed" >&2
+done

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside L1 after run-in-l1.sh: snapshot restore against a cold boot,
+# Runs inside L1 after boot-in-l1.sh: snapshot restore against a cold boot,
 # same guest, same L1.  "Ready" is the same moment for both: the guest's
 # vsock echo listener (guest-tests/snap-counter) answers a one-byte echo,
 # timed from the ember process's start (bench/restoretime.c).

@@ -3,7 +3,8 @@
 #
 #   tests/nested/run.sh --tests [NAME...]   integration tests (default: all)
 #   tests/nested/run.sh --run               boot the default guest, console here
-#   tests/nested/run.sh --bench             boot-time benchmark -> bench/results/
+#   tests/nested/run.sh --bench             bench/*-in-l1.sh -> bench/results/
+#                                           (BENCH="boot net": only those)
 #
 # Where /dev/kvm runs our guest (a canary boot says so; decide.sh) everything
 # runs directly; EMBER_FORCE_NESTED=1 or EMBER_FORCE_DIRECT=1 overrule that.
@@ -105,13 +106,14 @@ if [ "$KVM_MODE" = direct ]; then
 		;;
 	bench)
 		mkdir -p "$repo/bench/results"
-		BENCH_OUT=$repo/bench/results \
-			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
-			"$repo/bench/run-in-l1.sh"
-		BENCH_OUT=$repo/bench/results "$repo/bench/snapshot-in-l1.sh"
-		BENCH_OUT=$repo/bench/results \
-			QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
-			"$repo/bench/net-in-l1.sh"
+		for b in "$repo"/bench/*-in-l1.sh; do
+			n=${b##*/}
+			n=${n%-in-l1.sh}
+			[ -z "${BENCH:-}" ] || [[ " $BENCH " == *" $n "* ]] || continue
+			BENCH_OUT=$repo/bench/results \
+				QEMU=$(command -v qemu-system-x86_64 || true) QEMU_DATA=/usr/share/qemu \
+				"$b" || rc=1
+		done
 		exec "$repo/bench/report.sh" "$repo/bench/results"
 		;;
 	esac
@@ -198,9 +200,7 @@ stage_l1() {
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
 
 	if [ "$mode" = bench ]; then
-		install -m 0755 "$repo/bench/run-in-l1.sh" "$root/ember/bench/run-in-l1.sh"
-		install -m 0755 "$repo/bench/snapshot-in-l1.sh" "$root/ember/bench/snapshot-in-l1.sh"
-		install -m 0755 "$repo/bench/net-in-l1.sh" "$root/ember/bench/net-in-l1.sh"
+		install -m 0755 "$repo"/bench/*-in-l1.sh "$root/ember/bench/"
 		# QEMU microvm for the side-by-side column: the binary, its
 		# libraries and the two firmware images microvm needs.
 		copy_with_libs "$qemu" "$root"
@@ -301,15 +301,16 @@ run)
 bench)
 	log=$logs/l1-bench.log
 	say "booting L1 (serial log $log)"
+	[ -z "${BENCH:-}" ] || append="$append ember.bench=$(echo $BENCH | tr ' ' ,)"
 	boot_l1 "$append" "$log" "$L1_TIMEOUT_BENCH"
 	mkdir -p "$repo/bench/results"
-	tr -d '\r' <"$log" | sed -n '/^EMBER_BENCH_TSV_BEGIN$/,/^EMBER_BENCH_TSV_END$/p' |
-		sed '1d;$d' >"$repo/bench/results/boot.tsv"
-	tr -d '\r' <"$log" | sed -n '/^EMBER_RESTORE_TSV_BEGIN$/,/^EMBER_RESTORE_TSV_END$/p' |
-		sed '1d;$d' >"$repo/bench/results/restore.tsv"
-	tr -d '\r' <"$log" | sed -n '/^EMBER_NET_TSV_BEGIN$/,/^EMBER_NET_TSV_END$/p' |
-		sed '1d;$d' >"$repo/bench/results/net.tsv"
-	[ -s "$repo/bench/results/boot.tsv" ] || die "no benchmark results; see $log"
+	# Each "EMBER_TSV_BEGIN NAME.tsv" ... "EMBER_TSV_END" block of the log
+	# becomes bench/results/NAME.tsv (a module not run keeps its old file).
+	tr -d '\r' <"$log" | awk -v dir="$repo/bench/results" '
+		/^EMBER_TSV_BEGIN [A-Za-z0-9_.-]+\.tsv$/ { f = dir "/" $2; printf "" >f; n++; next }
+		/^EMBER_TSV_END$/ { if (f) close(f); f = ""; next }
+		f { print >f }
+		END { exit n ? 0 : 1 }' || die "no benchmark results; see $log"
 	exec "$repo/bench/report.sh" "$repo/bench/results"
 	;;
 esac
