@@ -328,10 +328,16 @@ esac
 # before any guest, which pins those keys on (see kvm-keeper.c); the
 # module-load patching remains.  The closing line counts each
 # test once, by its last result.
+mapfile -t known < <("$repo/tests/integration/run.sh" -l)
 if [ $# -gt 0 ]; then
 	remaining=("$@")
+	# A misspelt name is the caller's mistake, not a wedged L1: say so
+	# before booting anything.
+	for t in "$@"; do
+		[[ " ${known[*]} " == *" $t "* ]] || die "no test '$t' (tests/integration/run.sh -l lists them)"
+	done
 else
-	mapfile -t remaining < <("$repo/tests/integration/run.sh" -l)
+	remaining=("${known[@]}")
 fi
 declare -A result=()
 wedged=()
