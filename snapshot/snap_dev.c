@@ -14,6 +14,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "snap_dev.h"
 
@@ -22,6 +24,45 @@ void snap_dev_quiesce(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_devs; i++)
 		if (vm->dev[i].type->quiesce)
 			vm->dev[i].type->quiesce(vm->dev[i].dev);
+}
+
+int snap_dev_mem_save(struct vm *vm, int fd, char *err, size_t errlen)
+{
+	struct log_capture why;
+	struct stat st;
+	uint64_t off;
+	int r = 0;
+
+	if (fstat(fd, &st))
+		return -errno;
+	off = (uint64_t)st.st_size; /* RAM's end: snap_mem_write sized the file to it */
+	log_capture_begin(&why);
+	for (unsigned i = 0; i < vm->nr_devs && !r; i++)
+		if (vm->dev[i].type->mem_save)
+			r = vm->dev[i].type->mem_save(vm->dev[i].dev, fd, &off);
+	log_capture_end(&why);
+	if (!r && fsync(fd))
+		r = -errno;
+	if (r)
+		snprintf(err, errlen, "cannot write device memory: %s",
+			 why.msg[0] ? why.msg : strerror(-r));
+	return r;
+}
+
+int snap_dev_mem_restore(struct vm *vm, int fd, char *err, size_t errlen)
+{
+	struct log_capture why;
+	int r = 0;
+
+	log_capture_begin(&why);
+	for (unsigned i = 0; i < vm->nr_devs && !r; i++)
+		if (vm->dev[i].type->mem_restore)
+			r = vm->dev[i].type->mem_restore(vm->dev[i].dev, fd);
+	log_capture_end(&why);
+	if (r)
+		snprintf(err, errlen, "cannot restore device memory: %s",
+			 why.msg[0] ? why.msg : strerror(-r));
+	return r;
 }
 
 /*

@@ -15,6 +15,13 @@ void snap_dev_quiesce(struct vm *vm);
 /* Each slot's settings and transport state, then the UART and the i8042. */
 int snap_dev_save(struct vm *vm, struct snap_writer *w);
 /*
+ * Full snapshots: device memory (virtio-mem's plugged blocks) into the
+ * memory file after RAM, and back after the devices are recreated (fd -1:
+ * UFFD, refused if there is any).  0, or -errno with a message.
+ */
+int snap_dev_mem_save(struct vm *vm, int fd, char *err, size_t errlen);
+int snap_dev_mem_restore(struct vm *vm, int fd, char *err, size_t errlen);
+/*
  * The devices' settings into @cfg (drives, nets, vsock, in slot order),
  * with @req's overrides applied; *@nr_slots = how many virtio devices.
  */

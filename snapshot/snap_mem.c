@@ -105,8 +105,11 @@ static int resident_pages(const struct gm_region *r, uint64_t *bits)
 int snap_mem_write(const struct snap_mem_job *job, char *err, size_t errlen)
 {
 	const struct guest_mem *gm = job->gm;
-	uint64_t off = 0, total = gm_total(gm), written = 0;
+	uint64_t off = 0, total = 0, written = 0;
 	int r = 0;
+
+	for (unsigned i = 0; i < job->nr_regions; i++)
+		total += gm->region[i].size;
 
 	if (ftruncate(job->fd, (off_t)total)) {
 		r = -errno;
@@ -114,7 +117,7 @@ int snap_mem_write(const struct snap_mem_job *job, char *err, size_t errlen)
 			 (unsigned long long)total, strerror(errno));
 		return r;
 	}
-	for (unsigned i = 0; i < gm->nr_regions && !r; i++) {
+	for (unsigned i = 0; i < job->nr_regions && !r; i++) {
 		const struct gm_region *g = &gm->region[i];
 		size_t words = (PAGES_OF(g->size) + 63) / 64;
 		uint64_t *bits;

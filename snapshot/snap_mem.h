@@ -10,9 +10,10 @@
 
 struct snap_mem_job {
 	const struct guest_mem *gm;
-	int fd;		 /* the memory file, open for writing, empty */
-	bool diff;	 /* write only the pages set in dirty[] */
-	bool fresh_anon; /* RAM is a booted VM's anonymous memory (lets Full skip holes) */
+	unsigned nr_regions; /* gm's first ones: RAM's (device memory is saved by its device) */
+	int fd;		     /* the memory file, open for writing, empty */
+	bool diff;	     /* write only the pages set in dirty[] */
+	bool fresh_anon;     /* RAM is a booted VM's anonymous memory (lets Full skip holes) */
 	/* Diff: one bit per 4 KiB page of each region, the union of KVM's and ember's logs. */
 	uint64_t *dirty[GM_MAX_REGIONS];
 };

@@ -88,13 +88,19 @@ void snap_restored_release(struct snap_restored *rs)
 
 /* ---- create ---------------------------------------------------------------------- */
 
+/* RAM's regions: device memory (virtio-mem) follows them in guest_mem. */
+static unsigned snap_ram_regions(const struct vm *vm)
+{
+	return vm->mem.nr_regions - vm->devmem.nr_exposed;
+}
+
 /*
  * The pages dirtied since the last snapshot: KVM's log (read and cleared)
  * OR ember's own, which is cleared too.  @bits[i] are allocated here.
  */
 int snap_collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 {
-	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+	for (unsigned i = 0; i < snap_ram_regions(vm); i++) {
 		struct gm_region *g = &vm->mem.region[i];
 		size_t words = (g->size / 4096 + 63) / 64;
 		struct kvm_dirty_log log = {.slot = i};
@@ -116,7 +122,7 @@ int snap_collect_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 /* A failed snapshot: its pages are still dirty for the next one. */
 void snap_return_dirty(struct vm *vm, uint64_t *bits[GM_MAX_REGIONS])
 {
-	for (unsigned i = 0; i < vm->mem.nr_regions && bits[i]; i++) {
+	for (unsigned i = 0; i < snap_ram_regions(vm) && bits[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
 
 		for (size_t w = 0; w < (g->size / 4096 + 63) / 64; w++)
@@ -156,7 +162,7 @@ static int open_out(const char *path, const struct file_id *keep, unsigned n, ch
 int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen)
 {
 	struct snap_machine m = {.nr_vcpus = vm->nr_vcpus,
-				 .nr_regions = vm->mem.nr_regions,
+				 .nr_regions = snap_ram_regions(vm),
 				 .mem_mib = vm->cfg->mem_mib};
 	uint64_t off = 0;
 	struct pw e;
@@ -177,7 +183,7 @@ int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err,
 		if (!e.err)
 			snap_w_section(w, SNAP_SEC_MEM_PAGES, 0, e.buf, e.len);
 	}
-	for (unsigned i = 0; i < vm->mem.nr_regions && !e.err; i++) {
+	for (unsigned i = 0; i < snap_ram_regions(vm) && !e.err; i++) {
 		struct snap_region reg = {.gpa = vm->mem.region[i].gpa,
 					  .size = vm->mem.region[i].size,
 					  .file_offset = off};
@@ -223,8 +229,10 @@ static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errle
 int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap_create_req *req,
 		char *err, size_t errlen)
 {
-	struct snap_mem_job job = {
-	    .gm = &vm->mem, .diff = req->diff, .fresh_anon = !vm->cfg->mem_src};
+	struct snap_mem_job job = {.gm = &vm->mem,
+				   .nr_regions = snap_ram_regions(vm),
+				   .diff = req->diff,
+				   .fresh_anon = !vm->cfg->mem_src};
 	struct file_id keep[MAX_VIRTIO_DEVS + 1];
 	unsigned nkeep = vm_files(vm, rs, keep, ARRAY_SIZE(keep));
 	struct stat s1, s2;
@@ -234,16 +242,16 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 		snprintf(err, errlen, "the microVM must be paused to snapshot it");
 		return -EINVAL;
 	}
+	/* Full snapshots keep plugged memory after RAM; Diff has no log of it. */
+	if (req->diff && vm->devmem.nr_exposed) {
+		snprintf(err, errlen,
+			 "Diff snapshots of a microVM with memory hotplug are not supported by "
+			 "ember (Full snapshots are)");
+		return -ENOTSUP;
+	}
 	if (req->diff && !vm->cfg->track_dirty_pages) {
 		snprintf(err, errlen, "Diff snapshots need track_dirty_pages");
 		return -EINVAL;
-	}
-	/* The memory file holds RAM only; hotplugged memory would be lost. */
-	if (vm->devmem.nr_exposed) {
-		snprintf(err, errlen,
-			 "snapshots of a microVM with memory hotplug are not "
-			 "supported by ember yet");
-		return -ENOTSUP;
 	}
 	/* Refused outputs are left as they were: nothing is unlinked for them. */
 	job.fd = open_out(req->mem_path, keep, nkeep, err, errlen);
@@ -273,6 +281,8 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
 		}
 	}
 	r = snap_mem_write(&job, err, errlen);
+	if (!r)
+		r = snap_dev_mem_save(vm, job.fd, err, errlen);
 	if (!r)
 		r = write_state(vm, sfd, req->diff, err, errlen);
 	if (r)
@@ -523,6 +533,8 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 	r = snap_kvm_restore_vm(vm, img, req->clock_realtime, err, errlen);
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
+	if (!r)
+		r = snap_dev_mem_restore(vm, rs->src.fd, err, errlen);
 	if (!r)
 		r = snap_dev_restore(vm, img, err, errlen);
 	if (!r)

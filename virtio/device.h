@@ -129,6 +129,15 @@ struct vdev_type {
 	void (*quiesce)(void *dev);
 	/* Optional: after a restore put the saved transport state back. */
 	void (*restored)(void *dev);
+	/*
+	 * Optional: device memory a Full snapshot keeps (virtio-mem's plugged
+	 * blocks).  mem_save writes it into the memory file @fd at *off (after
+	 * RAM), records where in the state save() encodes next and advances
+	 * *off; mem_restore maps it back from @fd (-1: no file, UFFD) after
+	 * create().  0, or -errno with a message.
+	 */
+	int (*mem_save)(void *dev, int fd, uint64_t *off);
+	int (*mem_restore)(void *dev, int fd);
 	/* Optional: the host files it reads and writes (a drive's image), so a
 	 * snapshot is never written over one; how many went into @ids. */
 	unsigned (*files)(void *dev, struct file_id *ids, unsigned max);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/virtio_mem.h>
@@ -73,6 +74,22 @@ static unsigned plugged_in(const struct vmem *m, unsigned first, unsigned n)
 	for (unsigned i = first; i < first + n; i++)
 		c += bit(m, i);
 	return c;
+}
+
+static int vmem_write_all(int fd, const uint8_t *p, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t w = pwrite(fd, p, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
 }
 
 /* Maps slots that have plugged blocks and unmaps those that have none. */
@@ -331,6 +348,12 @@ static int vmem_create(void **dev, const void *cfg, const struct vdev_env *env)
 	if (m->bits && m->slot_h) {
 		for (unsigned s = 0; s < m->nr_slots; s++)
 			m->slot_h[s] = -1;
+		/* A restore's plugged blocks; mem_restore maps their memory. */
+		for (unsigned w = 0; w < (m->nr_blocks + 63) / 64 && w < VMEM_SNAP_WORDS; w++)
+			m->bits[w] = m->cfg.plugged[w];
+		m->requested = m->cfg.requested;
+		m->usable = m->cfg.usable;
+		m->plugged = plugged_in(m, 0, m->nr_blocks) * m->block;
 		r = virtio_mmio_init(&m->t, "virtio-mem", &vmem_ops, m, env->gm, env->loop);
 		if (r)
 			log_err("memory hotplug: %s", strerror(-r));
@@ -377,6 +400,73 @@ static int vmem_update(void *dev, const char *field, const char *value)
 	}
 	virtio_mmio_unlock(&m->t);
 	return r;
+}
+
+/* Full snapshots: the plugged blocks' contents after RAM, in block order. */
+static int vmem_mem_save(void *dev, int fd, uint64_t *off)
+{
+	struct vmem *m = dev;
+	uint64_t at = *off;
+	int r = 0;
+
+	virtio_mmio_lock(&m->t);
+	if (m->plugged && m->nr_blocks > VMEM_SNAP_WORDS * 64) {
+		log_err("memory hotplug: a snapshot keeps at most %u blocks, this device has %u",
+			VMEM_SNAP_WORDS * 64, m->nr_blocks);
+		r = -ENOTSUP;
+		goto out;
+	}
+	memset(m->cfg.plugged, 0, sizeof(m->cfg.plugged));
+	for (unsigned i = 0; i < m->nr_blocks && !r; i++) {
+		if (!bit(m, i))
+			continue;
+		m->cfg.plugged[i / 64] |= 1ull << (i % 64);
+		r = vmem_write_all(fd, m->host + (uint64_t)i * m->block, m->block, at);
+		at += m->block;
+	}
+	if (r) {
+		log_err("memory hotplug: writing plugged memory: %s", strerror(-r));
+		goto out;
+	}
+	m->cfg.requested = m->requested;
+	m->cfg.usable = m->usable;
+	m->cfg.mem_off = *off;
+	*off = at;
+out:
+	virtio_mmio_unlock(&m->t);
+	return r;
+}
+
+/* A restore: plugged blocks map the memory file privately, as RAM does. */
+static int vmem_mem_restore(void *dev, int fd)
+{
+	struct vmem *m = dev;
+	uint64_t at = m->cfg.mem_off;
+	struct stat st;
+
+	if (!m->plugged)
+		return 0;
+	if (fd < 0) {
+		log_err("memory hotplug: plugged memory cannot be restored through UFFD");
+		return -ENOTSUP;
+	}
+	if (fstat(fd, &st) || (uint64_t)st.st_size < at || (uint64_t)st.st_size - at < m->plugged) {
+		log_err("memory hotplug: the memory file is too short for %llu MiB of plugged "
+			"memory at %#llx",
+			(unsigned long long)(m->plugged >> 20), (unsigned long long)at);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < m->nr_blocks; i++) {
+		if (!bit(m, i))
+			continue;
+		if (mmap(m->host + (uint64_t)i * m->block, m->block, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)at) == MAP_FAILED) {
+			log_err("memory hotplug: mapping plugged memory: %s", strerror(errno));
+			return -errno;
+		}
+		at += m->block;
+	}
+	return vmem_sync_slots(m, 0, m->nr_blocks);
 }
 
 static json_t *vmem_status(void *dev)
@@ -433,7 +523,9 @@ static const struct vdev_type vmem_type = {
     .metrics = vmem_metrics,
     .metrics_key = "memory_hotplug",
     .metrics_one = true,
-    .state_version = 1,
+    .mem_save = vmem_mem_save,
+    .mem_restore = vmem_mem_restore,
+    .state_version = 2,
     .save = vmem_save,
     .load = vmem_load,
 };

@@ -9,12 +9,21 @@
 #define VMEM_BLOCK_MIB_MIN 2u
 #define VMEM_SLOT_MIB_MIN  128u
 #define VMEM_TOTAL_MIB_MAX (1u << 20) /* 1 TiB: far beyond any host we run on */
+/* A snapshot's plugged-block bitmap: 32768 blocks (64 GiB of 2 MiB blocks). */
+#define VMEM_SNAP_WORDS 512u
 
 struct vmem_config {
 	char id[16]; /* "hotplug": one per VM, named for messages */
 	uint32_t total_mib, slot_mib, block_mib;
 	/* Where the guest has the region: 0 until created. */
 	uint64_t gpa;
+	/*
+	 * What a snapshot keeps (state version 2), 0 otherwise: the sizes the
+	 * guest was asked for, which blocks were plugged, and where in the
+	 * memory file their contents are (in block order, one after another).
+	 */
+	uint64_t requested, usable, mem_off;
+	uint64_t plugged[VMEM_SNAP_WORDS];
 };
 
 /*

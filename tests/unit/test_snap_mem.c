@@ -188,8 +188,11 @@ static void check_file(struct rig *r, bool holes)
 
 static int write_job(struct rig *r, bool diff, bool fresh_anon, char *err, size_t errlen)
 {
-	struct snap_mem_job job = {
-	    .gm = &r->gm, .fd = r->fd, .diff = diff, .fresh_anon = fresh_anon};
+	struct snap_mem_job job = {.gm = &r->gm,
+				   .nr_regions = r->gm.nr_regions,
+				   .fd = r->fd,
+				   .diff = diff,
+				   .fresh_anon = fresh_anon};
 
 	job.dirty[0] = r->dirty[0];
 	job.dirty[1] = r->dirty[1];

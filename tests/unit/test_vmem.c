@@ -21,6 +21,7 @@
 static const uint64_t qbase[1] = {0x10000};
 
 #include "devrig.h"
+#include "mem.h"
 
 #define GPA GiB(4)
 
@@ -269,12 +270,86 @@ static void test_settings(void **state)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+/* Saves @c (state version 2) and loads it back into @out: 0 or -EINVAL. */
+static int state_roundtrip(const struct vmem_config *c, size_t cut, uint16_t version, int n_word,
+			   struct vmem_config *out)
+{
+	const struct vdev_type *t = vdev_type_find("mem");
+	const char *why;
+	struct pw w;
+	struct pr r;
+	int ret;
+
+	pw_init(&w);
+	t->save(c, &w);
+	assert_int_equal(w.err, 0);
+	if (n_word >= 0) /* the bitmap's word count, u32 after id, sizes, gpa and 3 u64 */
+		w.buf[2 + strlen(c->id) + 12 + 8 + 24] = (uint8_t)n_word;
+	memset(out, 0, sizeof(*out));
+	pr_init(&r, w.buf, cut ? cut : w.len);
+	t->load(&r, version, out);
+	ret = pr_finish(&r, &why);
+	pw_free(&w);
+	return ret;
+}
+
+/* The snapshot state: plugged blocks and offsets round-trip; every corruption is refused. */
+static void test_state(void **state)
+{
+	const struct vdev_type *t = vdev_type_find("mem");
+	struct vmem_config c, bad, out;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(t->state_version, 2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(t->parse("512", &c, err, sizeof(err)), 0); /* 256 blocks of 2 MiB */
+	strcpy(c.id, "hotplug");
+	c.gpa = GPA;
+	c.requested = MiB(256);
+	c.usable = MiB(256);
+	c.mem_off = MiB(256);
+	c.plugged[0] = ~0ull;
+	c.plugged[1] = 1;
+	assert_int_equal(state_roundtrip(&c, 0, 2, -1, &out), 0);
+	assert_true(out.plugged[0] == ~0ull && out.plugged[1] == 1 && !out.plugged[2]);
+	assert_true(out.requested == MiB(256) && out.usable == MiB(256) && out.mem_off == MiB(256));
+	/* A version 1 state (no runtime fields) still loads, nothing plugged. */
+	assert_int_equal(state_roundtrip(&c, 2 + strlen(c.id) + 12 + 8, 1, -1, &out), 0);
+	assert_true(!out.plugged[0] && !out.requested && out.gpa == GPA);
+
+	bad = c; /* a plugged block beyond the usable region */
+	bad.plugged[2] = 1;
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad = c; /* usable beyond the region, not whole slots */
+	bad.usable = MiB(640);
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad.usable = MiB(200);
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad = c; /* requested beyond the region or not whole blocks */
+	bad.requested = MiB(1024);
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad.requested = MiB(3);
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad = c; /* a file offset mmap cannot take, or one that wraps */
+	bad.mem_off = MiB(256) + 1;
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	bad.mem_off = UINT64_MAX - 4095;
+	assert_int_equal(state_roundtrip(&bad, 0, 2, -1, &out), -EINVAL);
+	/* A bitmap of the wrong length (3 or 5 words for 256 blocks), a truncated one. */
+	assert_int_equal(state_roundtrip(&c, 0, 2, 3, &out), -EINVAL);
+	assert_int_equal(state_roundtrip(&c, 0, 2, 5, &out), -EINVAL);
+	assert_int_equal(state_roundtrip(&c, 2 + strlen(c.id) + 12 + 8 + 28 + 8, 2, -1, &out),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plug_unplug),
 	    cmocka_unit_test(test_bad_requests),
 	    cmocka_unit_test(test_settings),
+	    cmocka_unit_test(test_state),
 	};
 	return cmocka_run_group_tests_name("vmem", tests, NULL, NULL);
 }
