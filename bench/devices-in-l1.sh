@@ -92,9 +92,12 @@ api_get() { "$CURL" -s -f -m 10 --unix-socket "$1" "http://localhost$2"; }
 # vm NAME JSON-SECTIONS: ember with the API on $d/NAME.sock started from a
 # config file (boot-source and machine-config are added), console into
 # $d/NAME.log; sets VPID.
+# (Every console log is emptied before its process starts: the redirection
+# happens in the child, and wait_log must not find the previous VM's lines.)
 vm() {
 	rm -f "$d/$1.sock"
 	printf '{%s}\n' "$2" >"$d/$1.json"
+	: >"$d/$1.log"
 	"$EMBER" --api-sock "$d/$1.sock" --config-file "$d/$1.json" </dev/null >"$d/$1.log" 2>&1 &
 	VPID=$!
 	PIDS="$PIDS $VPID"
@@ -199,6 +202,7 @@ blk_qemu() {
 				c=-
 			fi
 			log=$d/qemu.log
+			: >"$log"
 			"$QEMU" -L "$QEMU_DATA" -accel kvm -M microvm,acpi=off,x-option-roms=off,rtc=off \
 				-cpu host -nodefaults -no-reboot -display none -serial stdio -m 256 -smp 1 \
 				-kernel "$VMLINUX" -initrd "$INITRD" \
@@ -409,6 +413,7 @@ clones() {
 	i=1
 	while [ $i -le 10 ]; do
 		rm -f "$d/c$i.sock"
+		: >"$d/c$i.log"
 		"$EMBER" --api-sock "$d/c$i.sock" </dev/null >"$d/c$i.log" 2>&1 &
 		cpids="$cpids $!"
 		PIDS="$PIDS $!"
