@@ -231,7 +231,6 @@ net_ember() {
 	if ! { "$MKTAP" "$TAP" 0 || tunctl -t "$TAP"; } >/dev/null 2>&1 ||
 		! ip addr add "$HOST_IP/24" dev "$TAP" || ! ip link set "$TAP" up; then
 		say "cannot create $TAP (root?): net rows n/a"
-		row limiter ember net_rx n/a - B/s 1
 		return 1
 	fi
 	nic="{\"iface_id\":\"eth0\",\"host_dev_name\":\"$TAP\",\"guest_mac\":\"$MAC\"}"
@@ -265,14 +264,14 @@ net_ember() {
 	return 0
 }
 
-blk_ember || say "ember blk limiter rows incomplete"
+blk_ember || { say "ember blk limiter rows incomplete"; row limiter ember blk_bw n/a - B/s 1; }
 if [ -n "${QEMU:-}" ] && [ -x "$QEMU" ]; then
 	blk_qemu
 else
 	say "QEMU not in L1: ember rows only"
 	row limiter qemu-microvm blk_bw n/a - B/s 1
 fi
-net_ember || say "ember net limiter rows incomplete"
+net_ember || { say "ember net limiter rows incomplete"; row limiter ember net_rx n/a - B/s 1; }
 flush
 
 # ---------------------------------------------------------------- noisy
