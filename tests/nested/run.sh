@@ -302,6 +302,8 @@ bench)
 	log=$logs/l1-bench.log
 	say "booting L1 (serial log $log)"
 	[ -z "${BENCH:-}" ] || append="$append ember.bench=$(echo $BENCH | tr ' ' ,)"
+	# bench/devices-in-l1.sh's pmem clones are opt-in: they have panicked L1.
+	[ "${BENCH_PMEM_CLONES:-}" != 1 ] || append="$append ember.pmem_clones=1"
 	boot_l1 "$append" "$log" "$L1_TIMEOUT_BENCH"
 	mkdir -p "$repo/bench/results"
 	# Each "EMBER_TSV_BEGIN NAME.tsv" ... "EMBER_TSV_END" block of the log
