@@ -95,6 +95,9 @@ int api_snap_load(struct api_mode *m, const struct api_vm_config *acfg, struct a
 	if (!l->resume_vm)
 		vcpus_start_paused(&m->vm);
 	m->vm_live = true;
+	/* Restoring parsed the state file into buffers now freed: give their
+	 * pages back, as each of many clones would keep them otherwise. */
+	malloc_trim(0);
 	log_info("restored %s (%s)", l->snapshot_path, l->resume_vm ? "running" : "paused");
 	return 0;
 }
