@@ -101,6 +101,11 @@ VMLINUX /ember/guest/vmlinux $kdir/vmlinux
 BZIMAGE /ember/guest/bzImage $kdir/bzImage
 INITRD /ember/guest/initramfs.cpio $initrd
 ROOTFS /ember/guest/rootfs.ext4 $rootfs$deb_files"
+# BENCH_BASELINE=OLD-EMBER (as for make bench-api): an older ember whose
+# figures modules put next to ours in the same L1 (bench/density-in-l1.sh).
+if [ "$mode" = bench ] && [ -n "${BENCH_BASELINE:-}" ]; then
+	l1_files+=$'\n'"EMBER_BASELINE /ember/bin/ember-baseline $BENCH_BASELINE"
+fi
 if curl=$(command -v curl); then
 	l1_files+=$'\n'"CURL /ember/bin/curl $curl"
 fi
