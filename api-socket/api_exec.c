@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api_route.h"
+#include "sparse.h"
 
 /* A copy of the configuration for a PUT to change (freed by api_complete). */
 struct api_vm_config *api_next(struct api_req *r)
@@ -75,12 +76,14 @@ enum api_result api_put_snapshot_load(struct api_req *r)
 	/* The snapshot defines the whole VM; mixing in earlier PUTs is ambiguous. */
 	if (r->st->boot_configured)
 		return api_bad(r, MSG_LOAD_NOT_ALLOWED);
-	l->restored = malloc(sizeof(*l->restored));
+	/* calloc, not api_config_init()'s memset: only the pages the VMM
+	 * thread fills in get written (sparse.h says why). */
+	l->restored = calloc(1, sizeof(*l->restored));
 	if (!l->restored) {
 		api_fault(r->resp, 500, "Out of memory.");
 		return API_DONE;
 	}
-	api_config_init(l->restored);
+	api_config_defaults(l->restored);
 	return api_exec(r, API_CMD_SNAPSHOT_LOAD);
 }
 
@@ -88,7 +91,7 @@ enum api_result api_put_snapshot_load(struct api_req *r)
 void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l)
 {
 	if (l->restored) {
-		st->cfg = *l->restored;
+		sparse_copy(&st->cfg, l->restored, sizeof(st->cfg));
 		/* Dirty tracking is the load request's choice, not the snapshot's. */
 		st->cfg.machine.track_dirty_pages = l->track_dirty_pages;
 	}

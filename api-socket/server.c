@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "thread.h"
 
 #define API_IN_BUF     8192
 #define API_TAG_LISTEN 0u
@@ -44,7 +45,7 @@ struct api_server {
 	struct api_server_opts opts;
 	char *path;
 	int lfd, epfd, stopfd;
-	pthread_t thread;
+	struct ember_thread thread;
 	struct api_state *st;
 	struct api_conn **conns;
 	unsigned nr_conns;
@@ -428,6 +429,10 @@ static void *api_thread(void *arg)
 				j++;
 			}
 		}
+		/* No client left: what serving them touched of the stack (a
+		 * deeply nested document parses deep) need not stay resident. */
+		if (!srv->nr_conns)
+			thread_stack_trim();
 	}
 	return NULL;
 }
@@ -516,7 +521,7 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	/* Signals belong to the VMM thread; the API thread must never take one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&srv->thread, NULL, api_thread, srv);
+	rc = thread_start(&srv->thread, THREAD_STACK, api_thread, srv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the API thread: %s", strerror(-rc));
@@ -537,6 +542,6 @@ void api_server_stop(struct api_server *srv)
 		return;
 	if (write(srv->stopfd, &one, sizeof(one)) != sizeof(one))
 		log_warn("api: cannot signal the API thread: %s", strerror(errno));
-	pthread_join(srv->thread, NULL);
+	thread_join(&srv->thread);
 	api_server_free(srv);
 }

@@ -9,7 +9,8 @@
  * echo with the guest's vsock listener on PORT through Firecracker's hybrid
  * vsock socket UDS ("CONNECT PORT\n", "OK ...\n", a byte there and back).
  * The first echo that comes back is "the guest is running".  Prints
- *   ready_us=N load_us=N|- pid=N
+ *   ready_us=N load_us=N|- pid=N sent_us=N|-
+ * (all from the command's start; sent_us: the load request written)
  * and leaves the command running (the caller kills it), so its memory can
  * be sampled with the guest up.
  */
@@ -92,7 +93,7 @@ static int echo_once(const char *uds, const char *port)
 	return ok;
 }
 
-static int load(const char *sock, const char *json, uint64_t deadline)
+static int load(const char *sock, const char *json, uint64_t deadline, uint64_t *sent)
 {
 	char req[8192], resp[1024];
 	int fd = -1;
@@ -106,6 +107,7 @@ static int load(const char *sock, const char *json, uint64_t deadline)
 		 "PUT /snapshot/load HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
 		 "application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		 strlen(json), json);
+	*sent = now_us();
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
 	    read_until(fd, "\r\n\r\n", resp, sizeof(resp), 1000) || !strstr(resp, " 204 ")) {
 		fprintf(stderr, "restoretime: load failed: %s\n", resp);
@@ -119,7 +121,7 @@ static int load(const char *sock, const char *json, uint64_t deadline)
 int main(int argc, char **argv)
 {
 	const char *uds, *port, *api = NULL, *json = NULL;
-	uint64_t t0, deadline, load_us = 0;
+	uint64_t t0, deadline, load_us = 0, sent_us = 0;
 	int cmd = 0, timeout;
 	pid_t pid;
 
@@ -155,11 +157,12 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	if (api) {
-		if (load(api, json, deadline)) {
+		if (load(api, json, deadline, &sent_us)) {
 			kill(pid, SIGKILL);
 			return 1;
 		}
 		load_us = now_us() - t0;
+		sent_us -= t0;
 	}
 	while (echo_once(uds, port)) {
 		if (now_us() > deadline) {
@@ -174,6 +177,10 @@ int main(int argc, char **argv)
 		printf("%llu", (unsigned long long)load_us);
 	else
 		printf("-");
-	printf(" pid=%d\n", (int)pid);
+	printf(" pid=%d sent_us=", (int)pid);
+	if (api)
+		printf("%llu\n", (unsigned long long)sent_us);
+	else
+		printf("-\n");
 	return 0;
 }

@@ -460,6 +460,9 @@ static void *vcpu_thread(void *arg)
 		if (atomic_load(&vm->vcpu_ctl.pause_req)) {
 			vcpu_settle(v);
 			vcpu_park(v);
+			/* Resumed (a restore starts here too): drop what earlier
+			 * exits touched of the stack below this frame. */
+			thread_stack_trim();
 			continue;
 		}
 		int r = kvm_ioctl(v->fd, KVM_RUN, NULL);
@@ -486,10 +489,10 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *v)
 {
-	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	int r = thread_start(&v->thread, THREAD_STACK, vcpu_thread, v);
 
 	if (r)
-		return -r;
+		return r;
 	v->thread_started = true;
 	return 0;
 }
@@ -500,5 +503,5 @@ void vcpu_kick(struct vcpu *v)
 		return;
 	/* If the signal lands before KVM_RUN, immediate_exit makes KVM_RUN return at once. */
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	pthread_kill(v->thread, SIG_VCPU_KICK);
+	pthread_kill(v->thread.id, SIG_VCPU_KICK);
 }

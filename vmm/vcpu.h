@@ -9,6 +9,8 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+
+#include "thread.h"
 #include <stdatomic.h>
 
 #include "ember.h"
@@ -21,7 +23,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
-	pthread_t thread;
+	struct ember_thread thread;
 	bool thread_started;
 	struct ratelimit rl_mmio;
 	/* Exits handled in userspace, for metrics: written by the vCPU, read anywhere. */

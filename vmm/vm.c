@@ -524,7 +524,7 @@ int vm_run(struct vm *vm)
 		vcpu_kick(&vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpus[i].thread_started)
-			pthread_join(vm->vcpus[i].thread, NULL);
+			thread_join(&vm->vcpus[i].thread);
 		vm->vcpus[i].thread_started = false;
 	}
 	return atomic_load(&vm->exit_code);

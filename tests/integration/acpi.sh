@@ -39,3 +39,21 @@ t_acpi_no_hints() {
 	reached_init && has 'root=/dev/vda rw' && lacks 'virtio_mmio.device=' &&
 		has EMBER_ROOTFS_OK && has 'EMBER_GUEST_RESULT rc=0'
 }
+
+# A stock distro kernel finds the devices through ACPI: Debian's own (the
+# kernel L1 runs), whose virtio drivers are modules, booted with no
+# virtio_mmio.device= hint; guest-tests/acpi-debian loads Debian's modules
+# (run.sh stages them as a cpio, appended here to our initramfs) and reads
+# the disk, which must have been bound through the DSDT's LNRO0005.
+t_acpi_debian_kernel() {
+	[ -n "${DEBIAN_KERNEL:-}" ] && [ -n "${DEBIAN_MODULES:-}" ] ||
+		{ skip "no Debian kernel staged (tests/nested/run.sh)"; return 1; }
+	_d=$LOGDIR/acpi-deb.img _i=$LOGDIR/acpi-deb.cpio
+	mkdisk "$_d" 1 && printf EMBER_DEB_MARK_42 | dd of="$_d" conv=notrunc 2>/dev/null &&
+		cat "$INITRD" "$DEBIAN_MODULES" >"$_i" || return 1
+	vm run --kernel "$DEBIAN_KERNEL" --initrd "$_i" --mem 256 --no-device-hints \
+		--disk "$_d" --cmdline "$BASE_CMDLINE ember.test=acpi-debian" </dev/null
+	rc_is 0 && lacks 'virtio_mmio.device=' && has 'EMBER_DEB kernel' &&
+		has 'ACPI: Interpreter enabled' && has 'EMBER_DEB_BOUND LNRO0005:00 virtio-mmio' &&
+		has 'EMBER_DEB_DISK EMBER_DEB_MARK_42' && has 'EMBER_GUEST_RESULT rc=0'
+}

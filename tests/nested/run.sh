@@ -62,6 +62,34 @@ initrd=$("$repo/guest/mkinitramfs.sh")
 rootfs=$("$repo/guest/mkrootfs.sh")
 mkdir -p "$logs"
 
+# ko_copy VERSION MODULE DEST: a module of that kernel, uncompressed, to DEST.
+ko_copy() {
+	local f
+	f=$(modinfo -k "$1" -F filename "$2") || die "module $2 of $1 not found"
+	case "$f" in
+	*.ko) cp "$f" "$3" ;;
+	*.ko.xz) xz -dc "$f" >"$3" ;;
+	*.ko.zst) zstd -qdc "$f" >"$3" ;;
+	*) die "module $2: unexpected file $f" ;;
+	esac
+}
+
+# Debian's own kernel (the one L1 boots) and its virtio modules as a cpio,
+# for tests/integration/acpi.sh: a stock kernel that finds the virtio-mmio
+# devices through ACPI.  Without one the test skips.
+deb_files=
+deb_kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n1 || true)
+if [ -n "$deb_kernel" ] && [ -d "/lib/modules/${deb_kernel#/boot/vmlinuz-}" ]; then
+	rm -rf "$work/debian-modules" && mkdir -p "$work/debian-modules/debian-modules"
+	for m in virtio_ring virtio virtio_mmio virtio_blk; do
+		ko_copy "${deb_kernel#/boot/vmlinuz-}" $m "$work/debian-modules/debian-modules/$m.ko"
+	done
+	(cd "$work/debian-modules" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0) >"$work/debian-modules.cpio"
+	deb_files=$'\n'"DEBIAN_KERNEL /ember/guest/debian-vmlinuz $deb_kernel"
+	deb_files+=$'\n'"DEBIAN_MODULES /ember/guest/debian-modules.cpio $work/debian-modules.cpio"
+fi
+
 # All the files the tests, l1-init and the bench use, as "VAR L1-PATH
 # HOST-PATH" (VAR - where none looks it up by variable): the tools, what
 # guest/*.sh built, and curl for the API tests (Firecracker's getting-started
@@ -72,7 +100,12 @@ l1_files="$tools
 VMLINUX /ember/guest/vmlinux $kdir/vmlinux
 BZIMAGE /ember/guest/bzImage $kdir/bzImage
 INITRD /ember/guest/initramfs.cpio $initrd
-ROOTFS /ember/guest/rootfs.ext4 $rootfs"
+ROOTFS /ember/guest/rootfs.ext4 $rootfs$deb_files"
+# BENCH_BASELINE=OLD-EMBER (as for make bench-api): an older ember whose
+# figures modules put next to ours in the same L1 (bench/density-in-l1.sh).
+if [ "$mode" = bench ] && [ -n "${BENCH_BASELINE:-}" ]; then
+	l1_files+=$'\n'"EMBER_BASELINE /ember/bin/ember-baseline $BENCH_BASELINE"
+fi
 if curl=$(command -v curl); then
 	l1_files+=$'\n'"CURL /ember/bin/curl $curl"
 fi
@@ -176,13 +209,7 @@ stage_l1() {
 
 	module_order $L1_MODULES | awk '!seen[$0]++' >"$root/ember/modules/load-order"
 	while read -r m; do
-		f=$(modinfo -k "$l1_ver" -F filename "$m")
-		case "$f" in
-		*.ko) cp "$f" "$root/ember/modules/$m.ko" ;;
-		*.ko.xz) xz -dc "$f" >"$root/ember/modules/$m.ko" ;;
-		*.ko.zst) zstd -qdc "$f" >"$root/ember/modules/$m.ko" ;;
-		*) die "module $m: unexpected file $f" ;;
-		esac
+		ko_copy "$l1_ver" "$m" "$root/ember/modules/$m.ko"
 	done <"$root/ember/modules/load-order"
 
 	# L1 has no shared libraries of its own: programs bring theirs (only
