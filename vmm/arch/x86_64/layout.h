@@ -45,6 +45,7 @@
 /* ISA ports and lines. */
 #define PORT_COM1	0x3f8u
 #define IRQ_COM1	4u
+#define ARCH_SERIAL_GSI IRQ_COM1 /* vm.c's serial irqfd */
 #define PORT_I8042_DATA 0x60u
 #define IRQ_KBD		1u
 #define PORT_I8042_CMD	0x64u
