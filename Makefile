@@ -20,8 +20,23 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 # The architecture ember is built for: vmm/arch/$(ARCH) and snapshot/arch/$(ARCH)
 # (vmm/arch.h says what they provide).  The host's by default.
 ARCH    ?= $(shell uname -m)
-ARCH_SRCS := $(wildcard vmm/arch/$(ARCH)/*.c snapshot/arch/$(ARCH)/*.c)
+ARCH_SRCS := $(wildcard vmm/arch/$(ARCH)/*.c snapshot/arch/$(ARCH)/*.c jail/arch/$(ARCH)/*.c)
 CFLAGS  += -Ivmm/arch/$(ARCH)
+# Cross-building for aarch64 (README): Debian's cross compiler, the arm64
+# -dev packages unpacked by guest/arm64-sysroot.sh, objects in build-aarch64.
+# The seccomp allow-lists are x86-64's: jail/arch/aarch64 stands in for them.
+ifeq ($(ARCH),aarch64)
+ifneq ($(shell uname -m),aarch64)
+CC      := aarch64-linux-gnu-gcc
+ifeq ($(origin SYSROOT),undefined)
+SYSROOT := $(shell guest/arm64-sysroot.sh)
+endif
+CFLAGS  += -isystem $(SYSROOT)/usr/include
+LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+BUILD   := build-aarch64
+endif
+NO_ARCH_SRCS := jail/seccomp.c jail/seccomp_rules.c
+endif
 LDFLAGS += -static -pthread
 
 # ember = vmm/ + virtio/ + api-socket/ + snapshot/ + jail/seccomp*.c (but
@@ -29,7 +44,7 @@ LDFLAGS += -static -pthread
 # jailer is its own binary from jail/jailer*.c.  New files are picked up by
 # wildcard, so adding a module never needs a Makefile change.
 SECCOMP_TOOL_SRCS := jail/seccomp_gen.c jail/seccomp_compile.c
-EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS),\
+EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS) $(NO_ARCH_SRCS),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS))
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
