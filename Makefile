@@ -49,7 +49,7 @@ EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS) $(NO_ARCH_SRCS),\
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
 JAILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(JAILER_SRCS)) $(BUILD)/vmm/strnum.o
-LDLIBS  := -luring -ljansson -lseccomp -lcap
+LDLIBS  := -luring -ljansson -lseccomp -lcap -lfdt
 CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 
 # Objects the unit tests link: everything except what needs KVM, threads or
@@ -57,8 +57,11 @@ CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/api_cmds.c vmm/api_snap.c vmm/virtio_devs.c \
 	snapshot/snapshot.c snapshot/migrate.c snapshot/migrate_recv.c vmm/metrics.c \
 	$(wildcard vmm/arch/*/*_vm.c vmm/arch/*/*_vcpu.c snapshot/arch/*/*.c)
-UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
-	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS)))
+# Plus other architectures' pure parts (plain C), so every host tests them.
+UNIT_PORTABLE := vmm/arch/aarch64/fdt.c vmm/arch/aarch64/image.c
+UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE),\
+	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS) \
+	$(UNIT_PORTABLE))))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 

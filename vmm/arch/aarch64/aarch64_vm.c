@@ -18,6 +18,11 @@ const struct kvm_cap_req arch_kvm_caps[] = {
 };
 const size_t arch_nr_kvm_caps = ARRAY_SIZE(arch_kvm_caps);
 
+int kernel_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const char **why)
+{
+	return arm64_image_parse(img, len, ki, why);
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	(void)vm;

@@ -28,7 +28,7 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int kernel_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const char **why)
+int arm64_image_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const char **why)
 {
 	static const unsigned page_kib[] = {0, 4, 16, 64};
 	uint64_t flags;
@@ -81,15 +81,15 @@ int kernel_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const c
 	return 0;
 }
 
-uint64_t kernel_load_addr(const struct kernel_info *ki, uint64_t ram_start)
+uint64_t arm64_image_addr(const struct kernel_info *ki, uint64_t ram_start)
 {
 	uint64_t base = (ram_start + ARM64_IMAGE_ALIGN - 1) & ~(ARM64_IMAGE_ALIGN - 1);
 
 	return base + ki->text_offset;
 }
 
-int kernel_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		const struct kernel_info *ki, uint64_t gpa, const char **why)
+int arm64_image_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
+		     const struct kernel_info *ki, uint64_t gpa, const char **why)
 {
 	/* image_size covers the bss too: all of it must be RAM, not only the file. */
 	if (!gm_range_ok(gm, gpa, ki->image_size) || gm_write(gm, gpa, img, len)) {

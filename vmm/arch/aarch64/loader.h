@@ -36,18 +36,18 @@ struct kernel_info {
 };
 
 /*
- * Returns 0, or -ENOEXEC with *why set to a static sentence saying what is
- * wrong with the image (too short, not an arm64 Image, big-endian, sizes
- * that do not add up).
+ * image.c, pure (unit-tested on any host, hence its own names): 0, or
+ * -ENOEXEC with *why set to a static sentence saying what is wrong with the
+ * image (too short, not an arm64 Image, big-endian, sizes that do not add up).
  */
+int arm64_image_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const char **why);
+/* Where the Image starts for RAM at @ram_start: the next 2 MiB aligned base plus text_offset. */
+uint64_t arm64_image_addr(const struct kernel_info *ki, uint64_t ram_start);
+/* Copies the Image to @gpa: 0, or -EFAULT with *why when it (and its bss) is not all RAM. */
+int arm64_image_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
+		     const struct kernel_info *ki, uint64_t gpa, const char **why);
+
+/* What launch.c calls on every architecture: arm64_image_parse. */
 int kernel_parse(const uint8_t *img, size_t len, struct kernel_info *ki, const char **why);
-/*
- * Where the Image starts for RAM at @ram_start: the first 2 MiB aligned
- * base at or above it, plus text_offset.
- */
-uint64_t kernel_load_addr(const struct kernel_info *ki, uint64_t ram_start);
-/* Copies the Image to @gpa: 0, or -EFAULT with *why when it does not fit in RAM. */
-int kernel_load(const struct guest_mem *gm, const uint8_t *img, size_t len,
-		const struct kernel_info *ki, uint64_t gpa, const char **why);
 
 #endif /* EMBER_LOADER_H */
