@@ -36,7 +36,11 @@ uint64_t arch_ram_end(uint64_t mem_size);
  * CPU template).  *@phys_bits: the guest's physical address width.
  */
 int arch_vm_cpu_init(struct vm *vm, unsigned *phys_bits);
-/* After the serial port is set up: put it and the platform devices on their buses. */
+/*
+ * Once every vCPU exists and the serial port is set up: the platform devices
+ * on their buses (and on aarch64 the GIC's and the vCPUs' initialisation,
+ * which KVM wants in that order).
+ */
 int arch_setup_devices(struct vm *vm);
 /* Kernel, initrd and boot structures into guest memory; vm->cmdline is final. */
 int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,

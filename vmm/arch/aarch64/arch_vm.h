@@ -17,4 +17,10 @@ struct arch_vm {
 	uint32_t target;  /* KVM_ARM_PREFERRED_TARGET */
 };
 
+struct vcpu;
+/* aarch64_vcpu.c: KVM_ARM_VCPU_INIT (PSCI 0.2; all but vCPU 0 powered off). */
+int arm64_vcpu_init(struct vcpu *v);
+/* MPIDR_EL1 as KVM set it at KVM_ARM_VCPU_INIT. */
+int arm64_vcpu_mpidr(struct vcpu *v, uint64_t *mpidr);
+
 #endif /* EMBER_ARCH_VM_H */

@@ -41,6 +41,9 @@
 #define LAYOUT_VIRTIO_SLOT 0x1000ull
 #define IRQ_VIRTIO_FIRST   5u
 #define MAX_VIRTIO_DEVS	   16u
+/* No virtio_mmio.device= hints: the device tree lists them, and Linux's IRQ numbers are not GSIs.
+ */
+#define ARCH_CMDLINE_DEVICE_HINTS 0
 /* The GSIs ember hands out (vmgenid.c bounds its line with this name). */
 #define IOAPIC_PINS 64u
 /*

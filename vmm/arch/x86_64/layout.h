@@ -61,6 +61,8 @@
 #define LAYOUT_VIRTIO_BASE 0xd0000000ull
 #define LAYOUT_VIRTIO_SLOT 0x1000ull
 #define IRQ_VIRTIO_FIRST   5u
+/* virtio_devs.c adds virtio_mmio.device=SIZE@BASE:IRQ to the command line (IRQ = GSI here). */
+#define ARCH_CMDLINE_DEVICE_HINTS 1
 #define MAX_VIRTIO_DEVS	   16u
 #define IOAPIC_PINS	   24u
 /* The ACPI Generic Event Device's line (VM Generation ID changes): the last pin. */
