@@ -2,9 +2,8 @@
 # The arm64 libraries `make ARCH=aarch64` links ember against: Debian's arm64
 # -dev packages (and what their static libraries need), unpacked into a cache
 # folder, never installed.  Installing them through multiarch would replace
-# amd64 packages (libfdt-dev:arm64 conflicts with libfdt-dev:amd64), so apt
-# here reads arm64 package lists into a private state directory and only
-# downloads.  libc comes with the cross compiler (libc6-dev-arm64-cross).
+# amd64 packages (libfdt-dev:arm64 conflicts with libfdt-dev:amd64), so
+# arm64-debs.sh only downloads them.  libc comes with the cross compiler (libc6-dev-arm64-cross).
 # Prints the sysroot's path; idempotent (the package list is its cache key).
 set -euo pipefail
 
@@ -21,14 +20,8 @@ fi
 
 work=$(mktemp -d "$cache/sysroot-arm64.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/debs" "$work/root"
-# Private lists: the host's apt state and dpkg architectures stay untouched.
-apt_opts=($( [ "$(id -u)" = 0 ] && echo -o APT::Sandbox::User=root)
-	-o "APT::Architecture=arm64" -o "APT::Architectures::=arm64"
-	-o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
-	-o "Dir::State::status=/dev/null" -o "Debug::NoLocking=1")
-apt-get "${apt_opts[@]}" -qq update >&2
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download "${PKGS[@]/%/:arm64}" >&2)
+mkdir -p "$work/debs" "$work/root"
+"$(dirname "$0")/arm64-debs.sh" "$work/debs" "${PKGS[@]}"
 for d in "$work"/debs/*.deb; do
 	dpkg-deb -x "$d" "$work/root"
 done
