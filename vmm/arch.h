@@ -37,10 +37,11 @@ uint64_t arch_ram_end(uint64_t mem_size);
  */
 int arch_vm_cpu_init(struct vm *vm, unsigned *phys_bits);
 /*
- * Once every vCPU exists and the serial port is set up: the platform devices
- * on their buses (and on aarch64 the GIC's and the vCPUs' initialisation,
- * which KVM wants in that order).
+ * Once every vCPU exists, before any irqfd: aarch64 initialises the GIC and
+ * then the vCPUs there (KVM wants that order, and irqfds only after it).
  */
+int arch_vcpus_created(struct vm *vm);
+/* After the serial port is set up: it and the platform devices on their buses. */
 int arch_setup_devices(struct vm *vm);
 /* Kernel, initrd and boot structures into guest memory; vm->cmdline is final. */
 int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,

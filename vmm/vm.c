@@ -281,6 +281,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 			goto fail;
 		}
 	}
+	r = arch_vcpus_created(vm);
+	if (r)
+		goto fail;
 	r = evloop_init(&vm->loop);
 	if (r)
 		goto fail;

@@ -106,8 +106,11 @@ int vm_ctrl_alt_del(struct vm *vm)
 	return -ENOTSUP;
 }
 
-/* Every vCPU exists: the GIC can be initialised, then the vCPUs (aarch64_vcpu.c). */
-int arch_setup_devices(struct vm *vm)
+/*
+ * Every vCPU exists: the GIC can be initialised (KVM_IRQFD refuses with
+ * EAGAIN until it is), then the vCPUs (aarch64_vcpu.c).
+ */
+int arch_vcpus_created(struct vm *vm)
 {
 	int r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 
@@ -122,7 +125,13 @@ int arch_setup_devices(struct vm *vm)
 			return r;
 		}
 	}
-	r = bus_register(&vm->mmio, LAYOUT_SERIAL, UART_SIZE, &serial_ops, &vm->serial);
+	return 0;
+}
+
+int arch_setup_devices(struct vm *vm)
+{
+	int r = bus_register(&vm->mmio, LAYOUT_SERIAL, UART_SIZE, &serial_ops, &vm->serial);
+
 	return r ? r : bus_register(&vm->mmio, LAYOUT_BOOT_TIMER, 1, &vm_boot_timer_ops, vm);
 }
 

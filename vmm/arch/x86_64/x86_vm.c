@@ -85,6 +85,12 @@ int arch_vm_cpu_init(struct vm *vm, unsigned *phys_bits)
 	return 0;
 }
 
+int arch_vcpus_created(struct vm *vm)
+{
+	(void)vm; /* the APs wait for their SIPI in KVM's reset state */
+	return 0;
+}
+
 int vm_ctrl_alt_del(struct vm *vm)
 {
 	return i8042_ctrl_alt_del(&vm->i8042);
