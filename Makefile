@@ -17,6 +17,26 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-missing-field-initializers \
            -fno-strict-aliasing -D_GNU_SOURCE -Ivmm
+# The architecture ember is built for: vmm/arch/$(ARCH) and snapshot/arch/$(ARCH)
+# (vmm/arch.h says what they provide).  The host's by default.
+ARCH    ?= $(shell uname -m)
+ARCH_SRCS := $(wildcard vmm/arch/$(ARCH)/*.c snapshot/arch/$(ARCH)/*.c jail/arch/$(ARCH)/*.c)
+CFLAGS  += -Ivmm/arch/$(ARCH)
+# Cross-building for aarch64 (README): Debian's cross compiler, the arm64
+# -dev packages unpacked by guest/arm64-sysroot.sh, objects in build-aarch64.
+# The seccomp allow-lists are x86-64's: jail/arch/aarch64 stands in for them.
+ifeq ($(ARCH),aarch64)
+ifneq ($(shell uname -m),aarch64)
+CC      := aarch64-linux-gnu-gcc
+ifeq ($(origin SYSROOT),undefined)
+SYSROOT := $(shell guest/arm64-sysroot.sh)
+endif
+CFLAGS  += -isystem $(SYSROOT)/usr/include
+LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+BUILD   := build-aarch64
+endif
+NO_ARCH_SRCS := jail/seccomp.c jail/seccomp_rules.c
+endif
 LDFLAGS += -static -pthread
 
 # ember = vmm/ + virtio/ + api-socket/ + snapshot/ + jail/seccomp*.c (but
@@ -24,20 +44,24 @@ LDFLAGS += -static -pthread
 # jailer is its own binary from jail/jailer*.c.  New files are picked up by
 # wildcard, so adding a module never needs a Makefile change.
 SECCOMP_TOOL_SRCS := jail/seccomp_gen.c jail/seccomp_compile.c
-EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS),\
-	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c))
+EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS) $(NO_ARCH_SRCS),\
+	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS))
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
 JAILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(JAILER_SRCS)) $(BUILD)/vmm/strnum.o
-LDLIBS  := -luring -ljansson -lseccomp -lcap
+LDLIBS  := -luring -ljansson -lseccomp -lcap -lfdt
 CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 
 # Objects the unit tests link: everything except what needs KVM, threads or
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
 UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/api_cmds.c vmm/api_snap.c vmm/virtio_devs.c \
-	snapshot/snapshot.c snapshot/migrate.c snapshot/migrate_recv.c vmm/metrics.c
-UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
-	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)))
+	snapshot/snapshot.c snapshot/migrate.c snapshot/migrate_recv.c vmm/metrics.c \
+	$(wildcard vmm/arch/*/*_vm.c vmm/arch/*/*_vcpu.c snapshot/arch/*/*.c)
+# Plus other architectures' pure parts (plain C), so every host tests them.
+UNIT_PORTABLE := vmm/arch/aarch64/fdt.c vmm/arch/aarch64/image.c
+UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE),\
+	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS) \
+	$(UNIT_PORTABLE))))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -131,7 +155,7 @@ FUZZ_SAN ?= address,undefined
 FUZZ_ENGINE ?=
 FUZZ_CFLAGS := -g -O1 $(if $(FUZZ_SAN),-fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all) $(FUZZ_ENGINE) \
 	-std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -D_GNU_SOURCE \
-	-Ivmm -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
+	-Ivmm -Ivmm/arch/$(ARCH) -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 FUZZ_LIB_OBJS := $(patsubst $(BUILD)/%,$(BUILD)/fuzz-obj/%,$(UNIT_LIB_OBJS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 .SECONDARY: $(FUZZ_LIB_OBJS) $(BUILD)/fuzz-obj/jail/jailer_args.o
@@ -253,7 +277,7 @@ guest:
 	guest/build-kernel.sh
 
 format:
-	clang-format -i $(wildcard vmm/*.[ch] virtio/*.[ch] jail/*.[ch] snapshot/*.[ch] \
+	clang-format -i $(wildcard vmm/*.[ch] vmm/arch/*/*.[ch] snapshot/arch/*/*.[ch] virtio/*.[ch] jail/*.[ch] snapshot/*.[ch] \
 		api-socket/*.[ch] tests/unit/*.[ch] guest/tools/*.c)
 
 clean:

@@ -9,6 +9,10 @@ PKGS=(
 	build-essential pkg-config
 	libseccomp-dev libcap-dev liburing-dev libfdt-dev libjansson-dev
 	libcmocka-dev
+	# make ARCH=aarch64 (guest/arm64-sysroot.sh adds the arm64 libraries)
+	gcc-aarch64-linux-gnu
+	# tests/nested/arm64-l1.sh: the arm64 L1
+	qemu-system-arm
 	# nested harness: L1 kernel + modules, emulator, firmware for QEMU microvm
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod
 	# guest kernel build

@@ -7,17 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot.h"
+#include "arch.h"
 #include "device.h"
 #include "devmem.h"
 #include "vm.h"
 
 uint64_t devmem_base(uint64_t mem_size)
 {
-	uint64_t low, high, top;
+	uint64_t top = arch_ram_end(mem_size);
 
-	mem_split(mem_size, &low, &high);
-	top = high ? LAYOUT_MMIO_GAP_END + high : LAYOUT_MMIO_GAP_END;
 	return (top + DEVMEM_BASE_ALIGN - 1) & ~(DEVMEM_BASE_ALIGN - 1);
 }
 

@@ -40,8 +40,6 @@ struct vcpu_ctl {
 
 void vcpu_ctl_init(struct vcpu_ctl *c);
 int vcpu_create(struct vm *vm, unsigned index);
-/* CPUID, MSRs, LAPIC, FPU; the boot registers on vCPU 0. */
-int vcpu_setup(struct vcpu *v);
 int vcpu_start(struct vcpu *v);
 /* Out of KVM_RUN now (a signal, and immediate_exit if it is not in yet). */
 void vcpu_kick(struct vcpu *v);

@@ -70,7 +70,7 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 	virtio_mmio_set_ioeventfd(t, bound);
 	r = bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops, t);
 	/* The DSDT lists the device too (vm_load); a kernel with ACPI needs no hint. */
-	if (!r && !vm->cfg->no_device_hints)
+	if (!r && ARCH_CMDLINE_DEVICE_HINTS && !vm->cfg->no_device_hints)
 		r = cmdline_add(vm, " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)base,
 				gsi);
 	if (r)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * VM lifecycle: KVM VM with in-kernel irqchip and PIT, guest RAM split around
- * the MMIO gap, vCPUs, legacy devices (COM1, i8042, boot timer), then the VMM
- * thread's loop until the guest resets or crashes.
+ * VM lifecycle: the KVM VM, guest RAM, vCPUs, the serial console and the boot
+ * timer, then the VMM thread's loop until the guest resets or crashes.  What
+ * differs between architectures (irqchip, RAM map, platform devices, boot
+ * protocol) is behind arch.h.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,33 +14,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acpi.h"
-#include "boot.h"
+#include "arch.h"
 #include "console.h"
-#include "mptable.h"
 #include "hugetlb.h"
 #include "seccomp.h"
 #include "virtio_devs.h"
 #include "vm.h"
 
-#define KVM_TSS_ADDR	      0xfffbd000ull /* 3 pages KVM needs below 4 GiB, inside the gap */
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
-#define CPUID_MAX_ENTRIES     256
+static int check_caps(int kvm_fd, const struct kvm_cap_req *req, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (kvm_ioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)req[i].cap) <= 0) {
+			log_err("KVM lacks KVM_CAP_%s", req[i].name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
 
 static int check_kvm(int kvm_fd)
 {
-	static const struct {
-		long cap;
-		const char *name;
-	} required[] = {
-	    {KVM_CAP_IRQCHIP, "IRQCHIP"},
+	static const struct kvm_cap_req required[] = {
 	    {KVM_CAP_USER_MEMORY, "USER_MEMORY"},
-	    {KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR"},
-	    {KVM_CAP_PIT2, "PIT2"},
-	    {KVM_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER"},
 	    {KVM_CAP_IRQFD, "IRQFD"},
 	    {KVM_CAP_IOEVENTFD, "IOEVENTFD"},
-	    {KVM_CAP_EXT_CPUID, "EXT_CPUID"},
 	    {KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
 	};
 	int v = kvm_ioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
@@ -48,13 +46,9 @@ static int check_kvm(int kvm_fd)
 		log_err("KVM API version %d, need %d", v, KVM_API_VERSION);
 		return -ENOTSUP;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
-		if (kvm_ioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)required[i].cap) <= 0) {
-			log_err("KVM lacks KVM_CAP_%s", required[i].name);
-			return -ENOTSUP;
-		}
-	}
-	return 0;
+	int r = check_caps(kvm_fd, required, ARRAY_SIZE(required));
+
+	return r ? r : check_caps(kvm_fd, arch_kvm_caps, arch_nr_kvm_caps);
 }
 
 /*
@@ -86,40 +80,14 @@ static int check_kvm_pvm(struct vm *vm)
 	return -ENOTSUP;
 }
 
-static int get_supported_cpuid(struct vm *vm)
-{
-	size_t size = sizeof(*vm->cpuid) + CPUID_MAX_ENTRIES * sizeof(vm->cpuid->entries[0]);
-	int r;
-
-	vm->cpuid = calloc(1, size);
-	if (!vm->cpuid)
-		return -ENOMEM;
-	vm->cpuid->nent = CPUID_MAX_ENTRIES;
-	r = kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid);
-	return r < 0 ? r : 0;
-}
-
-/* CPUID 0x80000008 EAX[7:0]: the physical address width the guest sees. */
-static unsigned guest_phys_bits(const struct kvm_cpuid2 *c)
-{
-	for (unsigned i = 0; i < c->nent; i++)
-		if (c->entries[i].function == 0x80000008)
-			return c->entries[i].eax & 0xff;
-	return 36;
-}
-
 static int setup_memory(struct vm *vm)
 {
-	uint64_t low, high, size = vm->cfg->mem_mib << 20;
-	const uint64_t start[2] = {0, LAYOUT_MMIO_GAP_END};
-
-	mem_split(size, &low, &high);
-	const uint64_t len[2] = {low, high};
-
+	uint64_t start[GM_MAX_REGIONS], len[GM_MAX_REGIONS];
+	unsigned n = arch_mem_regions(vm->cfg->mem_mib << 20, start, len);
 	const struct vm_mem_source *src = vm->cfg->mem_src;
 	uint64_t file_off = 0;
 
-	for (unsigned i = 0; i < 2 && len[i]; i++) {
+	for (unsigned i = 0; i < n && len[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
 		/*
 		 * MAP_NORESERVE: a guest pays only for pages it touches.  A
@@ -182,17 +150,6 @@ void vm_request_exit(struct vm *vm, int code)
 	vcpus_wake(vm);
 }
 
-int vm_ctrl_alt_del(struct vm *vm)
-{
-	return i8042_ctrl_alt_del(&vm->i8042);
-}
-
-static void i8042_reset(void *opaque)
-{
-	log_info("guest reset via i8042");
-	vm_request_exit(opaque, EXIT_GUEST_OK);
-}
-
 /* The boot timer: guest init writes any byte to PORT_BOOT_TIMER once it runs. */
 static void boot_timer_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
 {
@@ -218,7 +175,7 @@ static void boot_timer_read(void *dev, uint64_t off, uint8_t *data, uint32_t len
 	memset(data, 0, len);
 }
 
-static const struct bus_dev_ops boot_timer_ops = {
+const struct bus_dev_ops vm_boot_timer_ops = {
     .read = boot_timer_read,
     .write = boot_timer_write,
 };
@@ -238,7 +195,7 @@ static void on_exit_event(struct ev_handler *h, uint32_t events)
 
 static int setup_devices(struct vm *vm)
 {
-	struct kvm_irqfd irqfd = {.gsi = IRQ_COM1};
+	struct kvm_irqfd irqfd = {.gsi = ARCH_SERIAL_GSI};
 	int r;
 
 	vm->serial_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -258,42 +215,20 @@ static int setup_devices(struct vm *vm)
 	if (vm->cfg->console == CONSOLE_FILE)
 		serial_set_output_limit(&vm->serial, vm->cfg->console_limit);
 	serial_set_rate_limit(&vm->serial, &vm->cfg->console_rate);
-	r = i8042_init(&vm->i8042, i8042_reset, vm);
-	if (r) {
-		serial_destroy(&vm->serial);
-		return r;
-	}
-	/* IRQ 1 for keyboard input (SendCtrlAltDel). */
-	vm->kbd_irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->kbd_irq_fd >= 0) {
-		struct kvm_irqfd kirq = {.fd = (uint32_t)vm->kbd_irq_fd, .gsi = IRQ_KBD};
-
-		if (kvm_ioctl(vm->vm_fd, KVM_IRQFD, &kirq) == 0)
-			vm->i8042.irq_fd = vm->kbd_irq_fd;
-	}
 	vm->devices_ready = true;
 	r = console_connect(&vm->console, &vm->serial, vm->serial_wake_fd);
-	if (!r)
-		r = bus_register(&vm->pio, PORT_COM1, 8, &serial_ops, &vm->serial);
-	if (!r)
-		r = bus_register(&vm->pio, PORT_I8042_DATA, 1, &i8042_data_ops, &vm->i8042);
-	if (!r)
-		r = bus_register(&vm->pio, PORT_I8042_CMD, 1, &i8042_cmd_ops, &vm->i8042);
-	if (!r)
-		r = bus_register(&vm->pio, PORT_BOOT_TIMER, 1, &boot_timer_ops, vm);
-	return r;
+	return r ? r : arch_setup_devices(vm);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 {
-	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
-	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	unsigned phys_bits = 0;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->start_us = start_us;
-	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->kbd_irq_fd = -1;
+	vm->vm_fd = vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = -1;
 	vm->console.out_fd = -1;
 	vm->genid.irq_fd = -1;
 	vm->loop.epfd = -1;
@@ -320,33 +255,20 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		log_err("KVM_CREATE_VM: %s", strerror(-r));
 		goto fail;
 	}
-	r = kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)KVM_TSS_ADDR);
-	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
-	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL);
-	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit);
-	if (r < 0) {
-		log_err("KVM VM set-up (TSS, irqchip, PIT): %s", strerror(-r));
+	r = arch_vm_init(vm);
+	if (r)
 		goto fail;
-	}
 	r = setup_memory(vm);
 	if (r) {
 		log_err("guest memory (%llu MiB): %s", (unsigned long long)cfg->mem_mib,
 			strerror(-r));
 		goto fail;
 	}
-	r = get_supported_cpuid(vm);
-	if (r) {
-		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
-		goto fail;
-	}
-	r = vm_apply_cpu_template(vm);
+	r = arch_vm_cpu_init(vm, &phys_bits);
 	if (r)
 		goto fail;
 	r = devmem_init(&vm->devmem, &vm->mem, vm->kvm_fd, vm->vm_fd, cfg->mem_mib << 20,
-			guest_phys_bits(vm->cpuid));
+			phys_bits);
 	if (r)
 		goto fail;
 	vm->nr_vcpus = cfg->vcpus;
@@ -359,6 +281,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 			goto fail;
 		}
 	}
+	r = arch_vcpus_created(vm);
+	if (r)
+		goto fail;
 	r = evloop_init(&vm->loop);
 	if (r)
 		goto fail;
@@ -382,55 +307,9 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
-/*
- * The ACPI tables, from the devices as virtio_devs.c placed them, and the
- * VM generation ID they describe.  The MP table stays for kernels without
- * ACPI; a kernel with it takes the MADT.
- */
-static int write_acpi(struct vm *vm, uint64_t *rsdp)
-{
-	struct acpi_mmio_dev devs[MAX_VIRTIO_DEVS];
-	struct acpi_config c = {
-	    .nr_cpus = vm->nr_vcpus,
-	    .virtio = devs,
-	    .nr_virtio = vm->nr_devs,
-	    .vmgenid = true,
-	    .vmgenid_gpa = LAYOUT_VMGENID,
-	    .ged_gsi = IRQ_GED,
-	};
-	uint8_t buf[ACPI_TABLES_MAX];
-	int r;
-
-	for (unsigned i = 0; i < vm->nr_devs; i++)
-		devs[i] = (struct acpi_mmio_dev){vm->dev[i].base, VIRTIO_MMIO_SIZE, vm->dev[i].gsi};
-	r = acpi_build(buf, sizeof(buf), LAYOUT_ACPI, &c);
-	if (r >= 0 && LAYOUT_ACPI + (uint64_t)r > LAYOUT_ACPI_END)
-		r = -ENOSPC;
-	if (r >= 0)
-		r = gm_write(&vm->mem, LAYOUT_ACPI, buf, (uint64_t)r);
-	if (r < 0) {
-		log_err("ACPI tables: %s", strerror(-r));
-		return r;
-	}
-	*rsdp = LAYOUT_ACPI;
-	return vmgenid_boot(vm);
-}
-
 int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
 	    const uint8_t *initrd, size_t initrd_len)
 {
-	struct boot_config bc = {
-	    .ki = ki,
-	    .img = img,
-	    .img_len = img_len,
-	    .cmdline = vm->cmdline,
-	    .mem_size = vm->cfg->mem_mib << 20,
-	    .initrd_size = initrd_len,
-	};
-	uint8_t mp[1024];
-	const char *why;
-	int r;
-
 	/* The user's line, then what ember adds (devices, root=). */
 	if ((size_t)snprintf(vm->cmdline, sizeof(vm->cmdline), "%s%s", vm->cfg->cmdline,
 			     vm->cmdline_extra) >= sizeof(vm->cmdline)) {
@@ -438,53 +317,13 @@ int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kern
 			sizeof(vm->cmdline) - 1);
 		return -E2BIG;
 	}
-	r = kernel_load(&vm->mem, img, img_len, ki, &why);
-	if (r) {
-		log_err("%s: %s", vm->cfg->kernel, why);
-		return r;
-	}
-	if (initrd) {
-		r = boot_place_initrd(ki, bc.mem_size, initrd_len, &bc.initrd_gpa);
-		if (!r)
-			r = gm_write(&vm->mem, bc.initrd_gpa, initrd, initrd_len);
-		if (r) {
-			log_err("%s: initrd (%zu bytes) does not fit in guest memory below the "
-				"kernel's limit",
-				vm->cfg->initrd, initrd_len);
-			return r;
-		}
-	}
-	vm->entry.pvh = ki->has_pvh;
-	vm->entry.rip = ki->has_pvh ? ki->pvh_entry : ki->entry64;
-	if (!vm->cfg->no_acpi) {
-		r = write_acpi(vm, &bc.rsdp_gpa);
-		if (r)
-			return r;
-	}
-	r = boot_setup(&vm->mem, &bc, vm->entry.pvh);
-	if (r) {
-		log_err(r == -E2BIG
-			    ? "kernel command line longer than the kernel accepts (%u bytes)"
-			    : "boot structures do not fit in guest memory (%u)",
-			ki->cmdline_max);
-		return r;
-	}
-	r = mptable_build(mp, sizeof(mp), LAYOUT_EBDA, vm->nr_vcpus);
-	if (r >= 0)
-		r = gm_write(&vm->mem, LAYOUT_EBDA, mp, (uint64_t)r);
-	if (r < 0) {
-		log_err("MP table: %s", strerror(-r));
-		return r;
-	}
-	log_debug("boot: %s entry at 0x%llx", vm->entry.pvh ? "PVH" : "64-bit",
-		  (unsigned long long)vm->entry.rip);
-	return 0;
+	return arch_vm_load(vm, img, img_len, ki, initrd, initrd_len);
 }
 
 int vm_setup_vcpus(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		int r = vcpu_setup(&vm->vcpus[i]);
+		int r = arch_vcpu_setup(&vm->vcpus[i]);
 
 		if (r) {
 			log_err("vCPU %u set-up: %s", i, strerror(-r));
@@ -538,20 +377,17 @@ void vm_destroy(struct vm *vm)
 	vm_remove_devices(vm); /* before the loop its handlers are on */
 	vmgenid_close(vm);
 	console_close(&vm->console);
+	arch_vm_destroy(vm);
 	if (vm->devices_ready) {
 		serial_destroy(&vm->serial);
-		i8042_destroy(&vm->i8042);
 		vm->devices_ready = false;
 	}
 	evloop_destroy(&vm->loop);
-	const int fds[] = {vm->kbd_irq_fd,     vm->exit_fd, vm->serial_irq_fd,
-			   vm->serial_wake_fd, vm->vm_fd,   vm->kvm_fd};
+	const int fds[] = {vm->exit_fd, vm->serial_irq_fd, vm->serial_wake_fd, vm->vm_fd,
+			   vm->kvm_fd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	vm->exit_fd = vm->serial_irq_fd = vm->serial_wake_fd = vm->vm_fd = vm->kvm_fd = -1;
-	vm->kbd_irq_fd = -1;
 	free_memory(vm);
-	free(vm->cpuid);
-	vm->cpuid = NULL;
 }

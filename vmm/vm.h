@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <sys/ioctl.h>
 
+#include "arch_vm.h"
 #include "config.h"
 #include "console.h"
 #include "devmem.h"
@@ -50,12 +51,6 @@ static inline int kvm_ioctl(int fd, unsigned long req, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-/* Where the boot vCPU starts. */
-struct boot_entry {
-	bool pvh;
-	uint64_t rip;
-};
-
 /* A virtio device on the VM: its type, the instance, its transport, where it is. */
 struct vm_dev {
 	const struct vdev_type *type;
@@ -71,11 +66,10 @@ struct vm {
 	int kvm_fd, vm_fd;
 	bool kvm_pvm; /* /dev/kvm is kvm-pvm: only PVM-enabled guest kernels run */
 	struct guest_mem mem;
-	struct devmem devmem;	  /* device memory above RAM (devmem.h) */
-	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, before normalisation */
+	struct devmem devmem; /* device memory above RAM (devmem.h) */
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
-	struct boot_entry entry;
+	struct arch_vm arch; /* vmm/arch/ARCH/arch_vm.h */
 
 	struct bus pio, mmio;
 	struct serial serial;
@@ -88,7 +82,7 @@ struct vm {
 	struct ev_handler h_exit;
 	int exit_fd;	      /* eventfd: a vCPU or device asks the VMM thread to stop */
 	atomic_int exit_code; /* -1 while running; first request wins */
-	int serial_irq_fd, serial_wake_fd, kbd_irq_fd;
+	int serial_irq_fd, serial_wake_fd;
 	bool devices_ready;
 	struct console console;
 	struct vmgenid genid; /* .on when the guest has ACPI tables with one */
@@ -116,14 +110,14 @@ int vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kern
 /*
  * cpu_apply.c: the configuration's CPU template (NULL: none); checks it
  * against the host and KVM and applies its CPUID part to vm->cpuid (from
- * vm_create); its MSR part on one vCPU (from vcpu_setup).  0 or -errno,
+ * vm_create); its MSR part on one vCPU (from arch_vcpu_setup).  0 or -errno,
  * with the reason logged.
  */
 const struct cpu_template *vm_cpu_template(const struct vm_config *cfg);
 int vm_apply_cpu_template(struct vm *vm);
 int vcpu_apply_msr_template(struct vcpu *v);
 
-/* CPUID, MSRs, LAPIC, FPU on every vCPU and the boot registers on vCPU 0. */
+/* Every vCPU's initial state (arch_vcpu_setup) and the boot registers on vCPU 0. */
 int vm_setup_vcpus(struct vm *vm);
 /* Runs until the guest resets or crashes; returns an enum ember_exit. */
 int vm_run(struct vm *vm);
@@ -131,7 +125,9 @@ void vm_destroy(struct vm *vm);
 
 /* Any thread: ask the VMM thread to stop the VM with @code (first caller wins). */
 void vm_request_exit(struct vm *vm, int code);
-/* SendCtrlAltDel: the keys, through the i8042. */
+/* The boot timer: guest init writes any byte to it once it runs (arch_setup_devices places it). */
+extern const struct bus_dev_ops vm_boot_timer_ops;
+/* SendCtrlAltDel: the keys, through the i8042 (-ENOTSUP where there is none). */
 int vm_ctrl_alt_del(struct vm *vm);
 
 #endif /* EMBER_VM_H */

@@ -9,6 +9,7 @@
 #include <asm/bootparam.h>
 #include <string.h>
 
+#include "arch.h"
 #include "boot.h"
 #include "layout.h"
 
@@ -203,4 +204,21 @@ int boot_setup(const struct guest_mem *gm, const struct boot_config *bc, bool pv
 		return write_pvh_info(gm, bc);
 	r = write_pagetables(gm);
 	return r ? r : write_zero_page(gm, bc);
+}
+
+unsigned arch_mem_regions(uint64_t mem_size, uint64_t start[GM_MAX_REGIONS],
+			  uint64_t len[GM_MAX_REGIONS])
+{
+	mem_split(mem_size, &len[0], &len[1]);
+	start[0] = 0;
+	start[1] = LAYOUT_MMIO_GAP_END;
+	return len[1] ? 2 : 1;
+}
+
+uint64_t arch_ram_end(uint64_t mem_size)
+{
+	uint64_t low, high;
+
+	mem_split(mem_size, &low, &high);
+	return high ? LAYOUT_MMIO_GAP_END + high : LAYOUT_MMIO_GAP_END;
 }

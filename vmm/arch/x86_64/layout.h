@@ -45,6 +45,7 @@
 /* ISA ports and lines. */
 #define PORT_COM1	0x3f8u
 #define IRQ_COM1	4u
+#define ARCH_SERIAL_GSI IRQ_COM1 /* vm.c's serial irqfd */
 #define PORT_I8042_DATA 0x60u
 #define IRQ_KBD		1u
 #define PORT_I8042_CMD	0x64u
@@ -60,6 +61,8 @@
 #define LAYOUT_VIRTIO_BASE 0xd0000000ull
 #define LAYOUT_VIRTIO_SLOT 0x1000ull
 #define IRQ_VIRTIO_FIRST   5u
+/* virtio_devs.c adds virtio_mmio.device=SIZE@BASE:IRQ to the command line (IRQ = GSI here). */
+#define ARCH_CMDLINE_DEVICE_HINTS 1
 #define MAX_VIRTIO_DEVS	   16u
 #define IOAPIC_PINS	   24u
 /* The ACPI Generic Event Device's line (VM Generation ID changes): the last pin. */
