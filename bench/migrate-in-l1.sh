@@ -13,9 +13,10 @@
 #
 # The figures are each VMM's own:
 #   ember  its "migration: sent P pages, B bytes in R rounds, T ms in all,
-#          D ms downtime" line: downtime from the source pausing the vCPUs
-#          to the destination's answer that it runs the VM (it answers once
-#          the VM is built there, right before its vCPUs start)
+#          D ms downtime (W ms of it ...)" line: downtime from the source
+#          pausing the vCPUs to the destination's answer that it runs the VM
+#          (it answers once the VM is built there, right before its vCPUs
+#          start); W (dest_ms), the part after the last byte was sent
 #   QEMU   query-migrate on the source's QMP: "downtime" (from stopping the
 #          VM to the end of the stream at the source: the destination's
 #          loading the device state and starting is not in it, so it is the
@@ -32,7 +33,7 @@ QMP_PORT=44444
 d=/tmp/migbench
 out=$BENCH_OUT/migrate.tsv
 mkdir -p "$d" "$BENCH_OUT"
-printf 'vmm\tguest\trun\tdowntime_ms\ttotal_ms\tbytes\trounds\n' >"$out"
+printf 'vmm\tguest\trun\tdowntime_ms\ttotal_ms\tbytes\trounds\tdest_ms\n' >"$out"
 
 cmdline() { echo "console=ttyS0 reboot=k panic=-1 no_timer_check quiet ember.test=$1"; }
 guest_of() { if [ "$1" = quiet ]; then echo snap-counter; else echo mig-dirty; fi; }
@@ -70,7 +71,7 @@ api() { # SOCK METHOD PATH JSON
 		"http://localhost$3" >/dev/null
 }
 
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out"; }
 
 # --- ember ----------------------------------------------------------------------
 
@@ -95,16 +96,16 @@ JSON
 			"{\"url\":\"unix:$d/mig.sock\",\"max_downtime_ms\":$BUDGET_MS}" &&
 		goes_on "$d/src.log" "$d/dst.log"
 	_r=$?
-	# "sent P pages, B bytes in R rounds, T ms in all, D ms downtime"
-	set -- "$1" "$2" $(sed -n 's/.*migration: sent [0-9]* pages, \([0-9]*\) bytes in \([0-9]*\) rounds, \([0-9]*\) ms in all, \([0-9]*\) ms downtime.*/\1 \2 \3 \4/p' "$d/src.log")
+	# "sent P pages, B bytes in R rounds, T ms in all, D ms downtime (W ms of it waiting ...)"
+	set -- "$1" "$2" $(sed -n 's/.*migration: sent [0-9]* pages, \([0-9]*\) bytes in \([0-9]*\) rounds, \([0-9]*\) ms in all, \([0-9]*\) ms downtime (\([0-9]*\) ms.*/\1 \2 \3 \4 \5/p' "$d/src.log")
 	stop_all
-	if [ $_r != 0 ] || [ $# -lt 6 ]; then
+	if [ $_r != 0 ] || [ $# -lt 7 ]; then
 		echo "bench: migrate: ember $1 run $2 failed" >&2
 		tail -n 5 "$d/src.log" "$d/dst.log" >&2
 		return 1
 	fi
-	row ember "$1" "$2" "$6" "$5" "$3" "$4"
-	echo "bench: migrate: ember $1 run $2: downtime $6 ms, $5 ms in all, $3 bytes, $4 rounds"
+	row ember "$1" "$2" "$6" "$5" "$3" "$4" "$7"
+	echo "bench: migrate: ember $1 run $2: downtime $6 ms ($7 ms the destination starting it), $5 ms in all, $3 bytes, $4 rounds"
 }
 
 # --- QEMU microvm -----------------------------------------------------------------
@@ -162,7 +163,7 @@ qemu_run() { # GUEST RUN
 		tail -n 3 "$d/qmp.out" "$d/src.qemu" "$d/dst.qemu" >&2
 		return 1
 	fi
-	row qemu-microvm "$_g" "$_run" "$_down" "$_total" "$_bytes" -
+	row qemu-microvm "$_g" "$_run" "$_down" "$_total" "$_bytes" - -
 	echo "bench: migrate: qemu $_g run $_run: downtime $_down ms, $_total ms in all, $_bytes bytes"
 }
 
