@@ -20,15 +20,22 @@ mig_refused_up_front() {
 		SOCK=$LOGDIR/api2.sock && api_ok 200 GET / && has_body '"state":"Migrating"'
 }
 
+# mig_devs_end: both embers gone; a destination killed while it listened
+# leaves its socket file, which the next listener would refuse to replace.
+mig_devs_end() {
+	mig_end
+	rm -f "$LOGDIR/mig.sock"
+}
+
 mig_put_hotplug() { api_ok 204 PUT /hotplug/memory '{"total_size_mib":256}'; }
 
 # A VM with hotpluggable memory (virtio-mem) is not sent.
 t_migrate_hotplug_refused() {
-	rm -f "$LOG".r*
+	rm -f "$LOG".r* "$LOGDIR/mig.sock"
 	SNAP_PRESTART=mig_put_hotplug snap_boot || { snap_kill "$API_PID"; return 1; }
 	mig_dest "unix:$LOGDIR/mig.sock" && mig_refused_up_front 'memory hotplug cannot be migrated'
 	_r=$?
-	mig_end
+	mig_devs_end
 	return $_r
 }
 
@@ -36,7 +43,7 @@ t_migrate_hotplug_refused() {
 # data put into the destination's first), it migrates and the destination
 # serves the data.
 t_migrate_mmds_refused() {
-	rm -f "$LOG".r*
+	rm -f "$LOG".r* "$LOGDIR/mig.sock"
 	snap_boot || { snap_kill "$API_PID"; return 1; }
 	_doc='{"latest":{"meta-data":{"id":"i-migrated"}}}'
 	api_ok 204 PUT /mmds "$_doc" && mig_dest "unix:$LOGDIR/mig.sock" &&
@@ -46,7 +53,7 @@ t_migrate_mmds_refused() {
 		api_ok 200 GET / && has_body '"state":"Running"' &&
 		api_ok 200 GET /mmds && has_body 'i-migrated' && mig_follows
 	_r=$?
-	mig_end
+	mig_devs_end
 	return $_r
 }
 
@@ -54,7 +61,7 @@ t_migrate_mmds_refused() {
 # and it still works (it inflates further: the guest's MemAvailable falls,
 # and deflates).
 t_migrate_balloon() {
-	rm -f "$LOG".r*
+	rm -f "$LOG".r* "$LOGDIR/mig.sock"
 	balloon_boot 192 '{"amount_mib":0,"deflate_on_oom":false,"stats_polling_interval_s":1}' \
 		balloon ember.hog=100 &&
 		guest_wait '^EMBER_BALLOON_READY' 150 && balloon_to 64 120 || { balloon_end; return 1; }
@@ -71,7 +78,7 @@ t_migrate_balloon() {
 	fi
 	[ $_ok = 1 ] && balloon_to 0 120 && kill -0 "$DEST_PID" || _ok=0
 	NOTE=$(tr -d '\r' <"$LOG" | sed -n 's/.*migration: sent //p' | tail -n 1)
-	mig_end
+	mig_devs_end
 	[ $_ok = 1 ]
 }
 
@@ -84,7 +91,7 @@ mig_put_pmem_rng() {
 # destination the guest (guest-tests/mig-devs) reads what L1 writes into
 # the pmem file after the migration, and /dev/hwrng still gives bytes.
 t_migrate_pmem_entropy() {
-	rm -f "$LOG".r*
+	rm -f "$LOG".r* "$LOGDIR/mig.sock"
 	mkdisk "$LOGDIR/mig-pmem.img" 2 &&
 		printf 'PMEM-BEFORE-0001' | dd of="$LOGDIR/mig-pmem.img" conv=notrunc 2>/dev/null ||
 		{ fail "cannot make the pmem file"; return 1; }
@@ -97,6 +104,6 @@ t_migrate_pmem_entropy() {
 		printf 'PMEM-AFTER--0002' | dd of="$LOGDIR/mig-pmem.img" conv=notrunc 2>/dev/null &&
 		wait_in "$LOG.r1" 'EMBER_DEVS [0-9]* pmem=PMEM-AFTER--0002 hwrng=16' 60
 	_r=$?
-	mig_end
+	mig_devs_end
 	return $_r
 }
