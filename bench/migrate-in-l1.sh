@@ -99,6 +99,7 @@ JSON
 	# "sent P pages, B bytes in R rounds, T ms in all, D ms downtime (W ms of it waiting ...)"
 	set -- "$1" "$2" $(sed -n 's/.*migration: sent [0-9]* pages, \([0-9]*\) bytes in \([0-9]*\) rounds, \([0-9]*\) ms in all, \([0-9]*\) ms downtime (\([0-9]*\) ms.*/\1 \2 \3 \4 \5/p' "$d/src.log")
 	stop_all
+	sed -n 's/.*migration: sent /bench: migrate: ember: sent /p' "$d/src.log"
 	if [ $_r != 0 ] || [ $# -lt 7 ]; then
 		echo "bench: migrate: ember $1 run $2 failed" >&2
 		tail -n 5 "$d/src.log" "$d/dst.log" >&2

@@ -64,7 +64,8 @@ struct mig_tx {
 	const struct migrate_send_req *req;
 	int fd;
 	uint64_t nonce, seq, bytes, pages;
-	uint64_t t_end; /* END sent: the rest of the downtime is the destination's */
+	/* Where the downtime goes: vCPUs paused, last pages sent, END sent (the rest is the destination's). */
+	uint64_t t_paused, t_pages, t_end, last_pages;
 	uint8_t *copy;	 /* MIG_MAX_RUN pages: the guest writes RAM while it is sent */
 	bool log_was_on; /* machine-config track_dirty_pages: KVM logs dirty pages anyway */
 };
@@ -278,8 +279,11 @@ static int tx_final(struct mig_tx *t, uint64_t *pending[GM_MAX_REGIONS], bool pa
 		for (uint64_t k = 0;
 		     pending[i] && k < (t->vm->mem.region[i].size / MIG_PAGE + 63) / 64; k++)
 			last[i][k] |= pending[i][k];
+	t->last_pages = t->pages;
 	if (!r)
 		r = tx_pages(t, last);
+	t->last_pages = t->pages - t->last_pages;
+	t->t_pages = time_now_us();
 	bits_free(last);
 	if (r)
 		goto io;
@@ -364,6 +368,7 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 		t_pause = time_now_us();
 		r = paused ? 0 : vcpus_pause(vm);
 		paused = true;
+		t.t_paused = time_now_us();
 	}
 	if (!r)
 		r = tx_final(&t, pending, was_paused, err, errlen);
@@ -375,11 +380,15 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 		uint64_t now = time_now_us();
 
 		log_info("migration: sent %llu pages, %llu bytes in %u rounds, %llu ms in all, "
-			 "%llu ms downtime (%llu ms of it waiting for the destination to start the VM)",
+			 "%llu ms downtime (%llu ms of it waiting for the destination to start the VM; "
+			 "pausing %llu us, quiescing and the last %llu pages %llu us, state %llu us)",
 			 (unsigned long long)t.pages, (unsigned long long)t.bytes, rounds,
 			 (unsigned long long)(now - t_start) / 1000,
 			 (unsigned long long)(now - t_pause) / 1000,
-			 (unsigned long long)(now - t.t_end) / 1000);
+			 (unsigned long long)(now - t.t_end) / 1000,
+			 (unsigned long long)(t.t_paused - t_pause), (unsigned long long)t.last_pages,
+			 (unsigned long long)(t.t_pages - t.t_paused),
+			 (unsigned long long)(t.t_end - t.t_pages));
 		return 0;
 	}
 	/* Failed: the VM goes on here as before, every page dirty for a later Diff snapshot. */
