@@ -218,27 +218,34 @@ static int tx_hello(struct mig_tx *t)
 
 /*
  * Pre-copy: every non-zero page, then what the guest dirtied meanwhile,
- * until sending the rest would fit @budget_us at the rate measured.  The
- * last round's pages are in @pending, for the final pass.
+ * round after round.  It stops once sending the rest would fit @budget_us
+ * and a round no longer shrinks the rest by a quarter: under the budget
+ * is not enough, the downtime goes down to what the guest dirties in the
+ * time of a short round.  The rate is the whole pre-copy's: a small
+ * round's bytes may only have reached the socket's buffer, which would
+ * make it look fast and the last pass slow.  The last round's pages are in
+ * @pending, for the final pass.
  */
 static int tx_precopy(struct mig_tx *t, uint64_t budget_us, uint64_t *pending[GM_MAX_REGIONS],
 		      unsigned *rounds)
 {
-	uint64_t t0 = time_now_us(), b0 = t->bytes;
+	uint64_t t0 = time_now_us(), b0 = t->bytes, prev = 0;
 	int r = tx_pages(t, NULL);
 
 	for (*rounds = 1; !r; (*rounds)++) {
 		uint64_t us = time_now_us() - t0 + 1, sent = t->bytes - b0 + 1, left;
+		bool fits;
 
 		r = snap_collect_dirty(t->vm, pending);
 		if (r)
 			break;
 		left = bits_count(t->vm, pending) * (MIG_PAGE + MIG_HDR_SIZE);
-		/* At the last round's rate: bytes * us / sent, without overflow for sane sizes. */
-		if ((double)left * (double)us / (double)sent <= (double)budget_us ||
-		    *rounds >= MIG_MAX_ROUNDS || vcpus_paused(t->vm))
+		/* bytes * us / sent, without overflow for sane sizes. */
+		fits = (double)left * (double)us / (double)sent <= (double)budget_us;
+		if ((fits && *rounds > 1 && left * 4 > prev * 3) || *rounds >= MIG_MAX_ROUNDS ||
+		    vcpus_paused(t->vm))
 			break;
-		t0 = time_now_us(), b0 = t->bytes;
+		prev = left;
 		r = tx_pages(t, pending);
 		bits_free(pending);
 	}
