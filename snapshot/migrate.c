@@ -242,7 +242,7 @@ static int tx_precopy(struct mig_tx *t, uint64_t budget_us, uint64_t *pending[GM
 		left = bits_count(t->vm, pending) * (MIG_PAGE + MIG_HDR_SIZE);
 		/* bytes * us / sent, without overflow for sane sizes. */
 		fits = (double)left * (double)us / (double)sent <= (double)budget_us;
-		if ((fits && *rounds > 1 && left * 4 > prev * 3) || *rounds >= MIG_MAX_ROUNDS ||
+		if ((fits && *rounds > 1 && (!left || left * 4 > prev * 3)) || *rounds >= MIG_MAX_ROUNDS ||
 		    vcpus_paused(t->vm))
 			break;
 		prev = left;
