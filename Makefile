@@ -65,7 +65,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration run bench bench-api guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration integration-xhost run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -239,6 +239,10 @@ $(BUILD)/l1-manifest: Makefile
 integration: all $(L1_TOOLS) $(BUILD)/l1-manifest
 	tests/nested/run.sh --tests $(TESTS)
 
+# Live migration and restore across two L1 machines at once (tests/nested/xhost.sh).
+integration-xhost: all $(L1_TOOLS) $(BUILD)/l1-manifest
+	tests/nested/run.sh --xhost
+
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).
 jail-tests: $(BUILD)/ember-jailer
 	tests/jail/run.sh
@@ -258,6 +262,7 @@ test: deps
 	@$(MAKE) --no-print-directory jail-tests
 	@$(MAKE) --no-print-directory host-tests
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-xhost
 
 run: deps
 	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(BUILD)/l1-manifest

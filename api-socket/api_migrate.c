@@ -76,6 +76,20 @@ enum api_result api_put_migration_receive(struct api_req *r)
 	return api_exec(r, API_CMD_MIGRATE_RECV);
 }
 
+/*
+ * The MMDS data store is the API's, not the VM's: like a snapshot, the
+ * stream does not carry it.  Rather than let the guest find its metadata
+ * gone at the destination, a VM whose store holds data is not sent.
+ */
+static bool api_migrate_mmds_held(struct mmds *mm)
+{
+	char *doc = mm ? mmds_get(mm) : NULL;
+	bool held = mm && (!doc || strcmp(doc, "{}"));
+
+	free(doc);
+	return held;
+}
+
 enum api_result api_put_migration_send(struct api_req *r)
 {
 	struct api_migrate *m = &r->cmd->migrate;
@@ -89,6 +103,10 @@ enum api_result api_put_migration_send(struct api_req *r)
 		return api_bad(r, err);
 	if (r->st->vm_state != API_VM_RUNNING && r->st->vm_state != API_VM_PAUSED)
 		return api_bad(r, "Only a running or paused microVM can be migrated.");
+	if (api_migrate_mmds_held(r->st->mmds))
+		return api_bad(r, "The MMDS data store is not migrated yet: put the data into the "
+				  "destination's (PUT /mmds before /migration/receive), empty this "
+				  "one (PUT /mmds {}), then migrate.");
 	return api_exec(r, API_CMD_MIGRATE_SEND);
 }
 

@@ -64,6 +64,8 @@ struct mig_tx {
 	const struct migrate_send_req *req;
 	int fd;
 	uint64_t nonce, seq, bytes, pages;
+	/* Where the downtime goes: vCPUs paused, last pages sent, END sent (the rest is the destination's). */
+	uint64_t t_paused, t_pages, t_end, last_pages;
 	uint8_t *copy;	 /* MIG_MAX_RUN pages: the guest writes RAM while it is sent */
 	bool log_was_on; /* machine-config track_dirty_pages: KVM logs dirty pages anyway */
 };
@@ -216,27 +218,34 @@ static int tx_hello(struct mig_tx *t)
 
 /*
  * Pre-copy: every non-zero page, then what the guest dirtied meanwhile,
- * until sending the rest would fit @budget_us at the rate measured.  The
- * last round's pages are in @pending, for the final pass.
+ * round after round.  It stops once sending the rest would fit @budget_us
+ * and a round no longer shrinks the rest by a quarter: under the budget
+ * is not enough, the downtime goes down to what the guest dirties in the
+ * time of a short round.  The rate is the whole pre-copy's: a small
+ * round's bytes may only have reached the socket's buffer, which would
+ * make it look fast and the last pass slow.  The last round's pages are in
+ * @pending, for the final pass.
  */
 static int tx_precopy(struct mig_tx *t, uint64_t budget_us, uint64_t *pending[GM_MAX_REGIONS],
 		      unsigned *rounds)
 {
-	uint64_t t0 = time_now_us(), b0 = t->bytes;
+	uint64_t t0 = time_now_us(), b0 = t->bytes, prev = 0;
 	int r = tx_pages(t, NULL);
 
 	for (*rounds = 1; !r; (*rounds)++) {
 		uint64_t us = time_now_us() - t0 + 1, sent = t->bytes - b0 + 1, left;
+		bool fits;
 
 		r = snap_collect_dirty(t->vm, pending);
 		if (r)
 			break;
 		left = bits_count(t->vm, pending) * (MIG_PAGE + MIG_HDR_SIZE);
-		/* At the last round's rate: bytes * us / sent, without overflow for sane sizes. */
-		if ((double)left * (double)us / (double)sent <= (double)budget_us ||
-		    *rounds >= MIG_MAX_ROUNDS || vcpus_paused(t->vm))
+		/* bytes * us / sent, without overflow for sane sizes. */
+		fits = (double)left * (double)us / (double)sent <= (double)budget_us;
+		if ((fits && *rounds > 1 && (!left || left * 4 > prev * 3)) || *rounds >= MIG_MAX_ROUNDS ||
+		    vcpus_paused(t->vm))
 			break;
-		t0 = time_now_us(), b0 = t->bytes;
+		prev = left;
 		r = tx_pages(t, pending);
 		bits_free(pending);
 	}
@@ -277,8 +286,11 @@ static int tx_final(struct mig_tx *t, uint64_t *pending[GM_MAX_REGIONS], bool pa
 		for (uint64_t k = 0;
 		     pending[i] && k < (t->vm->mem.region[i].size / MIG_PAGE + 63) / 64; k++)
 			last[i][k] |= pending[i][k];
+	t->last_pages = t->pages;
 	if (!r)
 		r = tx_pages(t, last);
+	t->last_pages = t->pages - t->last_pages;
+	t->t_pages = time_now_us();
 	bits_free(last);
 	if (r)
 		goto io;
@@ -293,6 +305,7 @@ static int tx_final(struct mig_tx *t, uint64_t *pending[GM_MAX_REGIONS], bool pa
 	snap_w_free(&w);
 	if (!r)
 		r = tx_frame(t, MIG_FR_END, &(struct mig_part){end, sizeof(end)}, 1);
+	t->t_end = time_now_us();
 	if (!r || err[0])
 		return r ? r : rx_answer(t, err, errlen);
 io:
@@ -362,6 +375,7 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 		t_pause = time_now_us();
 		r = paused ? 0 : vcpus_pause(vm);
 		paused = true;
+		t.t_paused = time_now_us();
 	}
 	if (!r)
 		r = tx_final(&t, pending, was_paused, err, errlen);
@@ -370,11 +384,18 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 	if (t.fd >= 0)
 		close(t.fd);
 	if (!r) {
+		uint64_t now = time_now_us();
+
 		log_info("migration: sent %llu pages, %llu bytes in %u rounds, %llu ms in all, "
-			 "%llu ms downtime",
+			 "%llu ms downtime (%llu ms of it waiting for the destination to start the VM; "
+			 "pausing %llu us, quiescing and the last %llu pages %llu us, state %llu us)",
 			 (unsigned long long)t.pages, (unsigned long long)t.bytes, rounds,
-			 (unsigned long long)(time_now_us() - t_start) / 1000,
-			 (unsigned long long)(time_now_us() - t_pause) / 1000);
+			 (unsigned long long)(now - t_start) / 1000,
+			 (unsigned long long)(now - t_pause) / 1000,
+			 (unsigned long long)(now - t.t_end) / 1000,
+			 (unsigned long long)(t.t_paused - t_pause), (unsigned long long)t.last_pages,
+			 (unsigned long long)(t.t_pages - t.t_paused),
+			 (unsigned long long)(t.t_end - t.t_pages));
 		return 0;
 	}
 	/* Failed: the VM goes on here as before, every page dirty for a later Diff snapshot. */

@@ -32,7 +32,9 @@ set -u
 # guest side too, below the host-side timeout.
 BASE_CMDLINE="console=ttyS0 reboot=k panic=-1 no_timer_check ember.timeout=120"
 
-here=$(dirname "$0")
+# IT_DIR: where these files are when another script sources this one
+# (tests/nested/xhost.sh, with IT_LIB_ONLY=1: the helpers, no run).
+here=${IT_DIR:-$(dirname "$0")}
 . "$here/lib.sh"
 # Every other *.sh next to this script is a file of tests sharing its
 # helpers (jailer.sh, snapshot.sh, ...): a new one is picked up by being there.
@@ -758,6 +760,7 @@ t_vsock_malformed() {
 
 # --- runner ----------------------------------------------------------------
 
+[ -z "${IT_LIB_ONLY-}" ] || return 0
 if [ "${1-}" != -l ]; then
 	for v in EMBER VMLINUX BZIMAGE INITRD TRIPLEFAULT ROOTFS CURL JAILER CGROUP_ROOT VSOCK_HOST \
 		MKTAP UFFD_HANDLER; do

@@ -25,7 +25,8 @@ snap_ember() {
 # snap_boot [DISK] [TRACK]: the original VM, counting; waits for count 4.
 # With SNAP_TAP set, eth0 is on that tap and SNAP_IP (ip=...) configures it;
 # SNAP_MEM is the guest's MiB (128); SNAP_HUGE its huge_pages (hugepages.sh).
-# SNAP_GUEST: the guest-tests script (snap-counter).
+# SNAP_GUEST: the guest-tests script (snap-counter).  SNAP_PRESTART: a
+# function that puts more devices before InstanceStart.
 snap_boot() {
 	SNAP_UDS=$LOGDIR/snap-v.sock
 	rm -f "$SNAP_UDS"
@@ -36,6 +37,7 @@ snap_boot() {
 		{ [ -z "${1-}" ] || api_ok 204 PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$1\",\"is_root_device\":false,\"is_read_only\":false}"; } &&
 		{ [ -z "${SNAP_TAP-}" ] || api_ok 204 PUT /network-interfaces/eth0 "{\"iface_id\":\"eth0\",\"host_dev_name\":\"$SNAP_TAP\",\"guest_mac\":\"06:00:ac:1f:00:02\"}"; } &&
 		api_ok 204 PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$SNAP_UDS\"}" &&
+		{ [ -z "${SNAP_PRESTART-}" ] || "$SNAP_PRESTART"; } &&
 		api_ok 204 PUT /actions '{"action_type":"InstanceStart"}' || return 1
 	wait_in "$LOG" '^EMBER_COUNT 4$' 150
 }

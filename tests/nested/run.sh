@@ -5,6 +5,8 @@
 #   tests/nested/run.sh --run               boot the default guest, console here
 #   tests/nested/run.sh --bench             bench/*-in-l1.sh -> bench/results/
 #                                           (BENCH="boot net": only those)
+#   tests/nested/run.sh --xhost             the cross-host tests: two L1s at
+#                                           once on one network (xhost.sh)
 #
 # Where /dev/kvm runs our guest (a canary boot says so; decide.sh) everything
 # runs directly; EMBER_FORCE_NESTED=1 or EMBER_FORCE_DIRECT=1 overrule that.
@@ -28,6 +30,7 @@ L1_TIMEOUT_TESTS=${L1_TIMEOUT_TESTS:-2400}
 L1_TIMEOUT_BENCH=${L1_TIMEOUT_BENCH:-2400}
 L1_TIMEOUT_RUN=${L1_TIMEOUT_RUN:-600}
 L1_TIMEOUT_RUN_INTERACTIVE=${L1_TIMEOUT_RUN_INTERACTIVE:-14400}
+L1_TIMEOUT_XHOST=${L1_TIMEOUT_XHOST:-900}
 L1_STALL=${L1_STALL:-150}
 L1_MODULES="irqbypass ccp kvm kvm-amd tun"
 
@@ -37,8 +40,8 @@ say() { echo "nested: $*" >&2; }
 mode=${1:-}
 [ $# -gt 0 ] && shift
 case "$mode" in
---tests | --run | --bench) mode=${mode#--} ;;
-*) die "usage: $0 --tests [NAME...] | --run | --bench" ;;
+--tests | --run | --bench | --xhost) mode=${mode#--} ;;
+*) die "usage: $0 --tests [NAME...] | --run | --bench | --xhost" ;;
 esac
 
 # What the Makefile builds for the tests (build/l1-manifest, written from its
@@ -149,6 +152,11 @@ if [ "$KVM_MODE" = direct ]; then
 		done
 		exec "$repo/bench/report.sh" "$repo/bench/results"
 		;;
+	xhost)
+		# One host is one L1: two hosts need the nested harness.
+		say "SKIP the cross-host tests: they need two L1 machines (nested mode)"
+		exit 0
+		;;
 	esac
 	summary=$(grep -E '^ember-test: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1 || true)
 	[ -n "$summary" ] || die "the tests did not finish; see $out"
@@ -170,6 +178,8 @@ l1_ver=${l1_kernel#/boot/vmlinuz-}
 if [ "$mode" = bench ] && modinfo -k "$l1_ver" vhost_vsock >/dev/null 2>&1; then
 	L1_MODULES="$L1_MODULES vhost_vsock"
 fi
+# The cross-host tests' L1s talk over a virtio-net NIC.
+[ "$mode" != xhost ] || L1_MODULES="$L1_MODULES virtio_pci virtio_net"
 
 # Modules in load order: each one's dependencies first.
 module_order() {
@@ -225,6 +235,8 @@ stage_l1() {
 	install -m 0644 "$repo"/tests/integration/*.sh "$repo/tests/nested/decide.sh" \
 		"$root/ember/tests/"
 	install -m 0755 "$repo/tests/integration/run.sh" "$root/ember/tests/run.sh"
+	# Not next to run.sh, which sources every *.sh beside it.
+	install -m 0755 "$here/xhost.sh" "$root/ember/xhost.sh"
 
 	if [ "$mode" = bench ]; then
 		install -m 0755 "$repo"/bench/*-in-l1.sh "$root/ember/bench/"
@@ -253,8 +265,10 @@ stage_l1 "$l1root"
 # wall time (KVM_CLOCK_REALTIME, which snap_clock_realtime tests).  L1
 # wedged with either clock (see kvm-keeper.c for the cause).
 append="console=ttyS0 quiet panic=-1 nokaslr tsc=reliable ember.mode=$mode"
-# The L1 machine: AMD with SVM and nested paging, emulated by TCG.
-l1_qemu=("$qemu" -accel tcg,thread=multi -smp 2 -m 4096 -cpu EPYC,+svm,+npt
+# The L1 machine: AMD with SVM and nested paging, emulated by TCG.  The
+# cross-host tests run two at once, one CPU each: the machine's two cores.
+[ "$mode" != xhost ] || L1_CPUS=1
+l1_qemu=("$qemu" -accel tcg,thread=multi -smp "${L1_CPUS:-2}" -m 4096 -cpu EPYC,+svm,+npt
 	-kernel "$l1_kernel" -initrd "$cpio" -nographic -no-reboot)
 
 monitor=$work/monitor.sock
@@ -307,6 +321,57 @@ boot_l1() {
 	[ "$RC" -ne 124 ] || say "L1 timed out after ${3}s"
 }
 
+# xhost_l1 ROLE LOCAL-PORT PEER-PORT LOG: one of the two cross-host L1s, in
+# a subshell of its own (boot_l1 uses the globals monitor and l1_qemu).
+# Its NIC's frames go as UDP datagrams to the other L1's port on the
+# loopback and come from it (QEMU's -netdev dgram): a wire between two hosts.
+xhost_l1() {
+	monitor=$work/monitor-$1.sock
+	l1_qemu+=(-netdev "dgram,id=wire,local.type=inet,local.host=127.0.0.1,local.port=$2,remote.type=inet,remote.host=127.0.0.1,remote.port=$3"
+		-device "virtio-net-pci,netdev=wire,mac=52:54:00:77:00:0$([ "$1" = a ] && echo 1 || echo 2),romfile=")
+	boot_l1 "$append ember.xhost=$1" "$4" "$L1_TIMEOUT_XHOST"
+	exit "$RC"
+}
+
+# The cross-host tests (xhost.sh): L1 "a" is the source host, "b" the
+# destination; a test passes when both halves pass.  Both L1s boot again
+# once if a test failed or never finished (nested emulation flakes, as for
+# the integration tests); each half's output lands in logs/<test>-<role>.log.
+xhost_run() {
+	local attempt role port t v n rc=1 names="xhost_migrate xhost_restore"
+	local -A res
+	port=$((41000 + RANDOM % 20000))
+	for attempt in 1 2; do
+		say "booting two L1s for the cross-host tests (attempt $attempt)"
+		(xhost_l1 a "$port" $((port + 1)) "$logs/l1-xhost-a.log") &
+		(xhost_l1 b $((port + 1)) "$port" "$logs/l1-xhost-b.log") &
+		wait || true
+		res=()
+		for role in a b; do
+			tr -d '\r' <"$logs/l1-xhost-$role.log" | awk -v dir="$logs" -v role="$role" '
+				/^ember-test-log-begin / { f = dir "/" $2 "-" role ".log"; printf "" > f; next }
+				/^ember-test-log-end /   { close(f); f = ""; next }
+				f != ""                  { print > f }'
+			while read -r v t; do
+				res[$t-$role]=$v
+			done < <(tr -d '\r' <"$logs/l1-xhost-$role.log" |
+				sed -n 's/^ember-test: \(PASS\|FAIL\) \([^ :]*\).*/\1 \2/p')
+		done
+		n=0
+		for t in $names; do
+			for role in a b; do
+				v=${res[$t-$role]:-FAIL}
+				[ "$v" = PASS ] && continue
+				n=$((n + 1))
+				say "FAILED $t on L1 $role${res[$t-$role]:+: output in $logs/$t-$role.log}"
+			done
+		done
+		[ $n -gt 0 ] || { rc=0; break; }
+	done
+	[ $rc = 0 ] && echo "cross-host: 2 passed, 0 failed" || echo "cross-host: failed"
+	exit $rc
+}
+
 # L1's own verdict: the last EMBER_L1_DONE line (serial output has \r\n).
 l1_rc() { tr -d '\r' <"$1" | sed -n 's/^EMBER_L1_DONE rc=\([0-9]*\)$/\1/p' | tail -n1; }
 
@@ -341,6 +406,9 @@ bench)
 		f { print >f }
 		END { exit n ? 0 : 1 }' || die "no benchmark results; see $log"
 	exec "$repo/bench/report.sh" "$repo/bench/results"
+	;;
+xhost)
+	xhost_run
 	;;
 esac
 
