@@ -259,6 +259,9 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return api_snap_migrate_listen(m, &cmd->migrate, err, errlen);
 	case API_CMD_MIGRATE_SEND:
 		return api_snap_migrate_send(m, &cmd->migrate, err, errlen);
+	case API_CMD_FORK:
+		snprintf(err, errlen, "Fork failed: not available in this build");
+		return -ENOSYS;
 	case API_CMD_NONE:
 		break;
 	}
