@@ -100,6 +100,23 @@ static int fork_parse(json_t *body, struct api_fork *f, char *err, size_t errlen
 	return fork_distinct(f, err, errlen);
 }
 
+/*
+ * The vsock device binds its uds_path at a restore, replacing a socket
+ * found there: a child on the parent's path would take it from the parent.
+ */
+static int fork_vsock_paths(const struct api_fork *f, const struct api_vsock *v, char *err,
+			    size_t errlen)
+{
+	for (unsigned i = 0; v->set && i < f->nr; i++)
+		if (!f->child[i].ov.has_vsock_override ||
+		    !strcmp(f->child[i].ov.vsock_uds_path, v->uds_path))
+			return api_err(err, errlen,
+				       "fork: children[%u] needs a vsock_override with a uds_path "
+				       "of its own (the microVM's %s stays the parent's)",
+				       i, v->uds_path);
+	return 0;
+}
+
 enum api_result api_put_vm_fork(struct api_req *r)
 {
 	struct api_fork *f = calloc(1, sizeof(*f));
@@ -110,7 +127,8 @@ enum api_result api_put_vm_fork(struct api_req *r)
 		api_fault(r->resp, 500, "Out of memory.");
 		return API_DONE;
 	}
-	if (fork_parse(r->body, f, err, sizeof(err))) {
+	if (fork_parse(r->body, f, err, sizeof(err)) ||
+	    fork_vsock_paths(f, &r->st->cfg.vsock, err, sizeof(err))) {
 		free(f);
 		return api_bad(r, err);
 	}

@@ -79,6 +79,20 @@ static void test_fork_refused(void **state)
 	    {"{\"children\":[\"/a\"]}", "children[0]"},
 	};
 
+	/* The microVM's vsock path is the parent's: every child needs its own. */
+	t->st.cfg.vsock =
+	    (struct api_vsock){.set = true, .guest_cid = 3, .uds_path = "/run/v.sock"};
+	t->st.vm_state = API_VM_RUNNING;
+	FAULT(PUT("/vm/fork", "{\"children\":[{\"api_sock\":\"/a\"}]}"), "vsock_override");
+	FAULT(PUT("/vm/fork", "{\"children\":[{\"api_sock\":\"/a\",\"vsock_override\":"
+			      "{\"uds_path\":\"/run/v.sock\"}}]}"),
+	      "of its own");
+	PUT("/vm/fork", "{\"children\":[{\"api_sock\":\"/a\",\"vsock_override\":"
+			"{\"uds_path\":\"/run/v1.sock\"}}]}");
+	assert_int_equal(t->res, API_EXEC);
+	complete(t, 0, "");
+	t->st.cfg.vsock.set = false;
+	t->st.vm_state = API_VM_NOT_STARTED;
 	/* Before the start: nothing to fork. */
 	FAULT(PUT("/vm/fork", "{\"children\":[{\"api_sock\":\"/a\"}]}"), "running or paused");
 	start_vm(t);
