@@ -34,15 +34,21 @@ static int open_self(const char *argv0)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The starter's child: fds 3 and 4, default SIGCHLD, exec. */
+/*
+ * The starter's child: fds 3 and 4, default SIGCHLD, exec.  Everything is
+ * moved above them first: the binary or the memfd may be fd 3 or 4 now.
+ */
 static void __attribute__((noreturn)) exec_child(int exe, int conn, int ram_fd)
 {
 	char *const argv[] = {"ember", SPAWN_CHILD_ARG, NULL};
+	int e = fcntl(exe, F_DUPFD_CLOEXEC, 10), c = fcntl(conn, F_DUPFD_CLOEXEC, 10),
+	    m = fcntl(ram_fd, F_DUPFD_CLOEXEC, 10);
 
 	signal(SIGCHLD, SIG_DFL);
-	if (dup2(conn, SPAWN_CHILD_FD) == SPAWN_CHILD_FD &&
-	    dup2(ram_fd, SPAWN_RAM_FD) == SPAWN_RAM_FD)
-		syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+	if (e >= 0 && c >= 0 && m >= 0 && dup2(c, SPAWN_CHILD_FD) == SPAWN_CHILD_FD &&
+	    dup2(m, SPAWN_RAM_FD) == SPAWN_RAM_FD)
+		syscall(SYS_execveat, e, "", argv, environ, AT_EMPTY_PATH);
+	log_err("fork: cannot start a child: %s", strerror(errno));
 	_exit(127);
 }
 
@@ -107,6 +113,7 @@ int spawner_start(struct spawner *s, const char *argv0)
 		if (s->pid == 0) {
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 				_exit(0);
+			(void)prctl(PR_SET_NAME, "ember-starter"); /* for ps; argv is ember's */
 			starter_loop(lfd, exe, s->ram_fd, parent);
 		}
 		r = s->pid < 0 ? -errno : 0;
