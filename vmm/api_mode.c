@@ -427,9 +427,12 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->pre.epfd = -1;
 	m->mig.lfd = -1;
 	snap_restored_init(&m->rs);
-	/* Before any thread or filter exists (spawn.h); without it PUT /vm/fork is refused. */
+	/*
+	 * Before any thread or filter exists (spawn.h); without it PUT /vm/fork
+	 * is refused.  A fork's child has none: its RAM is restored, not forkable.
+	 */
 	m->spawner = (struct spawner){.pid = -1, .ram_fd = -1};
-	if (!cli->no_api && (r = spawner_start(&m->spawner, cli->argv0)))
+	if (!cli->no_api && !cli->fork_in && (r = spawner_start(&m->spawner, cli->argv0)))
 		log_warn("live fork unavailable: cannot start the process starter: %s",
 			 strerror(-r));
 	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */
