@@ -36,7 +36,7 @@ CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
 UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/api_cmds.c vmm/api_snap.c vmm/virtio_devs.c \
 	snapshot/snapshot.c snapshot/migrate.c snapshot/migrate_recv.c vmm/metrics.c \
-	vmm/fork.c vmm/fork_child.c vmm/spawn.c
+	vmm/fork.c vmm/fork_child.c vmm/fork_pages.c vmm/spawn.c
 UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

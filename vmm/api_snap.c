@@ -14,6 +14,7 @@
 
 #include "api_mode.h"
 #include "fork_child.h"
+#include "fork_pages.h"
 #include "virtio_devs.h"
 
 /* The configuration a restore rebuilt, for GET /vm/config and PATCH /drives. */
@@ -238,6 +239,12 @@ int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen)
 		 in->msg.serial_out_path);
 	api_mode_serial_to_config(&m->acfg.serial, &m->cfg);
 	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, err, errlen);
+	/* A parent forked before: its own pages over the base, before anything runs. */
+	if (!r && in->msg.pages &&
+	    (r = fork_pages_recv(in->ctl, &m->vm, in->msg.pages, err, errlen))) {
+		vm_destroy(&m->vm);
+		snap_restored_release(&m->rs);
+	}
 	if (!r) {
 		struct api_serial serial = m->acfg.serial;
 

@@ -22,10 +22,14 @@
  *   4. 'G' to every child, which confirms with 'R' and runs;
  *   5. the parent resumes if it was running.
  *
+ * A parent forked before keeps its RAM private over the frozen memfd; its
+ * later forks send each child the pages that differ from the memfd
+ * (fork_pages.h: only those are copied, into each child's RAM).
+ *
  * Not supported, refused with the reason: a VM that is itself restored (its
- * RAM is its snapshot's file plus private pages), one already forked (its
- * private pages would have to be handed on), hugetlbfs RAM, and plugged
- * virtio-mem memory (a snapshot keeps it after RAM in the memory file).
+ * RAM is its snapshot's file plus private pages; the children would need
+ * that file), hugetlbfs RAM, and plugged virtio-mem memory (a snapshot
+ * keeps it after RAM in the memory file).
  * The balloon is safe: once frozen, RAM is not shared, so gm_discard drops
  * private copies (MADV_DONTNEED) and never punches the children's base.
  */
@@ -40,6 +44,7 @@
 
 #include "api_mode.h"
 #include "fork_msg.h"
+#include "fork_pages.h"
 #include "snap_dev.h"
 #include "spawn.h"
 
@@ -55,9 +60,6 @@ static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
 		      "is the snapshot's); fork the VM that was booted";
 	else if (vm->cfg->huge_2m)
 		why = "a microVM with huge_pages cannot be forked yet";
-	else if (vm->ram_frozen)
-		why = "this microVM was forked before: forking it again is not supported yet "
-		      "(fork its first parent's children's siblings instead)";
 	else if (vm->ram_fd < 0 || m->spawner.pid < 0)
 		why =
 		    "live fork is unavailable in this ember (no process starter; its log says why)";
@@ -131,7 +133,7 @@ static void child_msg(const struct api_mode *m, const struct api_fork_child *c, 
 
 /* One child started and built: 0 with *@ctl open, or -errno with @err. */
 static int start_child(struct api_mode *m, const struct fork_msg *msg, const uint8_t *state,
-		       int *ctl, char *why, size_t whylen)
+		       const uint64_t *bits, int *ctl, char *why, size_t whylen)
 {
 	struct timeval tv = {.tv_sec = FORK_TIMEOUT_S};
 	int fd = spawner_connect(&m->spawner), r;
@@ -143,6 +145,8 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	r = send_request(fd, msg, state);
+	if (!r && msg->pages)
+		r = fork_pages_send(fd, &m->vm, bits);
 	if (r)
 		snprintf(why, whylen, "sending it the state: %s", strerror(-r));
 	else
@@ -194,7 +198,7 @@ static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img
 static int release_children(struct vm *vm, int *ctl, unsigned nr, char *err, size_t errlen)
 {
 	char c;
-	int r = freeze_ram(vm);
+	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
 
 	if (r) {
 		/* The old mapping may be gone: this VM cannot go on safely. */
@@ -220,7 +224,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	struct snap_writer w = {0};
 	const uint8_t *img;
 	char why[FORK_MAX_ERR + 40];
-	uint64_t t0 = time_now_us();
+	uint64_t t0 = time_now_us(), *bits = NULL, pages = 0;
 	size_t len;
 
 	if (!m->vm_live) {
@@ -239,11 +243,15 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	r = build_state(vm, &w, &img, &len, why, sizeof(why));
 	if (r)
 		snprintf(err, errlen, "Fork failed: %s", why);
+	/* Forked before: the children also need what we wrote since (fork_pages.h). */
+	if (!r && vm->ram_frozen && (r = fork_pages_diff(vm, &bits, &pages)))
+		snprintf(err, errlen, "Fork failed: comparing RAM with its base: %s", strerror(-r));
 	for (unsigned i = 0; !r && i < f->nr; i++) {
 		struct fork_msg msg;
 
 		child_msg(m, &f->child[i], was_paused, len, &msg);
-		r = start_child(m, &msg, img, &ctl[nr], why, sizeof(why));
+		msg.pages = pages;
+		r = start_child(m, &msg, img, bits, &ctl[nr], why, sizeof(why));
 		if (r)
 			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
 				 f->child[i].api_sock, why);
@@ -256,12 +264,13 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	for (unsigned i = 0; i < nr; i++)
 		close(ctl[i]);
 	snap_w_free(&w);
+	free(bits);
 	if (!was_paused)
 		vcpus_resume(vm);
 	if (r)
 		log_err("%s", err);
 	else
-		log_info("fork: %u children in %llu us", f->nr,
-			 (unsigned long long)(time_now_us() - t0));
+		log_info("fork: %u children in %llu us (%llu pages of our own sent to each)", f->nr,
+			 (unsigned long long)(time_now_us() - t0), (unsigned long long)pages);
 	return r;
 }

@@ -35,11 +35,12 @@ int fork_msg_encode(const struct fork_msg *m, uint8_t **out, size_t *len)
 					  json_pack("{s:s,s:s}", "iface_id", m->nets[i].iface_id,
 						    "host_dev_name", m->nets[i].host_dev_name)))
 			goto out_nets;
-	o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:b,s:i,s:I}", "api_sock", m->api_sock,
+	o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:b,s:i,s:I,s:I}", "api_sock", m->api_sock,
 		      "serial_out_path", m->serial_out_path, "vsock_uds", m->vsock_uds, "nets",
 		      nets, "seccomp_filter", m->seccomp_filter, "paused", m->paused, "no_seccomp",
 		      m->no_seccomp, "allow_kvm_pvm", m->allow_kvm_pvm, "log_level",
-		      (int)m->log_level, "state_len", (json_int_t)m->state_len);
+		      (int)m->log_level, "state_len", (json_int_t)m->state_len, "pages",
+		      (json_int_t)m->pages);
 	nets = NULL; /* "o" took it, also on failure */
 	if (o)
 		js = json_dumps(o, JSON_COMPACT);
@@ -129,7 +130,7 @@ int fork_msg_decode(const char *json, size_t len, uint64_t max_state, struct for
 {
 	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
 	int r = -EINVAL;
-	json_int_t lvl, sl;
+	json_int_t lvl, sl, pages;
 	int paused, no_seccomp, pvm;
 
 	memset(m, 0, sizeof(*m));
@@ -145,15 +146,18 @@ int fork_msg_decode(const char *json, size_t len, uint64_t max_state, struct for
 		    errlen) ||
 	    get_nets(json_object_get(o, "nets"), m, err, errlen))
 		goto out;
-	if (json_unpack(o, "{s:b,s:b,s:b,s:I,s:I}", "paused", &paused, "no_seccomp", &no_seccomp,
-			"allow_kvm_pvm", &pvm, "log_level", &lvl, "state_len", &sl) ||
-	    lvl < LOG_ERROR || lvl > LOG_DEBUG || sl <= 0 || (uint64_t)sl > max_state) {
-		snprintf(err, errlen, "fork request: bad flags, log level or state length");
+	if (json_unpack(o, "{s:b,s:b,s:b,s:I,s:I,s:I}", "paused", &paused, "no_seccomp",
+			&no_seccomp, "allow_kvm_pvm", &pvm, "log_level", &lvl, "state_len", &sl,
+			"pages", &pages) ||
+	    lvl < LOG_ERROR || lvl > LOG_DEBUG || sl <= 0 || (uint64_t)sl > max_state ||
+	    pages < 0 || pages > FORK_MAX_PAGES) {
+		snprintf(err, errlen, "fork request: bad flags, log level, state length or pages");
 		goto out;
 	}
 	m->paused = paused, m->no_seccomp = no_seccomp, m->allow_kvm_pvm = pvm;
 	m->log_level = (unsigned)lvl;
 	m->state_len = (uint64_t)sl;
+	m->pages = (uint64_t)pages;
 	r = 0;
 out:
 	json_decref(o);

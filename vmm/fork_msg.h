@@ -6,7 +6,8 @@
  *   parent -> child   "EMBERFRK", u32 LE FORK_MSG_VERSION, u32 LE length N,
  *                     N bytes of JSON (struct fork_msg below),
  *                     then state_len bytes: a snapshot state file (snapfile.h),
- *                     the one state format, checked by snap_parse.
+ *                     the one state format, checked by snap_parse; then, from
+ *                     a parent forked before, its own pages (fork_pages.h).
  *   child -> parent   'K' (built, API socket ready) or 'E', u16 LE length, message
  *   parent -> child   'G' (every child is ready: run); EOF instead: exit
  *   child -> parent   'R' (its vCPUs start now)
@@ -29,6 +30,7 @@
 #define FORK_MSG_MAX	 (64u << 10) /* the JSON */
 #define FORK_MAX_NETS	 8
 #define FORK_MAX_ERR	 300u
+#define FORK_MAX_PAGES	 (1ll << 28) /* 1 TiB of 4 KiB pages (CONFIG_MAX_MEM_MIB) */
 
 struct fork_msg {
 	char api_sock[108];
@@ -43,6 +45,7 @@ struct fork_msg {
 	bool paused, no_seccomp, allow_kvm_pvm;
 	unsigned log_level; /* enum log_level */
 	uint64_t state_len;
+	uint64_t pages; /* the parent's own pages that follow the state (fork_pages.h) */
 };
 
 /* malloc'ed header + JSON into *@out (*@len bytes), or -ENOMEM / -EINVAL. */

@@ -15,7 +15,7 @@
 static void sample(struct fork_msg *m)
 {
 	*m = (struct fork_msg){
-	    .paused = true, .log_level = LOG_WARN, .state_len = 12345, .nr_nets = 2};
+	    .paused = true, .log_level = LOG_WARN, .state_len = 12345, .nr_nets = 2, .pages = 77};
 	strcpy(m->api_sock, "/run/c1.sock");
 	strcpy(m->serial_out_path, "/run/c1.out");
 	strcpy(m->vsock_uds, "/run/v1.sock");
@@ -49,6 +49,7 @@ static void test_round_trip(void **state)
 	assert_false(out.no_seccomp);
 	assert_int_equal(out.log_level, LOG_WARN);
 	assert_int_equal(out.state_len, 12345);
+	assert_int_equal(out.pages, 77);
 	/* A state larger than the child accepts. */
 	assert_int_equal(
 	    fork_msg_decode((char *)buf + FORK_MSG_HDR, jl, 100, &out, err, sizeof(err)), -EINVAL);
@@ -76,28 +77,39 @@ static void test_bad_documents(void **state)
 	    /* no api_sock */
 	    "{\"api_sock\":\"\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
 	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
-	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10}",
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10,\"pages\":0}",
 	    /* a level out of range */
 	    "{\"api_sock\":\"/a\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
 	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
-	    "\"allow_kvm_pvm\":false,\"log_level\":9,\"state_len\":10}",
+	    "\"allow_kvm_pvm\":false,\"log_level\":9,\"state_len\":10,\"pages\":0}",
 	    /* no state */
 	    "{\"api_sock\":\"/a\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
 	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
-	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":0}",
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":0,\"pages\":0}",
+	    /* pages out of range */
+	    "{\"api_sock\":\"/a\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
+	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10,\"pages\":-1}",
 	    /* a tap name too long, a NUL inside a string */
 	    "{\"api_sock\":\"/a\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[{"
 	    "\"iface_id\":\"eth0\",\"host_dev_name\":\"0123456789abcdefg\"}],"
 	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
-	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10}",
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10,\"pages\":0}",
 	    "{\"api_sock\":\"/a\\u0000b\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
 	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
-	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10}",
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10,\"pages\":0}",
 	};
 	struct fork_msg m;
 	char err[200];
 
+	static const char good[] =
+	    "{\"api_sock\":\"/a\",\"serial_out_path\":\"\",\"vsock_uds\":\"\",\"nets\":[],"
+	    "\"seccomp_filter\":\"\",\"paused\":false,\"no_seccomp\":false,"
+	    "\"allow_kvm_pvm\":false,\"log_level\":1,\"state_len\":10,\"pages\":0}";
+
 	(void)state;
+	/* The documents below differ from this one in one field each. */
+	assert_int_equal(fork_msg_decode(good, strlen(good), 1u << 20, &m, err, sizeof(err)), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(
 		    fork_msg_decode(bad[i], strlen(bad[i]), 1u << 20, &m, err, sizeof(err)),
