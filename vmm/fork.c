@@ -11,9 +11,10 @@
  *
  * The fork, with the vCPUs paused and the devices quiesced:
  *   1. the state, once;
- *   2. each child: started, sent the request, builds its VM and binds its
- *      API socket, answers 'K' (or 'E': all children so far are dropped,
- *      they exit on EOF without having run, and the parent goes on);
+ *   2. each child: started and sent the request; then, all of them
+ *      building their VMs and binding their API sockets side by side, each
+ *      answers 'K' (or 'E': every child is dropped, they exit on EOF
+ *      without having run, and the parent goes on);
  *   3. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
  *      same address (MAP_FIXED: KVM's memory slots keep their addresses;
  *      the unmap's MMU notifier drops KVM's mappings of the old pages, so
@@ -131,7 +132,7 @@ static void child_msg(const struct api_mode *m, const struct api_fork_child *c, 
 	}
 }
 
-/* One child started and built: 0 with *@ctl open, or -errno with @err. */
+/* One child started and sent its request: 0 with *@ctl open, or -errno with @why. */
 static int start_child(struct api_mode *m, const struct fork_msg *msg, const uint8_t *state,
 		       const uint64_t *bits, int *ctl, char *why, size_t whylen)
 {
@@ -147,15 +148,11 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 	r = send_request(fd, msg, state);
 	if (!r && msg->pages)
 		r = fork_pages_send(fd, &m->vm, bits);
-	if (r)
-		snprintf(why, whylen, "sending it the state: %s", strerror(-r));
-	else
-		r = read_answer(fd, why, whylen);
 	if (r) {
+		snprintf(why, whylen, "sending it the state: %s", strerror(-r));
 		close(fd);
 		return r;
 	}
-	log_info("fork: the child on %s is ready", msg->api_sock);
 	*ctl = fd;
 	return 0;
 }
@@ -257,6 +254,13 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 				 f->child[i].api_sock, why);
 		else
 			nr++;
+	}
+	/* They build their VMs side by side; each answers once it is ready. */
+	for (unsigned i = 0; !r && i < nr; i++) {
+		r = read_answer(ctl[i], why, sizeof(why));
+		if (r)
+			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
+				 f->child[i].api_sock, why);
 	}
 	if (!r)
 		r = release_children(vm, ctl, nr, err, errlen);
