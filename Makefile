@@ -56,6 +56,7 @@ CFLAGS  += -Ivirtio -Iapi-socket -Isnapshot -Ijail -I$(BUILD)/gen
 # a main(): vmm/ minus those, plus all of virtio/ and api-socket/.
 UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c vmm/api_mode.c vmm/api_cmds.c vmm/api_snap.c vmm/virtio_devs.c \
 	snapshot/snapshot.c snapshot/migrate.c snapshot/migrate_recv.c vmm/metrics.c \
+	vmm/fork.c vmm/fork_child.c vmm/fork_pages.c vmm/spawn.c \
 	$(wildcard vmm/arch/*/*_vm.c vmm/arch/*/*_vcpu.c snapshot/arch/*/*.c)
 # Plus other architectures' pure parts (plain C), so every host tests them.
 UNIT_PORTABLE := vmm/arch/aarch64/fdt.c vmm/arch/aarch64/image.c

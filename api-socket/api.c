@@ -344,6 +344,7 @@ static const struct api_route api_routes[] = {
     {.seg = "", .get = api_get_info},
     {.seg = "version", .get = api_get_version},
     {.seg = "vm", .sub = "config", .get = api_get_vm_config},
+    {.seg = "vm", .sub = "fork", .put = api_put_vm_fork},
     {.seg = "vm", .patch = api_patch_vm},
     {.seg = "actions", .put = api_put_actions},
     {.seg = "boot-source", .put = api_put_boot_source},
@@ -508,6 +509,8 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 		free(cmd->check.next);
 	if (cmd->kind == API_CMD_MIGRATE_RECV || cmd->kind == API_CMD_MIGRATE_SEND)
 		api_migration_complete(st, cmd, result);
+	if (cmd->kind == API_CMD_FORK)
+		api_fork_complete(cmd);
 	if (result) {
 		if (errmsg && errmsg[0])
 			api_fault(resp, 400, "%s", errmsg);

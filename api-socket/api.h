@@ -260,6 +260,18 @@ struct api_snapshot_load {
 	struct api_vm_config *restored;
 };
 
+/* PUT /vm/fork (api_fork.c): each child's API socket, console and overrides. */
+#define API_FORK_MAX 16
+struct api_fork_child {
+	char api_sock[API_UDS_PATH_MAX];
+	char serial_out_path[API_PATH_MAX]; /* "": the parent's ember's stdout */
+	struct api_snapshot_load ov;	    /* its net_overrides and vsock_override only */
+};
+struct api_fork {
+	unsigned nr;
+	struct api_fork_child child[API_FORK_MAX];
+};
+
 /* PUT /migration/receive and /migration/send (api_migrate.c). */
 struct api_migrate {
 	char url[API_PATH_MAX];	       /* "unix:/path" or "tcp:ADDRESS:PORT" */
@@ -293,6 +305,7 @@ enum api_cmd_kind {
 	API_CMD_HOTPLUG_GET,	 /* virtio-mem's status into cmd->hotplug.body (200) */
 	API_CMD_MIGRATE_RECV,	 /* listen for a migration: cmd->migrate (204 once listening) */
 	API_CMD_MIGRATE_SEND,	 /* migrate the VM away: cmd->migrate (204 once it runs there) */
+	API_CMD_FORK,		 /* live fork: *cmd->fork (malloc'ed; 204 once every child runs) */
 };
 
 /* What API_CMD_BALLOON does; the VMM thread fills the outputs. */
@@ -357,6 +370,7 @@ struct api_cmd {
 		struct api_snapshot_create snapshot_create;
 		struct api_snapshot_load snapshot_load;
 		struct api_migrate migrate;
+		struct api_fork *fork;
 		struct {
 			enum api_check_what what;
 			char id[API_ID_MAX]; /* the drive_id or iface_id */

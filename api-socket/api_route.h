@@ -56,6 +56,9 @@ enum api_result api_put_migration_receive(struct api_req *r);
 enum api_result api_put_migration_send(struct api_req *r);
 void api_migration_complete(struct api_state *st, const struct api_cmd *cmd, int result);
 void api_migration_sync(struct api_state *st);
+/* api_fork.c: PUT /vm/fork and freeing its command. */
+enum api_result api_put_vm_fork(struct api_req *r);
+void api_fork_complete(const struct api_cmd *cmd);
 /* A successful load: the VM is the snapshot's, with its configuration. */
 void api_adopt_restored(struct api_state *st, const struct api_snapshot_load *l);
 

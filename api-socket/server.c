@@ -502,7 +502,7 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 	srv->st->mmds = opts->mmds;
 	srv->st->migration = opts->migration;
 	if (opts->started)
-		srv->st->vm_state = API_VM_RUNNING;
+		srv->st->vm_state = opts->paused ? API_VM_PAUSED : API_VM_RUNNING;
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	srv->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv->epfd < 0 || srv->stopfd < 0) {

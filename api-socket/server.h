@@ -32,6 +32,7 @@ struct api_server_opts {
 	unsigned timeout_ms;			 /* 0: API_SERVER_TIMEOUT_MS */
 	const struct api_vm_config *initial_cfg; /* NULL: defaults; --config-file passes its own */
 	bool started;				 /* the VM already runs (--config-file) */
+	bool paused;				 /* ... paused (a live fork's paused child) */
 	struct mmds *mmds;			 /* the MMDS store, NULL: none */
 	atomic_int *migration;			 /* api_state.migration */
 	api_submit_fn submit;			 /* NULL: every command fails */

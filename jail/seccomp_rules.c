@@ -192,6 +192,8 @@ const struct seccomp_rule seccomp_rules[] = {
     /* vsock (next): connecting to the host side's Unix socket when the
      * guest opens a connection.  AF_UNIX only: no network from ember. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
+    /* (connect also reaches the live fork's process starter, spawn.c: a
+     * child per connection; mmap remaps RAM privately, fork.c.) */
     RULE(R_VMM, connect),
     /* PUT /migration/send (snapshot/migrate.c), on this thread: a stream to
      * the destination, Unix (above) or TCP; send/recv are the sendto and

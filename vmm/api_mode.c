@@ -22,6 +22,7 @@
 #include <sys/timerfd.h>
 
 #include "api_mode.h"
+#include "fork_child.h"
 #include "cmdq.h"
 #include "launch.h"
 #include "limiter.h"
@@ -70,6 +71,9 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	    .mmds = m->mmds,
 	};
+	/* The memfd the process starter holds too: a live fork's children map it. */
+	if (m->spawner.ram_fd >= 0)
+		c->ram_fd = &m->spawner.ram_fd;
 	api_mode_serial_to_config(&a->serial, c);
 	return api_devices_to_config(a, &c->devs, err, errlen);
 }
@@ -259,6 +263,8 @@ static int exec_cmd(void *ctx, struct api_cmd *cmd, char *err, size_t errlen)
 		return api_snap_migrate_listen(m, &cmd->migrate, err, errlen);
 	case API_CMD_MIGRATE_SEND:
 		return api_snap_migrate_send(m, &cmd->migrate, err, errlen);
+	case API_CMD_FORK:
+		return fork_run(m, cmd->fork, err, errlen);
 	case API_CMD_NONE:
 		break;
 	}
@@ -421,6 +427,14 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	m->pre.epfd = -1;
 	m->mig.lfd = -1;
 	snap_restored_init(&m->rs);
+	/*
+	 * Before any thread or filter exists (spawn.h); without it PUT /vm/fork
+	 * is refused.  A fork's child has none: its RAM is restored, not forkable.
+	 */
+	m->spawner = (struct spawner){.pid = -1, .ram_fd = -1};
+	if (!cli->no_api && !cli->fork_in && (r = spawner_start(&m->spawner, cli->argv0)))
+		log_warn("live fork unavailable: cannot start the process starter: %s",
+			 strerror(-r));
 	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */
 	if (mmds_create(&m->mmds, cli_fc_mmds_size_limit(cli)))
 		goto out;
@@ -457,6 +471,11 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		}
 	}
 
+	if (cli->fork_in && (r = api_snap_fork_child(m, err, sizeof(err)))) {
+		log_err("fork child: %s", err);
+		fork_child_answer(cli->fork_in, r, err);
+		goto out_q;
+	}
 	if (cli->config_file && start_from_file(m)) {
 		code = EXIT_CONFIG;
 		goto out_q;
@@ -468,6 +487,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .max_payload = cli->max_payload,
 		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
+		    .paused = cli->fork_in && cli->fork_in->msg.paused,
 		    .mmds = m->mmds,
 		    .migration = &m->migration,
 		    .submit = cmdq_submit,
@@ -479,10 +499,23 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		r = api_server_start(&o, &m->srv, err, sizeof(err));
 		if (r) {
 			log_err("API socket %s: %s", cli->api_sock, err);
+			if (cli->fork_in)
+				fork_child_answer(cli->fork_in, r, err);
 			code = EXIT_CONFIG;
 			goto out_vm;
 		}
 		log_api_ready(m);
+	}
+	/* A fork's child: ready; it runs once every sibling is (fork.c). */
+	if (cli->fork_in) {
+		r = fork_child_answer(cli->fork_in, 0, "");
+		if (!r)
+			r = fork_child_go(cli->fork_in);
+		if (r) {
+			log_err("fork child: the parent did not let this child run (%s)",
+				strerror(-r));
+			goto out_srv;
+		}
 	}
 	if (!m->vm_live) {
 		r = wait_for_start(m);
@@ -522,6 +555,7 @@ out:
 	if (m->metrics_fd >= 0)
 		close(m->metrics_fd);
 	mmds_destroy(m->mmds); /* after the API thread and the VM, its readers */
+	spawner_stop(&m->spawner);
 	free(m);
 	return code;
 }

@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "server.h"
 #include "snapshot.h"
+#include "spawn.h"
 
 struct api_mode {
 	const struct vm_config *cli;
@@ -44,6 +45,7 @@ struct api_mode {
 	struct ev_handler h_mig;
 	struct api_snapshot_load mig_load; /* its overrides; .restored goes to the API thread */
 	atomic_int migration;		   /* api_state.migration */
+	struct spawner spawner;		   /* live fork's process starter (spawn.h), or none */
 };
 
 /* PUT /serial's stream and rate into @c (api_mode.c; a snapshot load applies it too). */
@@ -65,5 +67,10 @@ int api_snap_migrate_listen(struct api_mode *m, const struct api_migrate *mc, ch
 			    size_t errlen);
 int api_snap_migrate_send(struct api_mode *m, const struct api_migrate *mc, char *err,
 			  size_t errlen);
+
+/* api_snap.c: a live fork's child builds its VM from the parent's request. */
+int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen);
+/* fork.c: PUT /vm/fork. */
+int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen);
 
 #endif

@@ -9,12 +9,15 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api_mode.h"
 #include "sparse.h"
+#include "fork_child.h"
+#include "fork_pages.h"
 #include "virtio_devs.h"
 
 /* The configuration a restore rebuilt, for GET /vm/config and PATCH /drives. */
@@ -216,4 +219,58 @@ int api_snap_migrate_send(struct api_mode *m, const struct api_migrate *mc, char
 	/* It runs there now: this ember ends, with 0. */
 	vm_request_exit(&m->vm, EXIT_GUEST_OK);
 	return 0;
+}
+
+/*
+ * `ember fork-child` (fork.c has the whole protocol): the VM from the
+ * parent's state and frozen RAM, as a restore with the child's overrides,
+ * before the API socket exists, so GET / answers Running (or Paused) at once.
+ */
+int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen)
+{
+	struct fork_child_in *in = m->cli->fork_in;
+	struct snap_net_override nets[API_MAX_NETS];
+	struct api_snapshot_load *l = calloc(1, sizeof(*l));
+	struct snap_load_req req;
+	int r;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->resume_vm = !in->msg.paused;
+	for (unsigned i = 0; i < in->msg.nr_nets && i < API_MAX_NETS; i++) {
+		snprintf(l->net_overrides[i].iface_id, sizeof(l->net_overrides[i].iface_id), "%s",
+			 in->msg.nets[i].iface_id);
+		snprintf(l->net_overrides[i].host_dev_name,
+			 sizeof(l->net_overrides[i].host_dev_name), "%s",
+			 in->msg.nets[i].host_dev_name);
+		l->nr_net_overrides++;
+	}
+	l->has_vsock_override = in->msg.vsock_uds[0] != 0;
+	snprintf(l->vsock_uds_path, sizeof(l->vsock_uds_path), "%s", in->msg.vsock_uds);
+	restore_setup(m, l, nets, &req);
+	req.img = &in->img;
+	req.mem_fd = in->ram_fd;
+	snprintf(m->acfg.serial.serial_out_path, sizeof(m->acfg.serial.serial_out_path), "%s",
+		 in->msg.serial_out_path);
+	api_mode_serial_to_config(&m->acfg.serial, &m->cfg);
+	r = snap_load(&m->vm, &m->cfg, &m->rs, &req, m->start_us, err, errlen);
+	/* A parent forked before: its own pages over the base, before anything runs. */
+	if (!r && in->msg.pages &&
+	    (r = fork_pages_recv(in->ctl, &m->vm, in->msg.pages, err, errlen))) {
+		vm_destroy(&m->vm);
+		snap_restored_release(&m->rs);
+	}
+	if (!r) {
+		struct api_serial serial = m->acfg.serial;
+
+		config_to_api(&m->cfg, &m->acfg);
+		m->acfg.serial = serial;
+		if (in->msg.paused)
+			vcpus_start_paused(&m->vm);
+		m->vm_live = true;
+	}
+	free(l);
+	return r;
 }

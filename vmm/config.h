@@ -70,6 +70,7 @@ struct vm_config {
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	bool huge_2m;			     /* guest RAM on 2 MiB hugetlbfs pages (hugetlb.c) */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
+	const int *ram_fd; /* a boot: the memfd for RAM (spawn.h), NULL: a new one */
 	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).
 	 */
 	const struct cpu_template *cpu_tmpl;
@@ -87,6 +88,8 @@ struct vm_config {
 	bool no_api;
 	uint64_t max_payload; /* 0: the HTTP layer's default */
 	struct cli_fc fc;     /* the rest of Firecracker's flags (cli_fc.c) */
+	const char *argv0;    /* how we were run: a live fork re-execs this binary (spawn.c) */
+	struct fork_child_in *fork_in; /* `ember fork-child`: the parent's request (fork_child.h) */
 };
 
 enum cli_action {

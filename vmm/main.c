@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fork_child.h"
 #include "launch.h"
 #include "seccomp.h"
 #include "seccomp_custom.h"
 #include "snap_mem.h"
 #include "snapfile.h"
+#include "spawn.h"
 
 static int run(const struct vm_config *cfg, uint64_t start_us)
 {
@@ -84,6 +86,17 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	struct fork_child_in *fork_in = NULL;
+	const char *argv0 = argv[0];
+
+	/* A live fork's child: the parent's request stands for its command line. */
+	if (argc == 2 && !strcmp(argv[1], SPAWN_CHILD_ARG)) {
+		fork_in = fork_child_read();
+		if (!fork_in)
+			return EXIT_VMM;
+		argc = fork_in->argc;
+		argv = fork_in->argv;
+	}
 	if (cli_parse(argc, argv, &cfg, &action, err, sizeof(err))) {
 		fprintf(stderr, "ember: %s\n", err);
 		return EXIT_CONFIG;
@@ -134,6 +147,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* RLIMIT_FSIZE (the jailer's fsize) must fail a snapshot write with EFBIG, not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
+	cfg.argv0 = argv0;
+	cfg.fork_in = fork_in;
 	if (action == CLI_API)
 		return api_mode_main(&cfg, start_us);
 	return run(&cfg, start_us);

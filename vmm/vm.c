@@ -87,6 +87,19 @@ static int setup_memory(struct vm *vm)
 	const struct vm_mem_source *src = vm->cfg->mem_src;
 	uint64_t file_off = 0;
 
+	/*
+	 * A booted VM's RAM is one memfd mapped MAP_SHARED, so a live fork
+	 * (fork.c) can hand it to its children and freeze it as their
+	 * copy-on-write base; nothing else sees the difference from anonymous
+	 * memory (the balloon punches its pages out: gm_discard).
+	 */
+	if (!src && !vm->cfg->huge_2m) {
+		vm->ram_fd = vm->cfg->ram_fd ? fcntl(*vm->cfg->ram_fd, F_DUPFD_CLOEXEC, 0)
+					     : memfd_create("ember-ram", MFD_CLOEXEC);
+		if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)(vm->cfg->mem_mib << 20)))
+			return -errno;
+	}
+
 	for (unsigned i = 0; i < n && len[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
 		/*
@@ -95,12 +108,15 @@ static int setup_memory(struct vm *vm)
 		 * one snapshot share its page cache until they write.  2 MiB
 		 * hugetlbfs RAM is reserved whole instead (hugetlb.c).
 		 */
-		void *p =
-		    src && !src->uffd  ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
-		    : vm->cfg->huge_2m ? hugetlb_map(len[i])
-				       : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = src && !src->uffd
+			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
+			  : vm->cfg->huge_2m ? hugetlb_map(len[i])
+			  : vm->ram_fd >= 0
+			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_NORESERVE, vm->ram_fd, (off_t)file_off)
+			      : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		struct kvm_userspace_memory_region kr = {
 		    .slot = i,
 		    .flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
@@ -111,8 +127,11 @@ static int setup_memory(struct vm *vm)
 
 		if (p == MAP_FAILED)
 			return -errno;
-		*g = (struct gm_region){
-		    .gpa = start[i], .size = len[i], .host = p, .hugetlb = vm->cfg->huge_2m};
+		*g = (struct gm_region){.gpa = start[i],
+					.size = len[i],
+					.host = p,
+					.hugetlb = vm->cfg->huge_2m,
+					.shared = vm->ram_fd >= 0};
 		vm->mem.nr_regions++;
 		file_off += len[i];
 		if (vm->cfg->track_dirty_pages) {
@@ -135,6 +154,9 @@ static void free_memory(struct vm *vm)
 		free(vm->mem.region[i].dirty);
 	}
 	vm->mem.nr_regions = 0;
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
+	vm->ram_fd = -1;
 }
 
 void vm_request_exit(struct vm *vm, int code)
@@ -232,6 +254,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	vm->console.out_fd = -1;
 	vm->genid.irq_fd = -1;
 	vm->loop.epfd = -1;
+	vm->ram_fd = -1;
 	atomic_init(&vm->exit_code, -1);
 	vcpu_ctl_init(&vm->vcpu_ctl);
 	bus_init(&vm->pio, "pio");

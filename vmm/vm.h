@@ -66,7 +66,12 @@ struct vm {
 	int kvm_fd, vm_fd;
 	bool kvm_pvm; /* /dev/kvm is kvm-pvm: only PVM-enabled guest kernels run */
 	struct guest_mem mem;
-	struct devmem devmem; /* device memory above RAM (devmem.h) */
+	/* A booted VM's RAM (regions back to back), -1 for a restored or
+	 * hugetlbfs one.  ram_frozen: a live fork made it its children's
+	 * copy-on-write base, which this VM now maps privately (fork.c). */
+	int ram_fd;
+	bool ram_frozen;
+	struct devmem devmem;	  /* device memory above RAM (devmem.h) */
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
 	struct arch_vm arch; /* vmm/arch/ARCH/arch_vm.h */

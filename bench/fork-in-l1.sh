@@ -1,0 +1,92 @@
+#!/bin/sh
+# Runs inside L1: live fork (PUT /vm/fork) against a snapshot restore of the
+# same 128 MiB VM, side by side in one L1.  "Running" is the moment the
+# guest's vsock echo listener (guest-tests/snap-counter) answers, timed by
+# bench/restoretime.c from the start of the command it runs.
+#
+#   restore   PUT /snapshot/load of a Full snapshot of the parent, into a
+#             fresh ember: ember start -> guest echoes
+#   fork10    PUT /vm/fork of the running parent into 10 children: the
+#             request -> the 204 (fork_ms), and -> the last child's guest
+#             echoes (ready_ms); every child is checked to echo too
+#   pss       each child's PSS (a child has no process starter of its own),
+#             and a restored clone's, with the guests up
+#
+# RUNS parents (default 3), each forked once.  Writes $BENCH_OUT/fork.tsv.
+# Needs: EMBER RESTORETIME CURL VMLINUX INITRD BENCH_OUT.
+set -u
+d=/tmp/forkbench N=10 RUNS=${RUNS:-3}
+mkdir -p "$d" "$BENCH_OUT"
+out=$BENCH_OUT/fork.tsv
+echo "what run ready_ms fork_ms pss_kb" | tr ' ' '\t' >"$out"
+
+pss() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+stop() { kill -9 "$@" 2>/dev/null; for p in "$@"; do wait "$p" 2>/dev/null; done; }
+api() { "$CURL" -s -f --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' -d "$4" "http://localhost$3" >/dev/null; }
+# The fork children: their command line is fixed ("ember fork-child").
+children() {
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "ember fork-child " ] && printf '%s ' "${p#/proc/}"
+	done
+}
+
+cat >"$d/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "$VMLINUX", "initrd_path": "$INITRD",
+                 "boot_args": "console=ttyS0 reboot=k panic=-1 no_timer_check quiet ember.test=snap-counter"},
+ "machine-config": {"vcpu_count": 1, "mem_size_mib": 128},
+ "vsock": {"guest_cid": 3, "uds_path": "$d/p.vsock"}}
+JSON
+
+run=1
+while [ $run -le "$RUNS" ]; do
+	rm -f "$d"/*.sock "$d"/*.vsock "$d"/*.out
+	# The parent, up and echoing.
+	line=$("$RESTORETIME" "$d/p.vsock" 5000 120 -- "$EMBER" --api-sock "$d/p.sock" --config-file "$d/vm.json") ||
+		{ echo "bench: fork: the parent did not start" >&2; exit 1; }
+	parent=$(field pid "$line")
+	# A Full snapshot of it, and one restore of that, as the peer.
+	api "$d/p.sock" PATCH /vm '{"state":"Paused"}' &&
+		api "$d/p.sock" PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$d/s.state\",\"mem_file_path\":\"$d/s.mem\"}" &&
+		api "$d/p.sock" PATCH /vm '{"state":"Resumed"}' || { echo "bench: fork: snapshot failed" >&2; stop "$parent"; exit 1; }
+	line=$("$RESTORETIME" "$d/r.vsock" 5000 60 "$d/r.sock" \
+		"{\"snapshot_path\":\"$d/s.state\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$d/s.mem\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$d/r.vsock\"}}" \
+		-- "$EMBER" --api-sock "$d/r.sock") || { echo "bench: fork: restore failed" >&2; stop "$parent"; exit 1; }
+	clone=$(field pid "$line")
+	sleep 2
+	printf 'restore\t%s\t%s\t-\t%s\n' "$run" "$(ms "$(field ready_us "$line")")" "$(pss "$clone")" >>"$out"
+	stop "$clone"
+	rm -f "$d/s.mem" "$d/s.state"
+	# The fork: restoretime runs the request and waits for the last child's echo.
+	j=
+	i=1
+	while [ $i -le $N ]; do
+		j="$j${j:+,}{\"api_sock\":\"$d/c$i.sock\",\"serial_out_path\":\"$d/c$i.out\",\"vsock_override\":{\"uds_path\":\"$d/c$i.vsock\"}}"
+		i=$((i + 1))
+	done
+	line=$("$RESTORETIME" "$d/c$N.vsock" 5000 60 -- sh -c \
+		"'$CURL' -s -o /dev/null -w '%{http_code} %{time_total}' --unix-socket '$d/p.sock' -X PUT -H 'Content-Type: application/json' -d '{\"children\":[$j]}' http://localhost/vm/fork >'$d/fork.res'") ||
+		{ echo "bench: fork: the children did not come up" >&2; stop "$parent" $(children); exit 1; }
+	sleep 1
+	read -r code secs <"$d/fork.res"
+	[ "$code" = 204 ] || { echo "bench: fork answered $code" >&2; stop "$parent" $(children); exit 1; }
+	i=1
+	while [ $i -lt $N ]; do
+		"$RESTORETIME" "$d/c$i.vsock" 5000 30 -- true >/dev/null ||
+			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $(children); exit 1; }
+		i=$((i + 1))
+	done
+	sleep 2
+	kids=$(children)
+	fork_ms=$(awk -v s="$secs" 'BEGIN { printf "%.1f", s * 1000 }')
+	printf 'fork10\t%s\t%s\t%s\t%s\n' "$run" "$(ms "$(field ready_us "$line")")" "$fork_ms" "$(pss "$parent")" >>"$out"
+	for k in $kids; do
+		printf 'child\t%s\t-\t-\t%s\n' "$run" "$(pss "$k")" >>"$out"
+	done
+	echo "bench: fork run $run: 204 after $fork_ms ms, last child echoes after $(ms "$(field ready_us "$line")") ms"
+	stop "$parent" $kids
+	run=$((run + 1))
+done
+rm -rf "$d"
+exit 0

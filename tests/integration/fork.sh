@@ -1,0 +1,213 @@
+# shellcheck shell=sh
+# Live fork (PUT /vm/fork, issue 18), sourced by run.sh; uses snapshot.sh's
+# helpers and its counting guest (guest-tests/snap-counter: a count kept
+# only in guest RAM, EMBER_COUNT N every half second, EMBER_RAND N with 16
+# bytes of /dev/urandom, a vsock echo on port 5000).  A child is right when
+# its first count follows the count the parent had at the fork instead of
+# starting over.  Child i's console is $LOG.ri (appended to $LOG at the end).
+
+# fork_children N [EXTRA-JSON-PER-CHILD]: the "children" array for N
+# children, child i on $LOGDIR/fork$i.sock, console $LOG.ri, vsock
+# $LOGDIR/fork$i.vsock.
+fork_children() {
+	_j=
+	for _i in $(seq 1 "$1"); do
+		rm -f "$LOG.r$_i" "$LOGDIR/fork$_i.sock" "$LOGDIR/fork$_i.vsock"
+		_j="$_j${_j:+,}{\"api_sock\":\"$LOGDIR/fork$_i.sock\",\"serial_out_path\":\"$LOG.r$_i\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork$_i.vsock\"}${2:+,$2}}"
+	done
+	echo "{\"children\":[$_j]}"
+}
+
+# fork_pids: the pids of running fork children, found by their fixed
+# command line ("ember fork-child"), not counting process starters
+# (spawn.c: "ember-starter"), should one have it.
+fork_pids() {
+	for _d in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' 2>/dev/null <"$_d/cmdline")" = "ember fork-child " ] || continue
+		[ "$(cat "$_d/comm" 2>/dev/null)" = ember-starter ] || printf '%s ' "${_d#/proc/}"
+	done
+}
+
+fork_cleanup() {
+	for _p in $(fork_pids); do kill -9 "$_p" 2>/dev/null; done
+	snap_kill "$API_PID"
+	SOCK=$LOGDIR/api.sock
+	snap_logs
+}
+
+# child_api I: point the api helpers at child I.
+child_api() { SOCK=$LOGDIR/fork$1.sock; }
+
+# Fork a running guest into 3: each child continues the parent's count (no
+# reboot), prints to its own console, answers GET / as Running on its own
+# socket, echoes on its own vsock and, with a new VM generation ID, reseeds
+# its RNG: the 16 bytes the three draw at one count all differ.  The parent
+# runs on, still Running, its count going on.
+t_fork_three() {
+	rm -f "$LOG".r*
+	snap_boot || { fork_cleanup; return 1; }
+	grep -q 'EMBER_VMGENID present' "$LOG" || { fail "the guest has no VM generation ID device"; fork_cleanup; return 1; }
+	_b=$(counts "$LOG" | tail -n 1)
+	api_ok 204 PUT /vm/fork "$(fork_children 3)" || { fork_cleanup; return 1; }
+	_a=$(counts "$LOG" | tail -n 1)
+	echo "+ parent count before the fork $_b, after $_a; children: $(fork_pids)" >>"$LOG.api"
+	_r=0 _seen= _cnt=$((_b + 4))
+	api_ok 200 GET / && has_body '"state":"Running"' || _r=1
+	for i in 1 2 3; do
+		[ $_r = 0 ] || break
+		child_api "$i"
+		api_ok 200 GET / && has_body '"state":"Running"' &&
+			api_ok 200 GET /vm/config && has_body '"mem_size_mib":128' &&
+			continues "$LOG.r$i" "$_b" && vsock_echo "$LOGDIR/fork$i.vsock" || { _r=1; break; }
+		grep -q 'crng reseeded due to virtual machine fork' "$LOG.r$i" ||
+			{ fail "child $i's kernel did not reseed"; _r=1; break; }
+		wait_in "$LOG.r$i" "^EMBER_RAND $_cnt " 60 || { _r=1; break; }
+		_seen="$_seen $(rand_at "$LOG.r$i" "$_cnt")"
+	done
+	# Three values of 32 hex digits, none twice.
+	echo "+ the children's random bytes at count $_cnt:$_seen" >>"$LOG.api"
+	[ $_r = 1 ] || [ "$(echo $_seen | tr ' ' '\n' | grep -c '^[0-9a-f]\{32\}$')" = 3 ] ||
+		{ fail "not three children's random bytes at count $_cnt:$_seen"; _r=1; }
+	[ $_r = 1 ] || [ -z "$(echo $_seen | tr ' ' '\n' | sort | uniq -d)" ] ||
+		{ fail "children drew the same random bytes:$_seen"; _r=1; }
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || { wait_in "$LOG" "^EMBER_COUNT $((_a + 4))\$" 60 && vsock_echo "$SNAP_UDS" &&
+		api_ok 200 GET / && has_body '"state":"Running"'; } || _r=1
+	[ $_r = 1 ] || [ "$(echo $(fork_pids) | wc -w)" = 3 ] || { fail "not 3 children running: $(fork_pids)"; _r=1; }
+	fork_cleanup
+	return $_r
+}
+
+# A paused VM forks: parent and child stay Paused (no count moves), the
+# child resumes on its own API and continues where the parent stopped, and
+# then the parent resumes and continues too.
+t_fork_paused() {
+	rm -f "$LOG".r*
+	snap_boot && api_ok 204 PATCH /vm '{"state":"Paused"}' || { fork_cleanup; return 1; }
+	sleep 1
+	_at=$(stopped_at "$LOG") _last=$(counts "$LOG" | tail -n 1)
+	api_ok 204 PUT /vm/fork "$(fork_children 1)" && api_ok 200 GET / && has_body '"state":"Paused"' &&
+		child_api 1 && api_ok 200 GET / && has_body '"state":"Paused"' || { fork_cleanup; return 1; }
+	sleep 3
+	_r=0
+	[ -z "$(counts "$LOG.r1")" ] || { fail "the paused child counted: $(counts "$LOG.r1" | head -n 1)"; _r=1; }
+	[ "$(counts "$LOG" | tail -n 1)" = "$_last" ] || { fail "the paused parent counted on"; _r=1; }
+	[ $_r = 1 ] || { api_ok 204 PATCH /vm '{"state":"Resumed"}' && api_ok 200 GET / &&
+		has_body '"state":"Running"' && continues "$LOG.r1" "$_at"; } || _r=1
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || { api_ok 204 PATCH /vm '{"state":"Resumed"}' &&
+		wait_in "$LOG" "^EMBER_COUNT $((_last + 4))\$" 60; } || _r=1
+	fork_cleanup
+	return $_r
+}
+
+# Per-child overrides: the parent's eth0 is on tap-fk0, the child's on
+# tap-fk1 (network_overrides) and its vsock on its own uds_path.  With
+# tap-fk0 taken down, the guest's address answers pings through tap-fk1:
+# the child's; both vsock paths echo.
+t_fork_net_vsock() {
+	[ "$(id -u)" = 0 ] || { fail "needs root (tap)"; return 1; }
+	rm -f "$LOG".r*
+	snap_mktap tap-fk0 && snap_mktap tap-fk1 || return 1
+	ip addr del 172.31.0.1/24 dev tap-fk1
+	SNAP_TAP=tap-fk0 SNAP_IP="ip=172.31.0.2::172.31.0.1:255.255.255.0::eth0:off " snap_boot &&
+		api_ok 204 PUT /vm/fork "$(fork_children 1 '"network_overrides":[{"iface_id":"eth0","host_dev_name":"tap-fk1"}]')"
+	_r=$?
+	[ $_r = 1 ] || wait_in "$LOG.r1" '^EMBER_COUNT ' 60 || _r=1
+	if [ $_r = 0 ]; then
+		ip link set tap-fk0 down && ip addr del 172.31.0.1/24 dev tap-fk0 &&
+			ip addr add 172.31.0.1/24 dev tap-fk1 || { fail "cannot move the address to tap-fk1"; _r=1; }
+	fi
+	[ $_r = 1 ] || { ping -c 3 -W 5 172.31.0.2 >>"$LOG.api" 2>&1 || { fail "the child does not answer pings on tap-fk1"; false; }; } || _r=1
+	[ $_r = 1 ] || { vsock_echo "$LOGDIR/fork1.vsock" && vsock_echo "$SNAP_UDS"; } || _r=1
+	[ $_r = 1 ] || { child_api 1 && api_ok 200 GET /vm/config && has_body '"host_dev_name":"tap-fk1"'; } || _r=1
+	fork_cleanup
+	ip link del tap-fk0 2>/dev/null
+	ip link del tap-fk1 2>/dev/null
+	return $_r
+}
+
+# fork_refused JSON NEEDLE [N]: a 400 whose fault_message has NEEDLE, N (0)
+# fork children running after it, the parent Running.
+fork_refused() {
+	api PUT /vm/fork "$1"
+	[ "$STATUS" = 400 ] || { fail "fork $1: status $STATUS, expected 400"; return 1; }
+	has_body "$2" || return 1
+	sleep 1
+	[ "$(echo $(fork_pids) | wc -w)" = "${3:-0}" ] ||
+		{ fail "not ${3:-0} fork children after a refused fork: $(fork_pids)"; return 1; }
+	api_ok 200 GET / && has_body '"state":"Running"'
+}
+
+# Bad requests are refused with a 400, before the start too, and leave no
+# child behind; the parent counts on through all of them and forks fine
+# afterwards.  Children that fail to start (a socket in a missing
+# directory, the parent's own socket, an interface the VM does not have)
+# make the whole fork fail, the children already built exit
+# without having run.
+t_fork_bad() {
+	rm -f "$LOG".r*
+	SNAP_UDS=$LOGDIR/snap-v.sock
+	snap_ember "$LOG" "$LOGDIR/api.sock" || return 1
+	API_PID=$SNAP_PID
+	api PUT /vm/fork "$(fork_children 1)"
+	[ "$STATUS" = 400 ] && has_body 'running or paused' || { fail "fork before the start: $STATUS $BODY"; snap_kill "$API_PID"; return 1; }
+	snap_kill "$API_PID"
+	snap_boot || { fork_cleanup; return 1; }
+	_many=$(fork_children 17)
+	_ok1="{\"api_sock\":\"$LOGDIR/fork1.sock\",\"serial_out_path\":\"$LOG.r1\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork1.vsock\"}}"
+	fork_refused '{}' 'children' &&
+		fork_refused '{"children":[]}' '1 to 16' &&
+		fork_refused "$_many" '1 to 16' &&
+		fork_refused "{\"children\":[$_ok1,$_ok1]}" 'same api_sock' &&
+		fork_refused "{\"children\":[{\"api_sock\":\"$LOGDIR/nodir/c.sock\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork1.vsock\"}}]}" 'child 0' &&
+		fork_refused "{\"children\":[$_ok1,{\"api_sock\":\"$LOGDIR/api.sock\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork2.vsock\"}}]}" 'child 1' &&
+		fork_refused "{\"children\":[{\"api_sock\":\"$LOGDIR/fork1.sock\"}]}" 'vsock_override' &&
+		fork_refused "$(fork_children 1 '"network_overrides":[{"iface_id":"eth0","host_dev_name":"tap-none"}]')" 'child 0'
+	_r=$?
+	_c=$(counts "$LOG" | tail -n 1)
+	[ $_r = 1 ] || wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 || _r=1
+	_c=$(counts "$LOG" | tail -n 1)
+	[ $_r = 1 ] || { api_ok 204 PUT /vm/fork "$(fork_children 1)" && continues "$LOG.r1" "$_c"; } || _r=1
+	fork_cleanup
+	return $_r
+}
+
+# A parent forks twice: the second fork's child continues the count the
+# parent had then, which lives in pages the parent wrote after the first
+# fork (sent to the child on top of the frozen base, fork_pages.c), and
+# the first child runs on.  Forking a child (a restored VM: its memory is
+# the frozen base plus its own pages) is refused clearly.
+t_fork_twice() {
+	rm -f "$LOG".r*
+	snap_boot && api_ok 204 PUT /vm/fork "$(fork_children 1)" || { fork_cleanup; return 1; }
+	_c=$(counts "$LOG" | tail -n 1)
+	wait_in "$LOG" "^EMBER_COUNT $((_c + 6))\$" 60 || { fork_cleanup; return 1; }
+	_b=$(counts "$LOG" | tail -n 1)
+	rm -f "$LOG.r2" "$LOGDIR/fork2.sock" "$LOGDIR/fork2.vsock"
+	_r=0
+	api_ok 204 PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork2.sock\",\"serial_out_path\":\"$LOG.r2\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork2.vsock\"}}]}" &&
+		continues "$LOG.r2" "$_b" && vsock_echo "$LOGDIR/fork2.vsock" || _r=1
+	_c1=$(counts "$LOG.r1" | tail -n 1)
+	[ $_r = 1 ] || wait_in "$LOG.r1" "^EMBER_COUNT $((_c1 + 2))\$" 60 || _r=1
+	[ $_r = 1 ] || { child_api 1 && api PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork9.sock\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork9.vsock\"}}]}" &&
+		[ "$STATUS" = 400 ] && has_body 'restored'; } || { [ $_r = 1 ] || fail "forking a child: $STATUS $BODY"; _r=1; }
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || [ "$(echo $(fork_pids) | wc -w)" = 2 ] || { fail "not 2 children running: $(fork_pids)"; _r=1; }
+	fork_cleanup
+	return $_r
+}
+
+# 2 MiB huge-page RAM is not forked yet: a clear 400, and the guest counts on.
+t_fork_huge_refused() {
+	hp_set 80 || return 1
+	rm -f "$LOG".r*
+	SNAP_HUGE=2M snap_boot || { fork_cleanup; hp_restore; return 1; }
+	fork_refused "$(fork_children 1)" 'huge_pages'
+	_r=$?
+	_c=$(counts "$LOG" | tail -n 1)
+	[ $_r = 1 ] || wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 || _r=1
+	fork_cleanup
+	hp_restore
+	return $_r
+}

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * PUT /vm/fork, the parent's side, on the VMM thread (issue 18).
+ *
+ * A KVM VM cannot be used from another process, so each child is a fresh
+ * ember (spawn.h) that builds its own VM and vCPUs from the parent's state:
+ * the snapshot state file (snap_state_build, the one format) sent over the
+ * child's control socket (fork_msg.h), and guest RAM as the memfd a booted
+ * VM keeps it in (vm.c), which the child maps privately as a restore maps
+ * a memory file.  No page is copied or written to a file.
+ *
+ * The fork, with the vCPUs paused and the devices quiesced:
+ *   1. the state, once;
+ *   2. each child: started and sent the request; then, all of them
+ *      building their VMs and binding their API sockets side by side, each
+ *      answers 'K' (or 'E': every child is dropped, they exit on EOF
+ *      without having run, and the parent goes on);
+ *   3. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
+ *      same address (MAP_FIXED: KVM's memory slots keep their addresses;
+ *      the unmap's MMU notifier drops KVM's mappings of the old pages, so
+ *      the guest faults the new ones in).  The memfd is frozen from then
+ *      on: the parent and every child write into private copies;
+ *   4. 'G' to every child, which confirms with 'R' and runs;
+ *   5. the parent resumes if it was running.
+ *
+ * A parent forked before keeps its RAM private over the frozen memfd; its
+ * later forks send each child the pages that differ from the memfd
+ * (fork_pages.h: only those are copied, into each child's RAM).
+ *
+ * Not supported, refused with the reason: a VM that is itself restored (its
+ * RAM is its snapshot's file plus private pages; the children would need
+ * that file), hugetlbfs RAM, and plugged virtio-mem memory (a snapshot
+ * keeps it after RAM in the memory file).
+ * The balloon is safe: once frozen, RAM is not shared, so gm_discard drops
+ * private copies (MADV_DONTNEED) and never punches the children's base.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "api_mode.h"
+#include "fork_msg.h"
+#include "fork_pages.h"
+#include "snap_dev.h"
+#include "spawn.h"
+
+#define FORK_TIMEOUT_S 30 /* a child silent this long has failed */
+
+static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
+{
+	const struct vm *vm = &m->vm;
+	const char *why = NULL;
+
+	if (vm->cfg->mem_src)
+		why = "a microVM restored from a snapshot or migrated cannot be forked (its memory "
+		      "is the snapshot's); fork the VM that was booted";
+	else if (vm->cfg->huge_2m)
+		why = "a microVM with huge_pages cannot be forked yet";
+	else if (vm->ram_fd < 0 || m->spawner.pid < 0)
+		why =
+		    "live fork is unavailable in this ember (no process starter; its log says why)";
+	else if (vm->devmem.nr_exposed)
+		why = "a microVM with plugged hotplug memory cannot be forked";
+	if (why)
+		snprintf(err, errlen, "Fork failed: %s.", why);
+	return why ? -ENOTSUP : 0;
+}
+
+/* The request to one child: header, JSON, state.  Its RAM is its fd 4 (spawn.h). */
+static int send_request(int ctl, const struct fork_msg *msg, const uint8_t *state)
+{
+	uint8_t *head;
+	size_t len;
+	int r = fork_msg_encode(msg, &head, &len);
+
+	if (r)
+		return r;
+	r = migrate_send_all(ctl, head, len);
+	free(head);
+	return r ? r : migrate_send_all(ctl, state, msg->state_len);
+}
+
+/* 'K', or the child's 'E' and reason, or what went wrong talking to it. */
+static int read_answer(int ctl, char *why, size_t whylen)
+{
+	uint8_t a[3];
+	size_t n;
+	int r = migrate_recv_all(ctl, a, sizeof(a));
+
+	if (r) {
+		snprintf(why, whylen, "it ended before its VM was built (%s; its log says why)",
+			 strerror(-r));
+		return r;
+	}
+	if (a[0] == 'K')
+		return 0;
+	n = (size_t)a[1] | (size_t)a[2] << 8;
+	if (a[0] != 'E' || n >= whylen || migrate_recv_all(ctl, why, n)) {
+		snprintf(why, whylen, "it answered nonsense");
+		return -EPROTO;
+	}
+	why[n] = 0;
+	return -EINVAL;
+}
+
+static void child_msg(const struct api_mode *m, const struct api_fork_child *c, bool paused,
+		      uint64_t state_len, struct fork_msg *msg)
+{
+	*msg = (struct fork_msg){.paused = paused,
+				 .no_seccomp = m->cli->no_seccomp,
+				 .allow_kvm_pvm = m->cli->allow_kvm_pvm,
+				 .log_level = (unsigned)m->cli->log_level,
+				 .state_len = state_len};
+	snprintf(msg->api_sock, sizeof(msg->api_sock), "%s", c->api_sock);
+	snprintf(msg->serial_out_path, sizeof(msg->serial_out_path), "%s", c->serial_out_path);
+	if (c->ov.has_vsock_override)
+		snprintf(msg->vsock_uds, sizeof(msg->vsock_uds), "%s", c->ov.vsock_uds_path);
+	if (m->cli->fc.seccomp_filter)
+		snprintf(msg->seccomp_filter, sizeof(msg->seccomp_filter), "%s",
+			 m->cli->fc.seccomp_filter);
+	for (unsigned i = 0; i < c->ov.nr_net_overrides && i < FORK_MAX_NETS; i++) {
+		snprintf(msg->nets[i].iface_id, sizeof(msg->nets[i].iface_id), "%s",
+			 c->ov.net_overrides[i].iface_id);
+		snprintf(msg->nets[i].host_dev_name, sizeof(msg->nets[i].host_dev_name), "%s",
+			 c->ov.net_overrides[i].host_dev_name);
+		msg->nr_nets++;
+	}
+}
+
+/* One child started and sent its request: 0 with *@ctl open, or -errno with @why. */
+static int start_child(struct api_mode *m, const struct fork_msg *msg, const uint8_t *state,
+		       const uint64_t *bits, int *ctl, char *why, size_t whylen)
+{
+	struct timeval tv = {.tv_sec = FORK_TIMEOUT_S};
+	int fd = spawner_connect(&m->spawner), r;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot start it: %s", strerror(-fd));
+		return fd;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	r = send_request(fd, msg, state);
+	if (!r && msg->pages)
+		r = fork_pages_send(fd, &m->vm, bits);
+	if (r) {
+		snprintf(why, whylen, "sending it the state: %s", strerror(-r));
+		close(fd);
+		return r;
+	}
+	*ctl = fd;
+	return 0;
+}
+
+/* Step 3: the memfd becomes the children's base; we write privately on top. */
+static int freeze_ram(struct vm *vm)
+{
+	uint64_t off = 0;
+
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+		struct gm_region *g = &vm->mem.region[i];
+
+		if (mmap(g->host, g->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, vm->ram_fd,
+			 (off_t)off) == MAP_FAILED)
+			return -errno;
+		g->shared = false; /* gm_discard: never MADV_REMOVE the base */
+		off += g->size;
+	}
+	vm->ram_frozen = true;
+	return 0;
+}
+
+static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img, size_t *len,
+		       char *err, size_t errlen)
+{
+	int r;
+
+	snap_dev_quiesce(vm);
+	r = snap_state_build(vm, w, false, err, errlen);
+	*img = r ? NULL : snap_w_bytes(w, len);
+	if (!r && !*img) {
+		snprintf(err, errlen, "out of memory building the state");
+		r = -ENOMEM;
+	}
+	return r;
+}
+
+/* Steps 3 and 4 once every child is ready. */
+static int release_children(struct vm *vm, int *ctl, unsigned nr, char *err, size_t errlen)
+{
+	char c;
+	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
+
+	if (r) {
+		/* The old mapping may be gone: this VM cannot go on safely. */
+		snprintf(err, errlen, "Fork failed: remapping guest memory: %s", strerror(-r));
+		vm_request_exit(vm, EXIT_VMM);
+		return r;
+	}
+	for (unsigned i = 0; i < nr; i++)
+		if (migrate_send_all(ctl[i], "G", 1))
+			log_warn("fork: child %u went away before it could run", i);
+	for (unsigned i = 0; i < nr; i++)
+		if (migrate_recv_all(ctl[i], &c, 1) || c != 'R')
+			log_warn("fork: child %u did not confirm its start", i);
+	return 0;
+}
+
+int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	bool was_paused;
+	int ctl[API_FORK_MAX], r;
+	unsigned nr = 0;
+	struct snap_writer w = {0};
+	const uint8_t *img;
+	char why[FORK_MAX_ERR + 40];
+	uint64_t t0 = time_now_us(), *bits = NULL, pages = 0;
+	size_t len;
+
+	if (!m->vm_live) {
+		snprintf(err, errlen, "Fork failed: the microVM is not running.");
+		return -EINVAL;
+	}
+	r = fork_refused(m, err, errlen);
+	if (r)
+		return r;
+	was_paused = vcpus_paused(vm);
+	r = was_paused ? 0 : vcpus_pause(vm);
+	if (r) {
+		snprintf(err, errlen, "Fork failed: cannot pause the microVM: %s", strerror(-r));
+		return r;
+	}
+	r = build_state(vm, &w, &img, &len, why, sizeof(why));
+	if (r)
+		snprintf(err, errlen, "Fork failed: %s", why);
+	/* Forked before: the children also need what we wrote since (fork_pages.h). */
+	if (!r && vm->ram_frozen && (r = fork_pages_diff(vm, &bits, &pages)))
+		snprintf(err, errlen, "Fork failed: comparing RAM with its base: %s", strerror(-r));
+	for (unsigned i = 0; !r && i < f->nr; i++) {
+		struct fork_msg msg;
+
+		child_msg(m, &f->child[i], was_paused, len, &msg);
+		msg.pages = pages;
+		r = start_child(m, &msg, img, bits, &ctl[nr], why, sizeof(why));
+		if (r)
+			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
+				 f->child[i].api_sock, why);
+		else
+			nr++;
+	}
+	/* They build their VMs side by side; each answers once it is ready. */
+	for (unsigned i = 0; !r && i < nr; i++) {
+		r = read_answer(ctl[i], why, sizeof(why));
+		if (r)
+			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
+				 f->child[i].api_sock, why);
+	}
+	if (!r)
+		r = release_children(vm, ctl, nr, err, errlen);
+	/* Children not released read EOF and exit without having run. */
+	for (unsigned i = 0; i < nr; i++)
+		close(ctl[i]);
+	snap_w_free(&w);
+	free(bits);
+	if (!was_paused)
+		vcpus_resume(vm);
+	if (r)
+		log_err("%s", err);
+	else
+		log_info("fork: %u children in %llu us (%llu pages of our own sent to each)", f->nr,
+			 (unsigned long long)(time_now_us() - t0), (unsigned long long)pages);
+	return r;
+}

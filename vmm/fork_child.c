@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A live fork's child, before and after the VM is built (the build itself
+ * is a snapshot restore, api_snap.c's api_snap_fork_child).  Nothing here
+ * runs under a seccomp filter: the filters go on in vm_run, after 'G'.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fork_child.h"
+#include "migrate.h"
+#include "spawn.h"
+
+/* A parent that stops talking for this long is gone: the child ends. */
+#define FORK_CHILD_TIMEOUT_S 30
+
+static int read_request(struct fork_child_in *in, char *err, size_t errlen)
+{
+	uint8_t hdr[FORK_MSG_HDR], *state = NULL;
+	char *json = NULL;
+	uint32_t jl;
+	int r = migrate_recv_all(in->ctl, hdr, sizeof(hdr));
+
+	if (r) {
+		snprintf(err, errlen, "reading the fork request: %s", strerror(-r));
+		return r;
+	}
+	r = fork_msg_header(hdr, &jl, err, errlen);
+	if (r)
+		return r;
+	json = malloc(jl);
+	r = json ? migrate_recv_all(in->ctl, json, jl) : -ENOMEM;
+	if (!r)
+		r = fork_msg_decode(json, jl, SNAP_DEFAULT_MAX, &in->msg, err, errlen);
+	else
+		snprintf(err, errlen, "reading the fork request: %s", strerror(-r));
+	free(json);
+	if (r)
+		return r;
+	state = malloc(in->msg.state_len);
+	r = state ? migrate_recv_all(in->ctl, state, in->msg.state_len) : -ENOMEM;
+	if (r)
+		snprintf(err, errlen, "reading the VM state: %s", strerror(-r));
+	else
+		r = snap_parse(state, in->msg.state_len, &in->img, err, errlen);
+	free(state);
+	return r;
+}
+
+/* The command line of an ember that serves the API on the child's socket. */
+static void build_argv(struct fork_child_in *in)
+{
+	static const char *const level[] = {"error", "warn", "info", "debug"};
+	int n = 0;
+
+	in->argv[n++] = "ember";
+	in->argv[n++] = "--api-sock";
+	in->argv[n++] = in->msg.api_sock;
+	in->argv[n++] = "--log-level";
+	in->argv[n++] = (char *)level[in->msg.log_level];
+	if (in->msg.no_seccomp)
+		in->argv[n++] = "--no-seccomp";
+	if (in->msg.allow_kvm_pvm)
+		in->argv[n++] = "--allow-kvm-pvm";
+	if (in->msg.seccomp_filter[0]) {
+		in->argv[n++] = "--seccomp-filter";
+		in->argv[n++] = in->msg.seccomp_filter;
+	}
+	in->argv[n] = NULL;
+	in->argc = n;
+}
+
+struct fork_child_in *fork_child_read(void)
+{
+	struct timeval tv = {.tv_sec = FORK_CHILD_TIMEOUT_S};
+	struct fork_child_in *in = calloc(1, sizeof(*in));
+	char err[FORK_MAX_ERR];
+
+	if (!in)
+		return NULL;
+	in->ctl = SPAWN_CHILD_FD;
+	in->ram_fd = SPAWN_RAM_FD;
+	(void)fcntl(in->ctl, F_SETFD, FD_CLOEXEC);
+	(void)fcntl(in->ram_fd, F_SETFD, FD_CLOEXEC);
+	(void)setsockopt(in->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(in->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (read_request(in, err, sizeof(err))) {
+		log_err("fork child: %s", err);
+		fork_child_answer(in, -EINVAL, err);
+		fork_child_free(in);
+		return NULL;
+	}
+	build_argv(in);
+	return in;
+}
+
+int fork_child_answer(struct fork_child_in *in, int result, const char *why)
+{
+	size_t n = result ? strnlen(why, FORK_MAX_ERR) : 0;
+	uint8_t a[3] = {result ? 'E' : 'K', (uint8_t)n, (uint8_t)(n >> 8)};
+	int r = migrate_send_all(in->ctl, a, sizeof(a));
+
+	return !r && n ? migrate_send_all(in->ctl, why, n) : r;
+}
+
+int fork_child_go(struct fork_child_in *in)
+{
+	char c = 0;
+	int r = migrate_recv_all(in->ctl, &c, 1);
+
+	if (!r && c != 'G')
+		r = -EPROTO;
+	if (!r)
+		r = migrate_send_all(in->ctl, "R", 1);
+	return r;
+}
+
+void fork_child_free(struct fork_child_in *in)
+{
+	if (!in)
+		return;
+	if (in->ctl >= 0)
+		close(in->ctl);
+	if (in->ram_fd >= 0)
+		close(in->ram_fd);
+	snap_image_free(&in->img);
+	free(in);
+}

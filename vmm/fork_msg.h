@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fork_msg.h - what a live fork's parent tells each child (vmm/fork_msg.c),
+ * byte level only, unit-tested.  Over the child's control socket (fd 3):
+ *
+ *   parent -> child   "EMBERFRK", u32 LE FORK_MSG_VERSION, u32 LE length N,
+ *                     N bytes of JSON (struct fork_msg below),
+ *                     then state_len bytes: a snapshot state file (snapfile.h),
+ *                     the one state format, checked by snap_parse; then, from
+ *                     a parent forked before, its own pages (fork_pages.h).
+ *   child -> parent   'K' (built, API socket ready) or 'E', u16 LE length, message
+ *   parent -> child   'G' (every child is ready: run); EOF instead: exit
+ *   child -> parent   'R' (its vCPUs start now)
+ *
+ * RAM itself is never sent: the child maps the memfd it inherits from the
+ * process starter (spawn.h) privately.
+ */
+#ifndef EMBER_FORK_MSG_H
+#define EMBER_FORK_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ember.h"
+
+#define FORK_MSG_MAGIC	 "EMBERFRK"
+#define FORK_MSG_VERSION 1u
+#define FORK_MSG_HDR	 16u
+#define FORK_MSG_MAX	 (64u << 10) /* the JSON */
+#define FORK_MAX_NETS	 8
+#define FORK_MAX_ERR	 300u
+#define FORK_MAX_PAGES	 (1ll << 28) /* 1 TiB of 4 KiB pages (CONFIG_MAX_MEM_MIB) */
+
+struct fork_msg {
+	char api_sock[108];
+	char serial_out_path[4096]; /* "": the inherited stdout */
+	char vsock_uds[108];	    /* "": the parent's */
+	unsigned nr_nets;
+	struct {
+		char iface_id[64];
+		char host_dev_name[16];
+	} nets[FORK_MAX_NETS];
+	char seccomp_filter[4096]; /* the parent's --seccomp-filter, "" none */
+	bool paused, no_seccomp, allow_kvm_pvm;
+	unsigned log_level; /* enum log_level */
+	uint64_t state_len;
+	uint64_t pages; /* the parent's own pages that follow the state (fork_pages.h) */
+};
+
+/* malloc'ed header + JSON into *@out (*@len bytes), or -ENOMEM / -EINVAL. */
+int fork_msg_encode(const struct fork_msg *m, uint8_t **out, size_t *len);
+/* The 16-byte header: the JSON's length, or -EINVAL with @err. */
+int fork_msg_header(const uint8_t hdr[FORK_MSG_HDR], uint32_t *json_len, char *err, size_t errlen);
+/* The JSON: every field checked and bounded.  0 or -EINVAL with @err. */
+int fork_msg_decode(const char *json, size_t len, uint64_t max_state, struct fork_msg *m, char *err,
+		    size_t errlen);
+
+#endif /* EMBER_FORK_MSG_H */
