@@ -151,18 +151,13 @@ fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
 		if [ -d tests/fuzz/corpus/$$n ]; then $$f tests/fuzz/corpus/$$n; else $$f; fi; done
 
-# A campaign with libFuzzer (clang): FUZZ_SECONDS per target, new inputs kept
-# under build-lf/corpus/NAME (copy the interesting ones into tests/fuzz/corpus).
-FUZZ_SECONDS ?= 600
+# A campaign with libFuzzer (clang), counted in CPU time and logged in
+# tests/fuzz/CAMPAIGN.md: tests/fuzz/campaign.sh says how.
 fuzz-long:
 	$(MAKE) CC=clang FUZZ_SAN=fuzzer,address,undefined FUZZ_ENGINE=-DEMBER_LIBFUZZER \
 		BUILD=build-lf $(patsubst $(BUILD)/%,build-lf/%,$(FUZZ_BINS))
 	$(MAKE) $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build-lf/corpus/$$n; \
-		$$f --write-seeds build-lf/corpus/$$n 2>/dev/null || true; \
-		[ ! -d tests/fuzz/corpus/$$n ] || cp tests/fuzz/corpus/$$n/* build-lf/corpus/$$n/; \
-		build-lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=build-lf/crash-$$n- build-lf/corpus/$$n; done
+	tests/fuzz/campaign.sh $(FUZZ_TARGETS)
 
 # What the replays of `make fuzz` reach, per target and source file (clang,
 # llvm-cov): build-cov/NAME.txt, a summary on stdout.
