@@ -8,6 +8,7 @@
 #   make bench-api  API start-up/latency on the host (BENCH_BASELINE=old ember)
 #   make unit       unit tests only (no KVM needed)
 #   make host-tests ember on this host's /dev/kvm, whatever it is
+#   make input-tests hostile files (FIFOs, directories, huge) given to ember
 #   make integration [TESTS="a b"]  integration tests only (some of them)
 #   make format     clang-format the tree
 
@@ -41,7 +42,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(UNIT_EXCLUDE),\
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration run bench bench-api guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -214,6 +215,11 @@ integration: all $(L1_TOOLS) $(BUILD)/l1-manifest
 jail-tests: $(BUILD)/ember-jailer
 	tests/jail/run.sh
 
+# Hostile files (FIFOs, directories, files over a limit) named to ember's
+# command line and API: refused at once, no VM needed.
+input-tests: all $(BUILD)/triplefault.elf
+	TRIPLEFAULT=$(BUILD)/triplefault.elf tests/host/inputs.sh $(BUILD)/ember
+
 # ember on this host's own /dev/kvm (none, kvm-pvm or real), and the nested
 # harness's choice between direct and nested, with fakes.
 host-tests: all
@@ -227,6 +233,7 @@ test: deps
 	@$(MAKE) --no-print-directory layering
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory jail-tests
+	@$(MAKE) --no-print-directory input-tests
 	@$(MAKE) --no-print-directory host-tests
 	@$(MAKE) --no-print-directory integration
 
