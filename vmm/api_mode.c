@@ -373,7 +373,7 @@ static int load_metadata(struct mmds *mm, const char *path)
 	/* The MMDS size limit bounds the file too (file_read_all names it). */
 	r = file_read_all(path, mmds_get_limit(mm), &buf, &len, why, sizeof(why));
 	if (r) {
-		log_err("--metadata %s", why);
+		log_err("--metadata %s%s", why, r == -EFBIG ? " (the MMDS size limit)" : "");
 		return r;
 	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
