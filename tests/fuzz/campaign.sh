@@ -16,8 +16,10 @@
 #            up across sessions
 #
 # `campaign.sh --seeds NAME...` instead merges (-merge=1) what the cache
-# has beyond tests/fuzz/corpus/NAME into it, inputs of at most
-# FUZZ_SEED_MAX_LEN bytes only: small seeds `make fuzz` replays quickly.
+# has beyond tests/fuzz/corpus/NAME into it: inputs of at most
+# FUZZ_SEED_MAX_LEN bytes that reach new edges (-use_counters=0: hit counts
+# would keep hundreds more), small seeds `make fuzz` replays quickly.
+# (Edit this file by replacing it, mv: a running campaign's bash reads it.)
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -156,7 +158,7 @@ merge_seeds() {
 	[ -d "$CACHE/$n" ] || { echo "campaign: no corpus for $n in $CACHE" >&2; return 1; }
 	mkdir -p "$dst"
 	before=$(ls "$dst" | wc -l)
-	nice -n 19 "$LF/fuzz_$n" -merge=1 -max_len="$SEED_MAX_LEN" "$dst" "$CACHE/$n" \
+	nice -n 19 "$LF/fuzz_$n" -merge=1 -use_counters=0 -max_len="$SEED_MAX_LEN" "$dst" "$CACHE/$n" \
 		>"$CACHE/$n.merge.log" 2>&1 || { tail -5 "$CACHE/$n.merge.log" >&2; return 1; }
 	echo "campaign: $n: $(($(ls "$dst" | wc -l) - before)) seed(s) added to $dst"
 }
