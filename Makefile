@@ -8,6 +8,7 @@
 #   make bench-api  API start-up/latency on the host (BENCH_BASELINE=old ember)
 #   make unit       unit tests only (no KVM needed)
 #   make host-tests ember on this host's /dev/kvm, whatever it is
+#   make input-tests hostile files (FIFOs, directories, huge) given to ember
 #   make integration [TESTS="a b"]  integration tests only (some of them)
 #   make format     clang-format the tree
 
@@ -66,7 +67,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests test integration integration-xhost run bench bench-api guest format clean
+.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration integration-xhost run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -176,18 +177,13 @@ fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
 		if [ -d tests/fuzz/corpus/$$n ]; then $$f tests/fuzz/corpus/$$n; else $$f; fi; done
 
-# A campaign with libFuzzer (clang): FUZZ_SECONDS per target, new inputs kept
-# under build-lf/corpus/NAME (copy the interesting ones into tests/fuzz/corpus).
-FUZZ_SECONDS ?= 600
+# A campaign with libFuzzer (clang), counted in CPU time and logged in
+# tests/fuzz/CAMPAIGN.md: tests/fuzz/campaign.sh says how.
 fuzz-long:
 	$(MAKE) CC=clang FUZZ_SAN=fuzzer,address,undefined FUZZ_ENGINE=-DEMBER_LIBFUZZER \
 		BUILD=build-lf $(patsubst $(BUILD)/%,build-lf/%,$(FUZZ_BINS))
 	$(MAKE) $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build-lf/corpus/$$n; \
-		$$f --write-seeds build-lf/corpus/$$n 2>/dev/null || true; \
-		[ ! -d tests/fuzz/corpus/$$n ] || cp tests/fuzz/corpus/$$n/* build-lf/corpus/$$n/; \
-		build-lf/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=build-lf/crash-$$n- build-lf/corpus/$$n; done
+	tests/fuzz/campaign.sh $(FUZZ_TARGETS)
 
 # What the replays of `make fuzz` reach, per target and source file (clang,
 # llvm-cov): build-cov/NAME.txt, a summary on stdout.
@@ -248,6 +244,11 @@ integration-xhost: all $(L1_TOOLS) $(BUILD)/l1-manifest
 jail-tests: $(BUILD)/ember-jailer
 	tests/jail/run.sh
 
+# Hostile files (FIFOs, directories, files over a limit) named to ember's
+# command line and API: refused at once, no VM needed.
+input-tests: all $(BUILD)/triplefault.elf
+	TRIPLEFAULT=$(BUILD)/triplefault.elf tests/host/inputs.sh $(BUILD)/ember
+
 # ember on this host's own /dev/kvm (none, kvm-pvm or real), and the nested
 # harness's choice between direct and nested, with fakes.
 host-tests: all
@@ -261,6 +262,7 @@ test: deps
 	@$(MAKE) --no-print-directory layering
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory jail-tests
+	@$(MAKE) --no-print-directory input-tests
 	@$(MAKE) --no-print-directory host-tests
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-xhost

@@ -5,12 +5,9 @@
  * collection rules as the PUT requests, so a file is accepted exactly when
  * the equivalent sequence of requests would be.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api_cpu.h"
 #include "api_json.h"
@@ -499,44 +496,16 @@ int api_config_from_json(const char *buf, size_t len, struct api_vm_config *cfg,
 
 int api_config_from_file(const char *path, struct api_vm_config *cfg, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, rc;
+	char why[API_ERR_MAX], *buf;
+	size_t len;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "config: cannot open %s: %s", path, strerror(-rc));
+	rc = file_read_all(path, API_CONFIG_FILE_MAX, &buf, &len, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "config: %s", why);
 		return rc;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > API_CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "config: %s is not a regular file of at most %u bytes.", path,
-			 API_CONFIG_FILE_MAX);
-		rc = -EINVAL;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "config: out of memory.");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "config: cannot read %s.", path);
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	rc = api_config_from_json(buf, got, cfg, err, errlen);
-out:
+	rc = api_config_from_json(buf, len, cfg, err, errlen);
 	free(buf);
-	close(fd);
 	return rc;
 }

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api.h"
 #include "api_cpu.h"
@@ -356,9 +355,10 @@ json_t *api_json_cpu_config(const struct cpu_template *t)
 
 int api_cpu_config_section(json_t *v, struct api_vm_config *cfg, char *err, size_t errlen)
 {
+	char why[API_ERR_MAX], *buf;
 	json_error_t jerr;
-	struct stat st;
 	json_t *doc;
+	size_t len;
 	int rc;
 
 	if (json_is_null(v))
@@ -368,12 +368,12 @@ int api_cpu_config_section(json_t *v, struct api_vm_config *cfg, char *err, size
 		cfg->has_cpu_config |= !rc;
 		return rc;
 	}
-	/* A path: a regular file of sane size, then the same parser. */
-	if (stat(json_string_value(v), &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > CPU_CONFIG_FILE_MAX)
-		return cpu_err(err, errlen, "%.200s is not a regular file of at most %u bytes.",
-			       json_string_value(v), CPU_CONFIG_FILE_MAX);
-	doc = json_load_file(json_string_value(v), JSON_REJECT_DUPLICATES, &jerr);
+	/* A path: a regular file of sane size (never waited on), then the same parser. */
+	rc = file_read_all(json_string_value(v), CPU_CONFIG_FILE_MAX, &buf, &len, why, sizeof(why));
+	if (rc)
+		return cpu_err(err, errlen, "%s.", why);
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!doc)
 		return cpu_err(err, errlen, "%.200s: invalid JSON: %s at line %d column %d.",
 			       json_string_value(v), jerr.text, jerr.line, jerr.column);

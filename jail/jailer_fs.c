@@ -107,8 +107,12 @@ int jail_fs_open_exec(struct jail_fs *fs, const char *path, struct jail_err *err
 	struct stat st;
 	int r;
 
-	/* Opened once: what is validated is what gets copied, whatever the path does later. */
-	fs->exec_fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Opened once: what is validated is what gets copied, whatever the
+	 * path does later.  O_NONBLOCK: a FIFO is refused below, not waited on
+	 * (regular files read the same either way).
+	 */
+	fs->exec_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fs->exec_fd < 0)
 		return jail_fail(err, JAIL_EXIT_EXEC_FILE, errno, "--exec-file '%s': %s", path,
 				 strerror(errno));

@@ -24,10 +24,12 @@
  * process back and remove what was made.
  */
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,13 +84,23 @@ int jail_rlimits_apply(const struct jail_args *a, struct jail_err *err)
 	return 0;
 }
 
-/* Opened while validating, so a bad path fails before anything is created. */
+/*
+ * Opened and checked while validating, so a bad path fails before anything
+ * is created: O_NONBLOCK, so a FIFO is refused instead of hanging the
+ * jailer in open(), and the kernel says whether it is a network namespace.
+ */
 int jail_netns_open(const char *path, int *fd, struct jail_err *err)
 {
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd < 0)
 		return jail_fail(err, JAIL_EXIT_NETNS, errno, "--netns '%s': %s", path,
 				 strerror(errno));
+	if (ioctl(*fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(*fd);
+		*fd = -1;
+		return jail_fail(err, JAIL_EXIT_NETNS, EINVAL,
+				 "--netns '%s': not a network namespace", path);
+	}
 	return 0;
 }
 

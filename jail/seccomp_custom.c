@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -228,43 +227,16 @@ static int check_loads(const struct seccomp_custom *c, char *err, size_t errlen)
 
 int seccomp_custom_load(const char *path, struct seccomp_custom *c, char *err, size_t errlen)
 {
-	uint8_t *buf = NULL;
-	struct stat st;
-	ssize_t got = 0;
-	int fd, r;
+	char why[300], *buf;
+	size_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return bad(err, errlen, "Filter file open error: %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		r = bad(err, errlen, "%s is not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > SECCOMP_CUSTOM_MAX_BYTES) {
-		r = bad(err, errlen, "%s: %lld bytes, more than the %u a filter file may have",
-			path, (long long)st.st_size, SECCOMP_CUSTOM_MAX_BYTES);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = bad(err, errlen, "out of memory");
-		goto out;
-	}
-	while (got < st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)(st.st_size - got));
-
-		if (n <= 0) {
-			r = bad(err, errlen, "%s: read: %s", path,
-				n ? strerror(errno) : "short file");
-			goto out;
-		}
-		got += n;
-	}
-	r = seccomp_custom_parse(buf, (size_t)got, c, err, errlen);
+	r = file_read_all(path, SECCOMP_CUSTOM_MAX_BYTES, &buf, &len, why, sizeof(why));
+	if (r)
+		return bad(err, errlen, "Filter file open error: %s", why);
+	r = seccomp_custom_parse((const uint8_t *)buf, len, c, err, errlen);
 	if (r) {
 		/* Firecracker's words first, then what is wrong. */
-		char why[200];
-
 		snprintf(why, sizeof(why), "%s", err);
 		snprintf(err, errlen, "Filter deserialization failed: %s: %s", path, why);
 		goto out;
@@ -274,7 +246,6 @@ int seccomp_custom_load(const char *path, struct seccomp_custom *c, char *err, s
 		seccomp_custom_free(c);
 out:
 	free(buf);
-	close(fd);
 	return r;
 }
 

@@ -192,15 +192,17 @@ static int copy_range(int from, int to, off_t off, off_t len)
 
 int snap_mem_rebase(const char *base_path, const char *diff_path, char *err, size_t errlen)
 {
+	const char *why = NULL;
 	struct stat sb, sd;
 	int base, diff, r = 0;
 	off_t pos = 0;
 
-	base = open(base_path, O_WRONLY | O_CLOEXEC);
-	diff = open(diff_path, O_RDONLY | O_CLOEXEC);
+	/* Never blocking: a FIFO named as either is refused, not waited on. */
+	base = file_open_input(base_path, true, false, &why);
+	diff = base < 0 ? -1 : file_open_input(diff_path, false, false, &why);
 	if (base < 0 || diff < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", base < 0 ? base_path : diff_path, strerror(errno));
+		r = base < 0 ? base : diff;
+		snprintf(err, errlen, "%s: %s", base < 0 ? base_path : diff_path, why);
 		goto out;
 	}
 	if (fstat(base, &sb) || fstat(diff, &sd)) {

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -51,6 +52,8 @@ static int uffd_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 }
 
 #define UFFD_HUGE_PAGE (2ull << 20)
+/* How long the mappings message may wait for room in the handler's socket. */
+#define UFFD_SEND_TIMEOUT_S 10
 
 static uint64_t uffd_page_size(const struct snap_uffd_region *r)
 {
@@ -229,14 +232,27 @@ int snap_uffd_handoff(const char *sock_path, const struct snap_uffd_region *r, u
 		goto fail;
 	}
 
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * Non-blocking connect: a handler that listens but never accepts (its
+	 * backlog full) is EAGAIN at once; a blocking connect would hold the
+	 * VMM thread, and with it the API, for good.  The send then blocks
+	 * again, bounded by SO_SNDTIMEO (the message fits a socket buffer).
+	 */
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (sock < 0) {
 		ret = uffd_fail(err, errlen, -errno, "uffd: socket");
 		goto fail;
 	}
 	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret =
-		    uffd_fail(err, errlen, -errno, "uffd: connect to handler socket %s", sock_path);
+		ret = uffd_fail(
+		    err, errlen, -errno, "uffd: connect to handler socket %s%s", sock_path,
+		    errno == EAGAIN ? " (it accepts no connections: backlog full)" : "");
+		goto fail;
+	}
+	if (fcntl(sock, F_SETFL, 0) ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO,
+		       &(struct timeval){.tv_sec = UFFD_SEND_TIMEOUT_S}, sizeof(struct timeval))) {
+		ret = uffd_fail(err, errlen, -errno, "uffd: handler socket %s", sock_path);
 		goto fail;
 	}
 	ret = snap_uffd_send(sock, msg, strlen(msg), uffd);

@@ -370,45 +370,30 @@ static int start_from_file(struct api_mode *m)
  */
 static int load_metadata(struct mmds *mm, const char *path)
 {
-	size_t limit = mmds_get_limit(mm), len = 0;
-	const char *why = NULL;
+	char why[API_ERR_MAX], *buf;
 	json_error_t jerr;
-	json_t *doc = NULL;
-	char *buf = NULL;
-	ssize_t n = 0;
-	int r, fd;
+	json_t *doc;
+	size_t len;
+	int r;
 
-	fd = file_open_input(path, false, false, &why);
-	if (fd < 0) {
-		log_err("--metadata %s: %s", path, why ? why : strerror(-fd));
-		return fd;
-	}
-	r = -ENOMEM;
-	buf = malloc(limit + 1);
-	if (!buf)
-		goto out;
-	while (len <= limit && (n = read(fd, buf + len, limit + 1 - len)) > 0)
-		len += (size_t)n;
-	r = n < 0 ? -errno : len > limit ? -EFBIG : 0;
+	/* The MMDS size limit bounds the file too (file_read_all names it). */
+	r = file_read_all(path, mmds_get_limit(mm), &buf, &len, why, sizeof(why));
 	if (r) {
-		log_err("--metadata %s: %s", path,
-			r == -EFBIG ? "larger than the MMDS size limit" : strerror(-r));
-		goto out;
+		log_err("--metadata %s%s", why, r == -EFBIG ? " (the MMDS size limit)" : "");
+		return r;
 	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!doc || !json_is_object(doc)) {
 		log_err("--metadata %s: not a JSON object%s%s", path, doc ? "" : ": ",
 			doc ? "" : jerr.text);
-		r = -EINVAL;
-		goto out;
+		json_decref(doc);
+		return -EINVAL;
 	}
 	r = mmds_put(mm, doc);
 	if (r)
 		log_err("--metadata %s: %s", path, strerror(-r));
-out:
 	json_decref(doc);
-	free(buf);
-	close(fd);
 	return r;
 }
 

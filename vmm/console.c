@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -87,12 +88,27 @@ int console_open(struct console *c, enum console_kind kind, const char *path, st
 		}
 		c->out_owned = true;
 	} else if (kind == CONSOLE_FILE) {
-		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		const char *why;
+		struct stat st;
+
+		/*
+		 * Never blocking: a plain open of a FIFO nobody reads would hang
+		 * here for good.  A FIFO is written as serial_out_path's is (what
+		 * does not fit is dropped); a regular file starts empty.
+		 */
+		c->out_fd = file_open_stream(path, &why);
 		if (c->out_fd < 0) {
-			log_err("console file %s: %s", path, strerror(errno));
-			return -errno;
+			log_err("console file %s: %s", path, why);
+			return c->out_fd;
 		}
 		c->out_owned = true;
+		if (!fstat(c->out_fd, &st) && S_ISREG(st.st_mode) && ftruncate(c->out_fd, 0)) {
+			int r = -errno;
+
+			log_err("console file %s: %s", path, strerror(errno));
+			console_close(c);
+			return r;
+		}
 	} else if (kind == CONSOLE_STDIO) {
 		c->out_fd = STDOUT_FILENO;
 		c->h_stdin = (struct ev_handler){.fd = STDIN_FILENO, .fn = on_stdin, .opaque = c};

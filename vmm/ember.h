@@ -134,6 +134,14 @@ int file_open_output(const char *path, const struct file_id *keep, unsigned n, c
 int file_open_stream(const char *path, const char **why);
 /* Whether @fd is the file @id. */
 bool file_is(int fd, const struct file_id *id);
+/*
+ * The whole of the regular file @path, at most @max bytes, read without
+ * ever blocking (a FIFO, socket, device or directory is refused, never
+ * waited on): *buf (malloc()ed, NUL-terminated, *len bytes before it).
+ * -errno and a message in @err that names @path (and @max if too large).
+ * The one reader of every whole-file input: config, metadata, filters.
+ */
+int file_read_all(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
 
 /* ---- guest memory (vmm/gm.c) -------------------------------------------- */
 

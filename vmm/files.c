@@ -9,6 +9,8 @@
  * Checks are on the opened fd, so a path swapped in between cannot slip by.
  */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,4 +117,82 @@ int file_open_stream(const char *path, const char **why)
 		return -errno;
 	}
 	return fd;
+}
+
+/* Grows @buf (capacity *cap) towards @max + 1, the most file_read_all reads. */
+static int grow(char **buf, size_t *cap, size_t max)
+{
+	size_t want = *cap > (max + 1) / 2 ? max + 1 : *cap * 2;
+	char *n = realloc(*buf, want + 1);
+
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = want;
+	return 0;
+}
+
+/*
+ * Reads to the end, not to st_size: a file that grows meanwhile, or one of
+ * /proc's that says 0, is still bounded by @max (one byte more is read to
+ * tell "exactly max" from "larger").
+ */
+static int read_bounded(int fd, size_t size, size_t max, char **out, size_t *len)
+{
+	size_t cap = (size < max ? size : max) + 1, got = 0;
+	char *buf = malloc(cap + 1);
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!r && got <= max) {
+		ssize_t n;
+
+		if (got == cap && (r = grow(&buf, &cap, max)))
+			break;
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		else if (n == 0)
+			break;
+		else
+			got += (size_t)n;
+	}
+	if (!r && got > max)
+		r = -EFBIG;
+	if (r) {
+		free(buf);
+		return r;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int file_read_all(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	const char *why = NULL;
+	int fd = file_open_input(path, false, false, &why), r;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return fd;
+	}
+	r = fstat(fd, &st) ? -errno : 0;
+	if (!r && (uint64_t)st.st_size > max)
+		r = -EFBIG; /* refused before a byte is read or allocated */
+	if (!r)
+		r = read_bounded(fd, (size_t)st.st_size, max, buf, len);
+	if (r == -EFBIG)
+		snprintf(err, errlen, "%s: larger than the limit of %zu bytes", path, max);
+	else if (r)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	close(fd);
+	return r;
 }

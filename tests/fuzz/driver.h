@@ -17,6 +17,39 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * The seeds and the report are the targets' own; with libFuzzer (which has
+ * its own main()) nothing calls them, hence unused.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+struct fuzz_seed {
+	const char *name;
+	uint8_t *data;
+	size_t len;
+};
+
+#ifdef FUZZ_HAVE_SEEDS
+/* The target's built-in inputs; how many went into @s (each data malloc()ed). */
+__attribute__((unused)) static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max);
+
+/* A copy of @len bytes at @data becomes seed @name, the @n-th of @s. */
+__attribute__((unused)) static inline void
+fuzz_seed_add(struct fuzz_seed *s, unsigned *n, const char *name, const void *data, size_t len)
+{
+	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(len ? len : 1), .len = len};
+	if (!s[*n].data)
+		abort();
+	memcpy(s[*n].data, data, len);
+	(*n)++;
+}
+#endif
+#ifdef FUZZ_HAVE_REPORT
+/* After the runs: the target's own summary; non-zero fails the run. */
+__attribute__((unused)) static int fuzz_report(void);
+#endif
+
 #ifndef EMBER_LIBFUZZER
 #include <dirent.h>
 #include <stdint.h>
@@ -29,32 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_DICT "\0\1\377\200 \"{}:,0123456789"
 #endif
 #define FUZZ_MUTATIONS 2000
-
-struct fuzz_seed {
-	const char *name;
-	uint8_t *data;
-	size_t len;
-};
-
-#ifdef FUZZ_HAVE_SEEDS
-/* The target's built-in inputs; how many went into @s (each data malloc()ed). */
-static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max);
-
-/* A copy of @len bytes at @data becomes seed @name, the @n-th of @s. */
-static inline void fuzz_seed_add(struct fuzz_seed *s, unsigned *n, const char *name,
-				 const void *data, size_t len)
-{
-	s[*n] = (struct fuzz_seed){.name = name, .data = malloc(len ? len : 1), .len = len};
-	if (!s[*n].data)
-		abort();
-	memcpy(s[*n].data, data, len);
-	(*n)++;
-}
-#endif
-#ifdef FUZZ_HAVE_REPORT
-/* After the runs: the target's own summary; non-zero fails the run. */
-static int fuzz_report(void);
-#endif
 
 static uint8_t *fuzz_read(const char *path, size_t *len)
 {

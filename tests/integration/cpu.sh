@@ -126,7 +126,7 @@ t_fc_metadata() {
 	wait "$API_PID" 2>/dev/null
 	[ $_ok = 0 ] || return 1
 	refused "No such file" --api-sock "$LOGDIR/x.sock" --metadata "$LOGDIR/none.json" &&
-		refused "larger than the MMDS size limit" --api-sock "$LOGDIR/x.sock" \
+		refused "larger than the limit of 16 bytes (the MMDS size limit)" --api-sock "$LOGDIR/x.sock" \
 			--mmds-size-limit 16 --metadata "$_md" &&
 		{ printf '[1]' >"$_md"; refused "not a JSON object" --api-sock "$LOGDIR/x.sock" \
 			--metadata "$_md"; }

@@ -78,7 +78,7 @@ ERR="$T/err"
 run() {
 	local want=$1 name=$2 re=$3 rc
 	shift 3
-	"$JAILER" "$@" >"$OUT" 2>"$ERR" </dev/null
+	${RUN_TIMEOUT:+timeout "$RUN_TIMEOUT"} "$JAILER" "$@" >"$OUT" 2>"$ERR" </dev/null
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		bad "$name" "exit $rc, want $want: $(head -c 300 "$ERR")"
@@ -158,6 +158,16 @@ run 7 rlimit-no-equals "expected fsize" --id a "${V[@]}" --resource-limit fsize 
 
 run 13 netns-missing "--netns" --id a "${V[@]}" --netns "$T/no-such-ns" && base_empty &&
 	ok netns-missing
+
+# A FIFO nobody writes to, named as the binary or the namespace: refused at
+# once (a blocking open would hang the jailer; timeout's 124 fails the test).
+mkfifo "$T/fifo"
+RUN_TIMEOUT=20 run 3 exec-fifo "not a regular file" --id a --exec-file "$T/fifo" --uid 1 \
+	--gid 1 --chroot-base-dir "$BASE" && base_empty && ok exec-fifo
+RUN_TIMEOUT=20 run 13 netns-fifo "not a network namespace" --id a "${V[@]}" --netns "$T/fifo" &&
+	base_empty && ok netns-fifo
+RUN_TIMEOUT=20 run 13 netns-directory "not a network namespace" --id a "${V[@]}" --netns "$T" &&
+	base_empty && ok netns-directory
 
 # ---- refusals in the jail path (no root needed: the base is ours) -----------
 

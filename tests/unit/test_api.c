@@ -2,6 +2,7 @@
 /* The router: every endpoint's validation, pre-boot vs runtime rules, the config document. */
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -501,6 +502,22 @@ static void test_config_document(void **state)
 	assert_string_equal(cfg->boot.boot_args, "a=b");
 	unlink(path);
 	assert_int_equal(api_config_from_file(path, cfg, err, sizeof(err)), -ENOENT);
+	/* A FIFO nobody writes to: refused at once (SIGALRM if it hangs). */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(20);
+	assert_int_equal(api_config_from_file(path, cfg, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+	assert_int_equal(api_config_from_file("/tmp", cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/tmp: not a regular file"));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), (1 << 20) + 1), 0);
+	fclose(f);
+	assert_int_equal(api_config_from_file(path, cfg, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "larger than the limit of 1048576 bytes"));
+	unlink(path);
 
 #define BAD_CFG(doc, needle)                                                                       \
 	do {                                                                                       \

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,6 +87,54 @@ static void test_input(void **state)
 	rmdir(d.path);
 }
 
+/* The one reader of whole-file inputs (config, metadata, filters, cpu-config). */
+static void test_read_all(void **state)
+{
+	struct dir d;
+	char reg[96], fifo[96], err[256], *buf;
+	size_t len;
+
+	(void)state;
+	dir_make(&d);
+	in(&d, "reg", reg, sizeof(reg));
+	in(&d, "fifo", fifo, sizeof(fifo));
+	write_file(reg, "0123456789");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	assert_int_equal(file_read_all(reg, 10, &buf, &len, err, sizeof(err)), 0);
+	assert_int_equal(len, 10);
+	assert_string_equal(buf, "0123456789"); /* NUL-terminated */
+	free(buf);
+	/* One byte over: refused, the limit named. */
+	assert_int_equal(file_read_all(reg, 9, &buf, &len, err, sizeof(err)), -EFBIG);
+	assert_null(buf);
+	assert_non_null(strstr(err, "larger than the limit of 9 bytes"));
+	assert_non_null(strstr(err, reg));
+	/*
+	 * A FIFO nobody writes to: a blocking open (or read) would never
+	 * return, so a regression ends this test by SIGALRM, not by a hang.
+	 */
+	alarm(20);
+	assert_int_equal(file_read_all(fifo, 100, &buf, &len, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(file_read_all(d.path, 100, &buf, &len, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(file_read_all("/dev/zero", 100, &buf, &len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(file_read_all("/nonexistent/x", 100, &buf, &len, err, sizeof(err)),
+			 -ENOENT);
+	/* st_size says 0, the file has more: read to its end, still bounded. */
+	assert_int_equal(file_read_all("/proc/self/status", 1 << 20, &buf, &len, err, sizeof(err)),
+			 0);
+	assert_non_null(strstr(buf, "Name:"));
+	free(buf);
+	assert_int_equal(file_read_all("/proc/self/status", 8, &buf, &len, err, sizeof(err)),
+			 -EFBIG);
+	unlink(reg);
+	unlink(fifo);
+	rmdir(d.path);
+}
+
 static void test_output(void **state)
 {
 	struct dir d;
@@ -154,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_input),
+	    cmocka_unit_test(test_read_all),
 	    cmocka_unit_test(test_output),
 	};
 

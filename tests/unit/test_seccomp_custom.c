@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -208,6 +209,22 @@ static void test_load(void **state)
 	assert_non_null(strstr(err, "Filter file open error"));
 	assert_int_equal(seccomp_custom_load("/tmp", &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
+	/* A FIFO nobody writes to: refused, not waited on (SIGALRM if it hangs). */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(20);
+	assert_int_equal(seccomp_custom_load(path, &c, err, sizeof(err)), -EINVAL);
+	alarm(0);
+	assert_non_null(strstr(err, "Filter file open error"));
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+	/* Firecracker's 100000 bytes bound the file before it is read. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, SECCOMP_CUSTOM_MAX_BYTES + 1), 0);
+	close(fd);
+	assert_int_equal(seccomp_custom_load(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "larger than the limit of 100000 bytes"));
+	unlink(path);
 }
 
 static int call_getppid(void *arg)

@@ -320,7 +320,7 @@ static void test_errors(void **state)
 	struct snap_uffd_region r = {.size = PG};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char err[256] = "";
-	int fds, lsn;
+	int fds, lsn, fill[8], nfill = 0;
 
 	(void)state;
 	need_uffd(false);
@@ -343,6 +343,38 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "closed.sock"));
 	assert_int_equal(open_fds(), fds);
 	unlink(sa.sun_path);
+
+	/*
+	 * A handler that listens and never accepts, its backlog full: refused
+	 * at once.  A blocking connect would wait for good (on the VMM
+	 * thread); alarm() turns that regression into a failure, not a hang.
+	 */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/full.sock", dir);
+	lsn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(lsn, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lsn, 0), 0);
+	while (nfill < 8) {
+		fill[nfill] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		assert_true(fill[nfill] >= 0);
+		if (connect(fill[nfill], (struct sockaddr *)&sa, sizeof(sa))) {
+			assert_int_equal(errno, EAGAIN);
+			close(fill[nfill]);
+			break;
+		}
+		nfill++;
+	}
+	assert_true(nfill < 8);
+	fds = open_fds();
+	alarm(20);
+	assert_int_equal(snap_uffd_handoff(sa.sun_path, &r, 1, err, sizeof(err)), -EAGAIN);
+	alarm(0);
+	assert_non_null(strstr(err, "backlog full"));
+	assert_int_equal(open_fds(), fds);
+	while (nfill)
+		close(fill[--nfill]);
+	close(lsn);
+	unlink(sa.sun_path);
+	fds = open_fds();
 
 	/* Registering memory that is not mapped fails before any connection. */
 	munmap((void *)(uintptr_t)r.host_addr, PG);
