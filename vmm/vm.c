@@ -91,13 +91,22 @@ static int setup_memory(struct vm *vm)
 	 * A booted VM's RAM is one memfd mapped MAP_SHARED, so a live fork
 	 * (fork.c) can hand it to its children and freeze it as their
 	 * copy-on-write base; nothing else sees the difference from anonymous
-	 * memory (the balloon punches its pages out: gm_discard).
+	 * memory (the balloon punches its pages out: gm_discard).  Where the
+	 * memfd cannot be had, e.g. under the jailer's fsize limit (a memfd's
+	 * size counts against RLIMIT_FSIZE), RAM is anonymous and the VM
+	 * merely cannot be forked: that is no reason to refuse to boot it.
 	 */
 	if (!src && !vm->cfg->huge_2m) {
 		vm->ram_fd = vm->cfg->ram_fd ? fcntl(*vm->cfg->ram_fd, F_DUPFD_CLOEXEC, 0)
 					     : memfd_create("ember-ram", MFD_CLOEXEC);
-		if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)(vm->cfg->mem_mib << 20)))
-			return -errno;
+		if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)(vm->cfg->mem_mib << 20))) {
+			log_warn("guest memory: no memfd (%s), anonymous memory instead: this "
+				 "microVM cannot be forked",
+				 strerror(errno));
+			if (vm->ram_fd >= 0)
+				close(vm->ram_fd);
+			vm->ram_fd = -1;
+		}
 	}
 
 	for (unsigned i = 0; i < n && len[i]; i++) {
