@@ -93,6 +93,17 @@ $(BUILD)/gen/seccomp_bpf.h: $(BUILD)/seccomp-gen
 	$(BUILD)/seccomp-gen $@
 $(BUILD)/jail/seccomp.o $(BUILD)/fuzz-obj/jail/seccomp.o: $(BUILD)/gen/seccomp_bpf.h
 
+# CRC-64's slicing tables (snapshot/crc64.c), generated at build time by a
+# host tool (cross builds too: HOSTCC).
+HOSTCC ?= cc
+$(BUILD)/crc64-gen: snapshot/tools/crc64_gen.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -O2 -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/gen/crc64_table.h: $(BUILD)/crc64-gen
+	@mkdir -p $(dir $@)
+	$(BUILD)/crc64-gen $@
+$(BUILD)/snapshot/crc64.o $(BUILD)/fuzz-obj/snapshot/crc64.o: $(BUILD)/gen/crc64_table.h
+
 # cmocka is linked shared (bookworm has no libcmocka.a); the rest statically,
 # as in ember: Debian's liburing.so.2.3 lacks io_uring_register_restrictions.
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)

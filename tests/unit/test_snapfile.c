@@ -47,6 +47,16 @@ static void test_crc64(void **state)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 131 + 7);
 	assert_true(snap_crc64(0, buf, sizeof(buf)) == crc_bitwise(buf, sizeof(buf)));
+	/* Every alignment and length around the 8-byte slices, and chained at any split. */
+	for (size_t off = 0; off < 9; off++)
+		for (size_t len = 0; len < 40; len++) {
+			uint64_t want = crc_bitwise(buf + off, len);
+
+			assert_true(snap_crc64(0, buf + off, len) == want);
+			for (size_t cut = 0; cut <= len; cut += 3)
+				assert_true(snap_crc64(snap_crc64(0, buf + off, cut), buf + off + cut,
+						       len - cut) == want);
+		}
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
