@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "migrate.h"
@@ -66,25 +67,89 @@ struct mig_tx {
 	uint64_t nonce, seq, bytes, pages;
 	/* Where the downtime goes: vCPUs paused, last pages sent, END sent (the rest is the destination's). */
 	uint64_t t_paused, t_pages, t_end, last_pages;
-	uint8_t *copy;	 /* MIG_MAX_RUN pages: the guest writes RAM while it is sent */
+	/*
+	 * The next PAGES frame: up to MIG_MAX_RUN pages, wherever they are in
+	 * RAM, copied so the CRC and the bytes sent agree (the guest may write
+	 * a page meanwhile: the dirty log then has it again), and their offsets.
+	 */
+	uint8_t *copy;
+	uint8_t offs[MIG_MAX_RUN][8];
+	uint32_t nr;
+	bool final;	 /* paused, the last pass: no device events until the state is built */
 	bool log_was_on; /* machine-config track_dirty_pages: KVM logs dirty pages anyway */
 };
+
+/* Header and parts in one writev, resumed where a short write stopped. */
+static int tx_iov(int fd, struct iovec *iov, unsigned nr)
+{
+	while (nr) {
+		ssize_t n = writev(fd, iov, (int)nr); /* SIGPIPE is ignored (main.c) */
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : -ECONNRESET;
+		for (; nr && (size_t)n >= iov->iov_len; iov++, nr--)
+			n -= (ssize_t)iov->iov_len;
+		if (nr) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
 
 static int tx_frame(struct mig_tx *t, uint32_t type, const struct mig_part *parts, unsigned nr)
 {
 	uint8_t hdr[MIG_HDR_SIZE];
+	struct iovec iov[4] = {{hdr, sizeof(hdr)}};
 	int r;
 
 	mig_hdr_encode(hdr, t->nonce, type, t->seq++, parts, nr);
-	r = migrate_send_all(t->fd, hdr, sizeof(hdr));
-	for (unsigned i = 0; !r && i < nr; i++) {
-		r = migrate_send_all(t->fd, parts[i].p, parts[i].len);
+	for (unsigned i = 0; i < nr && i < 3; i++) {
+		iov[i + 1] = (struct iovec){(void *)parts[i].p, parts[i].len};
 		t->bytes += parts[i].len;
 	}
 	t->bytes += sizeof(hdr);
-	if (!r && t->req->step)
+	r = tx_iov(t->fd, iov, nr + 1);
+	/*
+	 * Between pre-copy frames the guest's I/O goes on (device writes are
+	 * logged).  Not in the last pass: a device event served after the last
+	 * dirty pages were collected would write RAM (and move its queue) that
+	 * the destination never gets.
+	 */
+	if (!r && t->req->step && !t->final)
 		t->req->step(t->req->ctx);
 	return r;
+}
+
+/* The pages gathered so far, as one PAGES frame. */
+static int tx_flush(struct mig_tx *t)
+{
+	uint8_t sub[MIG_PAGES_HDR] = {0};
+	uint32_t n = t->nr;
+	int r;
+
+	if (!n)
+		return 0;
+	for (int k = 0; k < 4; k++)
+		sub[k] = (uint8_t)(n >> (8 * k));
+	r = tx_frame(t, MIG_FR_PAGES,
+		     (struct mig_part[]){{sub, sizeof(sub)},
+					 {t->offs, (size_t)n * 8},
+					 {t->copy, (size_t)n * MIG_PAGE}},
+		     3);
+	t->nr = 0;
+	t->pages += n;
+	return r;
+}
+
+static int tx_page(struct mig_tx *t, uint64_t off, const uint8_t *page)
+{
+	memcpy(t->copy + (size_t)t->nr * MIG_PAGE, page, MIG_PAGE);
+	for (int k = 0; k < 8; k++)
+		t->offs[t->nr][k] = (uint8_t)(off >> (8 * k));
+	return ++t->nr == MIG_MAX_RUN ? tx_flush(t) : 0;
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -92,59 +157,34 @@ static bool page_is_zero(const uint8_t *p)
 	return !p[0] && !memcmp(p, p + 1, MIG_PAGE - 1);
 }
 
-/* Is page @pg of region @g to be sent: set in @bits, or (no bits: the first round) not zero. */
-static bool page_wanted(const struct gm_region *g, const uint64_t *bits, uint64_t pg)
-{
-	if (bits)
-		return bits[pg / 64] >> (pg % 64) & 1;
-	return !page_is_zero(g->host + pg * MIG_PAGE);
-}
-
-/* Runs of wanted pages, at most MIG_MAX_RUN each, as PAGES frames. */
+/*
+ * The pages set in @bits (or, without bits, the first round: every page
+ * that is not zero), in frames of MIG_MAX_RUN pages each.
+ */
 static int tx_pages(struct mig_tx *t, uint64_t *bits[GM_MAX_REGIONS])
 {
 	uint64_t base = 0;
+	int r = 0;
 
-	for (unsigned i = 0; i < t->vm->mem.nr_regions; i++) {
+	for (unsigned i = 0; !r && i < t->vm->mem.nr_regions; i++) {
 		const struct gm_region *g = &t->vm->mem.region[i];
 		const uint64_t *b = bits ? bits[i] : NULL;
 		uint64_t n = g->size / MIG_PAGE;
 
-		for (uint64_t pg = 0; pg < n;) {
-			uint8_t sub[MIG_PAGES_HDR] = {0};
-			uint64_t run = 0, off = base + pg * MIG_PAGE;
-			int r;
+		for (uint64_t w = 0; !r && w < (n + 63) / 64; w++) {
+			uint64_t set = b ? b[w] : ~0ull;
 
-			if (b && !b[pg / 64]) {
-				pg = (pg / 64 + 1) * 64; /* a clean word: 64 pages at once */
-				continue;
+			for (; !r && set; set &= set - 1) {
+				uint64_t pg = w * 64 + (uint64_t)__builtin_ctzll(set);
+				const uint8_t *p = g->host + pg * MIG_PAGE;
+
+				if (pg < n && (b || !page_is_zero(p)))
+					r = tx_page(t, base + pg * MIG_PAGE, p);
 			}
-			while (pg + run < n && run < MIG_MAX_RUN && page_wanted(g, b, pg + run))
-				run++;
-			if (!run) {
-				pg++;
-				continue;
-			}
-			/*
-			 * A copy, so the CRC and the bytes sent agree: the guest may
-			 * write the page meanwhile (the dirty log then has it again).
-			 */
-			memcpy(t->copy, g->host + pg * MIG_PAGE, run * MIG_PAGE);
-			for (int k = 0; k < 8; k++)
-				sub[k] = (uint8_t)(off >> (8 * k));
-			for (int k = 0; k < 4; k++)
-				sub[8 + k] = (uint8_t)(run >> (8 * k));
-			r = tx_frame(
-			    t, MIG_FR_PAGES,
-			    (struct mig_part[]){{sub, sizeof(sub)}, {t->copy, run * MIG_PAGE}}, 2);
-			if (r)
-				return r;
-			t->pages += run;
-			pg += run;
 		}
 		base += g->size;
 	}
-	return 0;
+	return r ? r : tx_flush(t);
 }
 
 /* KVM's dirty log on every RAM slot, and ember's own bitmaps (gm_mark_dirty). */
@@ -280,6 +320,7 @@ static int tx_final(struct mig_tx *t, uint64_t *pending[GM_MAX_REGIONS], bool pa
 	size_t len;
 	int r;
 
+	t->final = true;
 	snap_dev_quiesce(t->vm);
 	r = snap_collect_dirty(t->vm, last);
 	for (unsigned i = 0; !r && i < t->vm->mem.nr_regions; i++)
@@ -324,14 +365,23 @@ static int tx_connect(struct mig_tx *t, const char *url, char *err, size_t errle
 	if (r)
 		return r;
 	t->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (t->fd < 0 || connect(t->fd, (struct sockaddr *)&ss, sl)) {
+	if (t->fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot connect to %.200s: %s", url, strerror(errno));
 		return r;
 	}
-	/* A destination that stops reading or answering fails the migration, never hangs it. */
+	/*
+	 * Before connect: a destination that stops reading or answering, or a
+	 * full backlog (SO_SNDTIMEO bounds connect too), fails the migration,
+	 * never hangs it.
+	 */
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(t->fd, (struct sockaddr *)&ss, sl)) {
+		r = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+		snprintf(err, errlen, "cannot connect to %.200s: %s", url, strerror(-r));
+		return r;
+	}
 	r = migrate_recv_all(t->fd, gr, sizeof(gr));
 	if (r) {
 		snprintf(err, errlen, "no greeting from the destination: %s", strerror(-r));

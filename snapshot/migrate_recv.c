@@ -23,6 +23,26 @@
 /* A source that stops sending for this long is gone. */
 #define MIG_RECV_TIMEOUT_S 30
 
+/*
+ * A socket file nobody listens on any more (a destination killed before
+ * it could remove it) is removed, so the next receive on that path works;
+ * a live one, or anything that is not a socket, is left for bind to refuse.
+ */
+static void unlink_stale(const struct sockaddr_storage *ss, socklen_t sl)
+{
+	const char *path = ((const struct sockaddr_un *)ss)->sun_path;
+	struct stat st;
+	int fd;
+
+	if (ss->ss_family != AF_UNIX || lstat(path, &st) || !S_ISSOCK(st.st_mode))
+		return;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)ss, sl) && errno == ECONNREFUSED)
+		unlink(path);
+	if (fd >= 0)
+		close(fd);
+}
+
 int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -32,9 +52,18 @@ int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t er
 	*d = (struct migrate_dest){.lfd = -1};
 	if (r)
 		return r;
+	unlink_stale(&ss, sl);
 	d->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (d->lfd >= 0 && ss.ss_family != AF_UNIX)
 		(void)setsockopt(d->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * Room for the next PAGES frame while this one is checked, as far as
+	 * net.core.rmem_max allows (the source's VMM thread may not set its
+	 * send buffer: one seccomp rule fewer); on the listening socket, so
+	 * TCP's window scale allows it.
+	 */
+	if (d->lfd >= 0)
+		(void)setsockopt(d->lfd, SOL_SOCKET, SO_RCVBUF, &(int){4 << 20}, sizeof(int));
 	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&ss, sl) || listen(d->lfd, 1)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot listen on %.200s: %s", url, strerror(errno));

@@ -110,7 +110,7 @@ uint64_t mig_max_payload(uint32_t type)
 	case MIG_FR_HELLO:
 		return 24 + 16 * MIG_MAX_REGIONS;
 	case MIG_FR_PAGES:
-		return MIG_PAGES_HDR + (uint64_t)MIG_MAX_RUN * MIG_PAGE;
+		return MIG_PAGES_HDR + (uint64_t)MIG_MAX_RUN * (8 + MIG_PAGE);
 	case MIG_FR_STATE:
 		return SNAP_DEFAULT_MAX;
 	case MIG_FR_END:
@@ -210,29 +210,49 @@ static int rx_hello(struct mig_rx *rx, const uint8_t *p, uint64_t len, char *err
 	return 0;
 }
 
+/*
+ * PAGES: every offset checked (aligned, inside RAM, ascending, so no page
+ * twice) before any page is stored; then runs of adjacent pages are stored
+ * with one call each.
+ */
 static int rx_pages(struct mig_rx *rx, const uint8_t *p, uint64_t len, char *err, size_t errlen)
 {
-	uint64_t off;
-	uint32_t n;
-	int r;
+	const uint8_t *offs = p + MIG_PAGES_HDR, *data;
+	uint32_t n = len >= MIG_PAGES_HDR ? get_le32(p) : 0;
+	uint64_t prev = 0;
 
-	if (len < MIG_PAGES_HDR) {
-		snprintf(err, errlen, "migration pages: frame too short");
+	if (len < MIG_PAGES_HDR || get_le32(p + 4) || !n || n > MIG_MAX_RUN ||
+	    len != MIG_PAGES_HDR + (uint64_t)n * (8 + MIG_PAGE)) {
+		snprintf(err, errlen, "migration pages: malformed frame (%u pages in %llu bytes)", n,
+			 (unsigned long long)len);
 		return -EINVAL;
 	}
-	off = get_le64(p);
-	n = get_le32(p + 8);
-	if (get_le32(p + 12) || !n || n > MIG_MAX_RUN ||
-	    len != MIG_PAGES_HDR + (uint64_t)n * MIG_PAGE || off % MIG_PAGE ||
-	    off > rx->mem_bytes || (uint64_t)n * MIG_PAGE > rx->mem_bytes - off) {
-		snprintf(err, errlen, "migration pages: %u pages at offset 0x%llx do not fit", n,
-			 (unsigned long long)off);
-		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t off = get_le64(offs + 8 * i);
+
+		if (off % MIG_PAGE || rx->mem_bytes < MIG_PAGE || off > rx->mem_bytes - MIG_PAGE ||
+		    (i && off <= prev)) {
+			snprintf(err, errlen,
+				 "migration pages: page %u at offset 0x%llx is misaligned, outside "
+				 "RAM or out of order",
+				 i, (unsigned long long)off);
+			return -EINVAL;
+		}
+		prev = off;
 	}
-	r = rx->pages ? rx->pages(rx->ctx, off, p + MIG_PAGES_HDR, n) : 0;
-	if (r) {
-		snprintf(err, errlen, "migration pages: cannot store them: %s", strerror(-r));
-		return r;
+	data = offs + 8 * (uint64_t)n;
+	for (uint32_t i = 0, run; i < n; i += run) {
+		uint64_t off = get_le64(offs + 8 * i);
+		int r = 0;
+
+		for (run = 1; i + run < n && get_le64(offs + 8 * (i + run)) == off + run * MIG_PAGE;)
+			run++;
+		if (rx->pages)
+			r = rx->pages(rx->ctx, off, data + (uint64_t)i * MIG_PAGE, run);
+		if (r) {
+			snprintf(err, errlen, "migration pages: cannot store them: %s", strerror(-r));
+			return r;
+		}
 	}
 	rx->pages_rx += n;
 	return 0;

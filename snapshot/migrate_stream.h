@@ -28,7 +28,9 @@
  * trusted); its job is to catch corruption, truncation and confusion.
  *
  * Source frames, in this order: HELLO once; PAGES any number of times (a
- * page sent again replaces the older copy); STATE once (a snapshot state
+ * page sent again replaces the older copy; one frame carries any pages,
+ * scattered or not, so a last pass of dirty pages all over RAM is a few
+ * frames, not one per page); STATE once (a snapshot state
  * file, snapfile.h, checked by snap_parse); END.  Destination frames: OK
  * (the VM is built and starts) or ERR (a message).  Nothing received runs
  * before END has been checked: pages go into memory no vCPU can see yet.
@@ -42,12 +44,12 @@
 #include "snapfile.h"
 
 #define MIG_GREETING_MAGIC "EMBERMGD"
-#define MIG_VERSION	   1u
+#define MIG_VERSION	   2u /* 2: PAGES lists its pages' offsets */
 #define MIG_GREETING_SIZE  32u
 #define MIG_HDR_SIZE	   32u
 #define MIG_PAGE	   4096u
 #define MIG_MAX_RUN	   256u /* pages per PAGES frame: 1 MiB */
-#define MIG_PAGES_HDR	   16u	/* u64 offset, u32 pages, u32 0 */
+#define MIG_PAGES_HDR	   8u	/* u32 pages, u32 0 */
 #define MIG_MAX_REGIONS	   4u
 #define MIG_MAX_ERR	   200u
 #define MIG_MAX_MEM	   (1ull << 40) /* CONFIG_MAX_MEM_MIB */
@@ -55,7 +57,8 @@
 enum mig_frame_type {
 	MIG_FR_HELLO = 1, /* u32 version, u32 arch, u32 nr_regions, u32 0, u64 bytes,
 			   * then per region u64 gpa, u64 size */
-	MIG_FR_PAGES = 2, /* u64 offset in RAM (regions back to back), u32 n, u32 0, n pages */
+	MIG_FR_PAGES = 2, /* u32 n, u32 0, n u64 offsets in RAM (regions back to back),
+			   * page-aligned and ascending, then the n pages */
 	MIG_FR_STATE = 3, /* a snapshot state file */
 	MIG_FR_END = 4,	  /* u32 flags (MIG_END_PAUSED), u32 0 */
 	MIG_FR_OK = 0x10, /* empty */

@@ -52,20 +52,32 @@ static inline void mig_buf_hello(struct mig_buf *b, uint32_t version, uint64_t b
 	mig_buf_add(b, MIG_FR_HELLO, h, sizeof(h));
 }
 
-/* @n pages at @off, page i filled with the byte @fill + i. */
-static inline void mig_buf_pages(struct mig_buf *b, uint64_t off, uint32_t n, uint8_t fill)
+/* One PAGES frame of the @n pages at offsets @offs, page i filled with the byte @fill + i. */
+static inline void mig_buf_page_list(struct mig_buf *b, const uint64_t *offs, uint32_t n,
+				     uint8_t fill)
 {
-	size_t len = MIG_PAGES_HDR + (size_t)n * MIG_PAGE;
-	uint8_t *p = calloc(1, len);
+	size_t len = MIG_PAGES_HDR + (size_t)n * (8 + MIG_PAGE);
+	uint8_t *p = calloc(1, len), *data = p + MIG_PAGES_HDR + (size_t)n * 8;
 
 	if (!p)
 		abort();
-	mig_le(p, off, 8);
-	mig_le(p + 8, n, 4);
-	for (uint32_t i = 0; i < n; i++)
-		memset(p + MIG_PAGES_HDR + (size_t)i * MIG_PAGE, fill + (int)i, MIG_PAGE);
+	mig_le(p, n, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		mig_le(p + MIG_PAGES_HDR + (size_t)i * 8, offs[i], 8);
+		memset(data + (size_t)i * MIG_PAGE, fill + (int)i, MIG_PAGE);
+	}
 	mig_buf_add(b, MIG_FR_PAGES, p, len);
 	free(p);
+}
+
+/* @n adjacent pages at @off (n <= MIG_MAX_RUN), as one frame. */
+static inline void mig_buf_pages(struct mig_buf *b, uint64_t off, uint32_t n, uint8_t fill)
+{
+	uint64_t offs[MIG_MAX_RUN];
+
+	for (uint32_t i = 0; i < n && i < MIG_MAX_RUN; i++)
+		offs[i] = off + (uint64_t)i * MIG_PAGE;
+	mig_buf_page_list(b, offs, n, fill);
 }
 
 /* STATE: a small valid snapshot state file with one machine section. */

@@ -175,8 +175,7 @@ static void test_oversized(void **state)
 	assert_int_not_equal(feed_free(&b, NONCE), 0);
 	b.len = 0, b.seq = 0;
 	mig_buf_hello(&b, MIG_VERSION, RAM);
-	mig_le(p, 0, 8);
-	mig_le(p + 8, 1, 4); /* one page announced, none carried */
+	mig_le(p, 1, 4); /* one page announced, none carried */
 	mig_buf_add(&b, MIG_FR_PAGES, p, sizeof(p));
 	assert_int_not_equal(feed_free(&b, NONCE), 0);
 	b.len = 0, b.seq = 0;
@@ -187,6 +186,47 @@ static void test_oversized(void **state)
 	b.len = 0, b.seq = 0;
 	mig_buf_hello(&b, MIG_VERSION, MIG_MAX_MEM + MIG_PAGE);
 	assert_int_not_equal(feed_free(&b, NONCE), 0);
+	free(b.p);
+}
+
+/* One frame of scattered pages lands run by run; bad offset lists are refused whole. */
+static void test_scattered(void **state)
+{
+	static const uint64_t good[] = {0, 2 * MIG_PAGE, 3 * MIG_PAGE, 9 * MIG_PAGE};
+	static const uint64_t bad[][3] = {
+	    {MIG_PAGE, MIG_PAGE, 2 * MIG_PAGE},	     /* a page twice */
+	    {3 * MIG_PAGE, 2 * MIG_PAGE, 5 * MIG_PAGE}, /* descending */
+	    {0, MIG_PAGE + 8, 5 * MIG_PAGE},	     /* misaligned */
+	    {0, MIG_PAGE, RAM},			     /* past the end */
+	};
+	struct mig_buf b = {.nonce = NONCE};
+	struct mig_rx rx;
+	char err[256] = "";
+
+	(void)state;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_page_list(&b, good, 4, 0x40);
+	mig_buf_state(&b);
+	mig_buf_end(&b, 0);
+	assert_int_equal(feed(&b, NONCE, &rx, err), 0);
+	assert_int_equal(rx.pages_rx, 4);
+	assert_int_equal(calls, 3); /* pages 2 and 3 are one run */
+	assert_int_equal(ram[0], 0x40);
+	assert_int_equal(ram[MIG_PAGE], 0);
+	assert_int_equal(ram[2 * MIG_PAGE], 0x41);
+	assert_int_equal(ram[3 * MIG_PAGE + 4095], 0x42);
+	assert_int_equal(ram[9 * MIG_PAGE], 0x43);
+	mig_rx_free(&rx);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		b.len = 0, b.seq = 0;
+		mig_buf_hello(&b, MIG_VERSION, RAM);
+		mig_buf_page_list(&b, bad[k], 3, 1);
+		mig_buf_state(&b);
+		mig_buf_end(&b, 0);
+		assert_int_not_equal(feed(&b, NONCE, &rx, err), 0);
+		assert_int_equal(calls, 0); /* nothing of the frame was stored */
+		mig_rx_free(&rx);
+	}
 	free(b.p);
 }
 
@@ -204,7 +244,7 @@ static void test_replay(void **state)
 	mig_buf_hello(&d, MIG_VERSION, RAM);
 	hello_len = d.len;
 	mig_buf_pages(&d, 0, 1, 1);
-	d.p = realloc(d.p, d.len + MIG_HDR_SIZE + MIG_PAGES_HDR + MIG_PAGE);
+	d.p = realloc(d.p, d.len + (d.len - hello_len));
 	memcpy(d.p + d.len, d.p + hello_len, d.len - hello_len);
 	d.len += d.len - hello_len;
 	mig_buf_state(&d);
@@ -304,6 +344,7 @@ int main(void)
 	    cmocka_unit_test(test_any_byte_damaged),
 	    cmocka_unit_test(test_version),
 	    cmocka_unit_test(test_oversized),
+	    cmocka_unit_test(test_scattered),
 	    cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_answer),
