@@ -65,7 +65,8 @@ struct mig_tx {
 	const struct migrate_send_req *req;
 	int fd;
 	uint64_t nonce, seq, bytes, pages;
-	/* Where the downtime goes: vCPUs paused, last pages sent, END sent (the rest is the destination's). */
+	/* Where the downtime goes: vCPUs paused, last pages sent, END sent (the rest is the
+	 * destination's). */
 	uint64_t t_paused, t_pages, t_end, last_pages;
 	/*
 	 * The next PAGES frame: up to MIG_MAX_RUN pages, wherever they are in
@@ -75,7 +76,9 @@ struct mig_tx {
 	uint8_t *copy;
 	uint8_t offs[MIG_MAX_RUN][8];
 	uint32_t nr;
-	bool final;	 /* paused, the last pass: no device events until the state is built */
+	bool final; /* paused, the last pass: no device events until the state is built */
+	char *err;  /* the caller's message buffer: a refusal heard mid-stream */
+	size_t errlen;
 	bool log_was_on; /* machine-config track_dirty_pages: KVM logs dirty pages anyway */
 };
 
@@ -99,6 +102,42 @@ static int tx_iov(int fd, struct iovec *iov, unsigned nr)
 	return 0;
 }
 
+static int rx_answer(struct mig_tx *t, char *err, size_t errlen);
+
+/*
+ * The destination speaks before END only to refuse (it could not build the
+ * VM from the configuration, or the stream failed its checks), then closes:
+ * its ERR says why, better than the send error that follows.  Peeked for
+ * after every frame, so a refused migration stops within a frame; after a
+ * failed send, read if the destination closed (EPIPE, ECONNRESET).
+ */
+static int tx_refused(struct mig_tx *t, int sent)
+{
+	uint8_t b;
+	ssize_t n;
+	int r;
+
+	if (!sent) {
+		n = recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
+	} else if (sent != -EPIPE && sent != -ECONNRESET) {
+		return sent;
+	}
+	r = rx_answer(t, t->err, t->errlen);
+	if (r == -EREMOTEIO)
+		return r;
+	t->err[0] = '\0';
+	if (!r && !sent) {
+		snprintf(t->err, t->errlen,
+			 "the destination answered before the end of the stream");
+		return -EPROTO;
+	}
+	return sent ? sent : -ECONNRESET;
+}
+
 static int tx_frame(struct mig_tx *t, uint32_t type, const struct mig_part *parts, unsigned nr)
 {
 	uint8_t hdr[MIG_HDR_SIZE];
@@ -112,6 +151,9 @@ static int tx_frame(struct mig_tx *t, uint32_t type, const struct mig_part *part
 	}
 	t->bytes += sizeof(hdr);
 	r = tx_iov(t->fd, iov, nr + 1);
+	/* After END the answer is due, and tx_final reads it. */
+	if (type != MIG_FR_END)
+		r = tx_refused(t, r);
 	/*
 	 * Between pre-copy frames the guest's I/O goes on (device writes are
 	 * logged).  Not in the last pass: a device event served after the last
@@ -257,6 +299,27 @@ static int tx_hello(struct mig_tx *t)
 }
 
 /*
+ * What the VM is, no state, so the destination builds it while the pages
+ * go over (snap_load_prepare): vm_create and the devices are no downtime.
+ */
+static int tx_config(struct mig_tx *t, char *err, size_t errlen)
+{
+	struct snap_writer w = {0};
+	const uint8_t *img = NULL;
+	size_t len;
+	int r = snap_config_build(t->vm, &w, err, errlen);
+
+	if (!r && !(img = snap_w_bytes(&w, &len))) {
+		snprintf(err, errlen, "out of memory building the configuration");
+		r = -ENOMEM;
+	}
+	if (!r)
+		r = tx_frame(t, MIG_FR_CONFIG, &(struct mig_part){img, len}, 1);
+	snap_w_free(&w);
+	return r;
+}
+
+/*
  * Pre-copy: every non-zero page, then what the guest dirtied meanwhile,
  * round after round.  It stops once sending the rest would fit @budget_us
  * and a round no longer shrinks the rest by a quarter: under the budget
@@ -282,8 +345,8 @@ static int tx_precopy(struct mig_tx *t, uint64_t budget_us, uint64_t *pending[GM
 		left = bits_count(t->vm, pending) * (MIG_PAGE + MIG_HDR_SIZE);
 		/* bytes * us / sent, without overflow for sane sizes. */
 		fits = (double)left * (double)us / (double)sent <= (double)budget_us;
-		if ((fits && *rounds > 1 && (!left || left * 4 > prev * 3)) || *rounds >= MIG_MAX_ROUNDS ||
-		    vcpus_paused(t->vm))
+		if ((fits && *rounds > 1 && (!left || left * 4 > prev * 3)) ||
+		    *rounds >= MIG_MAX_ROUNDS || vcpus_paused(t->vm))
 			break;
 		prev = left;
 		r = tx_pages(t, pending);
@@ -350,7 +413,8 @@ static int tx_final(struct mig_tx *t, uint64_t *pending[GM_MAX_REGIONS], bool pa
 	if (!r || err[0])
 		return r ? r : rx_answer(t, err, errlen);
 io:
-	snprintf(err, errlen, "sending to the destination: %s", strerror(-r));
+	if (!err[0])
+		snprintf(err, errlen, "sending to the destination: %s", strerror(-r));
 	return r;
 }
 
@@ -392,8 +456,12 @@ static int tx_connect(struct mig_tx *t, const char *url, char *err, size_t errle
 
 int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, size_t errlen)
 {
-	struct mig_tx t = {
-	    .vm = vm, .req = req, .fd = -1, .log_was_on = vm->cfg->track_dirty_pages};
+	struct mig_tx t = {.vm = vm,
+			   .req = req,
+			   .fd = -1,
+			   .log_was_on = vm->cfg->track_dirty_pages,
+			   .err = err,
+			   .errlen = errlen};
 	uint64_t *pending[GM_MAX_REGIONS] = {0}, t_start = time_now_us(), t_pause = 0;
 	bool was_paused = vcpus_paused(vm), paused = was_paused;
 	unsigned rounds = 0;
@@ -418,6 +486,8 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 	if (!r)
 		r = tx_hello(&t);
 	if (!r)
+		r = tx_config(&t, err, errlen);
+	if (!r)
 		r = tx_precopy(&t, (uint64_t)req->max_downtime_ms * 1000, pending, &rounds);
 	if (r && !err[0])
 		snprintf(err, errlen, "sending to the destination: %s", strerror(-r));
@@ -436,16 +506,17 @@ int migrate_send(struct vm *vm, const struct migrate_send_req *req, char *err, s
 	if (!r) {
 		uint64_t now = time_now_us();
 
-		log_info("migration: sent %llu pages, %llu bytes in %u rounds, %llu ms in all, "
-			 "%llu ms downtime (%llu ms of it waiting for the destination to start the VM; "
-			 "pausing %llu us, quiescing and the last %llu pages %llu us, state %llu us)",
-			 (unsigned long long)t.pages, (unsigned long long)t.bytes, rounds,
-			 (unsigned long long)(now - t_start) / 1000,
-			 (unsigned long long)(now - t_pause) / 1000,
-			 (unsigned long long)(now - t.t_end) / 1000,
-			 (unsigned long long)(t.t_paused - t_pause), (unsigned long long)t.last_pages,
-			 (unsigned long long)(t.t_pages - t.t_paused),
-			 (unsigned long long)(t.t_end - t.t_pages));
+		log_info(
+		    "migration: sent %llu pages, %llu bytes in %u rounds, %llu ms in all, "
+		    "%llu ms downtime (%llu ms of it waiting for the destination to start the VM; "
+		    "pausing %llu us, quiescing and the last %llu pages %llu us, state %llu us)",
+		    (unsigned long long)t.pages, (unsigned long long)t.bytes, rounds,
+		    (unsigned long long)(now - t_start) / 1000,
+		    (unsigned long long)(now - t_pause) / 1000,
+		    (unsigned long long)(now - t.t_end) / 1000,
+		    (unsigned long long)(t.t_paused - t_pause), (unsigned long long)t.last_pages,
+		    (unsigned long long)(t.t_pages - t.t_paused),
+		    (unsigned long long)(t.t_end - t.t_pages));
 		return 0;
 	}
 	/* Failed: the VM goes on here as before, every page dirty for a later Diff snapshot. */

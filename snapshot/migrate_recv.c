@@ -23,26 +23,6 @@
 /* A source that stops sending for this long is gone. */
 #define MIG_RECV_TIMEOUT_S 30
 
-/*
- * A socket file nobody listens on any more (a destination killed before
- * it could remove it) is removed, so the next receive on that path works;
- * a live one, or anything that is not a socket, is left for bind to refuse.
- */
-static void unlink_stale(const struct sockaddr_storage *ss, socklen_t sl)
-{
-	const char *path = ((const struct sockaddr_un *)ss)->sun_path;
-	struct stat st;
-	int fd;
-
-	if (ss->ss_family != AF_UNIX || lstat(path, &st) || !S_ISSOCK(st.st_mode))
-		return;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (const struct sockaddr *)ss, sl) && errno == ECONNREFUSED)
-		unlink(path);
-	if (fd >= 0)
-		close(fd);
-}
-
 int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -52,7 +32,12 @@ int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t er
 	*d = (struct migrate_dest){.lfd = -1};
 	if (r)
 		return r;
-	unlink_stale(&ss, sl);
+	/* A socket file a killed destination left is taken over; a live one is not. */
+	if (ss.ss_family == AF_UNIX && (r = sock_path_claim(url + 5))) {
+		snprintf(err, errlen, "cannot listen on %.200s: %s", url,
+			 r == -EADDRINUSE ? "another process listens there" : strerror(-r));
+		return r;
+	}
 	d->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (d->lfd >= 0 && ss.ss_family != AF_UNIX)
 		(void)setsockopt(d->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -84,9 +69,51 @@ void migrate_dest_close(struct migrate_dest *d)
 	*d = (struct migrate_dest){.lfd = -1};
 }
 
+/* Where the stream goes: RAM into a memfd; the VM, built once CONFIG is in. */
 struct mig_sink {
 	int memfd;
+	struct vm *vm;
+	struct vm_config *cfg;
+	struct snap_restored *rs;
+	struct snap_load_req *req;
+	uint64_t start_us;
+	bool built; /* by snap_load_prepare, its state not restored yet */
 };
+
+/*
+ * The VM from the CONFIG frame, while the source still sends RAM (into the
+ * memfd it maps: nothing reads or writes guest memory before the state is
+ * restored, so the pages written later are the ones it sees).
+ */
+static int sink_prepare(struct mig_sink *s, struct mig_rx *rx, char *err, size_t errlen)
+{
+	int r;
+
+	s->req->img = &rx->config;
+	s->req->mem_fd = s->memfd;
+	r = snap_load_prepare(s->vm, s->cfg, s->rs, s->req, s->start_us, err, errlen);
+	s->built = !r;
+	return r;
+}
+
+/* The final state into the VM: into the one built ahead, or a whole load. */
+static int sink_finish(struct mig_sink *s, struct mig_rx *rx, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (s->built) {
+		s->built = false;
+		r = snap_load_finish(s->vm, s->cfg, s->rs, s->req, &rx->img, err, errlen);
+		if (r != -ESTALE)
+			return r;
+		log_warn("migration: %s: building the VM again from its final state", err);
+		vm_destroy(s->vm);
+		snap_restored_release(s->rs);
+	}
+	s->req->img = &rx->img;
+	s->req->mem_fd = s->memfd;
+	return snap_load(s->vm, s->cfg, s->rs, s->req, s->start_us, err, errlen);
+}
 
 static int store_pages(void *ctx, uint64_t off, const uint8_t *data, uint32_t n)
 {
@@ -145,6 +172,8 @@ static int rx_stream(int fd, struct mig_rx *rx, struct mig_sink *s, char *err, s
 					 (unsigned long long)rx->mem_bytes, strerror(errno));
 			}
 		}
+		if (!r && rx->config.buf && !s->built && rx->state == MIG_RX_PAGES && !rx->pages_rx)
+			r = sink_prepare(s, rx, err, errlen);
 	}
 	return r;
 }
@@ -160,13 +189,35 @@ static int tx_answer(int fd, uint64_t nonce, int result, const char *msg)
 	return !r && part.len ? migrate_send_all(fd, part.p, part.len) : r;
 }
 
+/*
+ * After an ERR: the source only hears it between two of its frames, and a
+ * TCP socket closed with unread data answers with a reset that can take
+ * the ERR with it.  So read what is still coming until the source hangs up
+ * (within a frame, migrate.c: tx_refused), bounded in time and bytes.
+ */
+static void drain_source(int fd)
+{
+	struct timeval tv = {.tv_sec = 2};
+	static const size_t max = 64u << 20;
+	uint8_t buf[16384];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (total < max &&
+	       ((n = recv(fd, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == EINTR)))
+		total += n > 0 ? (size_t)n : 0;
+}
+
 int migrate_receive(struct migrate_dest *d, struct vm *vm, struct vm_config *cfg,
 		    struct snap_restored *rs, struct snap_load_req *req, uint64_t start_us,
 		    bool *paused, char *err, size_t errlen)
 {
 	struct timeval tv = {.tv_sec = MIG_RECV_TIMEOUT_S};
 	uint8_t gr[MIG_GREETING_SIZE];
-	struct mig_sink sink = {.memfd = -1};
+	struct mig_sink sink = {
+	    .memfd = -1, .vm = vm, .cfg = cfg, .rs = rs, .req = req, .start_us = start_us};
 	uint64_t nonce, t0 = time_now_us();
 	struct mig_rx rx;
 	int fd, r;
@@ -195,10 +246,11 @@ int migrate_receive(struct migrate_dest *d, struct vm *vm, struct vm_config *cfg
 	else
 		r = rx_stream(fd, &rx, &sink, err, errlen);
 	if (!r) {
-		req->img = &rx.img;
-		req->mem_fd = sink.memfd;
-		r = snap_load(vm, cfg, rs, req, start_us, err, errlen);
+		r = sink_finish(&sink, &rx, err, errlen);
 		*paused = rx.end_flags & MIG_END_PAUSED;
+	} else if (sink.built) { /* the stream failed after CONFIG */
+		vm_destroy(vm);
+		snap_restored_release(rs);
 	}
 	/* A source that cannot hear the OK resumes its VM: this one must not run too. */
 	if (tx_answer(fd, nonce, r, err) && !r) {
@@ -207,6 +259,8 @@ int migrate_receive(struct migrate_dest *d, struct vm *vm, struct vm_config *cfg
 		snap_restored_release(rs);
 		r = -ECONNRESET;
 	}
+	if (r)
+		drain_source(fd);
 	log_info("migration: received %llu pages, %llu bytes in %llu ms: %s",
 		 (unsigned long long)rx.pages_rx, (unsigned long long)rx.bytes_rx,
 		 (unsigned long long)(time_now_us() - t0) / 1000, r ? err : "ok");

@@ -112,6 +112,7 @@ uint64_t mig_max_payload(uint32_t type)
 	case MIG_FR_PAGES:
 		return MIG_PAGES_HDR + (uint64_t)MIG_MAX_RUN * (8 + MIG_PAGE);
 	case MIG_FR_STATE:
+	case MIG_FR_CONFIG:
 		return SNAP_DEFAULT_MAX;
 	case MIG_FR_END:
 		return 8;
@@ -131,6 +132,7 @@ void mig_rx_init(struct mig_rx *rx, uint64_t nonce)
 void mig_rx_free(struct mig_rx *rx)
 {
 	snap_image_free(&rx->img);
+	snap_image_free(&rx->config);
 }
 
 /* Header checks shared by both directions. */
@@ -164,7 +166,7 @@ int mig_rx_header(const struct mig_rx *rx, const uint8_t hdr[MIG_HDR_SIZE], uint
 {
 	int r = hdr_check(hdr, rx->seq, type, len, err, errlen);
 
-	if (!r && (*type < MIG_FR_HELLO || *type > MIG_FR_END)) {
+	if (!r && (*type < MIG_FR_HELLO || *type > MIG_FR_CONFIG)) {
 		snprintf(err, errlen, "migration frame of unknown type %u", *type);
 		r = -EINVAL;
 	}
@@ -223,8 +225,8 @@ static int rx_pages(struct mig_rx *rx, const uint8_t *p, uint64_t len, char *err
 
 	if (len < MIG_PAGES_HDR || get_le32(p + 4) || !n || n > MIG_MAX_RUN ||
 	    len != MIG_PAGES_HDR + (uint64_t)n * (8 + MIG_PAGE)) {
-		snprintf(err, errlen, "migration pages: malformed frame (%u pages in %llu bytes)", n,
-			 (unsigned long long)len);
+		snprintf(err, errlen, "migration pages: malformed frame (%u pages in %llu bytes)",
+			 n, (unsigned long long)len);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -245,12 +247,14 @@ static int rx_pages(struct mig_rx *rx, const uint8_t *p, uint64_t len, char *err
 		uint64_t off = get_le64(offs + 8 * i);
 		int r = 0;
 
-		for (run = 1; i + run < n && get_le64(offs + 8 * (i + run)) == off + run * MIG_PAGE;)
+		for (run = 1;
+		     i + run < n && get_le64(offs + 8 * (i + run)) == off + run * MIG_PAGE;)
 			run++;
 		if (rx->pages)
 			r = rx->pages(rx->ctx, off, data + (uint64_t)i * MIG_PAGE, run);
 		if (r) {
-			snprintf(err, errlen, "migration pages: cannot store them: %s", strerror(-r));
+			snprintf(err, errlen, "migration pages: cannot store them: %s",
+				 strerror(-r));
 			return r;
 		}
 	}
@@ -286,8 +290,13 @@ int mig_rx_frame(struct mig_rx *rx, const uint8_t hdr[MIG_HDR_SIZE], const uint8
 			 (unsigned long long)rx->seq);
 		return -EINVAL;
 	}
-	/* PAGES may be followed by more PAGES or by STATE. */
-	if (type != due[rx->state] && !(rx->state == MIG_RX_PAGES && type == MIG_FR_STATE)) {
+	/*
+	 * PAGES may be followed by more PAGES or by STATE; CONFIG comes once,
+	 * before any PAGES.
+	 */
+	if (type != due[rx->state] && !(rx->state == MIG_RX_PAGES && type == MIG_FR_STATE) &&
+	    !(rx->state == MIG_RX_PAGES && type == MIG_FR_CONFIG && !rx->pages_rx &&
+	      !rx->config.buf)) {
 		snprintf(err, errlen, "migration frame %llu: type %u out of order",
 			 (unsigned long long)rx->seq, type);
 		return -EINVAL;
@@ -303,6 +312,12 @@ int mig_rx_frame(struct mig_rx *rx, const uint8_t hdr[MIG_HDR_SIZE], const uint8
 	case MIG_FR_STATE:
 		r = snap_parse(payload, len, &rx->img, err, errlen);
 		rx->state = MIG_RX_END;
+		break;
+	case MIG_FR_CONFIG:
+		r = snap_parse(payload, len, &rx->config, err, errlen);
+		/* Only a valid image counts as received: no second CONFIG either way. */
+		if (r)
+			snap_image_free(&rx->config);
 		break;
 	default:
 		r = rx_end(rx, payload, len, err, errlen);

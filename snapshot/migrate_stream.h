@@ -27,7 +27,9 @@
  * reachable by the control plane (or the network between two hosts
  * trusted); its job is to catch corruption, truncation and confusion.
  *
- * Source frames, in this order: HELLO once; PAGES any number of times (a
+ * Source frames, in this order: HELLO once; CONFIG at most once (what the
+ * VM is, no state: the destination builds the VM from it while RAM still
+ * arrives, so that is not downtime); PAGES any number of times (a
  * page sent again replaces the older copy; one frame carries any pages,
  * scattered or not, so a last pass of dirty pages all over RAM is a few
  * frames, not one per page); STATE once (a snapshot state
@@ -55,14 +57,15 @@
 #define MIG_MAX_MEM	   (1ull << 40) /* CONFIG_MAX_MEM_MIB */
 
 enum mig_frame_type {
-	MIG_FR_HELLO = 1, /* u32 version, u32 arch, u32 nr_regions, u32 0, u64 bytes,
-			   * then per region u64 gpa, u64 size */
-	MIG_FR_PAGES = 2, /* u32 n, u32 0, n u64 offsets in RAM (regions back to back),
-			   * page-aligned and ascending, then the n pages */
-	MIG_FR_STATE = 3, /* a snapshot state file */
-	MIG_FR_END = 4,	  /* u32 flags (MIG_END_PAUSED), u32 0 */
-	MIG_FR_OK = 0x10, /* empty */
-	MIG_FR_ERR = 0x11 /* a message, up to MIG_MAX_ERR bytes, no NUL */
+	MIG_FR_HELLO = 1,  /* u32 version, u32 arch, u32 nr_regions, u32 0, u64 bytes,
+			    * then per region u64 gpa, u64 size */
+	MIG_FR_PAGES = 2,  /* u32 n, u32 0, n u64 offsets in RAM (regions back to back),
+			    * page-aligned and ascending, then the n pages */
+	MIG_FR_STATE = 3,  /* a snapshot state file */
+	MIG_FR_END = 4,	   /* u32 flags (MIG_END_PAUSED), u32 0 */
+	MIG_FR_CONFIG = 5, /* a snapshot state file of settings only (snap_config_build) */
+	MIG_FR_OK = 0x10,  /* empty */
+	MIG_FR_ERR = 0x11  /* a message, up to MIG_MAX_ERR bytes, no NUL */
 };
 
 #define MIG_END_PAUSED 0x1u /* the VM was paused at the source and stays paused */
@@ -99,7 +102,8 @@ struct mig_rx {
 	uint32_t nr_regions;
 	struct mig_region region[MIG_MAX_REGIONS];
 	uint32_t end_flags;
-	struct snap_image img; /* the STATE frame, once received */
+	struct snap_image img;	  /* the STATE frame, once received */
+	struct snap_image config; /* the CONFIG frame, if one was received */
 	uint64_t pages_rx, bytes_rx;
 	int (*pages)(void *ctx, uint64_t off, const uint8_t *data, uint32_t n);
 	void *ctx;

@@ -139,7 +139,7 @@ static int i8042_load(const void *p, size_t len, struct i8042_state *ks)
 	return pr_finish(&r, &why);
 }
 
-int snap_dev_save(struct vm *vm, struct snap_writer *w)
+int snap_dev_save(struct vm *vm, struct snap_writer *w, bool settings_only)
 {
 	int r = 0;
 
@@ -150,18 +150,21 @@ int snap_dev_save(struct vm *vm, struct snap_writer *w)
 
 		pw_init(&dev);
 		pw_init(&mmio);
-		virtio_mmio_get_state(d->t, &st);
 		vdev_state_save(d->type, d->type->config(d->dev), &dev);
-		virtio_mmio_state_save(&st, d->t->ops->device_id, &mmio);
+		/* The transport's state is the vCPUs' to change: only read it paused. */
+		if (!settings_only) {
+			virtio_mmio_get_state(d->t, &st);
+			virtio_mmio_state_save(&st, d->t->ops->device_id, &mmio);
+		}
 		r = dev.err ? dev.err : mmio.err;
 		if (!r)
 			r = snap_w_section(w, SNAP_SEC_DEVICE, slot, dev.buf, dev.len);
-		if (!r)
+		if (!r && !settings_only)
 			r = snap_w_section(w, SNAP_SEC_DEV_MMIO, slot, mmio.buf, mmio.len);
 		pw_free(&dev);
 		pw_free(&mmio);
 	}
-	return r ? r : legacy_save(vm, w);
+	return r || settings_only ? r : legacy_save(vm, w);
 }
 
 /* ---- load: settings --------------------------------------------------------- */

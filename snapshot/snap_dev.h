@@ -12,8 +12,12 @@
  * their completions in the used rings.  Before either is written.
  */
 void snap_dev_quiesce(struct vm *vm);
-/* Each slot's settings and transport state, then the UART and the i8042. */
-int snap_dev_save(struct vm *vm, struct snap_writer *w);
+/*
+ * Each slot's settings and transport state, then the UART and the i8042;
+ * with @settings_only the settings alone (safe while the vCPUs run: the
+ * API, the only one that changes them, waits while a migration runs).
+ */
+int snap_dev_save(struct vm *vm, struct snap_writer *w, bool settings_only);
 /*
  * Full snapshots: device memory (virtio-mem's plugged blocks) into the
  * memory file after RAM, and back after the devices are recreated (fd -1:

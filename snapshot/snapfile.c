@@ -502,6 +502,27 @@ const struct snap_section *snap_next(const struct snap_image *img, uint32_t type
 	return NULL;
 }
 
+int snap_sections_within(const struct snap_image *part, const struct snap_image *whole)
+{
+	uint32_t devs = 0;
+
+	if (part == whole)
+		return 0;
+	for (uint32_t i = 0; i < part->nr_sections; i++) {
+		const struct snap_section *s = &part->sections[i];
+		const void *p;
+		uint64_t len;
+
+		if (snap_find(whole, s->type, s->id, &p, &len) || len != s->len ||
+		    memcmp(p, s->data, len))
+			return -ESTALE;
+		devs += s->type == SNAP_SEC_DEVICE;
+	}
+	for (uint32_t i = 0; i < whole->nr_sections; i++)
+		devs -= whole->sections[i].type == SNAP_SEC_DEVICE;
+	return devs ? -ESTALE : 0;
+}
+
 int snap_mem_check(int fd, uint64_t need, char *err, size_t errlen)
 {
 	struct stat st;

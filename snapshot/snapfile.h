@@ -181,6 +181,12 @@ int snap_find(const struct snap_image *img, uint32_t type, uint32_t id, const vo
  * @type at or after *pos and advances *pos past it, or NULL at the end.
  * @type SNAP_SEC_ANY matches every section.
  */
+/*
+ * 0 if every section of @part is in @whole with the same bytes and @whole
+ * has no device section @part lacks, else -ESTALE: a migration's early
+ * configuration (snap_config_build) against its final state.
+ */
+int snap_sections_within(const struct snap_image *part, const struct snap_image *whole);
 #define SNAP_SEC_ANY UINT32_MAX
 const struct snap_section *snap_next(const struct snap_image *img, uint32_t type, uint32_t *pos);
 

@@ -159,7 +159,8 @@ static int open_out(const char *path, const struct file_id *keep, unsigned n, ch
 	return fd;
 }
 
-int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen)
+/* What the VM is: machine, page size and memory regions (no state). */
+static int shape_sections(struct vm *vm, struct snap_writer *w)
 {
 	struct snap_machine m = {.nr_vcpus = vm->nr_vcpus,
 				 .nr_regions = snap_ram_regions(vm),
@@ -168,9 +169,6 @@ int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err,
 	struct pw e;
 	int r;
 
-	r = snap_w_begin(w, diff ? SNAP_F_DIFF : 0);
-	if (r)
-		goto nomem;
 	pw_init(&e);
 	machine_save(&m, &e);
 	if (!e.err)
@@ -196,11 +194,18 @@ int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err,
 	}
 	r = e.err;
 	pw_free(&e);
-	if (r)
+	return r;
+}
+
+int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen)
+{
+	int r = snap_w_begin(w, diff ? SNAP_F_DIFF : 0);
+
+	if (r || shape_sections(vm, w))
 		goto nomem;
 	/* Devices first: an interrupt they raise while we save lands in the irqchip we save next.
 	 */
-	snap_dev_save(vm, w);
+	snap_dev_save(vm, w, false);
 	if (snap_cpu_save(vm->cfg, w))
 		goto nomem;
 	r = snap_kvm_save_vm(vm, w, err, errlen);
@@ -210,6 +215,21 @@ int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err,
 nomem:
 	snprintf(err, errlen, "out of memory building the snapshot");
 	return -ENOMEM;
+}
+
+int snap_config_build(struct vm *vm, struct snap_writer *w, char *err, size_t errlen)
+{
+	int r = snap_w_begin(w, 0);
+
+	if (!r)
+		r = shape_sections(vm, w);
+	if (!r)
+		r = snap_dev_save(vm, w, true);
+	if (!r)
+		r = snap_cpu_save(vm->cfg, w);
+	if (r)
+		snprintf(err, errlen, "out of memory building the migration's configuration");
+	return r ? -ENOMEM : 0;
 }
 
 static int write_state(struct vm *vm, int fd, bool diff, char *err, size_t errlen)
@@ -506,31 +526,75 @@ static int restore_vmgenid(struct vm *vm, const struct snap_image *img, char *er
 	return r;
 }
 
-static int restore_state(struct vm *vm, struct snap_restored *rs, const struct snap_load_req *req,
-			 const struct snap_image *img, char *err, size_t errlen)
+/*
+ * The VM as @img describes it, built and its devices attached, nothing of
+ * the guest's state restored yet: the first half of a load, done ahead by
+ * a migration destination (snap_load_prepare).
+ */
+static int build_vm(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+		    const struct snap_load_req *req, const struct snap_image *img,
+		    uint64_t start_us, char *err, size_t errlen)
 {
 	struct log_capture why;
-	int r = check_regions(vm, img, err, errlen);
+	unsigned nr_slots;
+	int r = load_machine(img, req, cfg, err, errlen);
 
+	if (!r)
+		r = snap_cpu_load(img, cfg, &rs->cpu_tmpl, err, errlen);
+	if (!r)
+		r = snap_dev_config(img, req, cfg, &nr_slots, err, errlen);
+	if (!r && !req->uffd)
+		r = open_mem_file(rs, req, cfg->mem_mib << 20, err, errlen);
+	if (r)
+		return r;
+	rs->src.uffd = req->uffd;
+	cfg->mem_src = &rs->src;
+	cfg->track_dirty_pages = req->track_dirty_pages;
+	log_capture_begin(&why);
+	r = vm_create(vm, cfg, start_us);
+	log_capture_end(&why);
+	if (r) {
+		snprintf(err, errlen, "cannot create the microVM: %s",
+			 why.msg[0] ? why.msg : strerror(-r));
+		return r;
+	}
+	r = check_regions(vm, img, err, errlen);
 	/* The handler must serve pages before anything below touches guest memory. */
 	if (!r && req->uffd)
 		r = uffd_connect(vm, rs, req->mem_path, err, errlen);
 	if (r)
-		return r;
+		goto fail;
 	log_capture_begin(&why);
 	r = vm_add_devices(vm);
 	log_capture_end(&why);
 	if (r) {
 		snprintf(err, errlen, "cannot recreate the snapshot's devices: %s",
 			 why.msg[0] ? why.msg : strerror(-r));
-		return -EINVAL;
+		r = -EINVAL;
 	}
+	if (!r && vm->nr_devs != nr_slots) {
+		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_devs,
+			 nr_slots);
+		r = -EINVAL;
+	}
+	if (!r)
+		return 0;
+fail:
+	vm_destroy(vm);
+	return r;
+}
+
+/* The second half: the guest's state from @img into the VM build_vm made. */
+static int restore_state(struct vm *vm, struct snap_restored *rs, const struct snap_image *img,
+			 bool clock_realtime, char *err, size_t errlen)
+{
 	/*
 	 * Interrupt controllers and vCPUs first: restoring the devices may
 	 * raise interrupts (pending ones again, vsock's TRANSPORT_RESET), and
 	 * KVM_SET_IRQCHIP or KVM_SET_LAPIC after that would wipe them out.
 	 */
-	r = snap_kvm_restore_vm(vm, img, req->clock_realtime, err, errlen);
+	int r = snap_kvm_restore_vm(vm, img, clock_realtime, err, errlen);
+
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
 	if (!r)
@@ -542,20 +606,52 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 	return r;
 }
 
+int snap_load_prepare(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+		      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen)
+{
+	int r;
+
+	snap_restored_init(rs);
+	r = build_vm(vm, cfg, rs, req, req->img, start_us, err, errlen);
+	if (r)
+		snap_restored_release(rs);
+	return r;
+}
+
+int snap_load_finish(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+		     const struct snap_load_req *req, const struct snap_image *img, char *err,
+		     size_t errlen)
+{
+	int r = snap_sections_within(req->img, img);
+
+	if (r) {
+		snprintf(err, errlen, "the machine changed after its configuration was sent");
+		return -ESTALE;
+	}
+	/* The state's own checks (section ranges), on what the VM was not built from. */
+	r = load_machine(img, req, cfg, err, errlen);
+	if (!r)
+		r = check_regions(vm, img, err, errlen);
+	if (!r)
+		r = restore_state(vm, rs, img, req->clock_realtime, err, errlen);
+	if (r) {
+		vm_destroy(vm);
+		snap_restored_release(rs);
+	}
+	return r;
+}
+
 int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen)
 {
 	struct snap_image img = {0};
 	const struct snap_image *ip = &img;
-	struct log_capture why;
 	const char *why_open;
-	unsigned nr_slots;
-	int fd, r;
+	int fd, r = 0;
 
 	snap_restored_init(rs);
 	if (req->img) {
 		ip = req->img;
-		r = 0;
 	} else {
 		fd = file_open_input(req->state_path, false, false, &why_open);
 		if (fd < 0) {
@@ -567,32 +663,10 @@ int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 		close(fd);
 	}
 	if (!r)
-		r = load_machine(ip, req, cfg, err, errlen);
-	if (!r)
-		r = snap_cpu_load(ip, cfg, &rs->cpu_tmpl, err, errlen);
-	if (!r)
-		r = snap_dev_config(ip, req, cfg, &nr_slots, err, errlen);
-	if (!r && !req->uffd)
-		r = open_mem_file(rs, req, cfg->mem_mib << 20, err, errlen);
+		r = build_vm(vm, cfg, rs, req, ip, start_us, err, errlen);
 	if (r)
 		goto out;
-	rs->src.uffd = req->uffd;
-	cfg->mem_src = &rs->src;
-	cfg->track_dirty_pages = req->track_dirty_pages;
-	log_capture_begin(&why);
-	r = vm_create(vm, cfg, start_us);
-	log_capture_end(&why);
-	if (r) {
-		snprintf(err, errlen, "cannot create the microVM: %s",
-			 why.msg[0] ? why.msg : strerror(-r));
-		goto out;
-	}
-	r = restore_state(vm, rs, req, ip, err, errlen);
-	if (!r && vm->nr_devs != nr_slots) {
-		snprintf(err, errlen, "snapshot: %u devices restored, %u saved", vm->nr_devs,
-			 nr_slots);
-		r = -EINVAL;
-	}
+	r = restore_state(vm, rs, ip, req->clock_realtime, err, errlen);
 	if (r)
 		vm_destroy(vm);
 out:

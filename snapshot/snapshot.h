@@ -68,6 +68,12 @@ void snap_restored_init(struct snap_restored *rs);
 struct snap_writer;
 int snap_state_build(struct vm *vm, struct snap_writer *w, bool diff, char *err, size_t errlen);
 /*
+ * Only what the VM is (machine, memory layout, CPU template, device
+ * settings), no state: a running VM's, for a migration destination to
+ * build the VM ahead of the state (snap_load_prepare).
+ */
+int snap_config_build(struct vm *vm, struct snap_writer *w, char *err, size_t errlen);
+/*
  * The pages dirtied since the last call: KVM's log of each RAM slot (read
  * and cleared) OR ember's own (gm_mark_dirty), cleared too; @bits[i]
  * calloc'ed here, one bit per 4 KiB page.  snap_return_dirty gives them
@@ -93,5 +99,20 @@ int snap_create(struct vm *vm, const struct snap_restored *rs, const struct snap
  */
 int snap_load(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
 	      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen);
+
+/*
+ * snap_load in two halves, for a migration destination that builds the VM
+ * while RAM still arrives: prepare builds it from @req->img, a
+ * snap_config_build image (and the RAM memfd being filled: nothing touches
+ * guest memory yet); finish restores the final state @img into it.  Every
+ * section of the configuration must be in @img unchanged, or finish
+ * returns -ESTALE and leaves the VM built (the caller destroys it and
+ * loads @img whole); any other failure destroys the VM.
+ */
+int snap_load_prepare(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+		      const struct snap_load_req *req, uint64_t start_us, char *err, size_t errlen);
+int snap_load_finish(struct vm *vm, struct vm_config *cfg, struct snap_restored *rs,
+		     const struct snap_load_req *req, const struct snap_image *img, char *err,
+		     size_t errlen);
 
 #endif /* EMBER_SNAPSHOT_H */

@@ -142,6 +142,14 @@ bool file_is(int fd, const struct file_id *id);
  * The one reader of every whole-file input: config, metadata, filters.
  */
 int file_read_all(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
+/*
+ * A Unix socket path about to be bound: 0 if nothing is there, or only a
+ * socket nobody listens on any more (a killed process's, now removed);
+ * -EADDRINUSE if something still listens on it (binding over it would
+ * take it away: a clone restored onto a live VM's vsock path); -EEXIST if
+ * it is not a socket.
+ */
+int sock_path_claim(const char *path);
 
 /* ---- guest memory (vmm/gm.c) -------------------------------------------- */
 

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ember.h"
@@ -195,4 +197,28 @@ int file_read_all(const char *path, size_t max, char **buf, size_t *len, char *e
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 	close(fd);
 	return r;
+}
+
+int sock_path_claim(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Refused: the listener is gone (EAGAIN would be one too busy to accept: live). */
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+	close(fd);
+	if (r == -ECONNREFUSED)
+		return unlink(path) && errno != ENOENT ? -errno : 0;
+	return -EADDRINUSE;
 }

@@ -2,7 +2,8 @@
 /*
  * Fuzz target for the live-migration stream as a destination reads it
  * (snapshot/migrate_stream.c): raw bytes -> frame headers (bounds before
- * any payload is read) -> CRC -> HELLO / PAGES / STATE (snap_parse) / END
+ * any payload is read) -> CRC -> HELLO / CONFIG and STATE (snap_parse) /
+ * PAGES (offset lists) / END
  * in order, pages stored into a small RAM.  Random bytes rarely carry a
  * good CRC and sequence, so every input is read twice: as it is, and with
  * each frame's sequence number and CRC made right (the structure checks
@@ -144,6 +145,16 @@ static unsigned fuzz_seeds(struct fuzz_seed *s, unsigned max)
 	mig_buf_state(&b);
 	mig_buf_end(&b, MIG_END_PAUSED);
 	fuzz_seed_add(s, &n, "no-pages", b.p, b.len);
+	free(b.p);
+	/* The settings ahead of the pages (the destination builds the VM from them), scattered. */
+	b = (struct mig_buf){.nonce = NONCE};
+	mig_buf_hello(&b, MIG_VERSION, 16 * MIG_PAGE);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	mig_buf_page_list(&b, (const uint64_t[]){0, 3 * MIG_PAGE, 4 * MIG_PAGE, 15 * MIG_PAGE}, 4,
+			  7);
+	mig_buf_state(&b);
+	mig_buf_end(&b, 0);
+	fuzz_seed_add(s, &n, "config-scattered", b.p, b.len);
 	free(b.p);
 	return n;
 }

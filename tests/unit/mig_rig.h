@@ -80,8 +80,8 @@ static inline void mig_buf_pages(struct mig_buf *b, uint64_t off, uint32_t n, ui
 	mig_buf_page_list(b, offs, n, fill);
 }
 
-/* STATE: a small valid snapshot state file with one machine section. */
-static inline void mig_buf_state(struct mig_buf *b)
+/* A small valid snapshot state file with one machine section, as a frame of @type. */
+static inline void mig_buf_image(struct mig_buf *b, uint32_t type)
 {
 	struct snap_writer w;
 	uint8_t m[16] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
@@ -94,8 +94,14 @@ static inline void mig_buf_state(struct mig_buf *b)
 	img = snap_w_bytes(&w, &len);
 	if (!img)
 		abort();
-	mig_buf_add(b, MIG_FR_STATE, img, len);
+	mig_buf_add(b, type, img, len);
 	snap_w_free(&w);
+}
+
+/* STATE: the image above. */
+static inline void mig_buf_state(struct mig_buf *b)
+{
+	mig_buf_image(b, MIG_FR_STATE);
 }
 
 static inline void mig_buf_end(struct mig_buf *b, uint32_t flags)

@@ -194,10 +194,10 @@ static void test_scattered(void **state)
 {
 	static const uint64_t good[] = {0, 2 * MIG_PAGE, 3 * MIG_PAGE, 9 * MIG_PAGE};
 	static const uint64_t bad[][3] = {
-	    {MIG_PAGE, MIG_PAGE, 2 * MIG_PAGE},	     /* a page twice */
+	    {MIG_PAGE, MIG_PAGE, 2 * MIG_PAGE},		/* a page twice */
 	    {3 * MIG_PAGE, 2 * MIG_PAGE, 5 * MIG_PAGE}, /* descending */
-	    {0, MIG_PAGE + 8, 5 * MIG_PAGE},	     /* misaligned */
-	    {0, MIG_PAGE, RAM},			     /* past the end */
+	    {0, MIG_PAGE + 8, 5 * MIG_PAGE},		/* misaligned */
+	    {0, MIG_PAGE, RAM},				/* past the end */
 	};
 	struct mig_buf b = {.nonce = NONCE};
 	struct mig_rx rx;
@@ -227,6 +227,66 @@ static void test_scattered(void **state)
 		assert_int_equal(calls, 0); /* nothing of the frame was stored */
 		mig_rx_free(&rx);
 	}
+	free(b.p);
+}
+
+/*
+ * CONFIG (the VM's settings, for the destination to build it ahead) comes
+ * at most once, after HELLO and before any page; it is parsed as a state
+ * file, so a corrupt one is refused like a corrupt STATE.
+ */
+static void test_config(void **state)
+{
+	struct mig_buf b = {.nonce = NONCE};
+	struct mig_rx rx;
+	char err[256] = "";
+
+	(void)state;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	mig_buf_pages(&b, 0, 1, 1);
+	mig_buf_state(&b);
+	mig_buf_end(&b, 0);
+	assert_int_equal(feed(&b, NONCE, &rx, err), 0);
+	assert_non_null(rx.config.buf);
+	assert_int_equal(rx.config.nr_sections, 1);
+	mig_rx_free(&rx);
+	assert_null(rx.config.buf);
+	/* Without CONFIG, as before. */
+	b.len = 0, b.seq = 0;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_state(&b);
+	mig_buf_end(&b, 0);
+	assert_int_equal(feed(&b, NONCE, &rx, err), 0);
+	assert_null(rx.config.buf);
+	mig_rx_free(&rx);
+	/* Twice, after pages, before HELLO, after STATE: out of order. */
+	b.len = 0, b.seq = 0;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	assert_int_not_equal(feed_free(&b, NONCE), 0);
+	b.len = 0, b.seq = 0;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_pages(&b, 0, 1, 1);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	assert_int_not_equal(feed_free(&b, NONCE), 0);
+	b.len = 0, b.seq = 0;
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	assert_int_not_equal(feed_free(&b, NONCE), 0);
+	b.len = 0, b.seq = 0;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_state(&b);
+	mig_buf_image(&b, MIG_FR_CONFIG);
+	assert_int_not_equal(feed_free(&b, NONCE), 0);
+	/* Not a state file. */
+	b.len = 0, b.seq = 0;
+	mig_buf_hello(&b, MIG_VERSION, RAM);
+	mig_buf_add(&b, MIG_FR_CONFIG, "not a state file", 16);
+	assert_int_not_equal(feed(&b, NONCE, &rx, err), 0);
+	assert_non_null(strstr(err, "state file"));
+	assert_null(rx.config.buf);
+	mig_rx_free(&rx);
 	free(b.p);
 }
 
@@ -345,6 +405,7 @@ int main(void)
 	    cmocka_unit_test(test_version),
 	    cmocka_unit_test(test_oversized),
 	    cmocka_unit_test(test_scattered),
+	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_answer),

@@ -54,9 +54,63 @@ static void test_crc64(void **state)
 
 			assert_true(snap_crc64(0, buf + off, len) == want);
 			for (size_t cut = 0; cut <= len; cut += 3)
-				assert_true(snap_crc64(snap_crc64(0, buf + off, cut), buf + off + cut,
-						       len - cut) == want);
+				assert_true(snap_crc64(snap_crc64(0, buf + off, cut),
+						       buf + off + cut, len - cut) == want);
 		}
+}
+
+/* An image of the sections (@types[i], id 0 or 1 for the second device), @data each. */
+static void image_of(struct snap_image *img, const uint32_t *types, unsigned n, uint8_t data)
+{
+	struct snap_writer w;
+	const uint8_t *b;
+	uint8_t d[8] = {data};
+	char err[256];
+	size_t len;
+	unsigned devs = 0;
+
+	assert_int_equal(snap_w_begin(&w, 0), 0);
+	for (unsigned i = 0; i < n; i++) {
+		d[1] = (uint8_t)i;
+		assert_int_equal(snap_w_section(&w, types[i],
+						types[i] == SNAP_SEC_DEVICE ? devs++ : 0, d,
+						sizeof(d)),
+				 0);
+	}
+	b = snap_w_bytes(&w, &len);
+	assert_non_null(b);
+	assert_int_equal(snap_parse(b, len, img, err, sizeof(err)), 0);
+	snap_w_free(&w);
+}
+
+/*
+ * A migration's early configuration against its final state: every
+ * section of the one in the other, unchanged, and no device more.
+ */
+static void test_sections_within(void **state)
+{
+	static const uint32_t cfg[] = {SNAP_SEC_MACHINE, SNAP_SEC_DEVICE};
+	static const uint32_t full[] = {SNAP_SEC_MACHINE, SNAP_SEC_DEVICE, SNAP_SEC_VCPU_REGS};
+	static const uint32_t more[] = {SNAP_SEC_MACHINE, SNAP_SEC_DEVICE, SNAP_SEC_DEVICE};
+	static const uint32_t less[] = {SNAP_SEC_MACHINE};
+	struct snap_image a, b;
+
+	(void)state;
+	image_of(&a, cfg, 2, 7);
+	assert_int_equal(snap_sections_within(&a, &a), 0);
+	image_of(&b, full, 3, 7);
+	assert_int_equal(snap_sections_within(&a, &b), 0);
+	snap_image_free(&b);
+	image_of(&b, full, 3, 8); /* the same sections, other bytes */
+	assert_int_equal(snap_sections_within(&a, &b), -ESTALE);
+	snap_image_free(&b);
+	image_of(&b, more, 3, 7); /* a device the configuration did not have */
+	assert_int_equal(snap_sections_within(&a, &b), -ESTALE);
+	snap_image_free(&b);
+	image_of(&b, less, 1, 7); /* a section missing */
+	assert_int_equal(snap_sections_within(&a, &b), -ESTALE);
+	snap_image_free(&b);
+	snap_image_free(&a);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -522,17 +576,12 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crc64),
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_empty_image),
-	    cmocka_unit_test(test_writer_errors),
-	    cmocka_unit_test(test_empty_and_not_regular),
-	    cmocka_unit_test(test_over_cap),
-	    cmocka_unit_test(test_truncated),
-	    cmocka_unit_test(test_flipped_bytes),
-	    cmocka_unit_test(test_identity_fields),
-	    cmocka_unit_test(test_structure),
-	    cmocka_unit_test(test_mem_check),
+	    cmocka_unit_test(test_crc64),	  cmocka_unit_test(test_sections_within),
+	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_empty_image),
+	    cmocka_unit_test(test_writer_errors), cmocka_unit_test(test_empty_and_not_regular),
+	    cmocka_unit_test(test_over_cap),	  cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_identity_fields),
+	    cmocka_unit_test(test_structure),	  cmocka_unit_test(test_mem_check),
 	    cmocka_unit_test(test_names),
 	};
 
