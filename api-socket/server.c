@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ember.h"
 #include "server.h"
 #include "thread.h"
 
@@ -59,7 +60,6 @@ static const char api_full_response[] =
 int api_socket_listen(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat stt;
 	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -68,32 +68,13 @@ int api_socket_listen(const char *path, char *err, size_t errlen)
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	if (lstat(path, &stt) == 0) {
-		int probe;
-
-		if (!S_ISSOCK(stt.st_mode)) {
-			snprintf(err, errlen, "%s exists and is not a socket", path);
-			return -EEXIST;
-		}
-		/* Only a socket nobody listens on (ECONNREFUSED) is ours to replace. */
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (probe < 0)
-			return -errno;
-		rc = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
-		close(probe);
-		if (rc != ECONNREFUSED) {
-			snprintf(err, errlen, "%s is in use by another process", path);
-			return rc == 0 || rc == EAGAIN ? -EADDRINUSE : -rc;
-		}
-		if (unlink(path) && errno != ENOENT) {
-			rc = -errno;
-			snprintf(err, errlen, "cannot remove stale socket %s: %s", path,
-				 strerror(-rc));
-			return rc;
-		}
-	} else if (errno != ENOENT) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot check %s: %s", path, strerror(-rc));
+	/* Only a socket nobody listens on any more is ours to replace. */
+	rc = sock_path_claim(path);
+	if (rc) {
+		snprintf(err, errlen, "%s %s", path,
+			 rc == -EEXIST	     ? "exists and is not a socket"
+			 : rc == -EADDRINUSE ? "is in use by another process"
+					     : strerror(-rc));
 		return rc;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

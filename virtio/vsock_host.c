@@ -50,19 +50,19 @@ int vsock_host_listen(struct vsock_mux *m, void (*on_accept)(struct ev_handler *
 {
 	const char *path = m->cfg.uds_path;
 	struct sockaddr_un a;
-	struct stat st;
 	int ret;
 
 	ret = vsock_sun(&a, path, "");
 	if (ret)
 		return ret;
-	if (lstat(path, &st) == 0) {
-		/* A socket left by an earlier run is ours to replace; a file is not. */
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("vsock %s: %s exists and is not a socket", m->cfg.vsock_id, path);
-			return -EEXIST;
-		}
-		unlink(path);
+	/* A socket left by an earlier run is ours to replace; a live one or a file is not. */
+	ret = sock_path_claim(path);
+	if (ret) {
+		log_err("vsock %s: %s %s", m->cfg.vsock_id, path,
+			ret == -EADDRINUSE ? "is a socket another process listens on"
+			: ret == -EEXIST   ? "exists and is not a socket"
+					   : strerror(-ret));
+		return ret;
 	}
 	m->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->listen_fd < 0)

@@ -5,11 +5,18 @@
 # this L1: the source's console is $LOG, the destination's $LOG.r1.
 
 # mig_dest URL [EXTRA-JSON]: a fresh ember on api2.sock receiving at URL;
-# DEST_PID.  It says Migrating until the VM arrives.
+# DEST_PID.  It says Migrating until the VM arrives.  Its vsock is on
+# mig-v.sock unless EXTRA-JSON says otherwise: in one L1 the source still
+# listens on its own path, which the destination must not take from it.
 mig_dest() {
+	_extra=${2:-}
+	case "$_extra" in
+	*vsock_override*) ;;
+	*) _extra="\"vsock_override\":{\"uds_path\":\"$LOGDIR/mig-v.sock\"}${_extra:+,$_extra}" ;;
+	esac
 	snap_ember "$LOG.r1" "$LOGDIR/api2.sock" || return 1
 	DEST_PID=$SNAP_PID
-	api_ok 204 PUT /migration/receive "{\"url\":\"$1\"${2:+,$2}}" &&
+	api_ok 204 PUT /migration/receive "{\"url\":\"$1\",$_extra}" &&
 		api_ok 200 GET / && has_body '"state":"Migrating"'
 }
 

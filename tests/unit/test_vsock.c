@@ -95,6 +95,24 @@ static void test_device_config(void **state)
 	fd = open(cfg.uds_path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	assert_int_equal(vsock_create(&v2, &cfg, &r->gm, &r->loop), -EEXIST);
+	/* A live VM's socket (the rig's own) is not taken from it... */
+	snprintf(cfg.uds_path, sizeof(cfg.uds_path), "%s", r->uds);
+	assert_int_equal(vsock_create(&v2, &cfg, &r->gm, &r->loop), -EADDRINUSE);
+	fd = host_connect(r, 52, 65536, &(uint32_t){0}); /* ...which still serves */
+	close(fd);
+	/* ...but one its listener left behind is. */
+	snprintf(cfg.uds_path, sizeof(cfg.uds_path), "%s/stale", r->dir);
+	{
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", cfg.uds_path);
+		assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(listen(fd, 1), 0);
+		close(fd);
+	}
+	assert_int_equal(vsock_create(&v2, &cfg, &r->gm, &r->loop), 0);
+	vsock_destroy(v2);
 	cfg.guest_cid = 2;
 	assert_int_equal(vsock_create(&v2, &cfg, &r->gm, &r->loop), -EINVAL);
 }
