@@ -32,7 +32,7 @@ L1_TIMEOUT_RUN=${L1_TIMEOUT_RUN:-600}
 L1_TIMEOUT_RUN_INTERACTIVE=${L1_TIMEOUT_RUN_INTERACTIVE:-14400}
 L1_TIMEOUT_XHOST=${L1_TIMEOUT_XHOST:-900}
 L1_STALL=${L1_STALL:-150}
-L1_MODULES="irqbypass ccp kvm kvm-amd tun"
+L1_MODULES="irqbypass ccp kvm kvm-amd tun bridge"
 
 die() { echo "nested: $*" >&2; exit 1; }
 say() { echo "nested: $*" >&2; }
