@@ -257,8 +257,15 @@ jail-tests: $(BUILD)/ember-jailer
 
 # Hostile files (FIFOs, directories, files over a limit) named to ember's
 # command line and API: refused at once, no VM needed.
-input-tests: all $(BUILD)/triplefault.elf
+input-tests: all $(BUILD)/triplefault.elf $(BUILD)/mig-hostile
 	TRIPLEFAULT=$(BUILD)/triplefault.elf tests/host/inputs.sh $(BUILD)/ember
+	tests/host/mig_streams.sh $(BUILD)/ember $(BUILD)/mig-hostile
+
+# A hostile migration source (tests/host/mig_streams.sh), from the unit
+# tests' stream rig and the receiver's own framing code.
+$(BUILD)/mig-hostile: tests/host/mig_hostile.c tests/unit/mig_rig.h $(BUILD)/snapshot/migrate_stream.o \
+		$(BUILD)/snapshot/snapfile.o $(BUILD)/snapshot/crc64.o $(BUILD)/virtio/persist.o
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^)
 
 # ember on this host's own /dev/kvm (none, kvm-pvm or real), and the nested
 # harness's choice between direct and nested, with fakes.
