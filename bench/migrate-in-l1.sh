@@ -53,7 +53,7 @@ count_at() { tr -d '\r' <"$1" | sed -n 's/^EMBER_COUNT \([0-9]*\)$/\1/p' | tail 
 # wait_count LOG N SECONDS: the guest in LOG counted to N.
 wait_count() {
 	_n=0
-	while ! tr -d '\r' <"$1" | grep -q "^EMBER_COUNT $2\$"; do
+	while ! { [ -f "$1" ] && tr -d '\r' <"$1" | grep -q "^EMBER_COUNT $2\$"; }; do
 		[ $_n -lt $(($3 * 5)) ] || return 1
 		sleep 0.2
 		_n=$((_n + 1))
@@ -159,7 +159,8 @@ qemu_run() { # GUEST RUN
 	_r=1
 	[ "$_st" = completed ] && goes_on "$d/src.log" "$d/dst.log" && _r=0
 	stop_all
-	if [ $_r != 0 ] || [ -z "$_down" ]; then
+	# A completed migration with no time at all is a misread answer, not a figure.
+	if [ $_r != 0 ] || [ -z "$_down" ] || [ "${_total:-0}" = 0 ]; then
 		echo "bench: migrate: qemu $_g run $_run failed (status '$_st')" >&2
 		tail -n 3 "$d/qmp.out" "$d/src.qemu" "$d/dst.qemu" >&2
 		return 1
