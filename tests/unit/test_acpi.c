@@ -417,7 +417,7 @@ static void vmgenid_section(bool on, struct snap_image *img)
 		vm->genid =
 		    (struct vmgenid){.on = true, .gpa = 0xff000, .gsi = IRQ_GED, .irq_fd = -1};
 	assert_int_equal(snap_w_begin(&w, 0), 0);
-	assert_int_equal(snap_dev_save(vm, &w), 0);
+	assert_int_equal(snap_dev_save(vm, &w, false), 0);
 	b = snap_w_bytes(&w, &len);
 	assert_non_null(b);
 	if (snap_parse(b, len, img, err, sizeof(err)))

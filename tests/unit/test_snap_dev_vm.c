@@ -89,7 +89,7 @@ static void save(struct rig *r, struct snap_image *img)
 	vm->i8042.control = 0x45;
 	snap_dev_quiesce(vm);
 	assert_int_equal(snap_w_begin(&w, 0), 0);
-	assert_int_equal(snap_dev_save(vm, &w), 0);
+	assert_int_equal(snap_dev_save(vm, &w, false), 0);
 	image(&w, img);
 	snap_w_free(&w);
 	vm_free(vm);
@@ -220,6 +220,39 @@ static void expect_restore_refused(struct rig *r, const struct snap_image *img, 
 	vm_free(vm);
 }
 
+/*
+ * Settings only (a migration's CONFIG frame, taken while the vCPUs run):
+ * each device's settings section, byte for byte as in a full save, and
+ * none of the state the vCPUs change (transport, UART, i8042).
+ */
+static void test_settings_only(void **state)
+{
+	struct rig *r = *state;
+	struct snap_image full, cfg;
+	struct snap_writer w;
+	struct vm *vm = vm_new();
+	const void *p, *q;
+	uint64_t len, qlen;
+
+	save(r, &full);
+	vm_put(vm, r);
+	assert_int_equal(snap_w_begin(&w, 0), 0);
+	assert_int_equal(snap_dev_save(vm, &w, true), 0);
+	image(&w, &cfg);
+	snap_w_free(&w);
+	vm_free(vm);
+	assert_int_equal(snap_find(&cfg, SNAP_SEC_DEVICE, 0, &p, &len), 0);
+	assert_int_equal(snap_find(&full, SNAP_SEC_DEVICE, 0, &q, &qlen), 0);
+	assert_int_equal(len, qlen);
+	assert_memory_equal(p, q, len);
+	assert_int_equal(snap_find(&cfg, SNAP_SEC_DEV_MMIO, 0, &p, &len), -ENOENT);
+	assert_int_equal(snap_find(&cfg, SNAP_SEC_SERIAL, 0, &p, &len), -ENOENT);
+	assert_int_equal(snap_find(&cfg, SNAP_SEC_I8042, 0, &p, &len), -ENOENT);
+	assert_int_equal(snap_sections_within(&cfg, &full), 0);
+	snap_image_free(&cfg);
+	snap_image_free(&full);
+}
+
 static void test_restore_refusals(void **state)
 {
 	struct rig *r = *state;
@@ -316,6 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_save_config_restore, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings_only, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("snap_dev_vm", tests, NULL, NULL);
 }
