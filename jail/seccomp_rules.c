@@ -12,11 +12,17 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "ember.h"
 #include "seccomp_rules.h"
+
+/* The masked setsockopt rule below takes exactly these two. */
+_Static_assert((SO_RCVTIMEO & 1) == 0 && (SO_RCVTIMEO | 1) == SO_SNDTIMEO,
+	       "SO_RCVTIMEO and SO_SNDTIMEO differ in bit 0 only");
 
 #define R_VMM  (1u << SECCOMP_VMM)
 #define R_VCPU (1u << SECCOMP_VCPU)
@@ -200,9 +206,12 @@ const struct seccomp_rule seccomp_rules[] = {
      * recvfrom above.  Only SOCK_STREAM|SOCK_CLOEXEC, only these families. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_INET), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
     RULE(R_VMM, socket, .c = {EQ(0, AF_INET6), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
-    /* ... with send and receive timeouts, so a silent destination fails it. */
-    RULE(R_VMM, setsockopt, .c = {EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO)}),
-    RULE(R_VMM, setsockopt, .c = {EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO)}),
+    /* ... with send and receive timeouts, so a silent destination fails it
+     * (SO_RCVTIMEO and SO_SNDTIMEO differ in bit 0 only: one masked compare
+     * takes both), and TCP_NODELAY: with Nagle, the small END frame after
+     * the state waits for a delayed ACK, up to 40 ms more downtime. */
+    RULE(R_VMM, setsockopt, .c = {EQ(1, SOL_SOCKET), MASKED(2, ~1ull, SO_RCVTIMEO)}),
+    RULE(R_VMM, setsockopt, .c = {EQ(1, IPPROTO_TCP), EQ(2, TCP_NODELAY)}),
     /* ... and a one-shot timer for vsock handshake deadlines (a host client
      * that never sends CONNECT, a guest that never answers a REQUEST),
      * armed only while one is pending (vsock_host.c: handshake deadlines). */

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -441,6 +443,9 @@ static int tx_connect(struct mig_tx *t, const char *url, char *err, size_t errle
 	 */
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Frames are whole writes: Nagle would only hold END back for a delayed ACK. */
+	if (ss.ss_family != AF_UNIX)
+		(void)setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	if (connect(t->fd, (struct sockaddr *)&ss, sl)) {
 		r = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		snprintf(err, errlen, "cannot connect to %.200s: %s", url, strerror(-r));
