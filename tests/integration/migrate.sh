@@ -6,12 +6,13 @@
 
 # mig_dest URL [EXTRA-JSON]: a fresh ember on api2.sock receiving at URL;
 # DEST_PID.  It says Migrating until the VM arrives.  Its vsock is on
-# mig-v.sock unless EXTRA-JSON says otherwise: in one L1 the source still
-# listens on its own path, which the destination must not take from it.
+# mig-v.sock unless EXTRA-JSON says otherwise (or MIG_NO_VSOCK=1: the VM
+# has none): in one L1 the source still listens on its own path, which
+# the destination must not take from it.
 mig_dest() {
 	_extra=${2:-}
-	case "$_extra" in
-	*vsock_override*) ;;
+	case "${MIG_NO_VSOCK:-0}$_extra" in
+	1* | *vsock_override*) ;;
 	*) _extra="\"vsock_override\":{\"uds_path\":\"$LOGDIR/mig-v.sock\"}${_extra:+,$_extra}" ;;
 	esac
 	snap_ember "$LOG.r1" "$LOGDIR/api2.sock" || return 1
