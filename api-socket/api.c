@@ -19,6 +19,7 @@
 #include "api_cpu.h"
 #include "api_route.h"
 #include "api_mmds.h"
+#include "sparse.h"
 
 typedef enum api_result (*api_handler)(struct api_req *r);
 
@@ -502,7 +503,7 @@ void api_complete(struct api_state *st, const struct api_cmd *cmd, int result, c
 	if (cmd->kind == API_CMD_SNAPSHOT_LOAD)
 		free(cmd->snapshot_load.restored); /* the command owns it, success or not */
 	if (cmd->kind == API_CMD_CHECK && result == 0 && cmd->check.next) {
-		st->cfg = *cmd->check.next;
+		sparse_copy(&st->cfg, cmd->check.next, sizeof(st->cfg)); /* sparse.h */
 		st->boot_configured = true;
 	}
 	if (cmd->kind == API_CMD_CHECK)

@@ -14,6 +14,7 @@
 
 #include "api_route.h"
 #include "api_schema.h"
+#include "sparse.h"
 
 enum { MF_URL, MF_DOWNTIME, MF_NETS, MF_VSOCK };
 
@@ -133,7 +134,8 @@ void api_migration_sync(struct api_state *st)
 	v = atomic_load_explicit(st->migration, memory_order_acquire);
 	if (v == API_MIG_PENDING)
 		return;
-	st->cfg = *st->mig_restored;
+	/* Only the pages that change: a struct copy would write all ~164 KiB (sparse.h). */
+	sparse_copy(&st->cfg, st->mig_restored, sizeof(st->cfg));
 	free(st->mig_restored);
 	st->mig_restored = NULL;
 	st->vm_state = v == API_MIG_PAUSED ? API_VM_PAUSED : API_VM_RUNNING;

@@ -23,6 +23,7 @@
 #include "ember.h"
 #include "server.h"
 #include "thread.h"
+#include "sparse.h"
 
 #define API_IN_BUF     8192
 #define API_TAG_LISTEN 0u
@@ -479,7 +480,7 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 		goto fail;
 	}
 	if (opts->initial_cfg)
-		srv->st->cfg = *opts->initial_cfg;
+		sparse_copy(&srv->st->cfg, opts->initial_cfg, sizeof(srv->st->cfg));
 	srv->st->mmds = opts->mmds;
 	srv->st->migration = opts->migration;
 	if (opts->started)
