@@ -345,6 +345,7 @@ enum api_check_what {
 	API_CHECK_DRIVE,
 	API_CHECK_NET,
 	API_CHECK_VSOCK, /* its uds_path can be bound */
+	API_CHECK_PMEM,	 /* the named pmem device's file opens, not empty */
 };
 
 struct api_cmd {

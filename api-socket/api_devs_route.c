@@ -179,6 +179,7 @@ enum api_result api_put_serial(struct api_req *r)
 
 enum api_result api_put_pmem(struct api_req *r)
 {
+	struct api_vm_config *next;
 	struct api_pmem p;
 	char err[API_ERR_MAX];
 
@@ -188,10 +189,15 @@ enum api_result api_put_pmem(struct api_req *r)
 		return api_bad(r, err);
 	if (strcmp(p.id, r->id))
 		return api_id_mismatch(r, "id", p.id);
-	if (api_pmem_insert(&r->st->cfg, &p, err, sizeof(err)))
+	next = api_next(r);
+	if (!next)
+		return API_DONE;
+	if (api_pmem_insert(next, &p, err, sizeof(err))) {
+		free(next);
 		return api_bad(r, err);
-	r->st->boot_configured = true;
-	return api_no_content(r);
+	}
+	/* The file opens now, as a drive's: a FIFO or a directory is a 400 here, not at start. */
+	return api_check(r, next, API_CHECK_PMEM, p.id);
 }
 
 /* The rate limiter is what a running VM's pmem device can change. */

@@ -315,6 +315,26 @@ static json_t *vpmem_metrics(const void *dev)
 			 (json_int_t)p->lim.throttled);
 }
 
+/* At PUT time (api_check.c), as a drive's image: the file opens as the device will open it. */
+static int vpmem_probe(const void *cfg)
+{
+	const struct vpmem_config *c = cfg;
+	const char *why;
+	struct stat st;
+	int fd = file_open_input(c->path, !c->read_only, false, &why), r = 0;
+
+	if (fd < 0) {
+		log_err("pmem %s: %s: %s", c->id, c->path, why);
+		return fd;
+	}
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		log_err("pmem %s: %s is empty", c->id, c->path);
+		r = -EINVAL;
+	}
+	close(fd);
+	return r;
+}
+
 static const struct vdev_type vpmem_type = {
     .name = "pmem",
     .cli_opt = "--pmem",
@@ -331,6 +351,7 @@ static const struct vdev_type vpmem_type = {
     .cmdline = vpmem_cmdline,
     .limiter = vpmem_limiter,
     .set_limiter = vpmem_set_limiter,
+    .probe = vpmem_probe,
     .create = vpmem_create,
     .destroy = vpmem_destroy,
     .transport = vpmem_transport,

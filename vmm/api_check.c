@@ -56,6 +56,7 @@ static int check_devices(const struct api_cmd *cmd, const char *what, const char
 	const char *tname = cmd->check.what == API_CHECK_DRIVE	 ? "block"
 			    : cmd->check.what == API_CHECK_NET	 ? "net"
 			    : cmd->check.what == API_CHECK_VSOCK ? "vsock"
+			    : cmd->check.what == API_CHECK_PMEM	 ? "pmem"
 								 : NULL;
 	const struct vdev_type *t = tname ? vdev_type_find(tname) : NULL;
 	struct vdev_configs *l = malloc(sizeof(*l));
@@ -103,6 +104,9 @@ int api_check_run(const struct api_cmd *cmd, char *err, size_t errlen)
 	case API_CHECK_VSOCK:
 		return check_devices(cmd, "Vsock config error: ",
 				     "Cannot create backend for vsock device: ", err, errlen);
+	case API_CHECK_PMEM:
+		return check_devices(cmd, "Pmem config error: ",
+				     "Unable to open the pmem backing file: ", err, errlen);
 	case API_CHECK_DEVICES:
 		return check_devices(cmd, "Device config error: ", "", err, errlen);
 	}

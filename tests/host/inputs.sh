@@ -140,11 +140,13 @@ else
 		r3=$(api PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$T/fifo\"}")
 		r4=$(api PUT /snapshot/load "{\"snapshot_path\":\"$T/fifo\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$T/mem\"}}")
 		r5=$(api PUT /logger "{\"log_path\":\"$T/dir\"}")
-		r6=$(api GET /)
-		case "$r1|$r2|$r3|$r4|$r5|$r6" in
-		*"kernel file cannot be opened: $T/fifo: not a regular file"*"|"*"$T/fifo: not a regular file or block device"*"|"*"$T/fifo exists and is not a socket"*"|"*"$T/fifo: not a regular file"*"|"*"Is a directory"*"|"*'"state":"Not started"'*)
+		r6=$(api PUT /pmem/p "{\"id\":\"p\",\"path_on_host\":\"$T/fifo\"}")
+		r7=$(api PUT /pmem/q "{\"id\":\"q\",\"path_on_host\":\"$T/dir\"}")
+		r8=$(api GET /)
+		case "$r1|$r2|$r3|$r4|$r5|$r6|$r7|$r8" in
+		*"kernel file cannot be opened: $T/fifo: not a regular file"*"|"*"$T/fifo: not a regular file or block device"*"|"*"$T/fifo exists and is not a socket"*"|"*"$T/fifo: not a regular file"*"|"*"Is a directory"*"|"*"pmem backing file: pmem p: $T/fifo: not a regular file"*"|"*"pmem q: $T/dir"*"|"*'"state":"Not started"'*)
 			ok api-put-fifos ;;
-		*) bad api-put-fifos "$r1 | $r2 | $r3 | $r4 | $r5 | $r6" ;;
+		*) bad api-put-fifos "$r1 | $r2 | $r3 | $r4 | $r5 | $r6 | $r7 | $r8" ;;
 		esac
 	else
 		bad api-fifo-logger "no API: $(head -c 300 "$T/api.out")"
