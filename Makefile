@@ -67,7 +67,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration integration-xhost run bench bench-api guest format clean
+.PHONY: all deps unit layering format-check fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration integration-xhost run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -224,6 +224,7 @@ L1_MANIFEST := \
 	VSOCK_HOST:vsock-host:bin \
 	MKTAP:mktap:bin \
 	UFFD_HANDLER:ember-uffd-handler:bin \
+	MIG_HOSTILE:mig-hostile:bin \
 	-:kvm-keeper:bin \
 	TRIPLEFAULT:triplefault.elf:guest \
 	BOOTTIME:boottime:bin:bench \
@@ -265,7 +266,7 @@ input-tests: all $(BUILD)/triplefault.elf $(BUILD)/mig-hostile
 # tests' stream rig and the receiver's own framing code.
 $(BUILD)/mig-hostile: tests/host/mig_hostile.c tests/unit/mig_rig.h $(BUILD)/snapshot/migrate_stream.o \
 		$(BUILD)/snapshot/snapfile.o $(BUILD)/snapshot/crc64.o $(BUILD)/virtio/persist.o
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^)
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^)
 
 # ember on this host's own /dev/kvm (none, kvm-pvm or real), and the nested
 # harness's choice between direct and nested, with fakes.
@@ -278,6 +279,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory layering
+	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory jail-tests
 	@$(MAKE) --no-print-directory input-tests
@@ -302,9 +304,15 @@ bench-api: all
 guest:
 	guest/build-kernel.sh
 
+FORMAT_SRCS := $(wildcard vmm/*.[ch] vmm/arch/*/*.[ch] snapshot/arch/*/*.[ch] virtio/*.[ch] \
+	jail/*.[ch] snapshot/*.[ch] snapshot/tools/*.c api-socket/*.[ch] tests/unit/*.[ch] \
+	tests/host/*.c guest/tools/*.c)
 format:
-	clang-format -i $(wildcard vmm/*.[ch] vmm/arch/*/*.[ch] snapshot/arch/*/*.[ch] virtio/*.[ch] jail/*.[ch] snapshot/*.[ch] \
-		api-socket/*.[ch] tests/unit/*.[ch] guest/tools/*.c)
+	clang-format -i $(FORMAT_SRCS)
+
+# Part of make test: the C sources as .clang-format has them (make format fixes).
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(BUILD)

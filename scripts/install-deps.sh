@@ -21,6 +21,8 @@ PKGS=(
 	busybox-static e2fsprogs cpio
 	# bench plot, tests
 	gnuplot-nox python3 curl util-linux
+	# make test's format check (.clang-format)
+	clang-format
 )
 
 missing=()

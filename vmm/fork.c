@@ -62,9 +62,8 @@ static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
 	else if (vm->cfg->huge_2m)
 		why = "a microVM with huge_pages cannot be forked yet";
 	else if (vm->ram_fd < 0 || m->spawner.pid < 0)
-		why =
-		    "live fork is unavailable in this ember (no process starter, or guest RAM "
-		    "is not a memfd; its log says why)";
+		why = "live fork is unavailable in this ember (no process starter, or guest RAM "
+		      "is not a memfd; its log says why)";
 	else if (vm->devmem.nr_exposed)
 		why = "a microVM with plugged hotplug memory cannot be forked";
 	if (why)

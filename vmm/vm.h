@@ -71,7 +71,7 @@ struct vm {
 	 * copy-on-write base, which this VM now maps privately (fork.c). */
 	int ram_fd;
 	bool ram_frozen;
-	struct devmem devmem;	  /* device memory above RAM (devmem.h) */
+	struct devmem devmem; /* device memory above RAM (devmem.h) */
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
 	struct arch_vm arch; /* vmm/arch/ARCH/arch_vm.h */

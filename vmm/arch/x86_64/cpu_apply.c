@@ -72,7 +72,8 @@ int vm_apply_cpu_template(struct vm *vm)
 			return -ENOTSUP;
 		}
 	}
-	if (cpuid_apply_template(vm->arch.cpuid->entries, vm->arch.cpuid->nent, t, err, sizeof(err))) {
+	if (cpuid_apply_template(vm->arch.cpuid->entries, vm->arch.cpuid->nent, t, err,
+				 sizeof(err))) {
 		log_err("%s", err);
 		return -ENOENT;
 	}

@@ -63,8 +63,8 @@
 #define IRQ_VIRTIO_FIRST   5u
 /* virtio_devs.c adds virtio_mmio.device=SIZE@BASE:IRQ to the command line (IRQ = GSI here). */
 #define ARCH_CMDLINE_DEVICE_HINTS 1
-#define MAX_VIRTIO_DEVS	   16u
-#define IOAPIC_PINS	   24u
+#define MAX_VIRTIO_DEVS		  16u
+#define IOAPIC_PINS		  24u
 /* The ACPI Generic Event Device's line (VM Generation ID changes): the last pin. */
 #define IRQ_GED 23u
 _Static_assert(IRQ_VIRTIO_FIRST + MAX_VIRTIO_DEVS <= IRQ_GED && IRQ_GED < IOAPIC_PINS,
