@@ -93,6 +93,9 @@ static int sink_prepare(struct mig_sink *s, struct mig_rx *rx, char *err, size_t
 	s->req->mem_fd = s->memfd;
 	r = snap_load_prepare(s->vm, s->cfg, s->rs, s->req, s->start_us, err, errlen);
 	s->built = !r;
+	if (!r)
+		log_info("migration: the VM is built ahead (%u vCPUs, %llu MiB, %u devices)",
+			 s->vm->nr_vcpus, (unsigned long long)s->cfg->mem_mib, s->vm->nr_devs);
 	return r;
 }
 

@@ -14,6 +14,11 @@
  *   bad-end    a whole good stream whose END frame has one byte flipped
  *   misfit     a whole well-formed stream whose state needs 1 MiB of RAM
  *              and HELLO announced 64 KiB: refused when the VM is built
+ *   built-garbage   a CONFIG the destination builds a VM from (1 vCPU,
+ *              1 MiB: needs KVM), then garbage: that VM is destroyed
+ *   built-mismatch  the same CONFIG, then a whole stream whose STATE is of
+ *              another machine (2 vCPUs): the VM built ahead is thrown
+ *              away, the state loaded whole, and refused (no vCPU state)
  *
  * Prints what the destination answered: "ERR <message>", "OK" or "EOF";
  * exit 0 once the stream was sent (the script judges the answer), 1 if it
@@ -59,6 +64,26 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* A state file of a machine of @vcpus vCPUs and 1 MiB at gpa 0 (no state), as a @type frame. */
+static void machine_frame(struct mig_buf *b, uint32_t type, uint32_t vcpus)
+{
+	uint8_t m[16] = {0}, reg[24] = {0};
+	struct snap_writer w;
+	const uint8_t *img;
+	size_t len;
+
+	mig_le(m, vcpus, 4);
+	mig_le(m + 4, 1, 4);	     /* regions */
+	mig_le(m + 8, 1, 8);	     /* MiB */
+	mig_le(reg + 8, 1 << 20, 8); /* gpa 0, 1 MiB, file offset 0 */
+	if (snap_w_begin(&w, 0) || snap_w_section(&w, SNAP_SEC_MACHINE, 0, m, sizeof(m)) ||
+	    snap_w_section(&w, SNAP_SEC_MEM_REGION, 0, reg, sizeof(reg)) ||
+	    !(img = snap_w_bytes(&w, &len)))
+		abort();
+	mig_buf_add(b, type, img, len);
+	snap_w_free(&w);
+}
+
 /* The stream for @what, for a destination that chose @nonce. */
 static int build(struct mig_buf *b, const char *what, uint64_t nonce)
 {
@@ -102,6 +127,20 @@ static int build(struct mig_buf *b, const char *what, uint64_t nonce)
 	if (!strcmp(what, "misfit")) {
 		mig_buf_good(b, nonce);
 		return 0;
+	}
+	if (!strncmp(what, "built-", 6)) {
+		mig_buf_hello(b, MIG_VERSION, 1 << 20);
+		machine_frame(b, MIG_FR_CONFIG, 1);
+		if (!strcmp(what, "built-garbage")) {
+			b->p = realloc(b->p, b->len + 4096);
+			memset(b->p + b->len, 0xa5, 4096);
+			b->len += 4096;
+			return 0;
+		}
+		mig_buf_pages(b, 0, 1, 1);
+		machine_frame(b, MIG_FR_STATE, 2);
+		mig_buf_end(b, 0);
+		return strcmp(what, "built-mismatch") ? -1 : 0;
 	}
 	if (!strcmp(what, "bad-end")) {
 		mig_buf_good(b, nonce);

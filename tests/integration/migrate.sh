@@ -143,3 +143,34 @@ t_migrate_dest_killed() {
 t_migrate_dirty() {
 	SNAP_GUEST=mig-dirty mig_live "unix:$LOGDIR/mig.sock"
 }
+
+# Hostile sources against a destination in L1 (tests/host/mig_hostile.c;
+# tests/host/mig_streams.sh runs the same without KVM): each stream is
+# answered with an ERR saying why, the destination ends with 2 and no VM
+# runs.  built-*: a valid CONFIG first, so a VM is built ahead (KVM) and
+# must be destroyed: after garbage, or when the final state is of another
+# machine (it is then loaded whole, which fails: it has no vCPU state).
+t_migrate_hostile() {
+	for _c in garbage:'where 0 was due' replay:'frame 0: bad checksum' \
+		bad-end:'frame 5: bad checksum' built-garbage:'where 2 was due' \
+		built-mismatch:'.'; do
+		_case=${_c%%:*} _re=${_c#*:}
+		rm -f "$LOGDIR/mig.sock" "$LOG.r1"
+		snap_ember "$LOG.r1" "$LOGDIR/api2.sock" &&
+			api_ok 204 PUT /migration/receive "{\"url\":\"unix:$LOGDIR/mig.sock\"}" ||
+			{ snap_kill "$SNAP_PID"; return 1; }
+		_ans=$("$MIG_HOSTILE" "$_case" "$LOGDIR/mig.sock")
+		wait "$SNAP_PID"
+		_rc=$?
+		cat "$LOG.r1" >>"$LOG"
+		[ "$_rc" = 2 ] || { fail "$_case: the destination ended with $_rc, not 2"; return 1; }
+		echo "$_ans" | grep -q "^ERR .*$_re" || { fail "$_case: answer '$_ans'"; return 1; }
+		! grep -q 'migration: received .*: ok$' "$LOG.r1" || { fail "$_case: it went through"; return 1; }
+		case "$_case" in
+		built-*) grep -q 'the VM is built ahead (1 vCPUs, 1 MiB' "$LOG.r1" ||
+			{ fail "$_case: no VM was built ahead"; return 1; } ;;
+		esac
+		[ "$_case" != built-mismatch ] || grep -q 'building the VM again from its final state' "$LOG.r1" ||
+			{ fail "built-mismatch: the VM built ahead was not thrown away"; return 1; }
+	done
+}
