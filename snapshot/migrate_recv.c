@@ -42,13 +42,15 @@ int migrate_listen(struct migrate_dest *d, const char *url, char *err, size_t er
 	if (d->lfd >= 0 && ss.ss_family != AF_UNIX)
 		(void)setsockopt(d->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/*
-	 * Room for the next PAGES frame while this one is checked, as far as
-	 * net.core.rmem_max allows (the source's VMM thread may not set its
-	 * send buffer: one seccomp rule fewer); on the listening socket, so
-	 * TCP's window scale allows it.
+	 * Room for about one PAGES frame while the previous one is checked, and
+	 * no more: what sits in this buffer when the source pauses the VM is
+	 * downtime (TCP's autotuning let it grow to megabytes, tens of ms of
+	 * CRC and copying in nested KVM).  On the listening socket, so TCP's
+	 * window scale agrees.  Unix sockets are bounded by the sender's buffer.
 	 */
 	if (d->lfd >= 0)
-		(void)setsockopt(d->lfd, SOL_SOCKET, SO_RCVBUF, &(int){4 << 20}, sizeof(int));
+		(void)setsockopt(d->lfd, SOL_SOCKET, SO_RCVBUF, &(int){MIG_MAX_RUN * MIG_PAGE},
+				 sizeof(int));
 	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&ss, sl) || listen(d->lfd, 1)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot listen on %.200s: %s", url, strerror(errno));

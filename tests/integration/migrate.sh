@@ -17,7 +17,7 @@ mig_dest() {
 	esac
 	snap_ember "$LOG.r1" "$LOGDIR/api2.sock" || return 1
 	DEST_PID=$SNAP_PID
-	api_ok 204 PUT /migration/receive "{\"url\":\"$1\",$_extra}" &&
+	api_ok 204 PUT /migration/receive "{\"url\":\"$1\"${_extra:+,$_extra}}" &&
 		api_ok 200 GET / && has_body '"state":"Migrating"'
 }
 
