@@ -10,6 +10,7 @@
 #   make host-tests ember on this host's /dev/kvm, whatever it is
 #   make input-tests hostile files (FIFOs, directories, huge) given to ember
 #   make integration [TESTS="a b"]  integration tests only (some of them)
+#   make integration-arm64 [TESTS=..]  the aarch64 build's, in an arm64 L1
 #   make format     clang-format the tree
 
 CC      ?= gcc
@@ -67,7 +68,7 @@ UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps unit layering format-check fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration integration-xhost run bench bench-api guest format clean
+.PHONY: all deps unit layering format-check fuzz fuzz-long fuzz-cov jail-tests host-tests input-tests test integration integration-xhost integration-arm64 run bench bench-api guest format clean
 all: $(BUILD)/ember $(if $(JAILER_SRCS),$(BUILD)/ember-jailer)
 
 deps:
@@ -131,6 +132,11 @@ $(BUILD)/ember-uffd-handler: snapshot/examples/uffd_handler.c
 
 # Order-only: test_uffd runs the handler, it does not link it.
 $(BUILD)/tests/test_uffd: | $(BUILD)/ember-uffd-handler
+
+# curl's part the API tests use, for the arm64 L1, which has no curl.
+$(BUILD)/api-curl: tests/integration/api-curl.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/mktap: tests/integration/mktap.c
 	@mkdir -p $(dir $@)
@@ -252,6 +258,13 @@ integration: all $(L1_TOOLS) $(BUILD)/l1-manifest
 integration-xhost: all $(L1_TOOLS) $(BUILD)/l1-manifest
 	tests/nested/run.sh --xhost
 
+# The aarch64 build's integration tests in an arm64 L1 (tests/nested/arm64-l1.sh,
+# which builds the arm64 guest and takes the nested lock); TESTS="a b": some.
+ARM64_L1_TOOLS := ember ember-jailer vsock-host mktap api-curl
+integration-arm64:
+	@$(MAKE) --no-print-directory ARCH=aarch64 $(addprefix build-aarch64/,$(ARM64_L1_TOOLS))
+	tests/nested/arm64-l1.sh $(TESTS)
+
 # The jailer's host-side tests (root for the real jails; SKIPs otherwise).
 jail-tests: $(BUILD)/ember-jailer
 	tests/jail/run.sh
@@ -286,6 +299,7 @@ test: deps
 	@$(MAKE) --no-print-directory host-tests
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-xhost
+	@$(MAKE) --no-print-directory integration-arm64
 
 run: deps
 	@$(MAKE) --no-print-directory all $(L1_TOOLS) $(BUILD)/l1-manifest

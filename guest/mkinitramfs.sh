@@ -12,6 +12,11 @@
 # /sbin/init, for a disk root), every guest/tools/*.c built static into /bin,
 # and tests/integration/guest-tests/* in /guest-tests.
 #
+# For another architecture (tests/nested/arm64-l1.sh): EMBER_BUSYBOX names
+# its busybox-static, EMBER_GUEST_CC its cross compiler, and EMBER_BUSYBOX_LIST
+# a busybox that runs here (the host's, of the same release) to list the
+# applets, since the foreign one cannot run.
+#
 # No root needed.  Output is reproducible for the same inputs (fixed mtimes
 # and owners, sorted entries) and cached under ~/.cache/ember by the hash of
 # the inputs, so repeated calls cost a cp.
@@ -21,6 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cache=${EMBER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ember}
 busybox=${EMBER_BUSYBOX:-/bin/busybox}
+busybox_list=${EMBER_BUSYBOX_LIST:-$busybox}
+cc=${EMBER_GUEST_CC:-gcc}
 guest_tests=$repo/tests/integration/guest-tests
 cflags=(-static -O2 -s -Wall -Wextra -Werror)
 
@@ -43,7 +50,7 @@ input_key() {
 			printf '%s %s\n' "${f#"$repo"/}" "$(stat -c %a "$f")"
 			cat "$f"
 		done
-		gcc --version | head -n1
+		"$cc" --version | head -n1
 		echo "${cflags[*]}"
 	} | sha256sum | cut -c1-16
 }
@@ -54,7 +61,7 @@ build_tools() {
 	for src in "$here"/tools/*.c; do
 		[ -e "$src" ] || continue
 		name=$(basename "$src" .c)
-		gcc "${cflags[@]}" -o "$out/$name" "$src" ||
+		"$cc" "${cflags[@]}" -o "$out/$name" "$src" ||
 			die "building $name failed"
 	done
 }
@@ -73,7 +80,7 @@ stage_tree() {
 		case "$link" in sbin/init | linuxrc | bin/busybox) continue ;; esac
 		mkdir -p "$root/$(dirname "$link")"
 		ln -sf "/bin/busybox" "$root/$link"
-	done < <("$busybox" --list-full)
+	done < <("$busybox_list" --list-full)
 
 	install -m 0755 "$here/init" "$root/init"
 	ln -s ../init "$root/sbin/init"

@@ -9,8 +9,9 @@ PKGS=(
 	build-essential pkg-config
 	libseccomp-dev libcap-dev liburing-dev libfdt-dev libjansson-dev
 	libcmocka-dev
-	# make ARCH=aarch64 (guest/arm64-sysroot.sh adds the arm64 libraries)
-	gcc-aarch64-linux-gnu
+	# make ARCH=aarch64 (guest/arm64-sysroot.sh adds the arm64 libraries);
+	# its libc only comes as a recommendation, which this installs without
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	# tests/nested/arm64-l1.sh: the arm64 L1
 	qemu-system-arm
 	# nested harness: L1 kernel + modules, emulator, firmware for QEMU microvm

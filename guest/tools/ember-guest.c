@@ -2,23 +2,35 @@
 /*
  * ember-guest - the guest side of ember's tests, one static binary.
  *
- *   ember-guest boot-done        write one byte to port 0x440 (boot timer)
+ *   ember-guest boot-done        write one byte to the boot timer (x86: port
+ *                                0x440; aarch64: MMIO 0x40003000 via /dev/mem)
  *   ember-guest outb PORT VALUE  write a byte to an I/O port
  *   ember-guest inb PORT         read a byte from an I/O port, print it
  *   ember-guest reset            pulse the i8042 reset line (port 0x64 <- 0xfe)
  *   ember-guest cpus             print the number of online CPUs
  *   ember-guest memkb            print MemTotal from /proc/meminfo, in kB
  *
- * Port access needs ioperm(), i.e. root, which the guest's init is.  Numbers
- * accept C syntax (0x440, 1088).  Exit status 0 on success, 1 on failure,
+ * Port access needs ioperm(), i.e. root, which the guest's init is; aarch64
+ * has no I/O ports (outb, inb and reset fail there).  Numbers accept C
+ * syntax (0x440, 1088).  Exit status 0 on success, 1 on failure,
  * 2 on usage errors.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/io.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <sys/io.h>
+#define HAVE_PORTS 1
+#else
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#define HAVE_PORTS 0
+/* ember's boot timer on aarch64 (vmm/arch/aarch64/layout.h). */
+#define BOOT_DONE_MMIO 0x40003000ul
+#endif
 
 #define BOOT_DONE_PORT 0x440
 #define I8042_CMD_PORT 0x64
@@ -48,6 +60,7 @@ static long parse_num(const char *s, long max, const char *what)
 	return v;
 }
 
+#if HAVE_PORTS
 static int port_write(unsigned port, unsigned char val)
 {
 	if (ioperm(port, 1, 1)) {
@@ -67,6 +80,54 @@ static int port_read(unsigned port)
 	printf("0x%02x\n", inb(port));
 	return 0;
 }
+
+static int boot_done(void)
+{
+	return port_write(BOOT_DONE_PORT, 0);
+}
+#else
+static int no_ports(void)
+{
+	fprintf(stderr, "%s: this architecture has no I/O ports\n", prog);
+	return 1;
+}
+
+static int port_write(unsigned port, unsigned char val)
+{
+	(void)port;
+	(void)val;
+	return no_ports();
+}
+
+static int port_read(unsigned port)
+{
+	(void)port;
+	return no_ports();
+}
+
+/* One byte to the boot timer's MMIO page, through /dev/mem. */
+static int boot_done(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = open("/dev/mem", O_RDWR | O_SYNC);
+	volatile uint8_t *p;
+
+	if (fd < 0) {
+		fprintf(stderr, "%s: /dev/mem: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)(BOOT_DONE_MMIO & ~(unsigned long)(pg - 1)));
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "%s: mmap of the boot timer: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	p[BOOT_DONE_MMIO & (unsigned long)(pg - 1)] = 0;
+	munmap((void *)p, (size_t)pg);
+	return 0;
+}
+#endif
 
 static int print_memkb(void)
 {
@@ -99,7 +160,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 
 	if (!strcmp(cmd, "boot-done") && argc == 2)
-		return port_write(BOOT_DONE_PORT, 0);
+		return boot_done();
 
 	if (!strcmp(cmd, "outb") && argc == 4) {
 		long port = parse_num(argv[2], 0xffff, "port");

@@ -14,6 +14,15 @@
 # that measured something says so in NOTE, shown on its PASS line.
 
 LOGDIR=${LOGDIR:-/tmp/ember-it}
+# The guest's architecture (tests/nested/arm64-l1.sh sets aarch64) and what
+# ember logs when that guest resets (x86: the i8042's reset line; aarch64:
+# PSCI SYSTEM_RESET, a KVM system event).
+GUEST_ARCH=${GUEST_ARCH:-x86_64}
+if [ "$GUEST_ARCH" = aarch64 ]; then
+	GUEST_RESET='ember: guest requested reset'
+else
+	GUEST_RESET='ember: guest reset via i8042'
+fi
 VM_TIMEOUT=${VM_TIMEOUT:-180}
 
 LOG=
@@ -75,7 +84,7 @@ guest_memkb() { sed -n 's/.*EMBER_GUEST_INIT .*memkb=\([0-9]*\).*/\1/p' "$LOG" |
 reached_init() {
 	rc_is 0 && has 'EMBER_GUEST_INIT ' &&
 		has 'ember: guest init after [0-9]* ms' &&
-		has 'ember: guest reset via i8042'
+		has "$GUEST_RESET"
 }
 
 memkb_between() {
