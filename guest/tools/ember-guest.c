@@ -27,7 +27,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#define HAVE_PORTS 0
+#define HAVE_PORTS     0
 /* ember's boot timer on aarch64 (vmm/arch/aarch64/layout.h). */
 #define BOOT_DONE_MMIO 0x40003000ul
 #endif
