@@ -1,16 +1,21 @@
 #!/bin/sh
 # Runs inside L1: live fork (PUT /vm/fork) against a snapshot restore of the
 # same 128 MiB VM, side by side in one L1.  "Running" is the moment the
-# guest's vsock echo listener (guest-tests/snap-counter) answers, timed by
-# bench/restoretime.c from the start of the command it runs.
+# guest's vsock echo listener (guest-tests/snap-counter) answers.  Both are
+# timed by bench/restoretime.c the same way, from their request being
+# written, to two end points: the 204 (api_ms) and the guest's echo
+# (echo_ms):
 #
 #   restore   PUT /snapshot/load of a Full snapshot of the parent, into a
-#             fresh ember: ember start -> guest echoes
-#   fork10    PUT /vm/fork of the running parent into 10 children: the
-#             request -> the 204 (fork_ms), and -> the last child's guest
-#             echoes (ready_ms); every child is checked to echo too
+#             fresh ember (also from that ember's start: start_ms)
+#   fork10    PUT /vm/fork of the running parent into 10 children; the echo
+#             is the last child's (every child is checked to echo too)
 #   pss       each child's PSS (a child has no process starter of its own),
 #             and a restored clone's, with the guests up
+#   npf       KVM's guest page faults (pf_taken, from debugfs) of the
+#             restored clone when it echoed and of each child when the last
+#             one echoed: the guest's working set faulted into a new VM
+#             page by page, each fault an exit to L1's KVM
 #
 # RUNS parents (default 3), each forked once.  Writes $BENCH_OUT/fork.tsv.
 # Needs: EMBER RESTORETIME CURL VMLINUX INITRD BENCH_OUT.
@@ -18,8 +23,13 @@ set -u
 d=/tmp/forkbench N=10 RUNS=${RUNS:-3}
 mkdir -p "$d" "$BENCH_OUT"
 out=$BENCH_OUT/fork.tsv
-echo "what run ready_ms fork_ms pss_kb" | tr ' ' '\t' >"$out"
+echo "what run echo_ms api_ms start_ms pss_kb npf" | tr ' ' '\t' >"$out"
 
+# npf PID: KVM's pf_taken of that ember's VM ("-" without debugfs).
+npf() {
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	cat /sys/kernel/debug/kvm/"$1"-*/pf_taken 2>/dev/null | head -n 1 | grep . || echo -
+}
 pss() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
@@ -53,38 +63,42 @@ while [ $run -le "$RUNS" ]; do
 	line=$("$RESTORETIME" "$d/r.vsock" 5000 60 "$d/r.sock" \
 		"{\"snapshot_path\":\"$d/s.state\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$d/s.mem\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$d/r.vsock\"}}" \
 		-- "$EMBER" --api-sock "$d/r.sock") || { echo "bench: fork: restore failed" >&2; stop "$parent"; exit 1; }
-	clone=$(field pid "$line")
+	clone=$(field pid "$line") sent=$(field sent_us "$line")
+	nf=$(npf "$clone")
 	sleep 2
-	printf 'restore\t%s\t%s\t-\t%s\n' "$run" "$(ms "$(field ready_us "$line")")" "$(pss "$clone")" >>"$out"
+	printf 'restore\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$(ms $(($(field ready_us "$line") - sent)))" \
+		"$(ms $(($(field load_us "$line") - sent)))" "$(ms "$(field ready_us "$line")")" "$(pss "$clone")" "$nf" >>"$out"
 	stop "$clone"
 	rm -f "$d/s.mem" "$d/s.state"
-	# The fork: restoretime runs the request and waits for the last child's echo.
+	# The fork: restoretime sends the request to the parent, as it sends a
+	# load, and waits for the last child's echo; its command is a stand-in.
 	j=
 	i=1
 	while [ $i -le $N ]; do
 		j="$j${j:+,}{\"api_sock\":\"$d/c$i.sock\",\"serial_out_path\":\"$d/c$i.out\",\"vsock_override\":{\"uds_path\":\"$d/c$i.vsock\"}}"
 		i=$((i + 1))
 	done
-	line=$("$RESTORETIME" "$d/c$N.vsock" 5000 60 -- sh -c \
-		"'$CURL' -s -o /dev/null -w '%{http_code} %{time_total}' --unix-socket '$d/p.sock' -X PUT -H 'Content-Type: application/json' -d '{\"children\":[$j]}' http://localhost/vm/fork >'$d/fork.res'") ||
-		{ echo "bench: fork: the children did not come up" >&2; stop "$parent" $(children); exit 1; }
-	sleep 1
-	read -r code secs <"$d/fork.res"
-	[ "$code" = 204 ] || { echo "bench: fork answered $code" >&2; stop "$parent" $(children); exit 1; }
+	line=$(RESTORETIME_REQUEST="PUT /vm/fork" "$RESTORETIME" "$d/c$N.vsock" 5000 60 "$d/p.sock" \
+		"{\"children\":[$j]}" -- sleep 600) ||
+		{ echo "bench: fork: the fork failed or the children did not come up" >&2; stop "$parent" $(children); exit 1; }
+	stop "$(field pid "$line")"
+	sent=$(field sent_us "$line")
+	kids=$(children)
+	nfs=
+	for k in $kids; do nfs="$nfs $k=$(npf "$k")"; done
 	i=1
 	while [ $i -lt $N ]; do
 		"$RESTORETIME" "$d/c$i.vsock" 5000 30 -- true >/dev/null ||
-			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $(children); exit 1; }
+			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $kids; exit 1; }
 		i=$((i + 1))
 	done
 	sleep 2
-	kids=$(children)
-	fork_ms=$(awk -v s="$secs" 'BEGIN { printf "%.1f", s * 1000 }')
-	printf 'fork10\t%s\t%s\t%s\t%s\n' "$run" "$(ms "$(field ready_us "$line")")" "$fork_ms" "$(pss "$parent")" >>"$out"
+	echo_ms=$(ms $(($(field ready_us "$line") - sent))) api_ms=$(ms $(($(field load_us "$line") - sent)))
+	printf 'fork10\t%s\t%s\t%s\t-\t%s\t-\n' "$run" "$echo_ms" "$api_ms" "$(pss "$parent")" >>"$out"
 	for k in $kids; do
-		printf 'child\t%s\t-\t-\t%s\n' "$run" "$(pss "$k")" >>"$out"
+		printf 'child\t%s\t-\t-\t-\t%s\t%s\n' "$run" "$(pss "$k")" "$(echo "$nfs" | tr ' ' '\n' | sed -n "s/^$k=//p")" >>"$out"
 	done
-	echo "bench: fork run $run: 204 after $fork_ms ms, last child echoes after $(ms "$(field ready_us "$line")") ms"
+	echo "bench: fork run $run: 204 after $api_ms ms, last child echoes after $echo_ms ms"
 	stop "$parent" $kids
 	run=$((run + 1))
 done

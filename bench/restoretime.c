@@ -13,6 +13,11 @@
  * (all from the command's start; sent_us: the load request written)
  * and leaves the command running (the caller kills it), so its memory can
  * be sampled with the guest up.
+ *
+ * RESTORETIME_REQUEST="PUT /vm/fork" sends that request instead (to an
+ * ember already serving API_SOCK, which is then left in place): a live
+ * fork is timed with the same clock, from its request being written to the
+ * 204 (load_us) and to the guest's echo (ready_us), as a restore is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,9 +98,10 @@ static int echo_once(const char *uds, const char *port)
 	return ok;
 }
 
-static int load(const char *sock, const char *json, uint64_t deadline, uint64_t *sent)
+static int load(const char *sock, const char *request, const char *json, uint64_t deadline,
+		uint64_t *sent)
 {
-	char req[8192], resp[1024];
+	char req[16384], resp[1024];
 	int fd = -1;
 
 	while ((fd = unix_connect(sock)) < 0) {
@@ -104,13 +110,13 @@ static int load(const char *sock, const char *json, uint64_t deadline, uint64_t 
 		usleep(1000);
 	}
 	snprintf(req, sizeof(req),
-		 "PUT /snapshot/load HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+		 "%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
 		 "application/json\r\nContent-Length: %zu\r\n\r\n%s",
-		 strlen(json), json);
+		 request, strlen(json), json);
 	*sent = now_us();
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
-	    read_until(fd, "\r\n\r\n", resp, sizeof(resp), 1000) || !strstr(resp, " 204 ")) {
-		fprintf(stderr, "restoretime: load failed: %s\n", resp);
+	    read_until(fd, "\r\n\r\n", resp, sizeof(resp), 30000) || !strstr(resp, " 204 ")) {
+		fprintf(stderr, "restoretime: %s failed: %s\n", request, resp);
 		close(fd);
 		return -1;
 	}
@@ -120,7 +126,7 @@ static int load(const char *sock, const char *json, uint64_t deadline, uint64_t 
 
 int main(int argc, char **argv)
 {
-	const char *uds, *port, *api = NULL, *json = NULL;
+	const char *uds, *port, *api = NULL, *json = NULL, *request = getenv("RESTORETIME_REQUEST");
 	uint64_t t0, deadline, load_us = 0, sent_us = 0;
 	int cmd = 0, timeout;
 	pid_t pid;
@@ -141,7 +147,8 @@ int main(int argc, char **argv)
 	if (cmd == 7) {
 		api = argv[4];
 		json = argv[5];
-		unlink(api);
+		if (!request)
+			unlink(api); /* a fresh ember's socket */
 	}
 	t0 = now_us();
 	deadline = t0 + (uint64_t)timeout * 1000000u;
@@ -157,7 +164,7 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	if (api) {
-		if (load(api, json, deadline, &sent_us)) {
+		if (load(api, request ? request : "PUT /snapshot/load", json, deadline, &sent_us)) {
 			kill(pid, SIGKILL);
 			return 1;
 		}

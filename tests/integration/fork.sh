@@ -211,3 +211,86 @@ t_fork_huge_refused() {
 	hp_restore
 	return $_r
 }
+
+# jail_same PID WHAT: process PID (a fork child or the process starter) is
+# in the jail exactly as the jailed parent ember ($API_PID): uid/gid 4242,
+# no capabilities, no_new_privs, the same root directory, mount namespace
+# and cgroup.
+jail_same() {
+	_st=/proc/$1/status
+	grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
+		grep -q '^Gid:[[:space:]]*4242[[:space:]]*4242' "$_st" &&
+		grep -q '^CapEff:[[:space:]]*0000000000000000' "$_st" &&
+		grep -q '^CapPrm:[[:space:]]*0000000000000000' "$_st" &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "$_st" ||
+		{ cat "$_st" >>"$LOG.api"; fail "$2 $1: ids, capabilities or no_new_privs not the jail's"; return 1; }
+	[ "$(stat -L -c %d:%i "/proc/$1/root/")" = "$(stat -L -c %d:%i "/proc/$API_PID/root/")" ] ||
+		{ fail "$2 $1: root is not the jail's"; return 1; }
+	[ "$(readlink "/proc/$1/ns/mnt")" = "$(readlink "/proc/$API_PID/ns/mnt")" ] ||
+		{ fail "$2 $1: not in the jail's mount namespace"; return 1; }
+	[ "$(cat "/proc/$1/cgroup")" = "$(cat "/proc/$API_PID/cgroup")" ] ||
+		{ fail "$2 $1: cgroup $(cat "/proc/$1/cgroup")"; return 1; }
+}
+
+# Fork under ember-jailer: the children (and the process starter that made
+# them) stay in the jail, seen from outside: uid/gid 4242, no capabilities,
+# no_new_privs, the jail's root, mount namespace and cgroup (whose
+# pids.current counts them), every child thread under its seccomp filter.
+# Their API sockets and consoles are paths inside the jail; each child
+# answers as Running and continues the parent's count; the parent counts on.
+t_fork_jailer() {
+	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
+	jail_start it-fork --cgroup-version 2 --cgroup pids.max=200 || return 1
+	jail_boot snap-counter 128 && wait_in "$LOG" '^EMBER_COUNT 3$' 150 || { kill -9 "$API_PID"; return 1; }
+	_b=$(counts "$LOG" | tail -n 1)
+	api_ok 204 PUT /vm/fork '{"children":[{"api_sock":"/fork1.sock","serial_out_path":"/fork1.out"},{"api_sock":"/fork2.sock","serial_out_path":"/fork2.out"}]}' ||
+		{ fork_jail_cleanup; return 1; }
+	_kids=$(fork_pids)
+	_starter=$(for _d in /proc/[0-9]*; do
+		[ "$(cat "$_d/comm" 2>/dev/null)" = ember-starter ] &&
+			[ "$(awk '/^PPid:/ { print $2 }' "$_d/status")" = "$API_PID" ] && echo "${_d#/proc/}"
+	done)
+	echo "+ jailed parent $API_PID, starter '$_starter', children '$_kids'" >>"$LOG.api"
+	_r=0
+	[ "$(echo $_kids | wc -w)" = 2 ] || { fail "not 2 children running: $_kids"; _r=1; }
+	[ -n "$_starter" ] || { fail "no process starter under the jailed ember"; _r=1; }
+	for _p in $_starter $_kids; do
+		[ $_r = 0 ] || break
+		jail_same "$_p" "process" || _r=1
+	done
+	_cg=$CGROUP_ROOT/$(basename "$EMBER")/it-fork
+	for _p in $_kids; do
+		[ $_r = 0 ] || break
+		grep -qx "$_p" "$_cg/cgroup.procs" || { fail "child $_p not in $_cg/cgroup.procs"; _r=1; }
+	done
+	for _i in 1 2; do
+		[ $_r = 0 ] || break
+		SOCK=$JROOT/fork$_i.sock
+		api_ok 200 GET / && has_body '"state":"Running"' && continues "$JROOT/fork$_i.out" "$_b" || _r=1
+	done
+	# Running: every thread of every child is filtered.
+	for _p in $_kids; do
+		[ $_r = 0 ] || break
+		for _t in /proc/"$_p"/task/*; do
+			grep -q '^Seccomp:[[:space:]]*2' "$_t/status" ||
+				{ fail "child $_p thread ${_t##*/} not filtered"; _r=1; break; }
+		done
+	done
+	SOCK=$JROOT/api.sock
+	_c=$(counts "$LOG" | tail -n 1)
+	[ $_r = 1 ] || { wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 && api_ok 200 GET / &&
+		has_body '"state":"Running"'; } || _r=1
+	fork_jail_cleanup
+	return $_r
+}
+
+fork_jail_cleanup() {
+	for _p in $(fork_pids); do kill -9 "$_p" 2>/dev/null; done
+	kill -9 "$API_PID" 2>/dev/null
+	wait "$API_PID" 2>/dev/null
+	for _i in 1 2; do
+		[ -e "$JROOT/fork$_i.out" ] || continue
+		echo "=== console of child $_i ===" >>"$LOG"
+		cat "$JROOT/fork$_i.out" >>"$LOG"
+	done
+}
