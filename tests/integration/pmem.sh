@@ -42,17 +42,17 @@ t_pmem_write_flush() {
 		fail "metrics show no flush"
 }
 
-# Files a pmem device cannot use are a 400 at InstanceStart naming the
-# problem, and ember goes on answering.
+# Files a pmem device cannot use are a 400 at PUT /pmem naming the problem
+# (as a drive's image), the device is not added, and ember goes on answering.
 t_pmem_bad_files() {
 	: >"$LOGDIR/empty.img"
 	for _bad in "$LOGDIR/empty.img:is empty" "$LOGDIR/nonexistent.img:No such file" \
 		"$LOGDIR:Is a directory"; do
 		api_start || return 1
 		api_ok 204 PUT /boot-source "{\"kernel_image_path\":\"$VMLINUX\",\"initrd_path\":\"$INITRD\"}" &&
-			api_ok 204 PUT /pmem/p "{\"id\":\"p\",\"path_on_host\":\"${_bad%%:*}\"}" &&
-			api_ok 400 PUT /actions '{"action_type":"InstanceStart"}' &&
-			has_body "${_bad#*:}" && api_ok 200 GET / && has_body '"state":"Not started"'
+			api_ok 400 PUT /pmem/p "{\"id\":\"p\",\"path_on_host\":\"${_bad%%:*}\"}" &&
+			has_body "${_bad#*:}" && api_ok 200 GET /vm/config && has_body '"pmem":[]' &&
+			api_ok 200 GET / && has_body '"state":"Not started"'
 		_r=$?
 		snap_kill "$API_PID"
 		[ $_r = 0 ] || return 1
