@@ -9,8 +9,10 @@
 #   tests/nested/arm64-l1.sh [NAME...]   (default: those arm64-tests lists)
 #
 # Needs `make ARCH=aarch64` of ember, ember-jailer, vsock-host, mktap and
-# api-curl in build-aarch64 (make integration-arm64 does it).  Takes the
-# nested lock for its QEMU: one QEMU at a time on the machine.  Output as
+# api-curl in build-aarch64 (make integration-arm64 does it).  One nested
+# QEMU at a time on the machine: like tests/nested/run.sh it leaves the
+# lock to its caller (`flock /tmp/ember-nested.lock make ...`), who may hold
+# it already for a whole `make test`.  Output as
 # tests/nested/run.sh's: a line per test, each failed test's output in
 # tests/nested/logs/arm64-<test>.log, L1's console in logs/l1-arm64.log.
 # Exit status 0 iff no test failed.
@@ -129,7 +131,7 @@ say "${#run[@]} tests in an arm64 L1 (console: $log)"
 # pauth-impdef=on: QEMU's default pointer authentication algorithm is slow
 # to emulate; the implementation-defined one cuts L1's boot from ~10 s to ~4 s.
 rc=0
-flock /tmp/ember-nested.lock timeout -k 10 "$L1_TIMEOUT" qemu-system-aarch64 \
+timeout -k 10 "$L1_TIMEOUT" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp 2 -m 4096 \
 	-accel tcg,thread=multi -nographic -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/l1.cpio" \
