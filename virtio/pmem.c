@@ -174,27 +174,40 @@ static int vpmem_map_file(struct vpmem *p, uint64_t len)
 	return 0;
 }
 
-static int vpmem_setup_memory(struct vpmem *p)
+/* The backing file, opened as the device uses it, and its length: an fd, or -errno logged. */
+static int vpmem_open(const struct vpmem_config *c, uint64_t *len)
 {
 	struct stat st;
-	uint64_t size;
 	const char *why;
+	int fd = file_open_input(c->path, !c->read_only, false, &why), r = 0;
+
+	if (fd < 0) {
+		log_err("pmem %s: %s: %s", c->id, c->path, why);
+		return fd;
+	}
+	if (fstat(fd, &st)) {
+		log_err("pmem %s: %s: %s", c->id, c->path, strerror(errno));
+		r = -EIO;
+	} else if (st.st_size <= 0) {
+		log_err("pmem %s: %s is empty", c->id, c->path);
+		r = -EINVAL;
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	*len = (uint64_t)st.st_size;
+	return fd;
+}
+
+static int vpmem_setup_memory(struct vpmem *p)
+{
+	uint64_t size;
 	int r;
 
-	p->fd = file_open_input(p->cfg.path, !p->cfg.read_only, false, &why);
-	if (p->fd < 0) {
-		log_err("pmem %s: %s: %s", p->cfg.id, p->cfg.path, why);
+	p->fd = vpmem_open(&p->cfg, &p->file_len);
+	if (p->fd < 0)
 		return p->fd;
-	}
-	if (fstat(p->fd, &st)) {
-		log_err("pmem %s: %s: %s", p->cfg.id, p->cfg.path, strerror(errno));
-		return -EIO;
-	}
-	if (st.st_size <= 0) {
-		log_err("pmem %s: %s is empty", p->cfg.id, p->cfg.path);
-		return -EINVAL;
-	}
-	p->file_len = (uint64_t)st.st_size;
 	size = (p->file_len + VPMEM_ALIGN - 1) & ~(VPMEM_ALIGN - 1);
 	if (p->cfg.size && p->cfg.size != size) {
 		log_err("pmem %s: %s is now %llu bytes; the snapshot's guest saw %llu", p->cfg.id,
@@ -318,21 +331,13 @@ static json_t *vpmem_metrics(const void *dev)
 /* At PUT time (api_check.c), as a drive's image: the file opens as the device will open it. */
 static int vpmem_probe(const void *cfg)
 {
-	const struct vpmem_config *c = cfg;
-	const char *why;
-	struct stat st;
-	int fd = file_open_input(c->path, !c->read_only, false, &why), r = 0;
+	uint64_t len;
+	int fd = vpmem_open(cfg, &len);
 
-	if (fd < 0) {
-		log_err("pmem %s: %s: %s", c->id, c->path, why);
+	if (fd < 0)
 		return fd;
-	}
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		log_err("pmem %s: %s is empty", c->id, c->path);
-		r = -EINVAL;
-	}
 	close(fd);
-	return r;
+	return 0;
 }
 
 static const struct vdev_type vpmem_type = {
