@@ -199,13 +199,16 @@ const struct seccomp_rule seccomp_rules[] = {
      * guest opens a connection.  AF_UNIX only: no network from ember. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
     /* (connect also reaches the live fork's process starter, spawn.c: a
-     * child per connection; mmap remaps RAM privately, fork.c.) */
+     * child per connection; mmap and mremap remap RAM privately, fork.c.) */
     RULE(R_VMM, connect),
+    /* ... and the child gets the file guest RAM is mapped from with its
+     * request (fork.c: SCM_RIGHTS on the first byte), MSG_NOSIGNAL only. */
+    RULE(R_VMM, sendmsg, .c = {EQ(2, MSG_NOSIGNAL)}),
     /* PUT /migration/send (snapshot/migrate.c), on this thread: a stream to
      * the destination, Unix (above) or TCP; send/recv are the sendto and
-     * recvfrom above.  Only SOCK_STREAM|SOCK_CLOEXEC, only these families. */
-    RULE(R_VMM, socket, .c = {EQ(0, AF_INET), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
-    RULE(R_VMM, socket, .c = {EQ(0, AF_INET6), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
+     * recvfrom above.  Only SOCK_STREAM|SOCK_CLOEXEC, only these families
+     * (AF_INET 2 and AF_INET6 10 differ in bit 3 only: one masked compare). */
+    RULE(R_VMM, socket, .c = {MASKED(0, ~8ull, AF_INET), EQ(1, SOCK_STREAM | SOCK_CLOEXEC)}),
     /* ... with send and receive timeouts, so a silent destination fails it
      * (SO_RCVTIMEO and SO_SNDTIMEO differ in bit 0 only: one masked compare
      * takes both), and TCP_NODELAY: with Nagle, the small END frame after

@@ -14,6 +14,7 @@
 #include "snap_cpu.h"
 #include "snap_dev.h"
 #include "snap_kvm.h"
+#include "hugetlb.h"
 #include "snap_mem.h"
 #include "snapshot.h"
 #include "uffd.h"
@@ -334,7 +335,8 @@ fail:
 /*
  * Guest RAM's page size: the snapshot's unless the request names one.  As
  * Firecracker, 2 MiB hugetlbfs RAM cannot be the memory file mapped (a
- * regular file has no huge pages): that takes the Uffd backend.
+ * regular file has no huge pages): that takes the Uffd backend.  A fork's
+ * child is the exception: its parent's RAM is a hugetlbfs file.
  */
 static int load_pages(const struct snap_image *img, const struct snap_load_req *req,
 		      struct vm_config *cfg, char *err, size_t errlen)
@@ -360,7 +362,7 @@ static int load_pages(const struct snap_image *img, const struct snap_load_req *
 	}
 	cfg->huge_2m =
 	    req->huge == SNAP_HUGE_2M || (req->huge == SNAP_HUGE_SNAPSHOT && size == GM_HUGE_SIZE);
-	if (cfg->huge_2m && !req->uffd) {
+	if (cfg->huge_2m && !req->uffd && !(req->img && hugetlb_is_file(req->mem_fd))) {
 		snprintf(err, errlen,
 			 "Load snapshot error: Cannot restore hugetlbfs backed snapshot by "
 			 "mapping the memory file. Please use uffd.");

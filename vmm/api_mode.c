@@ -72,9 +72,6 @@ static int config_from_api(struct api_mode *m, char *err, size_t errlen)
 	    .allow_kvm_pvm = m->cli->allow_kvm_pvm,
 	    .mmds = m->mmds,
 	};
-	/* The memfd the process starter holds too: a live fork's children map it. */
-	if (m->spawner.ram_fd >= 0)
-		c->ram_fd = &m->spawner.ram_fd;
 	api_mode_serial_to_config(&a->serial, c);
 	return api_devices_to_config(a, &c->devs, err, errlen);
 }
@@ -416,10 +413,10 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	snap_restored_init(&m->rs);
 	/*
 	 * Before any thread or filter exists (spawn.h); without it PUT /vm/fork
-	 * is refused.  A fork's child has none: its RAM is restored, not forkable.
+	 * is refused.  A fork's child has one too: it can be forked in turn.
 	 */
-	m->spawner = (struct spawner){.pid = -1, .ram_fd = -1};
-	if (!cli->no_api && !cli->fork_in && (r = spawner_start(&m->spawner, cli->argv0)))
+	m->spawner = (struct spawner){.pid = -1};
+	if (!cli->no_api && (r = spawner_start(&m->spawner, cli->argv0)))
 		log_warn("live fork unavailable: cannot start the process starter: %s",
 			 strerror(-r));
 	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */

@@ -70,7 +70,6 @@ struct vm_config {
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	bool huge_2m;			     /* guest RAM on 2 MiB hugetlbfs pages (hugetlb.c) */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
-	const int *ram_fd; /* a boot: the memfd for RAM (spawn.h), NULL: a new one */
 	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).
 	 */
 	const struct cpu_template *cpu_tmpl;

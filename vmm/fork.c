@@ -5,9 +5,10 @@
  * A KVM VM cannot be used from another process, so each child is a fresh
  * ember (spawn.h) that builds its own VM and vCPUs from the parent's state:
  * the snapshot state file (snap_state_build, the one format) sent over the
- * child's control socket (fork_msg.h), and guest RAM as the memfd a booted
- * VM keeps it in (vm.c), which the child maps privately as a restore maps
- * a memory file.  No page is copied or written to a file.
+ * child's control socket (fork_msg.h), and guest RAM as the file it is
+ * mapped from (vm.c: a booted VM's memfd, on 2 MiB pages for huge_pages),
+ * passed along with it (SCM_RIGHTS), which the child maps privately as a
+ * restore maps a memory file.  No page is copied or written to a file.
  *
  * The fork, with the vCPUs paused and the devices quiesced:
  *   1. the state, once;
@@ -25,12 +26,13 @@
  *
  * A parent forked before keeps its RAM private over the frozen memfd; its
  * later forks send each child the pages that differ from the memfd
- * (fork_pages.h: only those are copied, into each child's RAM).
+ * (fork_pages.h: only those are copied, into each child's RAM).  A VM that
+ * is itself restored, migrated or a fork's child is in that state from the
+ * start: its memory file is the base.
  *
- * Not supported, refused with the reason: a VM that is itself restored (its
- * RAM is its snapshot's file plus private pages; the children would need
- * that file), hugetlbfs RAM, and plugged virtio-mem memory (a snapshot
- * keeps it after RAM in the memory file).
+ * Not supported, refused with the reason: a Uffd restore (its RAM is
+ * anonymous, filled by the handler: no file to share) and plugged
+ * virtio-mem memory (a snapshot keeps it after RAM in the memory file).
  * The balloon is safe: once frozen, RAM is not shared, so gm_discard drops
  * private copies (MADV_DONTNEED) and never punches the children's base.
  */
@@ -46,6 +48,7 @@
 #include "api_mode.h"
 #include "fork_msg.h"
 #include "fork_pages.h"
+#include "hugetlb.h"
 #include "snap_dev.h"
 #include "spawn.h"
 
@@ -56,11 +59,9 @@ static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
 	const struct vm *vm = &m->vm;
 	const char *why = NULL;
 
-	if (vm->cfg->mem_src)
-		why = "a microVM restored from a snapshot or migrated cannot be forked (its memory "
-		      "is the snapshot's); fork the VM that was booted";
-	else if (vm->cfg->huge_2m)
-		why = "a microVM with huge_pages cannot be forked yet";
+	if (vm->ram_fd < 0 && vm->cfg->mem_src)
+		why = "a microVM restored with the Uffd backend cannot be forked (its memory is "
+		      "the page-fault handler's, not a file to share)";
 	else if (vm->ram_fd < 0 || m->spawner.pid < 0)
 		why = "live fork is unavailable in this ember (no process starter, or guest RAM "
 		      "is not a memfd; its log says why)";
@@ -71,8 +72,28 @@ static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
 	return why ? -ENOTSUP : 0;
 }
 
-/* The request to one child: header, JSON, state.  Its RAM is its fd 4 (spawn.h). */
-static int send_request(int ctl, const struct fork_msg *msg, const uint8_t *state)
+/* The header's first byte, and with it (SCM_RIGHTS) the file guest RAM is mapped from. */
+static int send_ram_fd(int ctl, const uint8_t *first, int ram_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {(void *)first, 1};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &ram_fd, sizeof(int));
+	do
+		n = sendmsg(ctl, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* The request to one child: header (with the RAM's fd), JSON, state. */
+static int send_request(int ctl, const struct fork_msg *msg, const uint8_t *state, int ram_fd)
 {
 	uint8_t *head;
 	size_t len;
@@ -80,7 +101,9 @@ static int send_request(int ctl, const struct fork_msg *msg, const uint8_t *stat
 
 	if (r)
 		return r;
-	r = migrate_send_all(ctl, head, len);
+	r = send_ram_fd(ctl, head, ram_fd);
+	if (!r)
+		r = migrate_send_all(ctl, head + 1, len - 1);
 	free(head);
 	return r ? r : migrate_send_all(ctl, state, msg->state_len);
 }
@@ -145,11 +168,13 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	r = send_request(fd, msg, state);
+	r = send_request(fd, msg, state, m->vm.ram_fd);
 	if (!r && msg->pages)
 		r = fork_pages_send(fd, &m->vm, bits);
-	if (r) {
+	/* A child that cannot build its VM says why and stops reading: say that. */
+	if (r && read_answer(fd, why, whylen) != -EINVAL)
 		snprintf(why, whylen, "sending it the state: %s", strerror(-r));
+	if (r) {
 		close(fd);
 		return r;
 	}
@@ -157,23 +182,45 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 	return 0;
 }
 
-/* Step 3: the memfd becomes the children's base; we write privately on top. */
+/*
+ * Step 3: the memfd becomes the children's base; we write privately on top.
+ * Each region's private mapping is made first, elsewhere, and then moved
+ * over the shared one (mremap replaces it in one step): on 2 MiB pages the
+ * private mapping reserves the pages its copies may need, and a short pool
+ * then fails that mmap, before anything changed, instead of leaving a hole
+ * in guest RAM.  -errno with every region as it was, or -EFAULT if a move
+ * failed halfway (this VM cannot go on then).
+ */
 static int freeze_ram(struct vm *vm)
 {
+	void *priv[GM_MAX_REGIONS] = {0};
 	uint64_t off = 0;
+	unsigned i, n = vm->mem.nr_regions;
+	int r = 0;
 
-	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
+	for (i = 0; !r && i < n; off += vm->mem.region[i].size, i++) {
 		struct gm_region *g = &vm->mem.region[i];
 
-		if (mmap(g->host, g->size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, vm->ram_fd,
-			 (off_t)off) == MAP_FAILED)
-			return -errno;
-		g->shared = false; /* gm_discard: never MADV_REMOVE the base */
-		off += g->size;
+		priv[i] = g->hugetlb ? hugetlb_map(g->size, vm->ram_fd, off, false)
+				     : mmap(NULL, g->size, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_NORESERVE, vm->ram_fd, (off_t)off);
+		if (priv[i] == MAP_FAILED)
+			r = -errno, priv[i] = NULL;
 	}
-	vm->ram_frozen = true;
-	return 0;
+	for (i = 0; !r && i < n; i++) {
+		struct gm_region *g = &vm->mem.region[i];
+
+		if (mremap(priv[i], g->size, g->size, MREMAP_MAYMOVE | MREMAP_FIXED, g->host) ==
+		    MAP_FAILED)
+			return -EFAULT;
+		priv[i] = NULL;
+		g->shared = false; /* gm_discard: never MADV_REMOVE the base */
+	}
+	for (i = 0; i < n; i++)
+		if (priv[i])
+			munmap(priv[i], vm->mem.region[i].size);
+	vm->ram_frozen = !r;
+	return r;
 }
 
 static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img, size_t *len,
@@ -197,10 +244,16 @@ static int release_children(struct vm *vm, int *ctl, unsigned nr, char *err, siz
 	char c;
 	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
 
-	if (r) {
-		/* The old mapping may be gone: this VM cannot go on safely. */
+	if (r == -EFAULT) {
+		/* Part of guest RAM is the base's, part its own: it cannot go on. */
 		snprintf(err, errlen, "Fork failed: remapping guest memory: %s", strerror(-r));
 		vm_request_exit(vm, EXIT_VMM);
+		return r;
+	}
+	if (r) {
+		snprintf(err, errlen, "Fork failed: a private copy of guest memory: %s%s",
+			 strerror(-r),
+			 vm->mem.region[0].hugetlb ? " (too few free 2 MiB huge pages)" : "");
 		return r;
 	}
 	for (unsigned i = 0; i < nr; i++)

@@ -20,12 +20,42 @@
 /* A parent that stops talking for this long is gone: the child ends. */
 #define FORK_CHILD_TIMEOUT_S 30
 
+/*
+ * The header's first byte, and with it the file guest RAM is mapped from
+ * (fork.c: SCM_RIGHTS).  A request without it is refused: a child must
+ * never build a VM on memory of its own making.
+ */
+static int recv_ram_fd(struct fork_child_in *in, uint8_t *first)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {first, 1};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg(in->ctl, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return n < 0 ? -errno : -EPIPE;
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (mh.msg_flags & MSG_CTRUNC))
+		return -EBADF;
+	memcpy(&in->ram_fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
 static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 {
 	uint8_t hdr[FORK_MSG_HDR], *state = NULL;
 	char *json = NULL;
 	uint32_t jl;
-	int r = migrate_recv_all(in->ctl, hdr, sizeof(hdr));
+	int r = recv_ram_fd(in, hdr);
+
+	if (!r)
+		r = migrate_recv_all(in->ctl, hdr + 1, sizeof(hdr) - 1);
 
 	if (r) {
 		snprintf(err, errlen, "reading the fork request: %s", strerror(-r));
@@ -85,9 +115,8 @@ struct fork_child_in *fork_child_read(void)
 	if (!in)
 		return NULL;
 	in->ctl = SPAWN_CHILD_FD;
-	in->ram_fd = SPAWN_RAM_FD;
+	in->ram_fd = -1;
 	(void)fcntl(in->ctl, F_SETFD, FD_CLOEXEC);
-	(void)fcntl(in->ram_fd, F_SETFD, FD_CLOEXEC);
 	(void)setsockopt(in->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(in->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (read_request(in, err, sizeof(err))) {

@@ -3,7 +3,8 @@
  * fork_msg.h - what a live fork's parent tells each child (vmm/fork_msg.c),
  * byte level only, unit-tested.  Over the child's control socket (fd 3):
  *
- *   parent -> child   "EMBERFRK", u32 LE FORK_MSG_VERSION, u32 LE length N,
+ *   parent -> child   "EMBERFRK" (its first byte carries, SCM_RIGHTS, the file
+ *                     guest RAM is mapped from), u32 LE FORK_MSG_VERSION, u32 LE length N,
  *                     N bytes of JSON (struct fork_msg below),
  *                     then state_len bytes: a snapshot state file (snapfile.h),
  *                     the one state format, checked by snap_parse; then, from
@@ -12,8 +13,7 @@
  *   parent -> child   'G' (every child is ready: run); EOF instead: exit
  *   child -> parent   'R' (its vCPUs start now)
  *
- * RAM itself is never sent: the child maps the memfd it inherits from the
- * process starter (spawn.h) privately.
+ * RAM itself is never sent: the child maps that file privately.
  */
 #ifndef EMBER_FORK_MSG_H
 #define EMBER_FORK_MSG_H
@@ -25,7 +25,7 @@
 #include "ember.h"
 
 #define FORK_MSG_MAGIC	 "EMBERFRK"
-#define FORK_MSG_VERSION 1u
+#define FORK_MSG_VERSION 2u /* 2: RAM's fd with the header, not inherited */
 #define FORK_MSG_HDR	 16u
 #define FORK_MSG_MAX	 (64u << 10) /* the JSON */
 #define FORK_MAX_NETS	 8

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "ember.h"
@@ -20,6 +22,10 @@
 
 #ifndef MAP_HUGE_2MB
 #define MAP_HUGE_2MB (21 << 26) /* log2(2 MiB) << MAP_HUGE_SHIFT */
+#endif
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26) /* log2(2 MiB) << MFD_HUGE_SHIFT */
 #endif
 
 #define HUGETLB_SYSFS "/sys/kernel/mm/hugepages/hugepages-2048kB/"
@@ -55,10 +61,12 @@ long long hugetlb_available(void)
 	return resv > 0 && resv <= free_pages ? free_pages - resv : free_pages;
 }
 
-void *hugetlb_map(size_t len)
+void *hugetlb_map(size_t len, int fd, uint64_t off, bool shared)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
+	void *p = fd < 0 ? mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0)
+			 : mmap(NULL, len, PROT_READ | PROT_WRITE,
+				shared ? MAP_SHARED : MAP_PRIVATE, fd, (off_t)off);
 	int e = errno;
 
 	if (p != MAP_FAILED)
@@ -77,4 +85,26 @@ void *hugetlb_map(size_t len)
 	}
 	errno = e;
 	return MAP_FAILED;
+}
+
+int hugetlb_memfd(uint64_t len)
+{
+	int fd = memfd_create("ember-ram", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len)) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+bool hugetlb_is_file(int fd)
+{
+	struct statfs s;
+
+	return !fstatfs(fd, &s) && s.f_type == HUGETLBFS_MAGIC;
 }

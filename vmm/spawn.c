@@ -35,24 +35,22 @@ static int open_self(const char *argv0)
 }
 
 /*
- * The starter's child: fds 3 and 4, default SIGCHLD, exec.  Everything is
- * moved above them first: the binary or the memfd may be fd 3 or 4 now.
+ * The starter's child: fd 3, default SIGCHLD, exec.  Both are moved above
+ * it first: the binary may be fd 3 now.
  */
-static void __attribute__((noreturn)) exec_child(int exe, int conn, int ram_fd)
+static void __attribute__((noreturn)) exec_child(int exe, int conn)
 {
 	char *const argv[] = {"ember", SPAWN_CHILD_ARG, NULL};
-	int e = fcntl(exe, F_DUPFD_CLOEXEC, 10), c = fcntl(conn, F_DUPFD_CLOEXEC, 10),
-	    m = fcntl(ram_fd, F_DUPFD_CLOEXEC, 10);
+	int e = fcntl(exe, F_DUPFD_CLOEXEC, 10), c = fcntl(conn, F_DUPFD_CLOEXEC, 10);
 
 	signal(SIGCHLD, SIG_DFL);
-	if (e >= 0 && c >= 0 && m >= 0 && dup2(c, SPAWN_CHILD_FD) == SPAWN_CHILD_FD &&
-	    dup2(m, SPAWN_RAM_FD) == SPAWN_RAM_FD)
+	if (e >= 0 && c >= 0 && dup2(c, SPAWN_CHILD_FD) == SPAWN_CHILD_FD)
 		syscall(SYS_execveat, e, "", argv, environ, AT_EMPTY_PATH);
 	log_err("fork: cannot start a child: %s", strerror(errno));
 	_exit(127);
 }
 
-static void __attribute__((noreturn)) starter_loop(int lfd, int exe, int ram_fd, pid_t parent)
+static void __attribute__((noreturn)) starter_loop(int lfd, int exe, pid_t parent)
 {
 	/* Children are reaped by the kernel: nobody here waits for them. */
 	signal(SIGCHLD, SIG_IGN);
@@ -69,7 +67,7 @@ static void __attribute__((noreturn)) starter_loop(int lfd, int exe, int ram_fd,
 		/* Only ember itself: another process could ask for a VM on our RAM. */
 		if (!getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) && cred.pid == parent &&
 		    fork() == 0)
-			exec_child(exe, conn, ram_fd);
+			exec_child(exe, conn);
 		close(conn); /* a failed fork: the parent reads EOF */
 	}
 }
@@ -102,19 +100,19 @@ int spawner_start(struct spawner *s, const char *argv0)
 	pid_t parent = getpid();
 	int lfd = -1, exe, r;
 
-	*s = (struct spawner){.pid = -1, .ram_fd = -1};
+	*s = (struct spawner){.pid = -1};
 	exe = open_self(argv0);
 	if (exe < 0)
 		return exe;
-	s->ram_fd = memfd_create("ember-ram", MFD_CLOEXEC);
-	r = s->ram_fd < 0 ? -errno : (lfd = listen_abstract(s)) < 0 ? lfd : 0;
+	lfd = listen_abstract(s);
+	r = lfd < 0 ? lfd : 0;
 	if (!r) {
 		s->pid = fork();
 		if (s->pid == 0) {
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 				_exit(0);
 			(void)prctl(PR_SET_NAME, "ember-starter"); /* for ps; argv is ember's */
-			starter_loop(lfd, exe, s->ram_fd, parent);
+			starter_loop(lfd, exe, parent);
 		}
 		r = s->pid < 0 ? -errno : 0;
 	}
@@ -147,7 +145,5 @@ int spawner_connect(const struct spawner *s)
 void spawner_stop(struct spawner *s)
 {
 	/* The starter dies with us (PR_SET_PDEATHSIG), never before. */
-	if (s->ram_fd >= 0)
-		close(s->ram_fd);
-	*s = (struct spawner){.pid = -1, .ram_fd = -1};
+	*s = (struct spawner){.pid = -1};
 }

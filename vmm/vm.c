@@ -87,27 +87,33 @@ static int setup_memory(struct vm *vm)
 	const struct vm_mem_source *src = vm->cfg->mem_src;
 	uint64_t file_off = 0;
 
+	bool huge = vm->cfg->huge_2m, shared;
+
 	/*
-	 * A booted VM's RAM is one memfd mapped MAP_SHARED, so a live fork
-	 * (fork.c) can hand it to its children and freeze it as their
-	 * copy-on-write base; nothing else sees the difference from anonymous
-	 * memory (the balloon punches its pages out: gm_discard).  Where the
-	 * memfd cannot be had, e.g. under the jailer's fsize limit (a memfd's
-	 * size counts against RLIMIT_FSIZE), RAM is anonymous and the VM
-	 * merely cannot be forked: that is no reason to refuse to boot it.
+	 * A booted VM's RAM is one memfd (on 2 MiB pages for huge_pages)
+	 * mapped MAP_SHARED, so a live fork (fork.c) can hand it to its
+	 * children and freeze it as their copy-on-write base; nothing else sees
+	 * the difference from anonymous memory (the balloon punches its pages
+	 * out: gm_discard).  Where the memfd cannot be had, e.g. under the
+	 * jailer's fsize limit (a memfd's size counts against RLIMIT_FSIZE),
+	 * RAM is anonymous and the VM merely cannot be forked: that is no
+	 * reason to refuse to boot it.
 	 */
-	if (!src && !vm->cfg->huge_2m) {
-		vm->ram_fd = vm->cfg->ram_fd ? fcntl(*vm->cfg->ram_fd, F_DUPFD_CLOEXEC, 0)
-					     : memfd_create("ember-ram", MFD_CLOEXEC);
-		if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)(vm->cfg->mem_mib << 20))) {
+	if (!src) {
+		int fd = huge ? hugetlb_memfd(vm->cfg->mem_mib << 20)
+			      : memfd_create("ember-ram", MFD_CLOEXEC);
+
+		if (fd >= 0 && !huge && ftruncate(fd, (off_t)(vm->cfg->mem_mib << 20))) {
+			close(fd);
+			fd = -errno;
+		}
+		vm->ram_fd = fd < 0 ? -1 : fd;
+		if (fd < 0)
 			log_warn("guest memory: no memfd (%s), anonymous memory instead: this "
 				 "microVM cannot be forked",
-				 strerror(errno));
-			if (vm->ram_fd >= 0)
-				close(vm->ram_fd);
-			vm->ram_fd = -1;
-		}
+				 strerror(huge ? -fd : errno));
 	}
+	shared = vm->ram_fd >= 0;
 
 	for (unsigned i = 0; i < n && len[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
@@ -115,17 +121,16 @@ static int setup_memory(struct vm *vm)
 		 * MAP_NORESERVE: a guest pays only for pages it touches.  A
 		 * restore maps the memory file privately instead: clones of
 		 * one snapshot share its page cache until they write.  2 MiB
-		 * hugetlbfs RAM is reserved whole instead (hugetlb.c).
+		 * hugetlbfs RAM is reserved whole instead (hugetlb.c), a
+		 * private map of it too: a fork child's copies on write.
 		 */
-		void *p = src && !src->uffd
-			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_NORESERVE, src->fd, (off_t)file_off)
-			  : vm->cfg->huge_2m ? hugetlb_map(len[i])
-			  : vm->ram_fd >= 0
-			      ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_NORESERVE, vm->ram_fd, (off_t)file_off)
-			      : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		int fd = src && !src->uffd ? src->fd : vm->ram_fd;
+		void *p = huge ? hugetlb_map(len[i], src && src->uffd ? -1 : fd, file_off, shared)
+			  : fd >= 0 ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+					   (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, fd,
+					   (off_t)file_off)
+				    : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		struct kvm_userspace_memory_region kr = {
 		    .slot = i,
 		    .flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
@@ -136,11 +141,8 @@ static int setup_memory(struct vm *vm)
 
 		if (p == MAP_FAILED)
 			return -errno;
-		*g = (struct gm_region){.gpa = start[i],
-					.size = len[i],
-					.host = p,
-					.hugetlb = vm->cfg->huge_2m,
-					.shared = vm->ram_fd >= 0};
+		*g = (struct gm_region){
+		    .gpa = start[i], .size = len[i], .host = p, .hugetlb = huge, .shared = shared};
 		vm->mem.nr_regions++;
 		file_off += len[i];
 		if (vm->cfg->track_dirty_pages) {
@@ -152,6 +154,15 @@ static int setup_memory(struct vm *vm)
 
 		if (r < 0)
 			return r;
+	}
+	/*
+	 * A restored (or migrated, or forked) VM's RAM is its memory file
+	 * mapped privately: already what a live fork makes of a booted VM's
+	 * memfd, so that file is the base its own forks hand their children.
+	 */
+	if (src && !src->uffd) {
+		vm->ram_fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+		vm->ram_frozen = vm->ram_fd >= 0;
 	}
 	return 0;
 }
@@ -166,6 +177,7 @@ static void free_memory(struct vm *vm)
 	if (vm->ram_fd >= 0)
 		close(vm->ram_fd);
 	vm->ram_fd = -1;
+	vm->ram_frozen = false;
 }
 
 void vm_request_exit(struct vm *vm, int code)

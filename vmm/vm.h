@@ -66,9 +66,10 @@ struct vm {
 	int kvm_fd, vm_fd;
 	bool kvm_pvm; /* /dev/kvm is kvm-pvm: only PVM-enabled guest kernels run */
 	struct guest_mem mem;
-	/* A booted VM's RAM (regions back to back), -1 for a restored or
-	 * hugetlbfs one.  ram_frozen: a live fork made it its children's
-	 * copy-on-write base, which this VM now maps privately (fork.c). */
+	/* The file guest RAM is mapped from (regions back to back): a booted
+	 * VM's memfd (MAP_SHARED), or with ram_frozen the copy-on-write base
+	 * it maps privately: a memfd a live fork froze (fork.c), a restore's
+	 * memory file.  -1: anonymous RAM (a Uffd restore, no memfd). */
 	int ram_fd;
 	bool ram_frozen;
 	struct devmem devmem; /* device memory above RAM (devmem.h) */

@@ -38,6 +38,13 @@ fork_cleanup() {
 # child_api I: point the api helpers at child I.
 child_api() { SOCK=$LOGDIR/fork$1.sock; }
 
+# counts_on FILE: the guest with console FILE counts 2 more, and the
+# ember on $SOCK answers Running.
+counts_on() {
+	_c=$(counts "$1" | tail -n 1)
+	wait_in "$1" "^EMBER_COUNT $((_c + 2))\$" 60 && api_ok 200 GET / && has_body '"state":"Running"'
+}
+
 # Fork a running guest into 3: each child continues the parent's count (no
 # reboot), prints to its own console, answers GET / as Running on its own
 # socket, echoes on its own vsock and, with a new VM generation ID, reseeds
@@ -176,37 +183,95 @@ t_fork_bad() {
 # A parent forks twice: the second fork's child continues the count the
 # parent had then, which lives in pages the parent wrote after the first
 # fork (sent to the child on top of the frozen base, fork_pages.c), and
-# the first child runs on.  Forking a child (a restored VM: its memory is
-# the frozen base plus its own pages) is refused clearly.
+# the first child runs on.  Then that first child (itself a restored VM:
+# its memory is the frozen base plus its own pages) forks in turn: the
+# grandchild continues the child's count, from the child's own pages.
 t_fork_twice() {
 	rm -f "$LOG".r*
 	snap_boot && api_ok 204 PUT /vm/fork "$(fork_children 1)" || { fork_cleanup; return 1; }
 	_c=$(counts "$LOG" | tail -n 1)
 	wait_in "$LOG" "^EMBER_COUNT $((_c + 6))\$" 60 || { fork_cleanup; return 1; }
 	_b=$(counts "$LOG" | tail -n 1)
-	rm -f "$LOG.r2" "$LOGDIR/fork2.sock" "$LOGDIR/fork2.vsock"
+	rm -f "$LOG.r2" "$LOGDIR/fork2.sock" "$LOGDIR/fork2.vsock" "$LOG.r9" "$LOGDIR/fork9.sock" "$LOGDIR/fork9.vsock"
 	_r=0
 	api_ok 204 PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork2.sock\",\"serial_out_path\":\"$LOG.r2\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork2.vsock\"}}]}" &&
 		continues "$LOG.r2" "$_b" && vsock_echo "$LOGDIR/fork2.vsock" || _r=1
 	_c1=$(counts "$LOG.r1" | tail -n 1)
 	[ $_r = 1 ] || wait_in "$LOG.r1" "^EMBER_COUNT $((_c1 + 2))\$" 60 || _r=1
-	[ $_r = 1 ] || { child_api 1 && api PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork9.sock\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork9.vsock\"}}]}" &&
-		[ "$STATUS" = 400 ] && has_body 'restored'; } || { [ $_r = 1 ] || fail "forking a child: $STATUS $BODY"; _r=1; }
+	_c1=$(counts "$LOG.r1" | tail -n 1)
+	[ $_r = 1 ] || { child_api 1 && api_ok 204 PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork9.sock\",\"serial_out_path\":\"$LOG.r9\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork9.vsock\"}}]}" &&
+		continues "$LOG.r9" "$_c1" && vsock_echo "$LOGDIR/fork9.vsock"; } || _r=1
 	SOCK=$LOGDIR/api.sock
-	[ $_r = 1 ] || [ "$(echo $(fork_pids) | wc -w)" = 2 ] || { fail "not 2 children running: $(fork_pids)"; _r=1; }
+	[ $_r = 1 ] || [ "$(echo $(fork_pids) | wc -w)" = 3 ] || { fail "not 3 children running: $(fork_pids)"; _r=1; }
 	fork_cleanup
 	return $_r
 }
 
-# 2 MiB huge-page RAM is not forked yet: a clear 400, and the guest counts on.
-t_fork_huge_refused() {
-	hp_set 80 || return 1
+# A VM restored from a Full snapshot (File backend: its RAM is the memory
+# file mapped privately plus the pages it wrote since) forks into 2: each
+# child continues the count the restored VM had, from the pages it wrote
+# after the restore (fork_pages.c), and the restored VM counts on.  A VM
+# restored with the Uffd backend (anonymous RAM, nothing to share) is
+# refused with the reason.
+t_fork_restored() {
+	snap_full || return 1
+	_r=0
+	snap_load "$LOG.r0" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true &&
+		continues "$LOG.r0" "$_at" || _r=1
+	API_PID=$SNAP_PID
+	_c=$(counts "$LOG.r0" | tail -n 1)
+	[ $_r = 1 ] || wait_in "$LOG.r0" "^EMBER_COUNT $((_c + 4))\$" 60 || _r=1
+	_b=$(counts "$LOG.r0" | tail -n 1)
+	[ $_r = 1 ] || api_ok 204 PUT /vm/fork "$(fork_children 2)" || _r=1
+	for i in 1 2; do
+		[ $_r = 0 ] || break
+		child_api "$i"
+		api_ok 200 GET / && has_body '"state":"Running"' && continues "$LOG.r$i" "$_b" ||
+			_r=1
+	done
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || counts_on "$LOG.r0" || _r=1
+	fork_cleanup
+	[ $_r = 0 ] || return 1
+	uffd_handler_start
+	snap_load "$LOG.r3" "$LOGDIR/api.sock" "$LOGDIR/snap.state" Uffd "$_hs" true &&
+		continues "$LOG.r3" "$_at" || _r=1
+	API_PID=$SNAP_PID
+	[ $_r = 1 ] || fork_refused "$(fork_children 1)" 'Uffd backend' || _r=1
+	fork_cleanup
+	kill "$_hpid" 2>/dev/null
+	wait "$_hpid" 2>/dev/null
+	return $_r
+}
+
+# 2 MiB huge-page RAM forks: the parent's RAM is a hugetlbfs memfd, the
+# child maps it privately and continues the count, its copies on write on
+# huge pages (Private_Hugetlb in its smaps).  Every private mapping
+# reserves its pages in the pool, the parent's after the fork too (64 each
+# for 128 MiB): with 200 pages, a second fork of 2 children finds 8 free,
+# and is refused with the reason while parent and child count on.
+t_fork_huge() {
+	hp_set 200 || return 1
 	rm -f "$LOG".r*
 	SNAP_HUGE=2M snap_boot || { fork_cleanup; hp_restore; return 1; }
-	fork_refused "$(fork_children 1)" 'huge_pages'
-	_r=$?
+	_b=$(counts "$LOG" | tail -n 1)
+	_r=0
+	api_ok 204 PUT /vm/fork "$(fork_children 1)" && continues "$LOG.r1" "$_b" || _r=1
+	_kid=$(fork_pids)
+	[ $_r = 1 ] || { child_api 1 && api_ok 200 GET /vm/config && has_body '"huge_pages":"2M"'; } || _r=1
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || { _f=$(hp_faulted_kb $_kid); echo "+ child $_kid: $_f kB private hugetlb, $(hp_committed) pages committed" >>"$LOG.api"; [ "$_f" -gt 0 ]; } ||
+		{ fail "the child has no private huge pages"; _r=1; }
+	[ $_r = 1 ] || { [ "$(hp_committed)" -ge 192 ] || { fail "$(hp_committed) huge pages committed, expected 192"; _r=1; }; }
+	_two=
+	for i in 3 4; do
+		rm -f "$LOGDIR/fork$i.sock" "$LOGDIR/fork$i.vsock"
+		_two="$_two${_two:+,}{\"api_sock\":\"$LOGDIR/fork$i.sock\",\"serial_out_path\":\"$LOG.r$i\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork$i.vsock\"}}"
+	done
+	[ $_r = 1 ] || fork_refused "{\"children\":[$_two]}" 'huge pages' 1 || _r=1
 	_c=$(counts "$LOG" | tail -n 1)
-	[ $_r = 1 ] || wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 || _r=1
+	_c1=$(counts "$LOG.r1" | tail -n 1)
+	[ $_r = 1 ] || { wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 && wait_in "$LOG.r1" "^EMBER_COUNT $((_c1 + 2))\$" 60; } || _r=1
 	fork_cleanup
 	hp_restore
 	return $_r
@@ -277,9 +342,7 @@ t_fork_jailer() {
 		done
 	done
 	SOCK=$JROOT/api.sock
-	_c=$(counts "$LOG" | tail -n 1)
-	[ $_r = 1 ] || { wait_in "$LOG" "^EMBER_COUNT $((_c + 2))\$" 60 && api_ok 200 GET / &&
-		has_body '"state":"Running"'; } || _r=1
+	[ $_r = 1 ] || counts_on "$LOG" || _r=1
 	fork_jail_cleanup
 	return $_r
 }

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -68,7 +70,7 @@ static void test_map_short_pool(void **state)
 	if (avail < 0 || avail >= 4096)
 		skip();
 	log_capture_begin(&why);
-	p = hugetlb_map((size_t)(avail + 1) * MB2);
+	p = hugetlb_map((size_t)(avail + 1) * MB2, -1, 0, false);
 	log_capture_end(&why);
 	assert_true(p == MAP_FAILED);
 	assert_int_equal(errno, ENOMEM);
@@ -76,11 +78,36 @@ static void test_map_short_pool(void **state)
 	assert_non_null(strstr(why.msg, "free_hugepages"));
 }
 
+/*
+ * A booted 2M VM's RAM is a hugetlbfs memfd (a live fork hands it to its
+ * children, and their restore maps it only because it is one); an ordinary
+ * memfd or file is not taken for one.
+ */
+static void test_memfd(void **state)
+{
+	int fd = hugetlb_memfd(4 * MB2), plain = memfd_create("plain", MFD_CLOEXEC);
+	struct stat st;
+
+	(void)state;
+	assert_true(plain >= 0);
+	assert_false(hugetlb_is_file(plain));
+	assert_false(hugetlb_is_file(-1));
+	close(plain);
+	if (fd == -ENOSYS || fd == -EINVAL || fd == -ENOENT)
+		skip(); /* no hugetlbfs for 2 MiB pages in this kernel */
+	assert_true(fd >= 0);
+	assert_true(hugetlb_is_file(fd));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 4 * MB2);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_discard_whole_huge_pages),
 	    cmocka_unit_test(test_map_short_pool),
+	    cmocka_unit_test(test_memfd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
