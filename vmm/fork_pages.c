@@ -3,10 +3,12 @@
  * A forked parent's own pages, for its later forks (fork_pages.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "fork_pages.h"
 #include "migrate.h"
@@ -37,20 +39,58 @@ static uint8_t *page_at(const struct vm *vm, uint64_t pg, uint64_t *left_in_regi
 	return NULL;
 }
 
-int fork_pages_diff(struct vm *vm, uint64_t **bits, uint64_t *count)
+/*
+ * Which pages differ, from the kernel's page table (/proc/self/pagemap): in
+ * a private mapping of the base, a page this VM wrote is an anonymous copy
+ * (present and not a file page, or swapped out); one it never wrote is the
+ * base's page cache, or not mapped at all (dropped by the balloon: it reads
+ * as the base again).  8 bytes read a page instead of the page and its base,
+ * and no page of RAM touched.  2 MiB pages are compared instead: pagemap
+ * does not report a huge page that is being migrated.  -errno without /proc
+ * (the jailer's chroot): compare then.
+ */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAP	   (1ull << 62)
+#define PM_FILE	   (1ull << 61)
+
+static int diff_pagemap(const struct vm *vm, uint64_t *bits, uint64_t *count)
+{
+	uint64_t n = ram_pages(vm), left = 0, e[FORK_PAGES_RUN];
+	int fd, r = 0;
+
+	if (vm->mem.region[0].hugetlb)
+		return -ENOTSUP;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (uint64_t pg = 0; !r && pg < n;) {
+		uint8_t *host = page_at(vm, pg, &left);
+		uint64_t k = left < FORK_PAGES_RUN ? left : FORK_PAGES_RUN;
+		struct iovec iov = {e, (size_t)k * sizeof(e[0])};
+		ssize_t got = preadv(fd, &iov, 1, (off_t)((uintptr_t)host / PG * sizeof(e[0])));
+
+		if (got != (ssize_t)iov.iov_len) {
+			r = got < 0 ? -errno : -EIO;
+			break;
+		}
+		for (uint64_t j = 0; j < k; j++)
+			if (e[j] & PM_SWAP || (e[j] & (PM_PRESENT | PM_FILE)) == PM_PRESENT) {
+				bits[(pg + j) / 64] |= 1ull << ((pg + j) % 64);
+				(*count)++;
+			}
+		pg += k;
+	}
+	close(fd);
+	return r;
+}
+
+/* Which pages differ, by reading the base and comparing every page. */
+static int diff_compare(const struct vm *vm, uint64_t *bits, uint64_t *count)
 {
 	uint64_t n = ram_pages(vm), left = 0;
 	uint8_t *buf = malloc((size_t)FORK_PAGES_RUN * PG);
-	int r = 0;
+	int r = buf ? 0 : -ENOMEM;
 
-	*count = 0;
-	*bits = calloc((n + 63) / 64, sizeof(uint64_t));
-	if (!buf || !*bits) {
-		free(buf);
-		free(*bits);
-		*bits = NULL;
-		return -ENOMEM;
-	}
 	for (uint64_t pg = 0; !r && pg < n;) {
 		uint8_t *host = page_at(vm, pg, &left);
 		uint64_t k = left < FORK_PAGES_RUN ? left : FORK_PAGES_RUN;
@@ -63,12 +103,30 @@ int fork_pages_diff(struct vm *vm, uint64_t **bits, uint64_t *count)
 		}
 		for (uint64_t j = 0; j < k; j++)
 			if (memcmp(host + j * PG, buf + j * PG, PG)) {
-				(*bits)[(pg + j) / 64] |= 1ull << ((pg + j) % 64);
+				bits[(pg + j) / 64] |= 1ull << ((pg + j) % 64);
 				(*count)++;
 			}
 		pg += k;
 	}
 	free(buf);
+	return r;
+}
+
+int fork_pages_diff(struct vm *vm, uint64_t **bits, uint64_t *count)
+{
+	size_t words = (size_t)(ram_pages(vm) + 63) / 64;
+	int r;
+
+	*count = 0;
+	*bits = calloc(words, sizeof(uint64_t));
+	if (!*bits)
+		return -ENOMEM;
+	r = diff_pagemap(vm, *bits, count);
+	if (r) {
+		memset(*bits, 0, words * sizeof(uint64_t));
+		*count = 0;
+		r = diff_compare(vm, *bits, count);
+	}
 	if (r) {
 		free(*bits);
 		*bits = NULL;
