@@ -199,7 +199,7 @@ const struct seccomp_rule seccomp_rules[] = {
      * guest opens a connection.  AF_UNIX only: no network from ember. */
     RULE(R_VMM, socket, .c = {EQ(0, AF_UNIX)}),
     /* (connect also reaches the live fork's process starter, spawn.c: a
-     * child per connection; mmap and mremap remap RAM privately, fork.c.) */
+     * child per connection; mmap remaps RAM privately, fork.c.) */
     RULE(R_VMM, connect),
     /* ... and the child gets the file guest RAM is mapped from with its
      * request (fork.c: SCM_RIGHTS on the first byte), MSG_NOSIGNAL only. */

@@ -184,43 +184,37 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 
 /*
  * Step 3: the memfd becomes the children's base; we write privately on top.
- * Each region's private mapping is made first, elsewhere, and then moved
- * over the shared one (mremap replaces it in one step): on 2 MiB pages the
- * private mapping reserves the pages its copies may need, and a short pool
- * then fails that mmap, before anything changed, instead of leaving a hole
- * in guest RAM.  -errno with every region as it was, or -EFAULT if a move
- * failed halfway (this VM cannot go on then).
+ * On 2 MiB pages the private mapping reserves the pages its copies may
+ * need: with fewer free than that it is refused before anything changed
+ * (-ENOMEM, every region as it was), not by a MAP_FIXED mmap that would
+ * have unmapped guest RAM already.  -EFAULT if a remap failed halfway:
+ * this VM cannot go on then.
  */
 static int freeze_ram(struct vm *vm)
 {
-	void *priv[GM_MAX_REGIONS] = {0};
 	uint64_t off = 0;
-	unsigned i, n = vm->mem.nr_regions;
-	int r = 0;
 
-	for (i = 0; !r && i < n; off += vm->mem.region[i].size, i++) {
-		struct gm_region *g = &vm->mem.region[i];
+	if (vm->mem.region[0].hugetlb) {
+		long long avail = hugetlb_available();
 
-		priv[i] = g->hugetlb ? hugetlb_map(g->size, vm->ram_fd, off, false)
-				     : mmap(NULL, g->size, PROT_READ | PROT_WRITE,
-					    MAP_PRIVATE | MAP_NORESERVE, vm->ram_fd, (off_t)off);
-		if (priv[i] == MAP_FAILED)
-			r = -errno, priv[i] = NULL;
+		for (unsigned i = 0; i < vm->mem.nr_regions; i++)
+			off += vm->mem.region[i].size;
+		if (avail >= 0 && (uint64_t)avail < off / HUGETLB_2M)
+			return -ENOMEM;
+		off = 0;
 	}
-	for (i = 0; !r && i < n; i++) {
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		struct gm_region *g = &vm->mem.region[i];
 
-		if (mremap(priv[i], g->size, g->size, MREMAP_MAYMOVE | MREMAP_FIXED, g->host) ==
-		    MAP_FAILED)
+		if (mmap(g->host, g->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_FIXED | (g->hugetlb ? 0 : MAP_NORESERVE), vm->ram_fd,
+			 (off_t)off) == MAP_FAILED)
 			return -EFAULT;
-		priv[i] = NULL;
 		g->shared = false; /* gm_discard: never MADV_REMOVE the base */
+		off += g->size;
 	}
-	for (i = 0; i < n; i++)
-		if (priv[i])
-			munmap(priv[i], vm->mem.region[i].size);
-	vm->ram_frozen = !r;
-	return r;
+	vm->ram_frozen = true;
+	return 0;
 }
 
 static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img, size_t *len,
@@ -251,9 +245,9 @@ static int release_children(struct vm *vm, int *ctl, unsigned nr, char *err, siz
 		return r;
 	}
 	if (r) {
-		snprintf(err, errlen, "Fork failed: a private copy of guest memory: %s%s",
-			 strerror(-r),
-			 vm->mem.region[0].hugetlb ? " (too few free 2 MiB huge pages)" : "");
+		snprintf(err, errlen,
+			 "Fork failed: not enough free 2 MiB huge pages for this VM's own "
+			 "copies of its memory after the fork");
 		return r;
 	}
 	for (unsigned i = 0; i < nr; i++)

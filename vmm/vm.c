@@ -86,7 +86,6 @@ static int setup_memory(struct vm *vm)
 	unsigned n = arch_mem_regions(vm->cfg->mem_mib << 20, start, len);
 	const struct vm_mem_source *src = vm->cfg->mem_src;
 	uint64_t file_off = 0;
-
 	bool huge = vm->cfg->huge_2m, shared;
 
 	/*
