@@ -61,6 +61,8 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -81,6 +83,9 @@
 #include "seccomp_custom.h"
 /* The lists compiled at build time (seccomp_gen.c): seccomp_progs_target[role]. */
 #include SECCOMP_TARGET_BPF_H
+
+/* Their argument values, from the build host's headers, are the target's. */
+SECCOMP_TARGET_ARG_CHECKS;
 
 /*
  * The only mutable state, both for the SIGSYS handler, which can use

@@ -28,6 +28,31 @@ static const char *const role_names[] = {
     [SECCOMP_API] = "api",
 };
 
+/*
+ * The argument values the programs compare with are the build host's
+ * headers' (a cross build's generator is a host tool): each becomes a
+ * compile-time check that the target's headers agree, which jail/seccomp.c
+ * (compiled for the target, with the rules' headers) expands.
+ */
+static void put_arg_checks(FILE *f, const struct seccomp_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(rules[i].c) && rules[i].c[k].used; k++) {
+			const struct seccomp_cond *c = &rules[i].c[k];
+			const char *text[] = {c->a_text, c->b_text};
+			const uint64_t val[] = {c->a, c->b};
+
+			for (size_t j = 0; j < ARRAY_SIZE(text); j++)
+				if (text[j])
+					fprintf(
+					    f,
+					    "\t_Static_assert((uint64_t)(%s) == 0x%llxull, \"%s: "
+					    "an argument differs between build host and target\"); "
+					    "\\\n",
+					    text[j], (unsigned long long)val[j], rules[i].name);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	const struct seccomp_arch_rules *arch = &SECCOMP_GEN_ARCH;
@@ -80,6 +105,10 @@ int main(int argc, char **argv)
 					   : "API",
 		    arch->name, role_names[role], arch->name, role_names[role]);
 	fprintf(f, "};\n");
+	fprintf(f, "#define SECCOMP_TARGET_ARG_CHECKS \\\n");
+	put_arg_checks(f, seccomp_rules, seccomp_nr_rules);
+	put_arg_checks(f, arch->rules, arch->nr_rules);
+	fprintf(f, "\t_Static_assert(1, \"\")\n");
 	if (fclose(f) || rename(tmp, argv[1])) {
 		perror(argv[1]);
 		return 1;

@@ -40,6 +40,8 @@ struct seccomp_cond {
 	enum scmp_compare op;
 	enum seccomp_dyn dyn;
 	uint64_t a, b; /* b: the value a masked compare wants */
+	/* a and b as written: seccomp_gen.c has the target's compiler check them */
+	const char *a_text, *b_text;
 };
 
 struct seccomp_rule {

@@ -20,7 +20,7 @@
 	}
 #define EQ(i, v)                                                                                   \
 	{                                                                                          \
-		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .a = (v)                              \
+		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .a = (v), .a_text = #v                \
 	}
 #define EQ_DYN(i, d)                                                                               \
 	{                                                                                          \
@@ -28,7 +28,8 @@
 	}
 #define MASKED(i, m, v)                                                                            \
 	{                                                                                          \
-		.used = true, .arg = (i), .op = SCMP_CMP_MASKED_EQ, .a = (m), .b = (v)             \
+		.used = true, .arg = (i), .op = SCMP_CMP_MASKED_EQ, .a = (m), .b = (v),            \
+		.a_text = #m, .b_text = #v                                                         \
 	}
 
 #endif /* EMBER_SECCOMP_TABLE_H */
