@@ -26,7 +26,6 @@ ARCH_SRCS := $(wildcard vmm/arch/$(ARCH)/*.c snapshot/arch/$(ARCH)/*.c jail/arch
 CFLAGS  += -Ivmm/arch/$(ARCH)
 # Cross-building for aarch64 (README): Debian's cross compiler, the arm64
 # -dev packages unpacked by guest/arm64-sysroot.sh, objects in build-aarch64.
-# The seccomp allow-lists are x86-64's: jail/arch/aarch64 stands in for them.
 ifeq ($(ARCH),aarch64)
 ifneq ($(shell uname -m),aarch64)
 CC      := aarch64-linux-gnu-gcc
@@ -37,7 +36,6 @@ CFLAGS  += -isystem $(SYSROOT)/usr/include
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 BUILD   := build-aarch64
 endif
-NO_ARCH_SRCS := jail/seccomp.c jail/seccomp_rules.c
 endif
 LDFLAGS += -static -pthread
 
@@ -46,7 +44,7 @@ LDFLAGS += -static -pthread
 # jailer is its own binary from jail/jailer*.c.  New files are picked up by
 # wildcard, so adding a module never needs a Makefile change.
 SECCOMP_TOOL_SRCS := jail/seccomp_gen.c jail/seccomp_compile.c
-EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS) $(NO_ARCH_SRCS),\
+EMBER_SRCS := $(filter-out $(SECCOMP_TOOL_SRCS),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS))
 EMBER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(EMBER_SRCS))
 JAILER_SRCS := $(wildcard jail/jailer*.c)
@@ -61,7 +59,8 @@ UNIT_EXCLUDE := jail/seccomp_gen.c vmm/main.c vmm/vm.c vmm/vcpu.c vmm/launch.c v
 	vmm/fork.c vmm/fork_child.c vmm/fork_pages.c vmm/spawn.c \
 	$(wildcard vmm/arch/*/*_vm.c vmm/arch/*/*_vcpu.c snapshot/arch/*/*.c)
 # Plus other architectures' pure parts (plain C), so every host tests them.
-UNIT_PORTABLE := vmm/arch/aarch64/fdt.c vmm/arch/aarch64/image.c
+UNIT_PORTABLE := vmm/arch/aarch64/fdt.c vmm/arch/aarch64/image.c \
+	jail/arch/aarch64/seccomp_rules.c
 UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(sort $(filter-out $(UNIT_EXCLUDE),\
 	$(wildcard vmm/*.c virtio/*.c api-socket/*.c snapshot/*.c jail/seccomp*.c) $(ARCH_SRCS) \
 	$(UNIT_PORTABLE))))
@@ -86,13 +85,22 @@ $(BUILD)/ember-jailer: $(JAILER_OBJS)
 
 # The seccomp allow-lists, compiled to BPF at build time by libseccomp
 # (jail/seccomp_gen.c) and embedded in ember: nothing is compiled at start.
-$(BUILD)/seccomp-gen: jail/seccomp_gen.c jail/seccomp_compile.c jail/seccomp_rules.c jail/seccomp_rules.h
+# The compiler is a build host tool with the target's rules (cross builds
+# too: HOSTCC, the host's headers and libseccomp, which translates syscall
+# names to the target's numbers).  aarch64's programs are made on every
+# build: the unit tests check them (tests/unit/test_seccomp_bpf.c).
+SECCOMP_GEN_CFLAGS := -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ivmm -Ijail
+$(BUILD)/seccomp-gen-%: jail/seccomp_gen.c jail/seccomp_compile.c jail/seccomp_rules.c \
+		jail/arch/%/seccomp_rules.c jail/seccomp_rules.h jail/seccomp_table.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lseccomp
-$(BUILD)/gen/seccomp_bpf.h: $(BUILD)/seccomp-gen
+	$(HOSTCC) $(SECCOMP_GEN_CFLAGS) -DSECCOMP_GEN_ARCH=seccomp_arch_$* -o $@ \
+		$(filter %.c,$^) -lseccomp
+$(BUILD)/gen/seccomp_bpf_%.h: $(BUILD)/seccomp-gen-%
 	@mkdir -p $(dir $@)
-	$(BUILD)/seccomp-gen $@
-$(BUILD)/jail/seccomp.o $(BUILD)/fuzz-obj/jail/seccomp.o: $(BUILD)/gen/seccomp_bpf.h
+	$< $@
+$(BUILD)/jail/seccomp.o $(BUILD)/fuzz-obj/jail/seccomp.o: $(BUILD)/gen/seccomp_bpf_$(ARCH).h
+$(BUILD)/tests/test_seccomp_bpf: | $(BUILD)/gen/seccomp_bpf_aarch64.h
+.SECONDARY: $(BUILD)/seccomp-gen-$(ARCH) $(BUILD)/seccomp-gen-aarch64
 
 # CRC-64's slicing tables (snapshot/crc64.c), generated at build time by a
 # host tool (cross builds too: HOSTCC).
@@ -320,7 +328,7 @@ bench-api: all
 guest:
 	guest/build-kernel.sh
 
-FORMAT_SRCS := $(wildcard vmm/*.[ch] vmm/arch/*/*.[ch] snapshot/arch/*/*.[ch] virtio/*.[ch] \
+FORMAT_SRCS := $(wildcard vmm/*.[ch] vmm/arch/*/*.[ch] snapshot/arch/*/*.[ch] jail/arch/*/*.[ch] virtio/*.[ch] \
 	jail/*.[ch] snapshot/*.[ch] snapshot/tools/*.c api-socket/*.[ch] tests/unit/*.[ch] \
 	tests/host/*.c guest/tools/*.c)
 format:

@@ -2,7 +2,8 @@
 /*
  * Per-thread seccomp allow-lists and the capability drop.
  *
- * One table, jail/seccomp_rules.c, holds every rule with the threads it
+ * One table, jail/seccomp_rules.c, plus the architecture's part of it
+ * (jail/arch/ARCH/seccomp_rules.c), holds every rule with the threads it
  * applies to and why each of them needs it; the build compiles it to BPF
  * (seccomp_gen.c) and this file installs those programs.  The reasons name
  * the code paths as of this writing; a new system call on a filtered thread
@@ -37,7 +38,8 @@
  *  - Denied default: trap.  The handler writes one line and _exit()s with
  *    EMBER_EXIT_SECCOMP from the faulting thread, so write and exit_group
  *    are on every list.
- *  - Only x86-64 syscalls: other ABIs (int 0x80, x32) kill the process.
+ *  - Only the build's ABI (x86-64, or aarch64): others (int 0x80, x32 on
+ *    x86; AArch32 on arm64) kill the process.
  *  - openat(O_RDONLY|O_CLOEXEC) fails with EACCES instead of trapping, on
  *    every thread: glibc opens files lazily behind our back, and the one
  *    that matters is malloc's first trim of a thread arena reading
@@ -59,6 +61,8 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdatomic.h>
@@ -77,8 +81,11 @@
 #include "seccomp_rules.h"
 /* After seccomp_rules.h, which wants seccomp.h with libseccomp's. */
 #include "seccomp_custom.h"
-/* The lists compiled at build time (seccomp_gen.c): seccomp_progs[role]. */
-#include "seccomp_bpf.h"
+/* The lists compiled at build time (seccomp_gen.c): seccomp_progs_target[role]. */
+#include SECCOMP_TARGET_BPF_H
+
+/* Their argument values, from the build host's headers, are the target's. */
+SECCOMP_TARGET_ARG_CHECKS;
 
 /*
  * The only mutable state, both for the SIGSYS handler, which can use
@@ -115,7 +122,7 @@ uint64_t seccomp_faults(void)
 
 static const char *seccomp_syscall_name(int nr)
 {
-	const char *name = seccomp_syscall_known(nr);
+	const char *name = seccomp_syscall_known(&seccomp_arch_target, nr);
 
 	return name ? name : "unknown";
 }
@@ -141,6 +148,18 @@ static size_t seccomp_put_num(char *buf, size_t pos, size_t cap, uint64_t v, uns
 	return pos;
 }
 
+/* Syscall argument @i (0..3) as the trapped thread passed it. */
+static uint64_t seccomp_sigsys_arg(const ucontext_t *uc, unsigned i)
+{
+#if defined(__x86_64__)
+	static const int regs[] = {REG_RDI, REG_RSI, REG_RDX, REG_R10};
+
+	return (uint64_t)uc->uc_mcontext.gregs[regs[i]];
+#elif defined(__aarch64__)
+	return uc->uc_mcontext.regs[i];
+#endif
+}
+
 static void seccomp_sigsys(int sig, siginfo_t *si, void *uctx)
 {
 	const ucontext_t *uc = uctx;
@@ -157,18 +176,12 @@ static void seccomp_sigsys(int sig, siginfo_t *si, void *uctx)
 	n = seccomp_put_str(line, n, cap, " (");
 	n = seccomp_put_str(line, n, cap, seccomp_syscall_name(si->si_syscall));
 	n = seccomp_put_str(line, n, cap, ")");
-#ifdef __x86_64__
 	/* The arguments a rule looks at: ioctl's request, socket's family, prot. */
-	static const int regs[] = {REG_RDI, REG_RSI, REG_RDX, REG_R10};
-
 	n = seccomp_put_str(line, n, cap, ", args");
-	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		n = seccomp_put_str(line, n, cap, " 0x");
-		n = seccomp_put_num(line, n, cap, (uint64_t)uc->uc_mcontext.gregs[regs[i]], 16);
+		n = seccomp_put_num(line, n, cap, seccomp_sigsys_arg(uc, i), 16);
 	}
-#else
-	(void)uc;
-#endif
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* Nowhere left to report it; the exit status still says it. */
@@ -191,7 +204,7 @@ int seccomp_init_handler(void)
 struct sock_filter *seccomp_program(enum seccomp_role role, size_t *len)
 {
 	const struct sock_filter *custom = seccomp_custom_program(role, len);
-	const struct sock_fprog *p = &seccomp_progs[role];
+	const struct sock_fprog *p = &seccomp_progs_target[role];
 	struct sock_filter *f;
 
 	/* --seccomp-filter: the file's program as it is (no placeholders there). */
@@ -226,6 +239,8 @@ int seccomp_rule_count(enum seccomp_role role)
 		return -EINVAL;
 	for (size_t i = 0; i < seccomp_nr_rules; i++)
 		n += !!(seccomp_rules[i].roles & (1u << role));
+	for (size_t i = 0; i < seccomp_arch_target.nr_rules; i++)
+		n += !!(seccomp_arch_target.rules[i].roles & (1u << role));
 	return n;
 }
 

@@ -5,6 +5,7 @@
  * of ember: compiling at start-up cost every thread's start-up CPU time.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -13,28 +14,46 @@
 #include "ember.h"
 #include "seccomp_rules.h"
 
-static int add_rules(scmp_filter_ctx ctx, enum seccomp_role role, const uint64_t dyn[])
+static int add_rule(scmp_filter_ctx ctx, const struct seccomp_arch_rules *arch,
+		    const struct seccomp_rule *r, const uint64_t dyn[])
 {
-	for (size_t i = 0; i < seccomp_nr_rules; i++) {
-		const struct seccomp_rule *r = &seccomp_rules[i];
-		struct scmp_arg_cmp cmp[ARRAY_SIZE(r->c)];
-		unsigned nc = 0;
-		int ret;
+	struct scmp_arg_cmp cmp[ARRAY_SIZE(r->c)];
+	unsigned nc = 0;
 
-		if (!(r->roles & (1u << role)))
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(r->c) && r->c[k].used; k++)
-			cmp[nc++] = (struct scmp_arg_cmp){
-			    .arg = r->c[k].arg,
-			    .op = r->c[k].op,
-			    .datum_a = r->c[k].dyn ? dyn[r->c[k].dyn] : r->c[k].a,
-			    .datum_b = r->c[k].b,
-			};
-		ret = seccomp_rule_add_array(ctx, r->err ? SCMP_ACT_ERRNO(r->err) : SCMP_ACT_ALLOW,
-					     r->nr, nc, cmp);
-		if (ret < 0)
-			return ret;
+	/* libseccomp would compile it into a compare no call matches. */
+	if (seccomp_syscall_resolve_name_arch(arch->scmp_arch, r->name) < 0) {
+		fprintf(stderr, "seccomp: %s has no syscall %s\n", arch->name, r->name);
+		return -ENOENT;
 	}
+	for (size_t k = 0; k < ARRAY_SIZE(r->c) && r->c[k].used; k++)
+		cmp[nc++] = (struct scmp_arg_cmp){
+		    .arg = r->c[k].arg,
+		    .op = r->c[k].op,
+		    .datum_a = r->c[k].dyn ? dyn[r->c[k].dyn] : r->c[k].a,
+		    .datum_b = r->c[k].b,
+		};
+	/* r->nr is the build host's number: libseccomp translates it by name. */
+	return seccomp_rule_add_array(ctx, r->err ? SCMP_ACT_ERRNO(r->err) : SCMP_ACT_ALLOW, r->nr,
+				      nc, cmp);
+}
+
+/* The shared rules, then the architecture's, for @role. */
+static int add_rules(scmp_filter_ctx ctx, const struct seccomp_arch_rules *arch,
+		     enum seccomp_role role, const uint64_t dyn[])
+{
+	const struct seccomp_rule *tables[] = {seccomp_rules, arch->rules};
+	const size_t sizes[] = {seccomp_nr_rules, arch->nr_rules};
+
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+		for (size_t i = 0; i < sizes[t]; i++) {
+			int ret;
+
+			if (!(tables[t][i].roles & (1u << role)))
+				continue;
+			ret = add_rule(ctx, arch, &tables[t][i], dyn);
+			if (ret < 0)
+				return ret;
+		}
 	return 0;
 }
 
@@ -72,8 +91,8 @@ out:
 	return ret;
 }
 
-int seccomp_compile(enum seccomp_role role, const uint64_t dyn[], struct sock_filter **insns,
-		    size_t *len)
+int seccomp_compile(const struct seccomp_arch_rules *arch, enum seccomp_role role,
+		    const uint64_t dyn[], struct sock_filter **insns, size_t *len)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 	int ret;
@@ -82,8 +101,14 @@ int seccomp_compile(enum seccomp_role role, const uint64_t dyn[], struct sock_fi
 		return -ENOMEM;
 	/* A syscall of another ABI is an attack, not a bug to report. */
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	/* Only @arch's ABI: the build host's is not the target's when cross-building. */
+	if (!ret && seccomp_arch_native() != arch->scmp_arch) {
+		ret = seccomp_arch_add(ctx, arch->scmp_arch);
+		if (!ret)
+			ret = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE);
+	}
 	if (!ret)
-		ret = add_rules(ctx, role, dyn);
+		ret = add_rules(ctx, arch, role, dyn);
 	if (!ret)
 		ret = export_bpf(ctx, insns, len);
 	seccomp_release(ctx);

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The per-thread allow-lists: every rule, the threads it applies to and why
- * each of them needs it (jail/seccomp.c's head comment says how the threads
- * use them).  The build compiles them to BPF (seccomp_gen.c); ember keeps
- * this table for the names in its SIGSYS message.
+ * The per-thread allow-lists: every rule all architectures share, the
+ * threads it applies to and why each of them needs it (jail/seccomp.c's
+ * head comment says how the threads use them); each architecture adds its
+ * own in jail/arch/ARCH/seccomp_rules.c (syscalls glibc makes under
+ * another name there, KVM ioctls).  Only syscalls every architecture has
+ * and argument values that are the same on all of them belong here
+ * (seccomp_rules.h says why).  The build compiles them to BPF
+ * (seccomp_gen.c); ember keeps this table for the names in its SIGSYS
+ * message.
  */
 #include <linux/futex.h>
 #include <linux/if_tun.h>
@@ -18,33 +23,12 @@
 #include <sys/syscall.h>
 
 #include "ember.h"
-#include "seccomp_rules.h"
+#include "seccomp_table.h"
 
 /* The masked setsockopt rule below takes exactly these two. */
 _Static_assert((SO_RCVTIMEO & 1) == 0 && (SO_RCVTIMEO | 1) == SO_SNDTIMEO,
 	       "SO_RCVTIMEO and SO_SNDTIMEO differ in bit 0 only");
 
-#define R_VMM  (1u << SECCOMP_VMM)
-#define R_VCPU (1u << SECCOMP_VCPU)
-#define R_API  (1u << SECCOMP_API)
-#define R_ALL  (R_VMM | R_VCPU | R_API)
-
-#define RULE(r, sys, ...)                                                                          \
-	{                                                                                          \
-		.nr = SCMP_SYS(sys), .name = #sys, .roles = (r), ##__VA_ARGS__                     \
-	}
-#define EQ(i, v)                                                                                   \
-	{                                                                                          \
-		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .a = (v)                              \
-	}
-#define EQ_DYN(i, d)                                                                               \
-	{                                                                                          \
-		.used = true, .arg = (i), .op = SCMP_CMP_EQ, .dyn = (d)                            \
-	}
-#define MASKED(i, m, v)                                                                            \
-	{                                                                                          \
-		.used = true, .arg = (i), .op = SCMP_CMP_MASKED_EQ, .a = (m), .b = (v)             \
-	}
 /* The futex command without the PRIVATE and CLOCK_REALTIME modifiers. */
 #define FUTEX_CMD(cmd) MASKED(1, ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME), cmd)
 
@@ -89,10 +73,6 @@ const struct seccomp_rule seccomp_rules[] = {
     /* ---- vCPU threads ---------------------------------------------------- */
     /* The vCPU loop. */
     RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_RUN)}),
-    /* report_crash() names rip and rsp; sregs for richer crash reports.
-     * The VMM thread: snapshots (snap_kvm.c, with the other KVM_GET_*). */
-    RULE(R_VCPU | R_VMM, ioctl, .c = {EQ(1, KVM_GET_REGS)}),
-    RULE(R_VCPU | R_VMM, ioctl, .c = {EQ(1, KVM_GET_SREGS)}),
     /* The kick handler (vcpu.c kick_handler) returns. */
     RULE(R_VCPU | R_VMM, rt_sigreturn),
     /* vcpu_thread and the API thread return: pthread's thread exit. */
@@ -113,9 +93,7 @@ const struct seccomp_rule seccomp_rules[] = {
     RULE(R_ALL, epoll_ctl),
 
     /* ---- VMM thread ------------------------------------------------------ */
-    /* The event loop (evloop.c; glibc's epoll_wait is the epoll_wait syscall
-     * on x86-64) and the API thread's own loop. */
-    RULE(R_VMM | R_API, epoll_wait),
+    /* (The event loop's epoll_wait: the architecture's rules.) */
     /* stdin, the tap (net rx), eventfds (exit, serial wake, queue kicks,
      * io_uring completions, the command queue); the API's connections. */
     RULE(R_VMM | R_API, read),
@@ -154,34 +132,20 @@ const struct seccomp_rule seccomp_rules[] = {
      * state and memory files are created write-only and truncated, nothing
      * else (SECCOMP_VMM_OPEN_FLAGS); the memory file is sized sparse, its
      * pages written at their offsets, both fsynced; a failed snapshot
-     * removes them.  mincore and sysinfo: which pages of a booted VM can be
-     * left as holes (snap_mem.c resident_pages). */
+     * removes them (unlink: the architecture's rules).  mincore and
+     * sysinfo: which pages of a booted VM can be left as holes (snap_mem.c
+     * resident_pages). */
     RULE(R_VMM, openat, .c = {EQ(2, SECCOMP_VMM_OPEN_FLAGS)}),
     RULE(R_VMM, ftruncate),
     RULE(R_VMM, pwrite64),
     RULE(R_VMM, fsync),
-    RULE(R_VMM, unlink),
     RULE(R_VMM, mincore),
     RULE(R_VMM, sysinfo),
-    /* ... and the KVM state it saves (snap_kvm.c), read-only ioctls: the
-     * VM's interrupt controllers, PIT, clock and dirty log; the MSR list
-     * and XSAVE size from /dev/kvm; each vCPU's state. */
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_IRQCHIP)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_PIT2)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CLOCK)}),
+    /* ... and the KVM state it saves, read-only ioctls: the dirty log
+     * (snapshot.c) and the capabilities snap_kvm.c asks /dev/kvm about;
+     * the architecture's state: its rules. */
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_DIRTY_LOG)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MSR_INDEX_LIST)}),
     RULE(R_VMM, ioctl, .c = {EQ(1, KVM_CHECK_EXTENSION)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XSAVE)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XSAVE2)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_XCRS)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_DEBUGREGS)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_LAPIC)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MSRS)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MP_STATE)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_VCPU_EVENTS)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_CPUID2)}),
-    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_TSC_KHZ)}),
     /* PATCH /drives/{id} after start (blk.c: a new backing file): the new image,
      * read-write or read-only like the drive, non-blocking until it is known
      * not to be a FIFO (vmm/files.c), then blocking again (F_SETFL 0).  The
@@ -240,7 +204,8 @@ static const struct {
 	const char *name;
 } seccomp_other_names[] = {
 /* clang-format off */
-#define N(sys) {__NR_##sys, #sys}
+/* SCMP_SYS: a syscall the architecture lacks gets a number no call has. */
+#define N(sys) {SCMP_SYS(sys), #sys}
 	N(open), N(getppid), N(getuid), N(stat), N(fstat), N(lstat), N(newfstatat), N(statx),
 	N(lseek), N(pread64), N(pwrite64), N(readv), N(writev), N(access), N(pipe), N(pipe2),
 	N(dup), N(dup2), N(dup3), N(nanosleep), N(clock_nanosleep), N(sched_yield), N(gettid),
@@ -264,11 +229,14 @@ static const struct {
 
 const size_t seccomp_nr_rules = ARRAY_SIZE(seccomp_rules);
 
-const char *seccomp_syscall_known(int nr)
+const char *seccomp_syscall_known(const struct seccomp_arch_rules *a, int nr)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(seccomp_rules); i++)
 		if (seccomp_rules[i].nr == nr)
 			return seccomp_rules[i].name;
+	for (size_t i = 0; i < a->nr_rules; i++)
+		if (a->rules[i].nr == nr)
+			return a->rules[i].name;
 	for (size_t i = 0; i < ARRAY_SIZE(seccomp_other_names); i++)
 		if (seccomp_other_names[i].nr == nr)
 			return seccomp_other_names[i].name;

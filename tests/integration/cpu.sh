@@ -145,12 +145,15 @@ le64() {
 }
 # insn CODE JT JF K: one struct sock_filter, as the file stores it.
 insn() { le64 $(($1 | $2 << 16 | $3 << 24 | $4 << 32)); }
-# prog allow|forbid: RET ALLOW; or write and exit_group allowed, the rest trapped.
+# prog allow|forbid: RET ALLOW; or write and exit_group allowed (the SIGSYS
+# handler's calls, by the numbers of ember's ABI), the rest trapped.
 prog() {
+	if [ "$GUEST_ARCH" = aarch64 ]; then _nr_write=64 _nr_exit_group=94; else _nr_write=1 _nr_exit_group=231; fi
 	case $1 in
 	allow) le64 1 && insn 6 0 0 $((0x7fff0000)) ;;
 	forbid)
-		le64 5 && insn $((0x20)) 0 0 0 && insn $((0x15)) 2 0 1 && insn $((0x15)) 1 0 231 &&
+		le64 5 && insn $((0x20)) 0 0 0 && insn $((0x15)) 2 0 $_nr_write &&
+			insn $((0x15)) 1 0 $_nr_exit_group &&
 			insn 6 0 0 $((0x30000)) && insn 6 0 0 $((0x7fff0000))
 		;;
 	esac

@@ -92,20 +92,7 @@ cp "$pkg/bin/busybox" "$l1/bin/busybox"
 ln -s busybox "$l1/bin/sh"
 install -m 0755 "$here/arm64-l1-init" "$l1/init"
 cp "$tun" "$l1/ember/modules/tun.ko"
-install -m 0755 "$build/ember" "$l1/ember/bin/ember.bin"
-# No built-in seccomp lists on aarch64 yet (jail/arch/aarch64): ember
-# refuses to run unfiltered unless told, so every test's ember gets
-# --no-seccomp from this wrapper, and arm64-tests skips the seccomp tests.
-cat >"$l1/ember/bin/ember" <<'EOF'
-#!/bin/sh
-case "${1-}" in
-run) shift && exec /ember/bin/ember.bin run --no-seccomp "$@" ;;
---help | --version | -h | '') exec /ember/bin/ember.bin "$@" ;;
-*) exec /ember/bin/ember.bin --no-seccomp "$@" ;;
-esac
-EOF
-chmod 0755 "$l1/ember/bin/ember"
-for t in ember-jailer vsock-host mktap api-curl; do
+for t in ember ember-jailer vsock-host mktap api-curl; do
 	install -m 0755 "$build/$t" "$l1/ember/bin/$t"
 done
 cp "$kernel" "$l1/ember/guest/Image"
