@@ -10,8 +10,9 @@
 #             fresh ember (also from that ember's start: start_ms)
 #   fork10    PUT /vm/fork of the running parent into 10 children; the echo
 #             is the last child's (every child is checked to echo too)
-#   pss       each child's PSS (a child has no process starter of its own),
-#             and a restored clone's, with the guests up
+#   pss       each child's PSS and a restored clone's, with the guests up,
+#             each with its process starter's (spawn.c: every ember with
+#             an API has one, a child too, so that it can fork in turn)
 #   npf       KVM's guest page faults (pf_taken, from debugfs) of the
 #             restored clone when it echoed and of each child when the last
 #             one echoed: the guest's working set faulted into a new VM
@@ -30,15 +31,26 @@ npf() {
 	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	cat /sys/kernel/debug/kvm/"$1"-*/pf_taken 2>/dev/null | head -n 1 | grep . || echo -
 }
-pss() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
+pss1() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
+# pss PID: that ember's PSS and its process starter's (comm ember-starter).
+pss() {
+	_s=$(pss1 "$1")
+	for _p in /proc/[0-9]*; do
+		[ "$(cat "$_p/comm" 2>/dev/null)" = ember-starter ] &&
+			[ "$(awk '/^PPid:/ { print $2 }' "$_p/status")" = "$1" ] && _s=$((_s + $(pss1 "${_p#/proc/}")))
+	done
+	echo "$_s"
+}
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 stop() { kill -9 "$@" 2>/dev/null; for p in "$@"; do wait "$p" 2>/dev/null; done; }
 api() { "$CURL" -s -f --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' -d "$4" "http://localhost$3" >/dev/null; }
-# The fork children: their command line is fixed ("ember fork-child").
+# The fork children: their command line is fixed ("ember fork-child"); their
+# process starters, forked from them, have it too.
 children() {
 	for p in /proc/[0-9]*; do
-		[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "ember fork-child " ] && printf '%s ' "${p#/proc/}"
+		[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "ember fork-child " ] &&
+			[ "$(cat "$p/comm" 2>/dev/null)" != ember-starter ] && printf '%s ' "${p#/proc/}"
 	done
 }
 

@@ -46,7 +46,7 @@ if r_npf and k_npf:
         "page, an exit to L1's KVM each: ten children do that ten times, with their guests "
         "running, on L1's 2 CPUs; the restore does it once.")
 lines.append(
-    f"- PSS per child (its ember, guest up): {k_pss:.0f} KiB on average over {len(kids)} "
+    f"- PSS per child (its ember and its process starter, guest up): {k_pss:.0f} KiB on average over {len(kids)} "
     f"children; a restored clone: {r_pss:.0f} KiB. Both include the guest pages the VM has "
     "dirtied since (its own copies) and its share of the base pages.")
 open(os.path.join(out, "fork.md"), "w").write("\n".join(lines) + "\n")
