@@ -10,7 +10,7 @@
  *   offset  size  header
  *        0     8  magic "EMBERSNP"
  *        8     4  format version (SNAP_VERSION)
- *       12     4  architecture (SNAP_ARCH_X86_64)
+ *       12     4  architecture (SNAP_ARCH_*: the writer's; a reader refuses others')
  *       16     4  flags (SNAP_F_*; unknown bits are refused)
  *       20     4  section count
  *       24     8  total file length, CRC included
@@ -45,6 +45,13 @@
 #define SNAP_MAGIC	  "EMBERSNP" /* 8 bytes, no NUL in the file */
 #define SNAP_VERSION	  2u	     /* 2: devices in their own encodings (virtio/device.h) */
 #define SNAP_ARCH_X86_64  1u
+#define SNAP_ARCH_AARCH64 2u
+/* The architecture this ember writes and reads (KVM state is per architecture). */
+#if defined(__aarch64__)
+#define SNAP_ARCH_HOST SNAP_ARCH_AARCH64
+#else
+#define SNAP_ARCH_HOST SNAP_ARCH_X86_64
+#endif
 #define SNAP_HDR_SIZE	  32u
 #define SNAP_SEC_HDR_SIZE 16u
 #define SNAP_CRC_SIZE	  8u
@@ -120,6 +127,7 @@ struct snap_writer {
 	uint8_t *buf;
 	size_t len, cap;
 	uint32_t flags;
+	uint32_t arch; /* SNAP_ARCH_HOST from snap_w_begin (tests may set another) */
 	uint32_t nr_sections;
 	int err;
 	int sealed;
@@ -165,6 +173,11 @@ struct snap_image {
 int snap_read_fd(int fd, uint64_t max_size, struct snap_image *img, char *err, size_t errlen);
 /* The same checks on an in-memory image (copied); for tests and fuzzing. */
 int snap_parse(const void *buf, size_t len, struct snap_image *img, char *err, size_t errlen);
+/* snap_parse as an ember built for @arch would: the other architecture's refusal, host-tested. */
+int snap_parse_arch(const void *buf, size_t len, uint32_t arch, struct snap_image *img, char *err,
+		    size_t errlen);
+/* "x86_64", "aarch64", or "unknown". */
+const char *snap_arch_name(uint32_t arch);
 void snap_image_free(struct snap_image *img);
 /*
  * --describe-snapshot: the format version in a state file's first @len
