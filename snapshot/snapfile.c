@@ -75,6 +75,13 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_VCPU_DEBUGREGS, "vcpu-debugregs"},
 	    {SNAP_SEC_VCPU_CPUID, "vcpu-cpuid"},
 	    {SNAP_SEC_VCPU_TSC_KHZ, "vcpu-tsc-khz"},
+	    {SNAP_SEC_GIC_DIST, "gic-dist"},
+	    {SNAP_SEC_GIC_SPI_LEVEL, "gic-spi-level"},
+	    {SNAP_SEC_VCPU_ONE_REGS, "vcpu-one-regs"},
+	    {SNAP_SEC_VCPU_ARM_MP, "vcpu-arm-mp"},
+	    {SNAP_SEC_GIC_REDIST, "gic-redist"},
+	    {SNAP_SEC_GIC_CPU, "gic-cpu"},
+	    {SNAP_SEC_GIC_PPI_LEVEL, "gic-ppi-level"},
 	    {SNAP_SEC_DEV_MMIO, "virtio-mmio"},
 	    {SNAP_SEC_DEVICE, "device"},
 	    {SNAP_SEC_SERIAL, "serial"},
@@ -239,6 +246,20 @@ static int snap_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 		va_end(ap);
 	}
 	return rc;
+}
+
+int snap_fail_errno(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (r < 0 && n < errlen)
+		snprintf(err + n, errlen - n, ": %s", strerror(-r));
+	return r < 0 ? r : -EINVAL;
 }
 
 /*

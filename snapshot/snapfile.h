@@ -83,6 +83,9 @@ enum snap_section_type {
 	SNAP_SEC_IOAPIC = 0x012,       /* chip 2 (struct kvm_ioapic_state) */
 	SNAP_SEC_PIT = 0x013,	       /* KVM_GET_PIT2 (struct kvm_pit_state2) */
 	SNAP_SEC_CLOCK = 0x014,	       /* KVM_GET_CLOCK (struct kvm_clock_data) */
+	/* aarch64's vGICv3 (snapshot/arch/aarch64/snap_kvm.c), each a snap_regs.h list */
+	SNAP_SEC_GIC_DIST = 0x020,	/* distributor registers: ids offsets, 4-byte values */
+	SNAP_SEC_GIC_SPI_LEVEL = 0x021, /* SPIs' line levels: ids LEVEL_INFO attributes, 4 bytes */
 
 	/* ---- per vCPU, id = vCPU index ---- */
 	SNAP_SEC_VCPU_REGS = 0x100,	 /* struct kvm_regs */
@@ -97,6 +100,12 @@ enum snap_section_type {
 	SNAP_SEC_VCPU_DEBUGREGS = 0x109, /* struct kvm_debugregs */
 	SNAP_SEC_VCPU_CPUID = 0x10a,	 /* struct kvm_cpuid2 header + entries */
 	SNAP_SEC_VCPU_TSC_KHZ = 0x10b,	 /* u32 KVM_GET_TSC_KHZ, to refuse/scale on another host */
+	/* aarch64 */
+	SNAP_SEC_VCPU_ONE_REGS = 0x10c, /* every KVM_GET_REG_LIST register (snap_regs.h) */
+	SNAP_SEC_VCPU_ARM_MP = 0x10d,	/* u32 version 1, u32 KVM mp_state */
+	SNAP_SEC_GIC_REDIST = 0x10e,	/* the vCPU's redistributor: ids offsets, 4 bytes */
+	SNAP_SEC_GIC_CPU = 0x10f,	/* its ICC_* registers: ids sysreg encodings, 8 bytes */
+	SNAP_SEC_GIC_PPI_LEVEL = 0x110, /* its PPIs' line levels, as SNAP_SEC_GIC_SPI_LEVEL */
 
 	/* ---- devices, id = device index on the MMIO bus (0 for legacy ones) ---- */
 	SNAP_SEC_DEV_MMIO = 0x200, /* virtio-mmio transport state (virtio/mmio_persist.c) */
@@ -111,6 +120,14 @@ enum snap_section_type {
 
 /* Name for messages ("vcpu-regs"); "unknown" for anything else. */
 const char *snap_section_name(uint32_t type);
+
+/*
+ * Formats a one-line message into @err (with ": strerror(-r)" appended
+ * when @r < 0) and returns @r, or -EINVAL when @r is not an error: the
+ * KVM state code's messages for the API's 400 answer.
+ */
+int snap_fail_errno(char *err, size_t errlen, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* CRC-64/XZ, incremental: crc = 0 to start, feed the previous result on. */
 uint64_t snap_crc64(uint64_t crc, const void *buf, size_t len);
