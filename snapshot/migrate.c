@@ -293,7 +293,7 @@ static int tx_hello(struct mig_tx *t)
 		total += gm->region[i].size;
 	}
 	h[0] = MIG_VERSION;
-	h[4] = SNAP_ARCH_X86_64;
+	h[4] = SNAP_ARCH_HOST;
 	h[8] = (uint8_t)gm->nr_regions;
 	for (int k = 0; k < 8; k++)
 		h[16 + k] = (uint8_t)(total >> (8 * k));

@@ -50,7 +50,7 @@ void mig_greeting_encode(uint8_t out[MIG_GREETING_SIZE], uint64_t nonce)
 {
 	memcpy(out, MIG_GREETING_MAGIC, 8);
 	put_le32(out + 8, MIG_VERSION);
-	put_le32(out + 12, SNAP_ARCH_X86_64);
+	put_le32(out + 12, SNAP_ARCH_HOST);
 	put_le64(out + 16, nonce);
 	put_le64(out + 24, snap_crc64(0, out, 24));
 }
@@ -66,7 +66,7 @@ int mig_greeting_decode(const uint8_t in[MIG_GREETING_SIZE], uint64_t *nonce, ch
 		snprintf(err, errlen, "the destination's greeting is corrupt");
 		return -EINVAL;
 	}
-	if (get_le32(in + 8) != MIG_VERSION || get_le32(in + 12) != SNAP_ARCH_X86_64) {
+	if (get_le32(in + 8) != MIG_VERSION || get_le32(in + 12) != SNAP_ARCH_HOST) {
 		snprintf(err, errlen,
 			 "the destination speaks migration version %u (arch %u), not %u",
 			 get_le32(in + 8), get_le32(in + 12), MIG_VERSION);
@@ -187,7 +187,7 @@ static int rx_hello(struct mig_rx *rx, const uint8_t *p, uint64_t len, char *err
 	if (pr_u32(&r))
 		pr_fail(&r, "reserved field set");
 	rx->mem_bytes = pr_u64(&r);
-	if (!r.why && (version != MIG_VERSION || arch != SNAP_ARCH_X86_64))
+	if (!r.why && (version != MIG_VERSION || arch != SNAP_ARCH_HOST))
 		pr_fail(&r, "another version or architecture");
 	if (!r.why && (!rx->nr_regions || rx->nr_regions > MIG_MAX_REGIONS))
 		pr_fail(&r, "region count out of range");

@@ -8,7 +8,7 @@
  *   destination -> source, first, 32 bytes ("greeting"):
  *        0  8  magic "EMBERMGD"
  *        8  4  MIG_VERSION
- *       12  4  architecture (SNAP_ARCH_X86_64)
+ *       12  4  architecture (SNAP_ARCH_HOST: the sender's)
  *       16  8  nonce: random, chosen by the destination for this connection
  *       24  8  CRC-64/XZ of bytes [0, 24)
  *

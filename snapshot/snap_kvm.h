@@ -11,14 +11,22 @@
 #include "snapfile.h"
 #include "vm.h"
 
-/* PIC master and slave, IOAPIC, PIT, kvmclock. */
+/* x86: PIC master and slave, IOAPIC, PIT, kvmclock; aarch64: the vGICv3. */
 int snap_kvm_save_vm(struct vm *vm, struct snap_writer *w, char *err, size_t errlen);
-/* Registers, sregs, XSAVE, XCRs, debug registers, LAPIC, MSRs, MP state, events, CPUID, TSC kHz. */
+/*
+ * x86: registers, sregs, XSAVE, XCRs, debug registers, LAPIC, MSRs, MP state,
+ * events, CPUID, TSC kHz; aarch64: KVM_GET_REG_LIST's registers, MP state.
+ */
 int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t errlen);
 
 /* @clock_realtime: advance kvmclock by the wall time since the snapshot. */
 int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_realtime, char *err,
 			size_t errlen);
 int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *err, size_t errlen);
+/*
+ * After every vCPU's state, before any runs: aarch64's vGIC, whose per-CPU
+ * parts KVM addresses by the vCPUs' MPIDR; nothing on x86.
+ */
+int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, char *err, size_t errlen);
 
 #endif /* EMBER_SNAP_KVM_H */

@@ -75,6 +75,13 @@ const char *snap_section_name(uint32_t type)
 	    {SNAP_SEC_VCPU_DEBUGREGS, "vcpu-debugregs"},
 	    {SNAP_SEC_VCPU_CPUID, "vcpu-cpuid"},
 	    {SNAP_SEC_VCPU_TSC_KHZ, "vcpu-tsc-khz"},
+	    {SNAP_SEC_GIC_DIST, "gic-dist"},
+	    {SNAP_SEC_GIC_SPI_LEVEL, "gic-spi-level"},
+	    {SNAP_SEC_VCPU_ONE_REGS, "vcpu-one-regs"},
+	    {SNAP_SEC_VCPU_ARM_MP, "vcpu-arm-mp"},
+	    {SNAP_SEC_GIC_REDIST, "gic-redist"},
+	    {SNAP_SEC_GIC_CPU, "gic-cpu"},
+	    {SNAP_SEC_GIC_PPI_LEVEL, "gic-ppi-level"},
 	    {SNAP_SEC_DEV_MMIO, "virtio-mmio"},
 	    {SNAP_SEC_DEVICE, "device"},
 	    {SNAP_SEC_SERIAL, "serial"},
@@ -125,6 +132,7 @@ int snap_w_begin(struct snap_writer *w, uint32_t flags)
 	if (flags & ~SNAP_F_KNOWN)
 		return snap_w_fail(w, -EINVAL);
 	w->flags = flags;
+	w->arch = SNAP_ARCH_HOST;
 	if (snap_w_reserve(w, SNAP_HDR_SIZE))
 		return w->err;
 	memset(w->buf, 0, SNAP_HDR_SIZE); /* filled in when sealed */
@@ -173,7 +181,7 @@ static int snap_w_seal(struct snap_writer *w)
 		return w->err;
 	memcpy(w->buf, SNAP_MAGIC, 8);
 	snap_put32(w->buf + 8, SNAP_VERSION);
-	snap_put32(w->buf + 12, SNAP_ARCH_X86_64);
+	snap_put32(w->buf + 12, w->arch);
 	snap_put32(w->buf + 16, w->flags);
 	snap_put32(w->buf + 20, w->nr_sections);
 	snap_put64(w->buf + 24, (uint64_t)w->len + SNAP_CRC_SIZE);
@@ -240,6 +248,20 @@ static int snap_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+int snap_fail_errno(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	n = strlen(err);
+	if (r < 0 && n < errlen)
+		snprintf(err + n, errlen - n, ": %s", strerror(-r));
+	return r < 0 ? r : -EINVAL;
+}
+
 /*
  * The file is shorter than its header says.  Only to make the message
  * useful, walk the (unverified) section headers to say where it was cut;
@@ -283,7 +305,8 @@ static int snap_truncated(const uint8_t *b, uint64_t size, uint64_t total, char 
 }
 
 /* Everything about the file except the sections; see snapfile.h for the order. */
-static int snap_check_outer(const uint8_t *b, uint64_t size, char *err, size_t errlen)
+static int snap_check_outer(const uint8_t *b, uint64_t size, uint32_t want_arch, char *err,
+			    size_t errlen)
 {
 	uint32_t version, arch, flags;
 	uint64_t total, stored, crc;
@@ -315,10 +338,10 @@ static int snap_check_outer(const uint8_t *b, uint64_t size, char *err, size_t e
 		    "version %u only: take the snapshot again",
 		    version, SNAP_VERSION);
 	arch = snap_get32(b + 12);
-	if (arch != SNAP_ARCH_X86_64)
+	if (arch != want_arch)
 		return snap_fail(err, errlen, -EINVAL,
-				 "snapshot is for architecture %u, this ember is x86_64 (%u)", arch,
-				 SNAP_ARCH_X86_64);
+				 "snapshot is for architecture %u (%s), this ember is %s (%u)",
+				 arch, snap_arch_name(arch), snap_arch_name(want_arch), want_arch);
 	total = snap_get64(b + 24);
 	if (total > size)
 		return snap_truncated(b, size, total, err, errlen);
@@ -393,13 +416,14 @@ static int snap_check_sections(struct snap_image *img, char *err, size_t errlen)
 }
 
 /* Takes ownership of @buf (malloc'ed, @size bytes). */
-static int snap_adopt(uint8_t *buf, uint64_t size, struct snap_image *img, char *err, size_t errlen)
+static int snap_adopt(uint8_t *buf, uint64_t size, uint32_t arch, struct snap_image *img, char *err,
+		      size_t errlen)
 {
 	int rc;
 
 	img->buf = buf;
 	img->size = size;
-	rc = snap_check_outer(buf, size, err, errlen);
+	rc = snap_check_outer(buf, size, arch, err, errlen);
 	if (!rc)
 		rc = snap_check_sections(img, err, errlen);
 	if (rc) {
@@ -452,10 +476,23 @@ int snap_read_fd(int fd, uint64_t max_size, struct snap_image *img, char *err, s
 		}
 		off += (uint64_t)n;
 	}
-	return snap_adopt(buf, size, img, err, errlen);
+	return snap_adopt(buf, size, SNAP_ARCH_HOST, img, err, errlen);
+}
+
+const char *snap_arch_name(uint32_t arch)
+{
+	return arch == SNAP_ARCH_X86_64	   ? "x86_64"
+	       : arch == SNAP_ARCH_AARCH64 ? "aarch64"
+					   : "unknown";
 }
 
 int snap_parse(const void *data, size_t len, struct snap_image *img, char *err, size_t errlen)
+{
+	return snap_parse_arch(data, len, SNAP_ARCH_HOST, img, err, errlen);
+}
+
+int snap_parse_arch(const void *data, size_t len, uint32_t arch, struct snap_image *img, char *err,
+		    size_t errlen)
 {
 	uint8_t *buf;
 
@@ -466,7 +503,7 @@ int snap_parse(const void *data, size_t len, struct snap_image *img, char *err, 
 	if (!buf)
 		return snap_fail(err, errlen, -ENOMEM, "out of memory reading the state file");
 	memcpy(buf, data, len);
-	return snap_adopt(buf, len, img, err, errlen);
+	return snap_adopt(buf, len, arch, img, err, errlen);
 }
 
 void snap_image_free(struct snap_image *img)

@@ -10,7 +10,7 @@
  *   offset  size  header
  *        0     8  magic "EMBERSNP"
  *        8     4  format version (SNAP_VERSION)
- *       12     4  architecture (SNAP_ARCH_X86_64)
+ *       12     4  architecture (SNAP_ARCH_*: the writer's; a reader refuses others')
  *       16     4  flags (SNAP_F_*; unknown bits are refused)
  *       20     4  section count
  *       24     8  total file length, CRC included
@@ -45,6 +45,13 @@
 #define SNAP_MAGIC	  "EMBERSNP" /* 8 bytes, no NUL in the file */
 #define SNAP_VERSION	  2u	     /* 2: devices in their own encodings (virtio/device.h) */
 #define SNAP_ARCH_X86_64  1u
+#define SNAP_ARCH_AARCH64 2u
+/* The architecture this ember writes and reads (KVM state is per architecture). */
+#if defined(__aarch64__)
+#define SNAP_ARCH_HOST SNAP_ARCH_AARCH64
+#else
+#define SNAP_ARCH_HOST SNAP_ARCH_X86_64
+#endif
 #define SNAP_HDR_SIZE	  32u
 #define SNAP_SEC_HDR_SIZE 16u
 #define SNAP_CRC_SIZE	  8u
@@ -76,6 +83,9 @@ enum snap_section_type {
 	SNAP_SEC_IOAPIC = 0x012,       /* chip 2 (struct kvm_ioapic_state) */
 	SNAP_SEC_PIT = 0x013,	       /* KVM_GET_PIT2 (struct kvm_pit_state2) */
 	SNAP_SEC_CLOCK = 0x014,	       /* KVM_GET_CLOCK (struct kvm_clock_data) */
+	/* aarch64's vGICv3 (snapshot/arch/aarch64/snap_kvm.c), each a snap_regs.h list */
+	SNAP_SEC_GIC_DIST = 0x020,	/* distributor registers: ids offsets, 4-byte values */
+	SNAP_SEC_GIC_SPI_LEVEL = 0x021, /* SPIs' line levels: ids LEVEL_INFO attributes, 4 bytes */
 
 	/* ---- per vCPU, id = vCPU index ---- */
 	SNAP_SEC_VCPU_REGS = 0x100,	 /* struct kvm_regs */
@@ -90,6 +100,12 @@ enum snap_section_type {
 	SNAP_SEC_VCPU_DEBUGREGS = 0x109, /* struct kvm_debugregs */
 	SNAP_SEC_VCPU_CPUID = 0x10a,	 /* struct kvm_cpuid2 header + entries */
 	SNAP_SEC_VCPU_TSC_KHZ = 0x10b,	 /* u32 KVM_GET_TSC_KHZ, to refuse/scale on another host */
+	/* aarch64 */
+	SNAP_SEC_VCPU_ONE_REGS = 0x10c, /* every KVM_GET_REG_LIST register (snap_regs.h) */
+	SNAP_SEC_VCPU_ARM_MP = 0x10d,	/* u32 version 1, u32 KVM mp_state */
+	SNAP_SEC_GIC_REDIST = 0x10e,	/* the vCPU's redistributor: ids offsets, 4 bytes */
+	SNAP_SEC_GIC_CPU = 0x10f,	/* its ICC_* registers: ids sysreg encodings, 8 bytes */
+	SNAP_SEC_GIC_PPI_LEVEL = 0x110, /* its PPIs' line levels, as SNAP_SEC_GIC_SPI_LEVEL */
 
 	/* ---- devices, id = device index on the MMIO bus (0 for legacy ones) ---- */
 	SNAP_SEC_DEV_MMIO = 0x200, /* virtio-mmio transport state (virtio/mmio_persist.c) */
@@ -104,6 +120,14 @@ enum snap_section_type {
 
 /* Name for messages ("vcpu-regs"); "unknown" for anything else. */
 const char *snap_section_name(uint32_t type);
+
+/*
+ * Formats a one-line message into @err (with ": strerror(-r)" appended
+ * when @r < 0) and returns @r, or -EINVAL when @r is not an error: the
+ * KVM state code's messages for the API's 400 answer.
+ */
+int snap_fail_errno(char *err, size_t errlen, int r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* CRC-64/XZ, incremental: crc = 0 to start, feed the previous result on. */
 uint64_t snap_crc64(uint64_t crc, const void *buf, size_t len);
@@ -120,6 +144,7 @@ struct snap_writer {
 	uint8_t *buf;
 	size_t len, cap;
 	uint32_t flags;
+	uint32_t arch; /* SNAP_ARCH_HOST from snap_w_begin (tests may set another) */
 	uint32_t nr_sections;
 	int err;
 	int sealed;
@@ -165,6 +190,11 @@ struct snap_image {
 int snap_read_fd(int fd, uint64_t max_size, struct snap_image *img, char *err, size_t errlen);
 /* The same checks on an in-memory image (copied); for tests and fuzzing. */
 int snap_parse(const void *buf, size_t len, struct snap_image *img, char *err, size_t errlen);
+/* snap_parse as an ember built for @arch would: the other architecture's refusal, host-tested. */
+int snap_parse_arch(const void *buf, size_t len, uint32_t arch, struct snap_image *img, char *err,
+		    size_t errlen);
+/* "x86_64", "aarch64", or "unknown". */
+const char *snap_arch_name(uint32_t arch);
 void snap_image_free(struct snap_image *img);
 /*
  * --describe-snapshot: the format version in a state file's first @len

@@ -600,6 +600,8 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
 	if (!r)
+		r = snap_kvm_restore_vm_late(vm, img, err, errlen);
+	if (!r)
 		r = snap_dev_mem_restore(vm, rs->src.fd, err, errlen);
 	if (!r)
 		r = snap_dev_restore(vm, img, err, errlen);

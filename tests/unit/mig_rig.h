@@ -45,7 +45,7 @@ static inline void mig_buf_hello(struct mig_buf *b, uint32_t version, uint64_t b
 	uint8_t h[40] = {0};
 
 	mig_le(h, version, 4);
-	mig_le(h + 4, SNAP_ARCH_X86_64, 4);
+	mig_le(h + 4, SNAP_ARCH_HOST, 4);
 	mig_le(h + 8, 1, 4);
 	mig_le(h + 16, bytes, 8);
 	mig_le(h + 32, bytes, 8); /* region 0: gpa 0 (bytes 24..31), size */

@@ -34,22 +34,6 @@ static const uint32_t extra_msrs[] = {
     0x207, 0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
 };
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	n = strlen(err);
-	if (r < 0 && n < errlen)
-		snprintf(err + n, errlen - n, ": %s", strerror(-r));
-	return r < 0 ? r : -EINVAL;
-}
-
 /* ---- MSR list ------------------------------------------------------------ */
 
 /*
@@ -122,16 +106,16 @@ int snap_kvm_save_vm(struct vm *vm, struct snap_writer *w, char *err, size_t err
 
 		r = kvm_ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chip);
 		if (r < 0)
-			return fail(err, errlen, r, "KVM_GET_IRQCHIP %u", chips[i].chip);
+			return snap_fail_errno(err, errlen, r, "KVM_GET_IRQCHIP %u", chips[i].chip);
 		snap_w_section(w, chips[i].sec, 0, &chip, sizeof(chip));
 	}
 	r = kvm_ioctl(vm->vm_fd, KVM_GET_PIT2, &pit);
 	if (r < 0)
-		return fail(err, errlen, r, "KVM_GET_PIT2");
+		return snap_fail_errno(err, errlen, r, "KVM_GET_PIT2");
 	snap_w_section(w, SNAP_SEC_PIT, 0, &pit, sizeof(pit));
 	r = kvm_ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock);
 	if (r < 0)
-		return fail(err, errlen, r, "KVM_GET_CLOCK");
+		return snap_fail_errno(err, errlen, r, "KVM_GET_CLOCK");
 	return snap_w_section(w, SNAP_SEC_CLOCK, 0, &clock, sizeof(clock));
 }
 
@@ -178,23 +162,24 @@ int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t 
 	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
 		r = kvm_ioctl(v->fd, fixed[i].get, &u);
 		if (r < 0)
-			return fail(err, errlen, r, "vCPU %u: KVM_GET_%s", v->index, fixed[i].name);
+			return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_%s", v->index,
+					       fixed[i].name);
 		snap_w_section(w, fixed[i].sec, v->index, &u, fixed[i].size);
 	}
 	r = kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &u.ev);
 	if (r < 0)
-		return fail(err, errlen, r, "vCPU %u: KVM_GET_VCPU_EVENTS", v->index);
+		return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_VCPU_EVENTS", v->index);
 	snap_w_section(w, SNAP_SEC_VCPU_EVENTS, v->index, &u.ev, sizeof(u.ev));
 
 	xsave = calloc(1, (size_t)xsize);
 	cpuid = calloc(1, sizeof(*cpuid) + CPUID_MAX * sizeof(cpuid->entries[0]));
 	if (!xsave || !cpuid) {
-		r = fail(err, errlen, -ENOMEM, "vCPU %u", v->index);
+		r = snap_fail_errno(err, errlen, -ENOMEM, "vCPU %u", v->index);
 		goto out;
 	}
 	r = kvm_ioctl(v->fd, xsize > (int)XSAVE_LEGACY ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, xsave);
 	if (r < 0) {
-		r = fail(err, errlen, r, "vCPU %u: KVM_GET_XSAVE", v->index);
+		r = snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_XSAVE", v->index);
 		goto out;
 	}
 	snap_w_section(w, SNAP_SEC_VCPU_XSAVE, v->index, xsave, (uint64_t)xsize);
@@ -202,7 +187,7 @@ int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t 
 	cpuid->nent = CPUID_MAX;
 	r = kvm_ioctl(v->fd, KVM_GET_CPUID2, cpuid);
 	if (r < 0) {
-		r = fail(err, errlen, r, "vCPU %u: KVM_GET_CPUID2", v->index);
+		r = snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_CPUID2", v->index);
 		goto out;
 	}
 	snap_w_section(w, SNAP_SEC_VCPU_CPUID, v->index, cpuid,
@@ -217,7 +202,7 @@ int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t 
 			r = -EIO;
 	}
 	if (r < 0) {
-		r = fail(err, errlen, r, "vCPU %u: KVM_GET_MSRS", v->index);
+		r = snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_MSRS", v->index);
 		goto out;
 	}
 	snap_w_section(w, SNAP_SEC_VCPU_MSRS, v->index, msrs,
@@ -283,18 +268,19 @@ int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_
 		if (!c)
 			return -EINVAL;
 		if (c->chip_id != (uint32_t)i)
-			return fail(err, errlen, 0, "snapshot irqchip section %zu names chip %u", i,
-				    c->chip_id);
+			return snap_fail_errno(err, errlen, 0,
+					       "snapshot irqchip section %zu names chip %u", i,
+					       c->chip_id);
 		r = kvm_ioctl(vm->vm_fd, KVM_SET_IRQCHIP, (void *)c);
 		if (r < 0)
-			return fail(err, errlen, r, "KVM_SET_IRQCHIP %zu", i);
+			return snap_fail_errno(err, errlen, r, "KVM_SET_IRQCHIP %zu", i);
 	}
 	pit = need(img, SNAP_SEC_PIT, 0, sizeof(*pit), err, errlen);
 	if (!pit)
 		return -EINVAL;
 	r = kvm_ioctl(vm->vm_fd, KVM_SET_PIT2, (void *)pit);
 	if (r < 0)
-		return fail(err, errlen, r, "KVM_SET_PIT2");
+		return snap_fail_errno(err, errlen, r, "KVM_SET_PIT2");
 	saved = need(img, SNAP_SEC_CLOCK, 0, sizeof(*saved), err, errlen);
 	if (!saved)
 		return -EINVAL;
@@ -312,7 +298,7 @@ int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_
 			 "the guest's clock resumes where it stopped");
 	}
 	r = kvm_ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock);
-	return r < 0 ? fail(err, errlen, r, "KVM_SET_CLOCK") : 0;
+	return r < 0 ? snap_fail_errno(err, errlen, r, "KVM_SET_CLOCK") : 0;
 }
 
 /* A variable-length section: header of @hdr bytes with a count of @elem-sized entries. */
@@ -347,7 +333,7 @@ static int restore_msrs(struct vcpu *v, const struct kvm_msrs *saved, char *err,
 	int r = 0;
 
 	if (!m)
-		return fail(err, errlen, -ENOMEM, "vCPU %u: MSRs", v->index);
+		return snap_fail_errno(err, errlen, -ENOMEM, "vCPU %u: MSRs", v->index);
 	/*
 	 * KVM_SET_MSRS stops at the first MSR it refuses.  One this host's KVM
 	 * will not take back (a feature it lacks) is logged and skipped; the
@@ -368,7 +354,7 @@ static int restore_msrs(struct vcpu *v, const struct kvm_msrs *saved, char *err,
 		r = 0;
 	}
 	free(m);
-	return r < 0 ? fail(err, errlen, r, "vCPU %u: KVM_SET_MSRS", v->index) : 0;
+	return r < 0 ? snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_MSRS", v->index) : 0;
 }
 
 int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *err, size_t errlen)
@@ -390,7 +376,7 @@ int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *er
 		return -EINVAL;
 	r = kvm_ioctl(v->fd, KVM_SET_CPUID2, (void *)cpuid);
 	if (r < 0)
-		return fail(err, errlen, r, "vCPU %u: KVM_SET_CPUID2", id);
+		return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_CPUID2", id);
 	if (!snap_find(img, SNAP_SEC_VCPU_TSC_KHZ, id, &p, &len) && len == sizeof(uint32_t)) {
 		uint32_t khz;
 		int now = kvm_ioctl(v->fd, KVM_GET_TSC_KHZ, NULL);
@@ -411,16 +397,16 @@ int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *er
 		if (fixed[i].sec == SNAP_SEC_VCPU_XCRS) {
 			if (snap_find(img, SNAP_SEC_VCPU_XSAVE, id, &p, &len) ||
 			    len < XSAVE_LEGACY || len > XSAVE_MAX)
-				return fail(err, errlen, 0,
-					    "vCPU %u: snapshot XSAVE section "
-					    "missing or of a bad size",
-					    id);
+				return snap_fail_errno(err, errlen, 0,
+						       "vCPU %u: snapshot XSAVE section "
+						       "missing or of a bad size",
+						       id);
 			/* KVM copies its own buffer size: pad or refuse, never overread. */
 			if (len > (uint64_t)xsize)
-				return fail(err, errlen, 0,
-					    "vCPU %u: snapshot XSAVE area (%llu "
-					    "bytes) is larger than this host's (%d)",
-					    id, (unsigned long long)len, xsize);
+				return snap_fail_errno(err, errlen, 0,
+						       "vCPU %u: snapshot XSAVE area (%llu "
+						       "bytes) is larger than this host's (%d)",
+						       id, (unsigned long long)len, xsize);
 			xsave = calloc(1, (size_t)xsize);
 			if (!xsave)
 				return -ENOMEM;
@@ -428,11 +414,13 @@ int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *er
 			r = kvm_ioctl(v->fd, KVM_SET_XSAVE, xsave);
 			free(xsave);
 			if (r < 0)
-				return fail(err, errlen, r, "vCPU %u: KVM_SET_XSAVE", id);
+				return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_XSAVE",
+						       id);
 		}
 		r = kvm_ioctl(v->fd, fixed[i].set, (void *)s);
 		if (r < 0)
-			return fail(err, errlen, r, "vCPU %u: KVM_SET_%s", id, fixed[i].name);
+			return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_%s", id,
+					       fixed[i].name);
 	}
 	r = restore_msrs(v, msrs, err, errlen);
 	if (r)
@@ -445,8 +433,17 @@ int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *er
 	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	r = kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
 	if (r < 0)
-		return fail(err, errlen, r, "vCPU %u: KVM_SET_VCPU_EVENTS", id);
+		return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_VCPU_EVENTS", id);
 	/* Tell a kvmclock guest its clock stood still, so its watchdogs stay quiet. */
 	(void)kvm_ioctl(v->fd, KVM_KVMCLOCK_CTRL, NULL);
+	return 0;
+}
+
+int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, char *err, size_t errlen)
+{
+	(void)vm;
+	(void)img;
+	(void)err;
+	(void)errlen;
 	return 0;
 }
