@@ -260,7 +260,7 @@ integration-xhost: all $(L1_TOOLS) $(BUILD)/l1-manifest
 
 # The aarch64 build's integration tests in an arm64 L1 (tests/nested/arm64-l1.sh,
 # which builds the arm64 guest and takes the nested lock); TESTS="a b": some.
-ARM64_L1_TOOLS := ember ember-jailer vsock-host mktap api-curl ember-uffd-handler
+ARM64_L1_TOOLS := ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile
 integration-arm64:
 	@$(MAKE) --no-print-directory ARCH=aarch64 $(addprefix build-aarch64/,$(ARM64_L1_TOOLS))
 	tests/nested/arm64-l1.sh $(TESTS)

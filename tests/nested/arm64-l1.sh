@@ -28,7 +28,7 @@ L1_TIMEOUT=${L1_TIMEOUT_ARM64:-900}
 die() { echo "arm64-l1: $*" >&2; exit 1; }
 say() { echo "arm64-l1: $*" >&2; }
 
-for t in ember ember-jailer vsock-host mktap api-curl ember-uffd-handler; do
+for t in ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile; do
 	[ -x "$build/$t" ] || die "no $build/$t (make ARCH=aarch64 $build/$t)"
 done
 command -v qemu-system-aarch64 >/dev/null || die "install qemu-system-arm"
@@ -106,7 +106,7 @@ rebase-mem) exec /ember/bin/ember.bin "$@" ;;
 esac
 EOF
 chmod 0755 "$l1/ember/bin/ember"
-for t in ember-jailer vsock-host mktap api-curl ember-uffd-handler; do
+for t in ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile; do
 	install -m 0755 "$build/$t" "$l1/ember/bin/$t"
 done
 cp "$kernel" "$l1/ember/guest/Image"
@@ -122,7 +122,7 @@ export EMBER=/ember/bin/ember JAILER=/ember/bin/ember-jailer CGROUP_ROOT=/sys/fs
 export VMLINUX=/ember/guest/Image INITRD=/ember/guest/initramfs.cpio ROOTFS=/ember/guest/rootfs.ext4
 export VSOCK_HOST=/ember/bin/vsock-host MKTAP=/ember/bin/mktap CURL=/ember/bin/api-curl
 export BZIMAGE=/ember/none-on-aarch64 TRIPLEFAULT=/ember/none-on-aarch64
-export UFFD_HANDLER=/ember/bin/ember-uffd-handler
+export UFFD_HANDLER=/ember/bin/ember-uffd-handler MIG_HOSTILE=/ember/bin/mig-hostile
 EOF
 (cd "$l1" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$work/l1.cpio"
 
