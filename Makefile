@@ -138,7 +138,7 @@ $(BUILD)/vsock-host: tests/integration/vsock-host.c
 # it runs inside L1 too); tests/unit/test_uffd.c drives it.
 $(BUILD)/ember-uffd-handler: snapshot/examples/uffd_handler.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static -o $@ $< -ljansson
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -ljansson
 
 # Order-only: test_uffd runs the handler, it does not link it.
 $(BUILD)/tests/test_uffd: | $(BUILD)/ember-uffd-handler
@@ -270,7 +270,7 @@ integration-xhost: all $(L1_TOOLS) $(BUILD)/l1-manifest
 
 # The aarch64 build's integration tests in an arm64 L1 (tests/nested/arm64-l1.sh,
 # which builds the arm64 guest and takes the nested lock); TESTS="a b": some.
-ARM64_L1_TOOLS := ember ember-jailer vsock-host mktap api-curl
+ARM64_L1_TOOLS := ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile
 integration-arm64:
 	@$(MAKE) --no-print-directory ARCH=aarch64 $(addprefix build-aarch64/,$(ARM64_L1_TOOLS))
 	tests/nested/arm64-l1.sh $(TESTS)

@@ -64,7 +64,8 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* A state file of a machine of @vcpus vCPUs and 1 MiB at gpa 0 (no state), as a @type frame. */
+/* A state file of a machine of @vcpus vCPUs and 1 MiB at MIG_RIG_GPA (no state), as a @type frame.
+ */
 static void machine_frame(struct mig_buf *b, uint32_t type, uint32_t vcpus)
 {
 	uint8_t m[16] = {0}, reg[24] = {0};
@@ -73,9 +74,10 @@ static void machine_frame(struct mig_buf *b, uint32_t type, uint32_t vcpus)
 	size_t len;
 
 	mig_le(m, vcpus, 4);
-	mig_le(m + 4, 1, 4);	     /* regions */
-	mig_le(m + 8, 1, 8);	     /* MiB */
-	mig_le(reg + 8, 1 << 20, 8); /* gpa 0, 1 MiB, file offset 0 */
+	mig_le(m + 4, 1, 4); /* regions */
+	mig_le(m + 8, 1, 8); /* MiB */
+	mig_le(reg, MIG_RIG_GPA, 8);
+	mig_le(reg + 8, 1 << 20, 8); /* 1 MiB, file offset 0 */
 	if (snap_w_begin(&w, 0) || snap_w_section(&w, SNAP_SEC_MACHINE, 0, m, sizeof(m)) ||
 	    snap_w_section(&w, SNAP_SEC_MEM_REGION, 0, reg, sizeof(reg)) ||
 	    !(img = snap_w_bytes(&w, &len)))

@@ -149,6 +149,23 @@ wait_disk_count() {
 	done
 }
 
+# Two vCPUs, the second brought up by the guest (PSCI CPU_ON on aarch64):
+# snap-counter prints every other count from the second CPU, so the
+# restored guest counts on only if both vCPUs came back with their timer
+# and interrupt controller state; vsock echoes too.
+t_snap_two_vcpus() {
+	SNAP_VCPUS=2 snap_full || return 1
+	grep -q "smp: Brought up 1 node, 2 CPUs" "$LOG" || { fail "the guest did not bring up 2 CPUs"; return 1; }
+	echo "ember-test: INFO snap_two_vcpus: state file $(wc -c <"$LOGDIR/snap.state") bytes" >&2
+	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true \
+		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"}" &&
+		continues "$LOG.r1" "$_at" && vsock_echo "$LOGDIR/snap-v2.sock"
+	_r=$?
+	snap_kill "$SNAP_PID"
+	snap_logs
+	return $_r
+}
+
 # resume_vm false: the restored VM stays Paused (no counts) until PATCH Resumed.
 t_snap_resume_later() {
 	snap_full || return 1

@@ -23,12 +23,12 @@ root=$(cd "$here/../.." && pwd)
 build=${ARM64_BUILD:-$root/build-aarch64}
 cache=${EMBER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ember}
 logs=$here/logs
-L1_TIMEOUT=${L1_TIMEOUT_ARM64:-900}
+L1_TIMEOUT=${L1_TIMEOUT_ARM64:-1500} # about 48 tests run, ~12 minutes of L1 time
 
 die() { echo "arm64-l1: $*" >&2; exit 1; }
 say() { echo "arm64-l1: $*" >&2; }
 
-for t in ember ember-jailer vsock-host mktap api-curl; do
+for t in ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile; do
 	[ -x "$build/$t" ] || die "no $build/$t (make ARCH=aarch64 $build/$t)"
 done
 command -v qemu-system-aarch64 >/dev/null || die "install qemu-system-arm"
@@ -92,7 +92,7 @@ cp "$pkg/bin/busybox" "$l1/bin/busybox"
 ln -s busybox "$l1/bin/sh"
 install -m 0755 "$here/arm64-l1-init" "$l1/init"
 cp "$tun" "$l1/ember/modules/tun.ko"
-for t in ember ember-jailer vsock-host mktap api-curl; do
+for t in ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile; do
 	install -m 0755 "$build/$t" "$l1/ember/bin/$t"
 done
 cp "$kernel" "$l1/ember/guest/Image"
@@ -108,7 +108,7 @@ export EMBER=/ember/bin/ember JAILER=/ember/bin/ember-jailer CGROUP_ROOT=/sys/fs
 export VMLINUX=/ember/guest/Image INITRD=/ember/guest/initramfs.cpio ROOTFS=/ember/guest/rootfs.ext4
 export VSOCK_HOST=/ember/bin/vsock-host MKTAP=/ember/bin/mktap CURL=/ember/bin/api-curl
 export BZIMAGE=/ember/none-on-aarch64 TRIPLEFAULT=/ember/none-on-aarch64
-export UFFD_HANDLER=/ember/none-on-aarch64
+export UFFD_HANDLER=/ember/bin/ember-uffd-handler MIG_HOSTILE=/ember/bin/mig-hostile
 EOF
 (cd "$l1" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$work/l1.cpio"
 

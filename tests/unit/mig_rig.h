@@ -39,7 +39,14 @@ static inline void mig_le(uint8_t *p, uint64_t v, int n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* HELLO for one region of @bytes at gpa 0, in version @version. */
+/* Where guest RAM starts in vm_create's layout (each vmm/arch/ARCH/layout.h). */
+#if defined(__aarch64__)
+#define MIG_RIG_GPA 0x80000000ull
+#else
+#define MIG_RIG_GPA 0ull
+#endif
+
+/* HELLO for one region of @bytes at MIG_RIG_GPA, in version @version. */
 static inline void mig_buf_hello(struct mig_buf *b, uint32_t version, uint64_t bytes)
 {
 	uint8_t h[40] = {0};
@@ -48,7 +55,8 @@ static inline void mig_buf_hello(struct mig_buf *b, uint32_t version, uint64_t b
 	mig_le(h + 4, SNAP_ARCH_HOST, 4);
 	mig_le(h + 8, 1, 4);
 	mig_le(h + 16, bytes, 8);
-	mig_le(h + 32, bytes, 8); /* region 0: gpa 0 (bytes 24..31), size */
+	mig_le(h + 24, MIG_RIG_GPA, 8); /* region 0: gpa, size */
+	mig_le(h + 32, bytes, 8);
 	mig_buf_add(b, MIG_FR_HELLO, h, sizeof(h));
 }
 

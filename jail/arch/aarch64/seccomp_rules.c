@@ -7,9 +7,9 @@
  * vCPU's crash report reads registers; everything else (the vGIC through
  * KVM_CREATE_DEVICE and KVM_SET_DEVICE_ATTR, KVM_ARM_PREFERRED_TARGET,
  * KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG of the boot registers) happens
- * before the vCPU threads start.  Snapshots are refused on aarch64 before
- * any KVM call (snapshot/arch/aarch64/snap_kvm.c): their ioctls come with
- * them.
+ * before the vCPU threads start, as does a restore's KVM_SET_*.  A
+ * snapshot (or a migration's last pass, or a fork) reads the VM's state
+ * on the VMM thread, under its filter: the read-only ioctls below.
  *
  * Compiled for the target (ember: names for the SIGSYS message) and for
  * the build host (seccomp_gen.c, tests/unit/test_seccomp_bpf.c), whose
@@ -23,8 +23,14 @@
 #include "seccomp_table.h"
 
 static const struct seccomp_rule rules[] = {
-    /* arch_report_crash() names pc and sp_el1 (aarch64_vcpu.c). */
-    RULE(R_VCPU, ioctl, .c = {EQ(1, KVM_GET_ONE_REG)}),
+    /* arch_report_crash() names pc and sp_el1 (aarch64_vcpu.c).  The VMM
+     * thread: every register of a snapshot (snapshot/arch/aarch64/snap_kvm.c). */
+    RULE(R_VCPU | R_VMM, ioctl, .c = {EQ(1, KVM_GET_ONE_REG)}),
+    /* The KVM state a snapshot saves, read-only ioctls: each vCPU's register
+     * list and MP state, the vGIC's registers through its device attributes. */
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_REG_LIST)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_MP_STATE)}),
+    RULE(R_VMM, ioctl, .c = {EQ(1, KVM_GET_DEVICE_ATTR)}),
     /* The event loop (evloop.c) and the API thread's own: glibc's
      * epoll_wait is epoll_pwait with no signal mask on aarch64. */
     RULE(R_VMM | R_API, epoll_pwait),

@@ -388,6 +388,49 @@ static bool reg_vital(uint64_t id)
 	       id == KVM_REG_ARM_TIMER_CVAL || id == KVM_REG_ARM_TIMER_CNT || id == REG_MPIDR_EL1;
 }
 
+static bool listed(const struct kvm_reg_list *l, uint64_t id)
+{
+	for (uint64_t i = 0; i < l->n; i++)
+		if (l->reg[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * The saved registers into @v.  Only ids this vCPU's KVM lists go to
+ * KVM_SET_ONE_REG: the file is hostile, and an id KVM does not list is
+ * one it would not take back anyway.
+ */
+static int restore_regs(struct vcpu *v, const struct snap_reg *regs, uint32_t n, char *err,
+			size_t errlen)
+{
+	struct kvm_reg_list *list;
+	int r = reg_list(v, &list);
+
+	if (r)
+		return snap_fail_errno(err, errlen, r, "vCPU %u: KVM_GET_REG_LIST", v->index);
+	for (uint32_t i = 0; !r && i < n; i++) {
+		uint8_t val[SNAP_REG_MAX_SIZE];
+		struct kvm_one_reg one = {.id = regs[i].id, .addr = (uintptr_t)val};
+
+		/* KVM reads the id's size (snap_regs_parse checked it is regs[i].size). */
+		memcpy(val, regs[i].val, regs[i].size);
+		r = listed(list, regs[i].id) ? kvm_ioctl(v->fd, KVM_SET_ONE_REG, &one) : -ENOENT;
+		if (r < 0 && !reg_vital(regs[i].id)) {
+			log_warn("vCPU %u: KVM refused register 0x%llx from the snapshot (%s)",
+				 v->index, (unsigned long long)regs[i].id, strerror(-r));
+			r = 0;
+		} else if (r < 0) {
+			r = snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_ONE_REG 0x%llx",
+					    v->index, (unsigned long long)regs[i].id);
+		} else {
+			r = 0;
+		}
+	}
+	free(list);
+	return r;
+}
+
 int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *err, size_t errlen)
 {
 	struct snap_reg *regs;
@@ -406,24 +449,7 @@ int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *er
 	if (r)
 		return snap_fail_errno(err, errlen, 0, "snapshot section vcpu-one-regs %u: %s",
 				       v->index, why);
-	for (uint32_t i = 0; !r && i < n; i++) {
-		uint8_t val[SNAP_REG_MAX_SIZE];
-		struct kvm_one_reg one = {.id = regs[i].id, .addr = (uintptr_t)val};
-
-		/* KVM reads the id's size (snap_regs_parse checked it is regs[i].size). */
-		memcpy(val, regs[i].val, regs[i].size);
-		r = kvm_ioctl(v->fd, KVM_SET_ONE_REG, &one);
-		if (r < 0 && !reg_vital(regs[i].id)) {
-			log_warn("vCPU %u: KVM refused register 0x%llx from the snapshot (%s)",
-				 v->index, (unsigned long long)regs[i].id, strerror(-r));
-			r = 0;
-		} else if (r < 0) {
-			r = snap_fail_errno(err, errlen, r, "vCPU %u: KVM_SET_ONE_REG 0x%llx",
-					    v->index, (unsigned long long)regs[i].id);
-		} else {
-			r = 0;
-		}
-	}
+	r = restore_regs(v, regs, n, err, errlen);
 	free(regs);
 	if (r)
 		return r;
