@@ -23,7 +23,7 @@ root=$(cd "$here/../.." && pwd)
 build=${ARM64_BUILD:-$root/build-aarch64}
 cache=${EMBER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ember}
 logs=$here/logs
-L1_TIMEOUT=${L1_TIMEOUT_ARM64:-1500} # about 48 tests run, ~12 minutes of L1 time
+L1_TIMEOUT=${L1_TIMEOUT_ARM64:-1800} # 61 tests run, about 18 minutes of L1 time
 
 die() { echo "arm64-l1: $*" >&2; exit 1; }
 say() { echo "arm64-l1: $*" >&2; }
