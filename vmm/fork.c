@@ -193,16 +193,10 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 static int freeze_ram(struct vm *vm)
 {
 	uint64_t off = 0;
+	long long avail = vm->mem.region[0].hugetlb ? hugetlb_available() : -1;
 
-	if (vm->mem.region[0].hugetlb) {
-		long long avail = hugetlb_available();
-
-		for (unsigned i = 0; i < vm->mem.nr_regions; i++)
-			off += vm->mem.region[i].size;
-		if (avail >= 0 && (uint64_t)avail < off / HUGETLB_2M)
-			return -ENOMEM;
-		off = 0;
-	}
+	if (avail >= 0 && (uint64_t)avail < (vm->cfg->mem_mib << 20) / HUGETLB_2M)
+		return -ENOMEM;
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		struct gm_region *g = &vm->mem.region[i];
 

@@ -56,7 +56,6 @@ static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 
 	if (!r)
 		r = migrate_recv_all(in->ctl, hdr + 1, sizeof(hdr) - 1);
-
 	if (r) {
 		snprintf(err, errlen, "reading the fork request: %s", strerror(-r));
 		return r;

@@ -124,7 +124,7 @@ static int setup_memory(struct vm *vm)
 		 * private map of it too: a fork child's copies on write.
 		 */
 		int fd = src && !src->uffd ? src->fd : vm->ram_fd;
-		void *p = huge ? hugetlb_map(len[i], src && src->uffd ? -1 : fd, file_off, shared)
+		void *p = huge	    ? hugetlb_map(len[i], fd, file_off, shared)
 			  : fd >= 0 ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
 					   (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, fd,
 					   (off_t)file_off)
