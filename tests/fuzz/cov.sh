@@ -17,17 +17,20 @@ shift
 meant() {
 	case $1 in
 	api) echo '^api-socket/api(_devs_route|_exec|_json|_json_dev|_json_snap)?\.c$' ;;
+	arm64_image) echo '^vmm/arch/aarch64/(image|fdt)\.c$' ;;
 	balloon) echo '^virtio/balloon(_config)?\.c$' ;;
 	blk) echo '^virtio/blk(_config|_engine|_req)?\.c$' ;;
 	config) echo '^api-socket/api_config\.c$' ;;
 	http) echo '^api-socket/http\.c$' ;;
 	jailer) echo '^jail/jailer_args\.c$' ;;
 	loader) echo '^vmm/(loader|boot)\.c$' ;;
+	fork_msg) echo '^vmm/fork_msg\.c$' ;;
 	migrate) echo '^snapshot/migrate_stream\.c$' ;;
 	mmds) echo '^virtio/mmds_(net|tcp|http)\.c$' ;;
 	mmio) echo '^virtio/virtio_mmio\.c$' ;;
 	net) echo '^virtio/net(_config)?\.c$' ;;
 	snap) echo '^snapshot/(snapfile|snap_dev)\.c$' ;;
+	snap_regs) echo '^snapshot/snap_regs\.c$' ;;
 	uffd) echo '^snapshot/uffd\.c$' ;;
 	virtq) echo '^virtio/virtq\.c$' ;;
 	vsock) echo '^virtio/vsock(_client|_conn|_host|_mux|_pkt)?\.c$' ;;
