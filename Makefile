@@ -117,7 +117,7 @@ $(BUILD)/snapshot/crc64.o $(BUILD)/fuzz-obj/snapshot/crc64.o: $(BUILD)/gen/crc64
 # as in ember: Debian's liburing.so.2.3 lacks io_uring_register_restrictions.
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit -o $@ $< $(UNIT_LIB_OBJS) -lcmocka \
+	$(CC) $(CFLAGS) -MMD -MP -Wno-missing-prototypes -Itests/unit -o $@ $< $(UNIT_LIB_OBJS) -lcmocka \
 		-Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread
 # A test that builds in the file it tests (its code is not in the unit objects).
 $(BUILD)/tests/test_fork_pages: vmm/fork_pages.c
@@ -196,7 +196,7 @@ FUZZ_EXTRA_jailer := $(BUILD)/fuzz-obj/jail/jailer_args.o
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.h tests/fuzz/vrig.h $(FUZZ_LIB_OBJS) $$(FUZZ_EXTRA_$$*)
 	@echo "  LINK $@ (ASan/UBSan)"
-	@$(CC) $(FUZZ_CFLAGS) -Werror -o $@ $< $(FUZZ_LIB_OBJS) $(FUZZ_EXTRA_$*) \
+	@$(CC) $(FUZZ_CFLAGS) -MMD -MP -Werror -o $@ $< $(FUZZ_LIB_OBJS) $(FUZZ_EXTRA_$*) \
 		-Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic -pthread
 
 # Each target over its corpus directory, if it has one, and its built-in seeds.
@@ -341,4 +341,6 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(EMBER_OBJS:.o=.d) $(JAILER_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
+# The test programs' own headers too (a test and its rig are one compile).
+-include $(EMBER_OBJS:.o=.d) $(JAILER_OBJS:.o=.d) $(UNIT_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d) \
+	$(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)
