@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "seccomp_rules.h" /* first: it includes seccomp.h its own way */
 #include "seccomp.h"
 #include "seccomp_custom.h"
 
@@ -81,6 +83,25 @@ static int role_of(const uint8_t *name, uint64_t len)
 	return -1;
 }
 
+/*
+ * A program that begins as seccompiler's do, by loading seccomp_data.arch
+ * and comparing it with one AUDIT_ARCH_* value, was compiled for that
+ * architecture: the kernel would take one for another architecture and
+ * kill the thread at its first system call, so it is refused here, by
+ * name.  Programs that do not begin so are left to the kernel.
+ */
+static int check_arch(const struct sock_filter *p, size_t n, int role, char *err, size_t errlen)
+{
+	if (n < 2 || p[0].code != (BPF_LD | BPF_W | BPF_ABS) ||
+	    p[0].k != offsetof(struct seccomp_data, arch) ||
+	    p[1].code != (BPF_JMP | BPF_JEQ | BPF_K) || p[1].k == SECCOMP_TARGET_AUDIT)
+		return 0;
+	return bad(err, errlen,
+		   "the %s program is for another architecture (AUDIT_ARCH 0x%08x; this ember's "
+		   "is 0x%08x)",
+		   seccomp_role_name(role), p[1].k, (unsigned)SECCOMP_TARGET_AUDIT);
+}
+
 static int parse_program(const uint8_t *b, size_t len, size_t *off, struct seccomp_custom *c,
 			 int role, char *err, size_t errlen)
 {
@@ -109,7 +130,7 @@ static int parse_program(const uint8_t *b, size_t len, size_t *off, struct secco
 		f->jf = (uint8_t)(insn >> 24);
 		f->k = (uint32_t)(insn >> 32);
 	}
-	return 0;
+	return check_arch(c->prog[role], c->len[role], role, err, errlen);
 }
 
 int seccomp_custom_parse(const void *data, size_t len, struct seccomp_custom *c, char *err,

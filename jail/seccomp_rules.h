@@ -89,10 +89,12 @@ extern const struct seccomp_arch_rules seccomp_arch_aarch64;
 #define seccomp_arch_target  seccomp_arch_x86_64
 #define seccomp_progs_target seccomp_progs_x86_64
 #define SECCOMP_TARGET_BPF_H "seccomp_bpf_x86_64.h"
+#define SECCOMP_TARGET_AUDIT AUDIT_ARCH_X86_64 /* seccomp_data.arch, linux/audit.h */
 #elif defined(__aarch64__)
 #define seccomp_arch_target  seccomp_arch_aarch64
 #define seccomp_progs_target seccomp_progs_aarch64
 #define SECCOMP_TARGET_BPF_H "seccomp_bpf_aarch64.h"
+#define SECCOMP_TARGET_AUDIT AUDIT_ARCH_AARCH64
 #else
 #error "no seccomp allow-lists for this architecture (jail/arch/ARCH/seccomp_rules.c)"
 #endif

@@ -7,6 +7,7 @@
  * dies with EMBER_EXIT_SECCOMP naming its role.
  */
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
@@ -49,6 +50,12 @@ static void put_prog(const char *kind)
 		put_insn(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, SYS_write);
 		put_insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SYS_exit_group);
 		put_insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRAP);
+		put_insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+	} else if (!strncmp(kind, "arch=", 5)) { /* seccompiler's prologue for that arch */
+		put_u64(4);
+		put_insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 4); /* seccomp_data.arch */
+		put_insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, (uint32_t)strtoul(kind + 5, NULL, 0));
+		put_insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
 		put_insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
 	} else { /* "badjump": a jump past the end, which the kernel refuses */
 		put_u64(2);
@@ -182,6 +189,30 @@ static void test_refusals(void **state)
 }
 
 /* seccomp_custom_load(): the file on disk, and the kernel's verdict at load. */
+/*
+ * A program compiled for another architecture (x86-64's file on aarch64,
+ * or the other way) is refused by name; one for this architecture loads.
+ */
+static void test_arch(void **state)
+{
+	struct seccomp_custom c;
+	char this[32], other[32], err[256];
+
+	(void)state;
+	snprintf(this, sizeof(this), "arch=%u", (unsigned)AUDIT_ARCH_X86_64);
+	snprintf(other, sizeof(other), "arch=%u", (unsigned)AUDIT_ARCH_AARCH64);
+#if defined(__aarch64__)
+	snprintf(this, sizeof(this), "arch=%u", (unsigned)AUDIT_ARCH_AARCH64);
+	snprintf(other, sizeof(other), "arch=%u", (unsigned)AUDIT_ARCH_X86_64);
+#endif
+	build("allow", this, this);
+	assert_int_equal(seccomp_custom_parse(f.b, f.len, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.len[SECCOMP_VCPU], 4);
+	seccomp_custom_free(&c);
+	build("allow", this, other);
+	refused("the vmm program is for another architecture");
+}
+
 static void test_load(void **state)
 {
 	char path[] = "/tmp/ember-seccomp-XXXXXX", err[256];
@@ -273,9 +304,8 @@ static void test_installed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),
-	    cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_parse),     cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_arch),      cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_installed),
 	};
 	return cmocka_run_group_tests_name("seccomp_custom", tests, NULL, NULL);
