@@ -10,37 +10,54 @@
 #             fresh ember (also from that ember's start: start_ms)
 #   fork10    PUT /vm/fork of the running parent into 10 children; the echo
 #             is the last child's (every child is checked to echo too)
+#   fork1     PUT /vm/fork of another parent into 1 child: one new VM
+#             made by fork against one made by restore
 #   pss       each child's PSS and a restored clone's, with the guests up,
 #             each with its process starter's (spawn.c: every ember with
-#             an API has one, a child too, so that it can fork in turn)
+#             an API has one, a child too, so that it can fork in turn);
+#             ram_kb is the part of it that is guest RAM (the mapping of
+#             the memfd or memory file: the pages the guest dirtied and its
+#             share of the base), so pss_kb - ram_kb is ember's own
 #   npf       KVM's guest page faults (pf_taken, from debugfs) of the
 #             restored clone when it echoed and of each child when the last
 #             one echoed: the guest's working set faulted into a new VM
 #             page by page, each fault an exit to L1's KVM
 #
-# RUNS parents (default 3), each forked once.  Writes $BENCH_OUT/fork.tsv.
+# RUNS rounds (default 3), each with two parents: one snapshotted, restored
+# and forked into 10, one forked into 1.  Writes $BENCH_OUT/fork.tsv.
 # Needs: EMBER RESTORETIME CURL VMLINUX INITRD BENCH_OUT.
 set -u
 d=/tmp/forkbench N=10 RUNS=${RUNS:-3}
 mkdir -p "$d" "$BENCH_OUT"
 out=$BENCH_OUT/fork.tsv
-echo "what run echo_ms api_ms start_ms pss_kb npf" | tr ' ' '\t' >"$out"
+echo "what run echo_ms api_ms start_ms pss_kb npf ram_kb" | tr ' ' '\t' >"$out"
 
 # npf PID: KVM's pf_taken of that ember's VM ("-" without debugfs).
 npf() {
 	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	cat /sys/kernel/debug/kvm/"$1"-*/pf_taken 2>/dev/null | head -n 1 | grep . || echo -
 }
-pss1() { awk '/^Pss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
-# pss PID: that ember's PSS and its process starter's (comm ember-starter).
+# pss1 PID: "PSS guest-RAM-PSS" of one process from its smaps; guest RAM is
+# the mapping of the memfd (a booted parent's, which its children map
+# privately) or of the snapshot's memory file.
+pss1() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { ram = ($6 ~ /ember-ram|\/s\.mem$/) }
+	     /^Pss:/ { s += $2; if (ram) r += $2 }
+	     END { print s + 0, r + 0 }' "/proc/$1/smaps"
+}
+# pss PID: "PSS guest-RAM-PSS" of that ember with its process starter's
+# (comm ember-starter).
 pss() {
-	_s=$(pss1 "$1")
+	set -- "$1" $(pss1 "$1")
 	for _p in /proc/[0-9]*; do
 		[ "$(cat "$_p/comm" 2>/dev/null)" = ember-starter ] &&
-			[ "$(awk '/^PPid:/ { print $2 }' "$_p/status")" = "$1" ] && _s=$((_s + $(pss1 "${_p#/proc/}")))
+			[ "$(awk '/^PPid:/ { print $2 }' "$_p/status")" = "$1" ] &&
+			set -- "$1" $(pss1 "${_p#/proc/}" | awk -v s="$2" -v r="$3" '{ print s + $1, r + $2 }')
 	done
-	echo "$_s"
+	echo "$2 $3"
 }
+# row WHAT RUN ECHO API START PSS-PAIR NPF
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6% *}" "$7" "${6#* }" >>"$out"; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 stop() { kill -9 "$@" 2>/dev/null; for p in "$@"; do wait "$p" 2>/dev/null; done; }
@@ -61,13 +78,44 @@ cat >"$d/vm.json" <<JSON
  "vsock": {"guest_cid": 3, "uds_path": "$d/p.vsock"}}
 JSON
 
-run=1
-while [ $run -le "$RUNS" ]; do
-	rm -f "$d"/*.sock "$d"/*.vsock "$d"/*.out
-	# The parent, up and echoing.
+# boot_parent: a parent up and echoing on $d/p.vsock; sets parent.
+boot_parent() {
+	rm -f "$d/p.sock" "$d/p.vsock"
 	line=$("$RESTORETIME" "$d/p.vsock" 5000 120 -- "$EMBER" --api-sock "$d/p.sock" --config-file "$d/vm.json") ||
 		{ echo "bench: fork: the parent did not start" >&2; exit 1; }
 	parent=$(field pid "$line")
+}
+# fork_into N: PUT /vm/fork of $parent into N children, timed by
+# restoretime, which sends the request to the parent as it sends a load and
+# waits for the last child's echo (its command is a stand-in); every other
+# child must echo too.  Sets line, sent and kids.
+fork_into() {
+	j=
+	i=1
+	while [ $i -le "$1" ]; do
+		j="$j${j:+,}{\"api_sock\":\"$d/c$i.sock\",\"serial_out_path\":\"$d/c$i.out\",\"vsock_override\":{\"uds_path\":\"$d/c$i.vsock\"}}"
+		i=$((i + 1))
+	done
+	line=$(RESTORETIME_REQUEST="PUT /vm/fork" "$RESTORETIME" "$d/c$1.vsock" 5000 60 "$d/p.sock" \
+		"{\"children\":[$j]}" -- sleep 600) ||
+		{ echo "bench: fork: the fork failed or the children did not come up" >&2; stop "$parent" $(children); exit 1; }
+	stop "$(field pid "$line")"
+	sent=$(field sent_us "$line")
+	kids=$(children)
+	nfs=
+	for k in $kids; do nfs="$nfs $k=$(npf "$k")"; done
+	i=1
+	while [ $i -lt "$1" ]; do
+		"$RESTORETIME" "$d/c$i.vsock" 5000 30 -- true >/dev/null ||
+			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $kids; exit 1; }
+		i=$((i + 1))
+	done
+}
+
+run=1
+while [ $run -le "$RUNS" ]; do
+	rm -f "$d"/*.sock "$d"/*.vsock "$d"/*.out
+	boot_parent
 	# A Full snapshot of it, and one restore of that, as the peer.
 	api "$d/p.sock" PATCH /vm '{"state":"Paused"}' &&
 		api "$d/p.sock" PUT /snapshot/create "{\"snapshot_type\":\"Full\",\"snapshot_path\":\"$d/s.state\",\"mem_file_path\":\"$d/s.mem\"}" &&
@@ -78,39 +126,26 @@ while [ $run -le "$RUNS" ]; do
 	clone=$(field pid "$line") sent=$(field sent_us "$line")
 	nf=$(npf "$clone")
 	sleep 2
-	printf 'restore\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$(ms $(($(field ready_us "$line") - sent)))" \
-		"$(ms $(($(field load_us "$line") - sent)))" "$(ms "$(field ready_us "$line")")" "$(pss "$clone")" "$nf" >>"$out"
+	row restore "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
+		"$(ms "$(field ready_us "$line")")" "$(pss "$clone")" "$nf"
 	stop "$clone"
 	rm -f "$d/s.mem" "$d/s.state"
-	# The fork: restoretime sends the request to the parent, as it sends a
-	# load, and waits for the last child's echo; its command is a stand-in.
-	j=
-	i=1
-	while [ $i -le $N ]; do
-		j="$j${j:+,}{\"api_sock\":\"$d/c$i.sock\",\"serial_out_path\":\"$d/c$i.out\",\"vsock_override\":{\"uds_path\":\"$d/c$i.vsock\"}}"
-		i=$((i + 1))
-	done
-	line=$(RESTORETIME_REQUEST="PUT /vm/fork" "$RESTORETIME" "$d/c$N.vsock" 5000 60 "$d/p.sock" \
-		"{\"children\":[$j]}" -- sleep 600) ||
-		{ echo "bench: fork: the fork failed or the children did not come up" >&2; stop "$parent" $(children); exit 1; }
-	stop "$(field pid "$line")"
-	sent=$(field sent_us "$line")
-	kids=$(children)
-	nfs=
-	for k in $kids; do nfs="$nfs $k=$(npf "$k")"; done
-	i=1
-	while [ $i -lt $N ]; do
-		"$RESTORETIME" "$d/c$i.vsock" 5000 30 -- true >/dev/null ||
-			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $kids; exit 1; }
-		i=$((i + 1))
-	done
+	fork_into $N
 	sleep 2
 	echo_ms=$(ms $(($(field ready_us "$line") - sent))) api_ms=$(ms $(($(field load_us "$line") - sent)))
-	printf 'fork10\t%s\t%s\t%s\t-\t%s\t-\n' "$run" "$echo_ms" "$api_ms" "$(pss "$parent")" >>"$out"
+	row fork10 "$run" "$echo_ms" "$api_ms" - "$(pss "$parent")" -
 	for k in $kids; do
-		printf 'child\t%s\t-\t-\t-\t%s\t%s\n' "$run" "$(pss "$k")" "$(echo "$nfs" | tr ' ' '\n' | sed -n "s/^$k=//p")" >>"$out"
+		row child "$run" - - - "$(pss "$k")" "$(echo "$nfs" | tr ' ' '\n' | sed -n "s/^$k=//p")"
 	done
 	echo "bench: fork run $run: 204 after $api_ms ms, last child echoes after $echo_ms ms"
+	stop "$parent" $kids
+	# One new VM by fork, from a parent that has not forked before, as the
+	# restore above is one new VM from a snapshot.
+	rm -f "$d"/c*.sock "$d"/c*.vsock "$d"/c*.out
+	boot_parent
+	fork_into 1
+	row fork1 "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
+		- "$(pss "$parent")" "${nfs#* *=}"
 	stop "$parent" $kids
 	run=$((run + 1))
 done
