@@ -244,6 +244,29 @@ t_fork_restored() {
 	return $_r
 }
 
+# A VM that arrived by live migration forks: its RAM is the memfd the
+# destination received the pages into (migrate_recv.c), mapped privately
+# as a restore maps its memory file, and that memfd is what it hands its
+# child.  The child continues the count the migrated VM had at the fork
+# and echoes on its own vsock; the migrated VM counts on.  (The
+# destination's console is $LOG.r1, so the child is number 5.)
+t_fork_migrated() {
+	rm -f "$LOG".r* "$LOGDIR/fork5.sock" "$LOGDIR/fork5.vsock"
+	snap_boot || { snap_kill "$API_PID"; return 1; }
+	_r=0
+	mig_dest "unix:$LOGDIR/mig.sock" && mig_send "unix:$LOGDIR/mig.sock" && mig_follows || _r=1
+	SOCK=$LOGDIR/api2.sock
+	_b=$(counts "$LOG.r1" | tail -n 1)
+	[ $_r = 1 ] || api_ok 204 PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork5.sock\",\"serial_out_path\":\"$LOG.r5\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork5.vsock\"}}]}" || _r=1
+	[ $_r = 1 ] || { continues "$LOG.r5" "$_b" && vsock_echo "$LOGDIR/fork5.vsock"; } || _r=1
+	[ $_r = 1 ] || { SOCK=$LOGDIR/fork5.sock && api_ok 200 GET / && has_body '"state":"Running"'; } || _r=1
+	SOCK=$LOGDIR/api2.sock
+	[ $_r = 1 ] || counts_on "$LOG.r1" || _r=1
+	snap_kill "$DEST_PID"
+	fork_cleanup
+	return $_r
+}
+
 # 2 MiB huge-page RAM forks: the parent's RAM is a hugetlbfs memfd, the
 # child maps it privately and continues the count, its copies on write on
 # huge pages (Private_Hugetlb in its smaps).  Every private mapping
