@@ -10,17 +10,21 @@ python3 - "$dir" <<'PY'
 import csv, math, os, sys
 out = sys.argv[1]
 vmms = {"ember": "ember", "qemu-microvm": "QEMU microvm"}
-ready, req, ans = {}, {}, {}
+ready, req, ans, start = {}, {}, {}, {}
 # Rows that do not parse are dropped: the TSV comes off L1's serial console.
 for r in csv.DictReader(open(os.path.join(out, "restore-peer.tsv")), delimiter="\t"):
     try:
         key, v = (r["vmm"], int(r["mem_mib"])), float(r["ready_ms"])
     except (KeyError, TypeError, ValueError):
         continue
+    if key[0] == "qemu-startup":  # QEMU's start-up alone (-incoming defer, QMP greeting)
+        start.setdefault(("qemu-microvm", key[1]), []).append(v)
+        continue
     if key[0] not in vmms:
         continue
     ready.setdefault(key, []).append(v)
     try:
+        start.setdefault(key, []).append(float(r["sent_ms"]))  # ember: its API socket accepts
         req.setdefault(key, []).append(v - float(r["sent_ms"]))
         ans.setdefault(key, []).append(float(r["answered_ms"]) - float(r["sent_ms"]))
     except (TypeError, ValueError):
@@ -37,7 +41,8 @@ mems = sorted({m for (_, m) in ready})
 L = ["## Snapshot restore latency, ember vs QEMU microvm", "",
      "Process start (the VMM forked) to guest running: the first answer of the guest's "
      "serial-echo (guest-tests/serial-echo, from userspace) to the probe bytes bench/serialtime "
-     "writes to the VMM's serial console from the start on, every millisecond. One restore at a "
+     "writes to the VMM's serial console from the start on (a new one whenever the last has left "
+     "the pipe, 2 ms apart at least, so one always waits for the guest). One restore at a "
      "time, alternating ember and QEMU, 1 vCPU, a serial console and no other device, the same "
      "kernel, initramfs and command line, nested KVM, one L1 run.", "",
      "| guest RAM | VMM | loads | p50 (ms) | p90 (ms) | p99 (ms) | min–max (ms) |",
@@ -61,6 +66,19 @@ for mem in mems:
     v, a = req.get(("ember", mem)), ans.get(("ember", mem))
     if v and a:
         L.append(f"| {mem} MiB | {len(v)} | {cells(v)} | {pct(a, 50):.1f} |")
+L += ["", "How much of that is the process's start-up: ember from its fork to its API socket "
+      "accepting (the load request is written then); QEMU from its fork to its QMP greeting, "
+      "started the same way but with `-incoming defer` (nothing to load), timed beside each "
+      "restore. The last columns take each VMM's start-up p50 from its restore p50 (an estimate: "
+      "a difference of medians).", "",
+      "| guest RAM | ember start-up p50 (ms) | QEMU start-up p50 (ms) | ember restore p50 beyond start-up (ms) | QEMU restore p50 beyond start-up (ms) |",
+      "|---|---|---|---|---|"]
+for mem in mems:
+    e, q = ready.get(("ember", mem)), ready.get(("qemu-microvm", mem))
+    es, qs = start.get(("ember", mem)), start.get(("qemu-microvm", mem))
+    if e and q and es and qs:
+        L.append(f"| {mem} MiB | {pct(es, 50):.1f} | {pct(qs, 50):.1f} | "
+                 f"{pct(e, 50) - pct(es, 50):.1f} | {pct(q, 50) - pct(qs, 50):.1f} |")
 L += ["", "### What is compared", "",
       "- Both rows run from the VMM's fork to the guest's first answer; neither VMM has its "
       "process, KVM VM or guest memory before. ember: `ember --api-sock`, then `PUT "

@@ -4,7 +4,8 @@
 # serial console and no other device, in the same L1 run.
 #
 # "Guest running" is the same probe for both: bench/serialtime writes a byte
-# to the VMM's stdin (the guest's UART) at once and every millisecond, and
+# to the VMM's stdin (the guest's UART) at once and whenever the last one has
+# left the pipe (2 ms apart at least), and
 # the guest's guest-tests/serial-echo answers "ECHO x" on the console from
 # userspace; the first answer read is the moment.  Both are timed from the
 # VMM process's start (fork) to that moment:
@@ -25,7 +26,9 @@
 # ember's PATCH /vm Paused + Full snapshot, QEMU's QMP stop + migrate
 # "exec:cat > FILE" (QEMU 7.2 in L1 has no file: URI).  Then LOADS restores
 # per VMM and size, one at a time, alternating ember and QEMU.  All files
-# are on L1's tmpfs.
+# are on L1's tmpfs.  Beside each pair, QEMU started with -incoming defer is
+# timed to its QMP greeting (qemu-startup): its process start-up alone, to
+# tell apart from the load (ember's own is the time to its API socket).
 #
 # Writes $BENCH_OUT/restore-peer.tsv.  Needs: EMBER SERIALTIME VMLINUX INITRD
 # BENCH_OUT, QEMU and QEMU_DATA (without them: ember's rows only, said so).
@@ -91,6 +94,11 @@ JSON
 			"$EMBER" --api-sock "$d/r.sock" || exit 1
 		[ $have_qemu = 0 ] || timed qemu-microvm "$mem" $run \
 			qemu_st "$mem" "-t 60 -i $d/q$mem.mig" -incoming fd:3 || exit 1
+		# QEMU's start-up alone, for the report's split: to its QMP
+		# greeting, with nothing to load (ember's is sent_ms).
+		[ $have_qemu = 0 ] || timed qemu-startup "$mem" $run \
+			qemu_st "$mem" "-t 60 -g $d/g.sock" -incoming defer \
+			-qmp "unix:$d/g.sock,server=on,wait=off" || exit 1
 		run=$((run + 1))
 	done
 	echo "bench: $LOADS restores of $mem MiB timed for each VMM"

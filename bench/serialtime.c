@@ -26,6 +26,8 @@
  *                 "exec:cat > F" (a single pass: the VM is stopped)
  *   -i FILE       FILE open read-only as the command's fd 3 (QEMU's
  *                 -incoming fd:3)
+ *   -g SOCK       no probe: "ready" is QMP's greeting on SOCK (QEMU's
+ *                 start-up alone, with -incoming defer)
  *
  * Prints "ready_us=N sent_us=N|- answered_us=N|- pid=N", all from the
  * command's start (sent: the load request written; answered: its 204 read),
@@ -52,7 +54,7 @@
 #define PROBE_US 2000u
 
 struct opts {
-	const char *api, *load, *snap, *qmp, *mig, *incoming;
+	const char *api, *load, *snap, *qmp, *mig, *incoming, *greet;
 	int timeout_s;
 	bool wait_ready;
 	char **cmd;
@@ -152,6 +154,20 @@ static int ember_snapshot(const char *sock, const char *files)
 		return -1;
 	}
 	return 0;
+}
+
+/* QEMU's start-up alone: 0 once its QMP socket @sock has greeted. */
+static int qmp_greeting(const char *sock, uint64_t deadline)
+{
+	char buf[1024];
+	size_t len = 0;
+	int fd = sock_wait(sock, deadline), r;
+
+	if (fd < 0)
+		return -1;
+	r = expect(fd, "\"QMP\"", buf, sizeof(buf), &len, 30000);
+	close(fd);
+	return r;
 }
 
 /* QEMU: stop, then the migration stream into @file, waited for. */
@@ -321,7 +337,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){.timeout_s = 60};
-	while ((ch = getopt(argc, argv, "t:wa:l:s:q:m:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:wa:l:s:q:m:i:g:")) != -1) {
 		switch (ch) {
 		case 't':
 			o->timeout_s = atoi(optarg);
@@ -347,6 +363,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'i':
 			o->incoming = optarg;
 			break;
+		case 'g':
+			o->greet = optarg;
+			break;
 		default:
 			return -1;
 		}
@@ -367,8 +386,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: serialtime [-t SECS] [-w] [-a API_SOCK [-l LOAD_JSON] "
-				"[-s STATE,MEM]] [-q QMP_SOCK -m FILE] [-i FILE] -- command...\n");
+		fprintf(
+		    stderr,
+		    "usage: serialtime [-t SECS] [-w] [-g QMP_SOCK] [-a API_SOCK [-l LOAD_JSON] "
+		    "[-s STATE,MEM]] [-q QMP_SOCK -m FILE] [-i FILE] -- command...\n");
 		return 2;
 	}
 	if (o.incoming && (mig = open(o.incoming, O_RDONLY)) < 0) {
@@ -377,6 +398,8 @@ int main(int argc, char **argv)
 	}
 	if (o.api)
 		unlink(o.api);
+	if (o.greet)
+		unlink(o.greet);
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
 		return 1;
@@ -397,8 +420,13 @@ int main(int argc, char **argv)
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	l.sock = o.api;
 	l.body = o.load;
-	if (probe(in[1], out[0], o.load ? &l : NULL, !o.wait_ready, t0, deadline, &ready))
+	if (o.greet) {
+		if (qmp_greeting(o.greet, deadline))
+			goto out;
+		ready = now_us() - t0;
+	} else if (probe(in[1], out[0], o.load ? &l : NULL, !o.wait_ready, t0, deadline, &ready)) {
 		goto out;
+	}
 	printf("ready_us=%llu ", (unsigned long long)ready);
 	if (o.load)
 		printf("sent_us=%llu answered_us=%llu", (unsigned long long)l.sent,
