@@ -24,7 +24,8 @@
 #
 # The snapshots: one cold boot each per size, the probe answered, then
 # ember's PATCH /vm Paused + Full snapshot, QEMU's QMP stop + migrate
-# "exec:cat > FILE" (QEMU 7.2 in L1 has no file: URI).  Then LOADS restores
+# "exec:cat > FILE" (QEMU 7.2 in L1 has no file: URI).  A restore of each
+# left paused must get no answer (the probe's own check).  Then LOADS restores
 # per VMM and size, one at a time, alternating ember and QEMU.  All files
 # are on L1's tmpfs.  Beside each pair, QEMU started with -incoming defer is
 # timed to its QMP greeting (qemu-startup): its process start-up alone, to
@@ -88,6 +89,20 @@ JSON
 	echo "bench: $mem MiB snapshots: ember $(du -k "$d/e$mem.mem" | cut -f1) KiB of memory file," \
 		"QEMU $( [ $have_qemu = 1 ] && du -k "$d/q$mem.mig" | cut -f1) KiB of stream"
 	load="{\"snapshot_path\":\"$d/e$mem.state\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$d/e$mem.mem\"},\"resume_vm\":true}"
+	# The probe must not answer a guest that does not run: each VMM's
+	# restore left paused (ember: resume_vm false; QEMU: -S) gets no
+	# answer in 10 s, or the figures below mean nothing.
+	if "$SERIALTIME" -t 10 -a "$d/r.sock" -l "$(echo "$load" | sed 's/"resume_vm":true/"resume_vm":false/')" \
+		-- "$EMBER" --api-sock "$d/r.sock" >/dev/null 2>&1; then
+		echo "bench: ember's paused $mem MiB restore answered the probe" >&2
+		exit 1
+	fi
+	if [ $have_qemu = 1 ] && qemu_st "$mem" "-t 10 -i $d/q$mem.mig" -incoming fd:3 -S \
+		>/dev/null 2>&1; then
+		echo "bench: QEMU's paused $mem MiB restore answered the probe" >&2
+		exit 1
+	fi
+	echo "bench: $mem MiB restores left paused: no answer from either VMM, as it should be"
 	run=1
 	while [ $run -le "$LOADS" ]; do
 		timed ember "$mem" $run "$SERIALTIME" -t 60 -a "$d/r.sock" -l "$load" -- \
