@@ -164,7 +164,13 @@ $(BUILD)/boottime: bench/boottime.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # Restore-to-ready probe for make bench (bench/snapshot-in-l1.sh).
-$(BUILD)/restoretime: bench/restoretime.c
+$(BUILD)/restoretime: bench/restoretime.c bench/clock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# Restore-to-running probe on the serial console, for ember and QEMU alike
+# (bench/restore-peer-in-l1.sh).
+$(BUILD)/serialtime: bench/serialtime.c bench/clock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
@@ -245,6 +251,7 @@ L1_MANIFEST := \
 	TRIPLEFAULT:triplefault.elf:guest \
 	BOOTTIME:boottime:bin:bench \
 	RESTORETIME:restoretime:bin:bench \
+	SERIALTIME:serialtime:bin:bench \
 	NETPERF:netperf:bin:bench
 l1_field = $(word $1,$(subst :, ,$2))
 l1_bench = $(filter bench,$(call l1_field,4,$1))

@@ -55,7 +55,7 @@ for mem in ("128", "1024"):
     L.append(f"| {mem} MiB | {len(v)} | {pct(v, 50):.1f} | {pct(v, 90):.1f} | {pct(v, 99):.1f} | "
              f"{min(v):.1f}–{max(v):.1f} | {pct(a, 50):.1f} |")
     cdf.append((mem, sorted(v)))
-L += ["", "QEMU microvm's `-incoming` restore is not measured here (see the note at the end).", ""]
+L += ["", "QEMU microvm's restore, side by side with ember's: restore-peer.md (see the note at the end).", ""]
 
 L += ["## Creation rate", "",
       "| how | VMs | until all run (ms) | VMs per second |", "|---|---|---|---|"]
@@ -175,10 +175,11 @@ L += ["## Notes", "",
       "restored ember now sets PR_SET_THP_DISABLE (its guest RAM never uses THP).",
       "- Nested KVM (QEMU/TCG L1 with emulated SVM): absolute times are far from bare metal; "
       "compare rows of one run.",
-      "- QEMU microvm as the restore peer is not measured: its snapshot restore is a migration "
-      "stream (`-incoming`), copied into fresh anonymous memory rather than mapped, and its "
-      "vsock is vhost-vsock without Firecracker's hybrid socket, so \"guest running\" would need "
-      "a different probe; left for later rather than compare unlike moments."]
+      "- QEMU microvm, the restore peer, is measured by the restore-peer module "
+      "(bench/restore-peer-in-l1.sh, restore-peer.md), not here: its vsock is vhost-vsock "
+      "without Firecracker's hybrid socket, so that module probes \"guest running\" on the "
+      "serial console instead, the same way for both VMMs, from process start (QEMU's "
+      "`-incoming` has no request to time from) and, for ember, also from the load request."]
 open(os.path.join(out, "density.md"), "w").write("\n".join(L) + "\n")
 with open(os.path.join(out, "density.dat"), "w") as f:
     for mem, v in cdf:
