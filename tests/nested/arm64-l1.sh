@@ -92,6 +92,13 @@ cp "$pkg/bin/busybox" "$l1/bin/busybox"
 ln -s busybox "$l1/bin/sh"
 install -m 0755 "$here/arm64-l1-init" "$l1/init"
 cp "$tun" "$l1/ember/modules/tun.ko"
+# The bridge for migrate_tap, with what it needs, loaded in this order by
+# arm64-l1-init (the unpacked package has no modules.dep for modprobe).
+for m in llc stp bridge; do
+	f=$(find "$pkg/lib/modules" -name "$m.ko" | head -n1)
+	[ -n "$f" ] || die "no $m.ko in $(ls "$debs"/linux-image-*-unsigned_*.deb)"
+	cp "$f" "$l1/ember/modules/$m.ko"
+done
 for t in ember ember-jailer vsock-host mktap api-curl ember-uffd-handler mig-hostile; do
 	install -m 0755 "$build/$t" "$l1/ember/bin/$t"
 done
