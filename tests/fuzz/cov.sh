@@ -23,7 +23,7 @@ meant() {
 	config) echo '^api-socket/api_config\.c$' ;;
 	http) echo '^api-socket/http\.c$' ;;
 	jailer) echo '^jail/jailer_args\.c$' ;;
-	loader) echo '^vmm/(loader|boot)\.c$' ;;
+	loader) echo '^vmm/arch/x86_64/(loader|boot)\.c$' ;;
 	fork_msg) echo '^vmm/fork_msg\.c$' ;;
 	migrate) echo '^snapshot/migrate_stream\.c$' ;;
 	mmds) echo '^virtio/mmds_(net|tcp|http)\.c$' ;;
