@@ -667,12 +667,6 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s
 			goto out;
 		}
 		t->st.activated = true;
-		/* A notify still unread in the source's eventfd at the snapshot
-		 * is not repeated by the driver: kick each ready queue once (a
-		 * spurious notify only finds no new buffers). */
-		for (unsigned q = 0; q < t->ops->num_queues; q++)
-			if (t->st.vq[q].ready)
-				vm_kick(t->notify_fd[q]);
 	}
 	/* An interrupt raised just before the snapshot may not have reached the
 	 * IOAPIC state we saved: raise it again; the driver reads the status. */
