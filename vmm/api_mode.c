@@ -416,9 +416,17 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 	 * is refused.  A fork's child has one too: it can be forked in turn.
 	 */
 	m->spawner = (struct spawner){.pid = -1};
-	if (!cli->no_api && (r = spawner_start(&m->spawner, cli->argv0)))
+	if (cli->fork_in && cli->fork_in->spawner.pid >= 0) {
+		/* Started while the child waited for its request (fork_child.c). */
+		m->spawner = cli->fork_in->spawner;
+		cli->fork_in->spawner.pid = -1;
+	}
+	r = cli->no_api || m->spawner.pid >= 0 ? 0 : spawner_start(&m->spawner, cli->argv0);
+	if (r)
 		log_warn("live fork unavailable: cannot start the process starter: %s",
 			 strerror(-r));
+	else if (m->spawner.pid >= 0)
+		fork_pool_fill(m); /* --fork-pool: they start while we do */
 	/* --mmds-size-limit, or as in Firecracker the API's payload limit. */
 	if (mmds_create(&m->mmds, cli_fc_mmds_size_limit(cli)))
 		goto out;
@@ -539,6 +547,7 @@ out:
 	if (m->metrics_fd >= 0)
 		close(m->metrics_fd);
 	mmds_destroy(m->mmds); /* after the API thread and the VM, its readers */
+	fork_pool_drain(m);
 	spawner_stop(&m->spawner);
 	free(m);
 	return code;

@@ -46,6 +46,9 @@ struct api_mode {
 	struct api_snapshot_load mig_load; /* its overrides; .restored goes to the API thread */
 	atomic_int migration;		   /* api_state.migration */
 	struct spawner spawner;		   /* live fork's process starter (spawn.h), or none */
+	/* --fork-pool: children started ahead, each waiting on its control socket (fork.c). */
+	int fork_pool[CONFIG_FORK_POOL_MAX];
+	unsigned fork_pool_nr;
 };
 
 /* PUT /serial's stream and rate into @c (api_mode.c; a snapshot load applies it too). */
@@ -72,5 +75,8 @@ int api_snap_migrate_send(struct api_mode *m, const struct api_migrate *mc, char
 int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen);
 /* fork.c: PUT /vm/fork. */
 int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen);
+/* fork.c: --fork-pool: start children up to the pool's size; release them all. */
+void fork_pool_fill(struct api_mode *m);
+void fork_pool_drain(struct api_mode *m);
 
 #endif

@@ -252,6 +252,7 @@ int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen)
 	restore_setup(m, l, nets, &req);
 	req.img = &in->img;
 	req.mem_fd = in->ram_fd;
+	m->cfg.pre = &in->pre;
 	snprintf(m->acfg.serial.serial_out_path, sizeof(m->acfg.serial.serial_out_path), "%s",
 		 in->msg.serial_out_path);
 	api_mode_serial_to_config(&m->acfg.serial, &m->cfg);

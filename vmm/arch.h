@@ -26,6 +26,14 @@ extern const struct kvm_cap_req arch_kvm_caps[];
 extern const size_t arch_nr_kvm_caps;
 /* Right after KVM_CREATE_VM, before memory (x86: TSS, identity map, irqchip, PIT). */
 int arch_vm_init(struct vm *vm);
+/*
+ * For a VM made ahead of its configuration (vm_pre_create): 1 after doing
+ * all of arch_vm_init on the bare @vm_fd (x86: it needs no configuration;
+ * its PIT and irqchip set-up waits on kernel threads and SRCU, slow in a
+ * nested L1), 0 if arch_vm_init must still run (aarch64: the GIC's layout
+ * depends on the vCPU count), or -errno.
+ */
+int arch_vm_pre_init(int vm_fd);
 /* Guest RAM for @mem_size bytes: fills @start/@len, returns the region count. */
 unsigned arch_mem_regions(uint64_t mem_size, uint64_t start[GM_MAX_REGIONS],
 			  uint64_t len[GM_MAX_REGIONS]);

@@ -45,6 +45,10 @@ static const char usage_tail[] =
     "  --no-device-hints   no virtio_mmio.device= on the command line: the guest\n"
     "                      finds its devices in the ACPI tables\n"
     "\n"
+    "  --fork-pool N       keep N live-fork children started (processes with an\n"
+    "                      empty KVM VM, 0 to 16, default 0): PUT /vm/fork uses\n"
+    "                      them first and starts new ones after it\n"
+    "\n"
     "  --seccomp-filter FILE  install Firecracker's compiled filters (seccompiler-bin)\n"
     "                      on the vmm, api and vcpu threads instead of ember's own\n"
     "\n"
@@ -172,6 +176,11 @@ static int apply(struct vm_config *cfg, const char *opt, const char *val, char *
 		cfg->no_seccomp = true;
 	} else if (!strcmp(opt, "--allow-kvm-pvm")) {
 		cfg->allow_kvm_pvm = true;
+	} else if (!strcmp(opt, "--fork-pool")) {
+		if (str_to_u64(val, CONFIG_FORK_POOL_MAX, &n))
+			return bad(err, errlen, "--fork-pool: '%s' is not a number from 0 to 16",
+				   val);
+		cfg->fork_pool = (unsigned)n;
 	} else if (!strcmp(opt, "--no-acpi")) {
 		cfg->no_acpi = true;
 	} else if (!strcmp(opt, "--no-device-hints")) {
@@ -238,6 +247,7 @@ static const struct opt_info options[] = {
     {"--snapshot-version", OPT_API, true},
     {"--version", OPT_API, true},
     {"--enable-pci", OPT_API, true},
+    {"--fork-pool", OPT_API, false},
     {"--no-acpi", OPT_RUN, true},
     {"--no-device-hints", OPT_RUN, true},
 };

@@ -25,9 +25,22 @@ struct vm_mem_source {
 	bool uffd; /* anonymous; snapshot/ hands it to the handler */
 };
 
+/*
+ * A KVM VM made before anyone knew what it would be: a pooled fork child
+ * (--fork-pool) makes it while it waits, so that its fork does not wait
+ * for KVM_CREATE_VM and what needs no configuration after it
+ * (arch_vm_pre_init), in a nested L1 the slowest steps of building a VM.
+ * vm_create takes both fds (and sets them to -1); vm_pre_create fills it.
+ */
+struct vm_pre {
+	int kvm_fd, vm_fd; /* -1: none */
+	bool arch_done;	   /* arch_vm_pre_init did all of arch_vm_init */
+};
+
 #define CONFIG_DEFAULT_VCPUS	1u
 #define CONFIG_DEFAULT_MEM_MIB	128u
 #define CONFIG_MAX_MEM_MIB	(1u << 20) /* 1 TiB: beyond any host we run on */
+#define CONFIG_FORK_POOL_MAX	16	   /* --fork-pool: children kept started */
 #define CONFIG_DEFAULT_CMDLINE	"console=ttyS0 reboot=k panic=1"
 #define CONFIG_CONSOLE_LIMIT	(64ull << 20)		  /* a file console's default cap */
 #define CLI_DEFAULT_API_SOCK	"/run/firecracker.socket" /* Firecracker's, without --api-sock */
@@ -70,6 +83,7 @@ struct vm_config {
 	bool track_dirty_pages;		     /* KVM dirty log on guest RAM, for Diff snapshots */
 	bool huge_2m;			     /* guest RAM on 2 MiB hugetlbfs pages (hugetlb.c) */
 	const struct vm_mem_source *mem_src; /* NULL: fresh anonymous RAM (a boot) */
+	struct vm_pre *pre;		     /* NULL, or a VM made ahead: vm_create uses it */
 	/* CPU template (cpu_template.h): a custom one, else static @cpu_static (CPUT_NONE: none).
 	 */
 	const struct cpu_template *cpu_tmpl;
@@ -88,6 +102,7 @@ struct vm_config {
 	uint64_t max_payload; /* 0: the HTTP layer's default */
 	struct cli_fc fc;     /* the rest of Firecracker's flags (cli_fc.c) */
 	const char *argv0;    /* how we were run: a live fork re-execs this binary (spawn.c) */
+	unsigned fork_pool;   /* --fork-pool: fork children kept started ahead (fork.c) */
 	struct fork_child_in *fork_in; /* `ember fork-child`: the parent's request (fork_child.h) */
 };
 

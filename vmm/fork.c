@@ -12,16 +12,20 @@
  *
  * The fork, with the vCPUs paused and the devices quiesced:
  *   1. the state, once;
- *   2. each child: started and sent the request; then, all of them
- *      building their VMs and binding their API sockets side by side, each
- *      answers 'K' (or 'E': every child is dropped, they exit on EOF
- *      without having run, and the parent goes on);
- *   3. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
+ *   2. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
  *      same address (MAP_FIXED: KVM's memory slots keep their addresses;
  *      the unmap's MMU notifier drops KVM's mappings of the old pages, so
  *      the guest faults the new ones in).  The memfd is frozen from then
- *      on: the parent and every child write into private copies;
- *   4. 'G' to every child, which confirms with 'R' and runs;
+ *      on: the parent and every child write into private copies.  Done
+ *      now, off the children's path (a fork that fails later leaves it so,
+ *      which costs nothing), except on huge pages: there the private mapping
+ *      reserves its pages and may find too few, so it waits for step 4,
+ *      and a shortage is refused with the parent as it was;
+ *   3. each child: started (or taken from the pool, --fork-pool) and sent
+ *      the request; then, all of them building their VMs and binding their
+ *      API sockets side by side, each answers 'K' (or 'E': every child is
+ *      dropped, they exit on EOF without having run, and the parent goes on);
+ *   4. 'G' to every child, which runs once it reads it;
  *   5. the parent resumes if it was running.
  *
  * A parent forked before keeps its RAM private over the frozen memfd; its
@@ -155,20 +159,67 @@ static void child_msg(const struct api_mode *m, const struct api_fork_child *c, 
 	}
 }
 
+void fork_pool_fill(struct api_mode *m)
+{
+	while (m->fork_pool_nr < m->cli->fork_pool) {
+		int fd = spawner_connect(&m->spawner);
+
+		if (fd < 0) {
+			log_warn("fork: cannot start a child for the pool: %s", strerror(-fd));
+			return;
+		}
+		m->fork_pool[m->fork_pool_nr++] = fd;
+	}
+}
+
+/* Each reads EOF before any request and exits (fork_child.c). */
+void fork_pool_drain(struct api_mode *m)
+{
+	while (m->fork_pool_nr)
+		close(m->fork_pool[--m->fork_pool_nr]);
+}
+
+/*
+ * A child's control socket: the oldest pooled child (the likeliest to have
+ * finished starting), else a new one.  @pooled says which.
+ */
+static int child_connect(struct api_mode *m, bool *pooled)
+{
+	int fd;
+
+	*pooled = m->fork_pool_nr > 0;
+	if (!*pooled)
+		return spawner_connect(&m->spawner);
+	fd = m->fork_pool[0];
+	m->fork_pool_nr--;
+	memmove(m->fork_pool, m->fork_pool + 1, m->fork_pool_nr * sizeof(fd));
+	return fd;
+}
+
 /* One child started and sent its request: 0 with *@ctl open, or -errno with @why. */
 static int start_child(struct api_mode *m, const struct fork_msg *msg, const uint8_t *state,
 		       const uint64_t *bits, int *ctl, char *why, size_t whylen)
 {
 	struct timeval tv = {.tv_sec = FORK_TIMEOUT_S};
-	int fd = spawner_connect(&m->spawner), r;
+	bool pooled;
+	int fd, r;
 
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot start it: %s", strerror(-fd));
-		return fd;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	r = send_request(fd, msg, state, m->vm.ram_fd);
+	do {
+		fd = child_connect(m, &pooled);
+		if (fd < 0) {
+			snprintf(why, whylen, "cannot start it: %s", strerror(-fd));
+			return fd;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		r = send_request(fd, msg, state, m->vm.ram_fd);
+		/* A pooled child gone since (killed, out of memory): take another. */
+		if (r && pooled) {
+			log_warn("fork: a pooled child is gone (%s); starting another",
+				 strerror(-r));
+			close(fd);
+		}
+	} while (r && pooled);
 	if (!r && msg->pages)
 		r = fork_pages_send(fd, &m->vm, bits);
 	/* A child that cannot build its VM says why and stops reading: say that. */
@@ -226,31 +277,33 @@ static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img
 	return r;
 }
 
-/* Steps 3 and 4 once every child is ready. */
-static int release_children(struct vm *vm, int *ctl, unsigned nr, char *err, size_t errlen)
+/* Step 2, once per VM: 0 at once if done before. */
+static int freeze(struct vm *vm, char *err, size_t errlen)
 {
-	char c;
 	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
 
 	if (r == -EFAULT) {
 		/* Part of guest RAM is the base's, part its own: it cannot go on. */
 		snprintf(err, errlen, "Fork failed: remapping guest memory: %s", strerror(-r));
 		vm_request_exit(vm, EXIT_VMM);
-		return r;
-	}
-	if (r) {
+	} else if (r) {
 		snprintf(err, errlen,
 			 "Fork failed: not enough free 2 MiB huge pages for this VM's own "
 			 "copies of its memory after the fork");
-		return r;
 	}
+	return r;
+}
+
+/*
+ * Step 4.  Not waiting for each child to read it: that only waits for ten
+ * processes to be scheduled, and a child that dies now is as dead as one
+ * that dies a moment after it would have confirmed.
+ */
+static void release_children(const int *ctl, unsigned nr)
+{
 	for (unsigned i = 0; i < nr; i++)
 		if (migrate_send_all(ctl[i], "G", 1))
 			log_warn("fork: child %u went away before it could run", i);
-	for (unsigned i = 0; i < nr; i++)
-		if (migrate_recv_all(ctl[i], &c, 1) || c != 'R')
-			log_warn("fork: child %u did not confirm its start", i);
-	return 0;
 }
 
 int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen)
@@ -284,6 +337,8 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	/* Forked before: the children also need what we wrote since (fork_pages.h). */
 	if (!r && vm->ram_frozen && (r = fork_pages_diff(vm, &bits, &pages)))
 		snprintf(err, errlen, "Fork failed: comparing RAM with its base: %s", strerror(-r));
+	if (!r && !vm->mem.region[0].hugetlb)
+		r = freeze(vm, err, errlen);
 	for (unsigned i = 0; !r && i < f->nr; i++) {
 		struct fork_msg msg;
 
@@ -304,7 +359,9 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 				 f->child[i].api_sock, why);
 	}
 	if (!r)
-		r = release_children(vm, ctl, nr, err, errlen);
+		r = freeze(vm, err, errlen); /* huge pages: now */
+	if (!r)
+		release_children(ctl, nr);
 	/* Children not released read EOF and exit without having run. */
 	for (unsigned i = 0; i < nr; i++)
 		close(ctl[i]);
@@ -312,6 +369,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	free(bits);
 	if (!was_paused)
 		vcpus_resume(vm);
+	fork_pool_fill(m); /* after the resume: the guest need not wait for these */
 	if (r)
 		log_err("%s", err);
 	else

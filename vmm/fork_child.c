@@ -15,7 +15,9 @@
 
 #include "fork_child.h"
 #include "migrate.h"
+#include "seccomp.h"
 #include "spawn.h"
+#include "vm.h"
 
 /* A parent that stops talking for this long is gone: the child ends. */
 #define FORK_CHILD_TIMEOUT_S 30
@@ -49,11 +51,17 @@ static int recv_ram_fd(struct fork_child_in *in, uint8_t *first)
 
 static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 {
+	struct timeval tv = {.tv_sec = FORK_CHILD_TIMEOUT_S};
 	uint8_t hdr[FORK_MSG_HDR], *state = NULL;
 	char *json = NULL;
 	uint32_t jl;
+	/* No time limit on the first byte: a pooled child (--fork-pool) waits for its fork. */
 	int r = recv_ram_fd(in, hdr);
 
+	if (r == -EPIPE)
+		return r; /* released unused */
+	(void)setsockopt(in->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(in->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (!r)
 		r = migrate_recv_all(in->ctl, hdr + 1, sizeof(hdr) - 1);
 	if (r) {
@@ -105,20 +113,33 @@ static void build_argv(struct fork_child_in *in)
 	in->argc = n;
 }
 
-struct fork_child_in *fork_child_read(void)
+struct fork_child_in *fork_child_read(const char *argv0)
 {
-	struct timeval tv = {.tv_sec = FORK_CHILD_TIMEOUT_S};
 	struct fork_child_in *in = calloc(1, sizeof(*in));
 	char err[FORK_MAX_ERR];
+	int r;
 
 	if (!in)
 		return NULL;
 	in->ctl = SPAWN_CHILD_FD;
 	in->ram_fd = -1;
 	(void)fcntl(in->ctl, F_SETFD, FD_CLOEXEC);
-	(void)setsockopt(in->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(in->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (read_request(in, err, sizeof(err))) {
+	/*
+	 * Failing here is no error yet: api_mode.c and vm_create try again
+	 * and say why.  Capabilities go first: the starter keeps what we have
+	 * when it forks, and main drops them anyway.
+	 */
+	in->spawner.pid = -1;
+	if (!seccomp_drop_caps())
+		(void)spawner_start(&in->spawner, argv0);
+	(void)vm_pre_create(&in->pre);
+	r = read_request(in, err, sizeof(err));
+	if (r == -EPIPE) {
+		/* A pooled child its parent no longer needs: nothing to report. */
+		fork_child_free(in);
+		return NULL;
+	}
+	if (r) {
 		log_err("fork child: %s", err);
 		fork_child_answer(in, -EINVAL, err);
 		fork_child_free(in);
@@ -142,11 +163,7 @@ int fork_child_go(struct fork_child_in *in)
 	char c = 0;
 	int r = migrate_recv_all(in->ctl, &c, 1);
 
-	if (!r && c != 'G')
-		r = -EPROTO;
-	if (!r)
-		r = migrate_send_all(in->ctl, "R", 1);
-	return r;
+	return !r && c != 'G' ? -EPROTO : r;
 }
 
 void fork_child_free(struct fork_child_in *in)
@@ -157,6 +174,8 @@ void fork_child_free(struct fork_child_in *in)
 		close(in->ctl);
 	if (in->ram_fd >= 0)
 		close(in->ram_fd);
+	vm_pre_release(&in->pre);
+	spawner_stop(&in->spawner);
 	snap_image_free(&in->img);
 	free(in);
 }

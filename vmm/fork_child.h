@@ -7,12 +7,16 @@
 #ifndef EMBER_FORK_CHILD_H
 #define EMBER_FORK_CHILD_H
 
+#include "config.h"
 #include "fork_msg.h"
 #include "snapfile.h"
+#include "spawn.h"
 
 struct fork_child_in {
-	int ctl;    /* fd 3, the control socket */
-	int ram_fd; /* the parent's frozen RAM, mapped privately by the restore */
+	int ctl;		/* fd 3, the control socket */
+	int ram_fd;		/* the parent's frozen RAM, mapped privately by the restore */
+	struct vm_pre pre;	/* the KVM VM made while waiting for the request */
+	struct spawner spawner; /* our own process starter, also started then */
 	struct fork_msg msg;
 	struct snap_image img; /* the state, parsed and checked */
 	char *argv[12];	       /* the command line the request stands for */
@@ -20,13 +24,16 @@ struct fork_child_in {
 };
 
 /*
- * Reads and checks the request (the parent's log fd becomes our stderr);
- * NULL after telling the parent why (the child then exits).
+ * First what needs no request: its own process starter (spawn.h; @argv0 as
+ * for spawner_start) and a KVM VM (vm_pre_create); then reads and checks
+ * the request, as long as it takes to come (a pooled child waits for its
+ * fork).  NULL after telling the parent why, or for a parent that closed
+ * without a request (the child then exits).
  */
-struct fork_child_in *fork_child_read(void);
+struct fork_child_in *fork_child_read(const char *argv0);
 /* 'K' once the VM is built and its API socket listens, or 'E' and @why. */
 int fork_child_answer(struct fork_child_in *in, int result, const char *why);
-/* Waits for the parent's 'G' and confirms with 'R': 0, or -errno (do not run). */
+/* Waits for the parent's 'G': 0, or -errno (do not run). */
 int fork_child_go(struct fork_child_in *in);
 void fork_child_free(struct fork_child_in *in);
 

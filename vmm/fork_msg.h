@@ -11,7 +11,6 @@
  *                     a parent forked before, its own pages (fork_pages.h).
  *   child -> parent   'K' (built, API socket ready) or 'E', u16 LE length, message
  *   parent -> child   'G' (every child is ready: run); EOF instead: exit
- *   child -> parent   'R' (its vCPUs start now)
  *
  * RAM itself is never sent: the child maps that file privately.
  */
@@ -25,7 +24,7 @@
 #include "ember.h"
 
 #define FORK_MSG_MAGIC	 "EMBERFRK"
-#define FORK_MSG_VERSION 2u /* 2: RAM's fd with the header, not inherited */
+#define FORK_MSG_VERSION 3u /* 2: RAM's fd with the header; 3: no 'R' after 'G' */
 #define FORK_MSG_HDR	 16u
 #define FORK_MSG_MAX	 (64u << 10) /* the JSON */
 #define FORK_MAX_NETS	 8

@@ -91,9 +91,10 @@ int main(int argc, char **argv)
 
 	/* A live fork's child: the parent's request stands for its command line. */
 	if (argc == 2 && !strcmp(argv[1], SPAWN_CHILD_ARG)) {
-		fork_in = fork_child_read();
+		fork_in = fork_child_read(argv0);
 		if (!fork_in)
 			return EXIT_VMM;
+		start_us = time_now_us(); /* a pooled child was started long before its fork */
 		argc = fork_in->argc;
 		argv = fork_in->argv;
 	}

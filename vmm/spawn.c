@@ -72,6 +72,22 @@ static void __attribute__((noreturn)) starter_loop(int lfd, int exe, pid_t paren
 	}
 }
 
+/*
+ * The starter keeps nothing of ember's but these: not a fork child's
+ * control socket, guest RAM or the KVM VM made while it waited
+ * (fork_child.c), which would otherwise live as long as the starter.
+ */
+static void close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		(void)close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		(void)close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	(void)close_range((unsigned)hi + 1, ~0u, 0);
+}
+
 static int listen_abstract(struct spawner *s)
 {
 	uint64_t rnd = 0;
@@ -112,6 +128,7 @@ int spawner_start(struct spawner *s, const char *argv0)
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 				_exit(0);
 			(void)prctl(PR_SET_NAME, "ember-starter"); /* for ps; argv is ember's */
+			close_others(lfd, exe);
 			starter_loop(lfd, exe, parent);
 		}
 		r = s->pid < 0 ? -errno : 0;

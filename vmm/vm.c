@@ -262,9 +262,38 @@ static int setup_devices(struct vm *vm)
 	return r ? r : arch_setup_devices(vm);
 }
 
+int vm_pre_create(struct vm_pre *p)
+{
+	int r;
+
+	p->vm_fd = -1;
+	p->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (p->kvm_fd < 0)
+		return -errno;
+	r = p->vm_fd = kvm_ioctl(p->kvm_fd, KVM_CREATE_VM, NULL);
+	if (r >= 0)
+		r = arch_vm_pre_init(p->vm_fd);
+	if (r < 0) {
+		vm_pre_release(p);
+		return r;
+	}
+	p->arch_done = r == 1;
+	return 0;
+}
+
+void vm_pre_release(struct vm_pre *p)
+{
+	if (p->vm_fd >= 0)
+		close(p->vm_fd);
+	if (p->kvm_fd >= 0)
+		close(p->kvm_fd);
+	*p = (struct vm_pre){-1, -1, false};
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 {
 	unsigned phys_bits = 0;
+	bool arch_done = false;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -280,7 +309,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (cfg->pre && cfg->pre->vm_fd >= 0) {
+		vm->kvm_fd = cfg->pre->kvm_fd;
+		vm->vm_fd = cfg->pre->vm_fd;
+		arch_done = cfg->pre->arch_done;
+		*cfg->pre = (struct vm_pre){-1, -1, false};
+	} else {
+		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	}
 	if (vm->kvm_fd < 0) {
 		r = -errno;
 		log_err("/dev/kvm: %s (no KVM on this host? `make test` and `make run` use the "
@@ -293,12 +329,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 		r = check_kvm_pvm(vm);
 	if (r)
 		goto fail;
-	r = vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL);
+	if (vm->vm_fd < 0)
+		r = vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, NULL);
 	if (r < 0) {
 		log_err("KVM_CREATE_VM: %s", strerror(-r));
 		goto fail;
 	}
-	r = arch_vm_init(vm);
+	r = arch_done ? 0 : arch_vm_init(vm);
 	if (r)
 		goto fail;
 	r = setup_memory(vm);

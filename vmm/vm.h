@@ -107,6 +107,9 @@ struct vm {
  * On failure everything built so far is torn down and -errno returned.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us);
+/* /dev/kvm, KVM_CREATE_VM and arch_vm_pre_init (config.h): 0, or -errno with both -1. */
+int vm_pre_create(struct vm_pre *p);
+void vm_pre_release(struct vm_pre *p);
 /*
  * Loads the kernel and initrd and writes the boot structures.  Fails only
  * for what the user gave (sizes, command line): a configuration error.

@@ -85,6 +85,61 @@ t_fork_three() {
 	return $_r
 }
 
+# wait_gone PID SECONDS: PID has exited (a zombie has: nobody may reap it).
+wait_gone() {
+	_n=0
+	while [ -e "/proc/$1" ] && [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
+		[ $_n -lt $(($2 * 10)) ] || return 1
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}
+
+# nthreads PID: how many threads PID has (a fork child waiting in the pool
+# has one; one that runs a VM has its vCPU, API and other threads too).
+nthreads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+
+# --fork-pool 3: three children wait, started, before any fork.  One of
+# them is killed; a fork into 3 then uses the other two (each now runs a
+# VM: more than one thread) and one new child, and every child continues
+# the count.  After the fork the pool is full again (three children
+# waiting, one thread each), and once the parent is gone its waiting
+# children leave too while the forked ones count on.
+t_fork_pool() {
+	rm -f "$LOG".r*
+	SNAP_EMBER_ARGS="--fork-pool 3" snap_boot || { fork_cleanup; return 1; }
+	_pool=$(fork_pids)
+	echo "+ pooled before the fork: $_pool" >>"$LOG.api"
+	[ "$(echo $_pool | wc -w)" = 3 ] || { fail "not 3 pooled children: $_pool"; fork_cleanup; return 1; }
+	_dead=${_pool%% *}
+	kill -9 "$_dead"
+	_b=$(counts "$LOG" | tail -n 1)
+	api_ok 204 PUT /vm/fork "$(fork_children 3)" || { fork_cleanup; return 1; }
+	_r=0
+	for i in 1 2 3; do
+		child_api "$i"
+		continues "$LOG.r$i" "$_b" && counts_on "$LOG.r$i" || { _r=1; break; }
+	done
+	for _p in ${_pool#* }; do
+		[ $_r = 1 ] || [ "$(nthreads "$_p")" -gt 1 ] ||
+			{ fail "pooled child $_p is not running a VM ($(nthreads "$_p") thread)"; _r=1; }
+	done
+	_busy= _idle=
+	for _p in $(fork_pids); do
+		if [ "$(nthreads "$_p")" -gt 1 ]; then _busy="$_busy $_p"; else _idle="$_idle $_p"; fi
+	done
+	echo "+ after the fork: running$_busy, waiting$_idle" >>"$LOG.api"
+	[ $_r = 1 ] || { [ "$(echo $_busy | wc -w)" = 3 ] && [ "$(echo $_idle | wc -w)" = 3 ]; } ||
+		{ fail "not 3 children running and 3 waiting:$_busy /$_idle"; _r=1; }
+	snap_kill "$API_PID"
+	for _p in $_idle; do
+		[ $_r = 1 ] || wait_gone "$_p" 10 || { fail "waiting child $_p outlived its parent"; _r=1; }
+	done
+	[ $_r = 1 ] || { child_api 2 && counts_on "$LOG.r2"; } || _r=1
+	fork_cleanup
+	return $_r
+}
+
 # A paused VM forks: parent and child stay Paused (no count moves), the
 # child resumes on its own API and continues where the parent stopped, and
 # then the parent resumes and continues too.

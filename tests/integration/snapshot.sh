@@ -16,13 +16,15 @@
 snap_ember() {
 	rm -f "$2"
 	echo "+ ember --api-sock $2 (console: $1)" >>"$LOG.api"
-	"$EMBER" --api-sock "$2" </dev/null >>"$1" 2>&1 &
+	# shellcheck disable=SC2086 # SNAP_EMBER_ARGS: more options, split
+	"$EMBER" --api-sock "$2" ${SNAP_EMBER_ARGS-} </dev/null >>"$1" 2>&1 &
 	SNAP_PID=$!
 	SOCK=$2
 	wait_sock "$2"
 }
 
 # snap_boot [DISK] [TRACK]: the original VM, counting; waits for count 4.
+# SNAP_EMBER_ARGS: more options for its ember.
 # With SNAP_TAP set, eth0 is on that tap and SNAP_IP (ip=...) configures it;
 # SNAP_MEM is the guest's MiB (128); SNAP_HUGE its huge_pages (hugepages.sh).
 # SNAP_GUEST: the guest-tests script (snap-counter).  SNAP_PRESTART: a

@@ -415,6 +415,15 @@ static void test_api_mode(void **state)
 	assert_string_equal(cfg.metrics_path, "/tmp/m");
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
 	expect_error("--level", "--api-sock", "s", "--level", "Loud", (char *)NULL);
+	/* Live fork's pool of started children: API mode only, 0 to 16. */
+	assert_int_equal(P("--api-sock", "s"), 0);
+	assert_int_equal(cfg.fork_pool, 0);
+	assert_int_equal(P("--api-sock", "s", "--fork-pool", "16"), 0);
+	assert_int_equal(cfg.fork_pool, 16);
+	expect_error("0 to 16", "--api-sock", "s", "--fork-pool", "17", (char *)NULL);
+	expect_error("0 to 16", "--api-sock", "s", "--fork-pool", "-1", (char *)NULL);
+	expect_error("not an option of 'ember run'", "run", "--kernel", "k", "--fork-pool", "2",
+		     (char *)NULL);
 }
 
 /* The one strict number parser behind the CLI, HTTP and the jailer. */

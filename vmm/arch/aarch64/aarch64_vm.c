@@ -43,6 +43,12 @@ static int gic_attr(struct vm *vm, uint32_t group, uint64_t attr, const void *va
 }
 
 /* The GICv3 (the only vGIC the KVM we test on emulates) and where it sits. */
+int arch_vm_pre_init(int vm_fd)
+{
+	(void)vm_fd;
+	return 0;
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	struct kvm_create_device cd = {.type = KVM_DEV_TYPE_ARM_VGIC_V3};

@@ -28,24 +28,31 @@ const struct kvm_cap_req arch_kvm_caps[] = {
 };
 const size_t arch_nr_kvm_caps = ARRAY_SIZE(arch_kvm_caps);
 
-int arch_vm_init(struct vm *vm)
+int arch_vm_pre_init(int vm_fd)
 {
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
 	int r;
 
-	r = kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)KVM_TSS_ADDR);
+	r = kvm_ioctl(vm_fd, KVM_SET_TSS_ADDR, (void *)KVM_TSS_ADDR);
 	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
+		r = kvm_ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
 	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, NULL);
+		r = kvm_ioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
 	if (r >= 0)
-		r = kvm_ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit);
+		r = kvm_ioctl(vm_fd, KVM_CREATE_PIT2, &pit);
 	if (r < 0) {
 		log_err("KVM VM set-up (TSS, irqchip, PIT): %s", strerror(-r));
 		return r;
 	}
-	return 0;
+	return 1;
+}
+
+int arch_vm_init(struct vm *vm)
+{
+	int r = arch_vm_pre_init(vm->vm_fd);
+
+	return r < 0 ? r : 0;
 }
 
 static int get_supported_cpuid(struct vm *vm)
