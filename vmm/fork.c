@@ -12,21 +12,23 @@
  *
  * The fork, with the vCPUs paused and the devices quiesced:
  *   1. the state, once;
- *   2. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
+ *   2. each child: started (or taken from the pool, --fork-pool) and sent
+ *      the request; all of them build their VMs and bind their API
+ *      sockets side by side, while
+ *   3. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
  *      same address (MAP_FIXED: KVM's memory slots keep their addresses;
  *      the unmap's MMU notifier drops KVM's mappings of the old pages, so
  *      the guest faults the new ones in).  The memfd is frozen from then
- *      on: the parent and every child write into private copies.  Done
- *      now, off the children's path (a fork that fails later leaves it so,
- *      which costs nothing), except on huge pages: there the private mapping
- *      reserves its pages and may find too few, so it waits for step 4,
- *      and a shortage is refused with the parent as it was;
- *   3. each child: started (or taken from the pool, --fork-pool) and sent
- *      the request; then, all of them building their VMs and binding their
- *      API sockets side by side, each answers 'K' (or 'E': every child is
- *      dropped, they exit on EOF without having run, and the parent goes on);
- *   4. 'G' to every child, which runs once it reads it;
- *   5. the parent resumes if it was running.
+ *      on: the parent and every child write into private copies.  Nothing
+ *      writes it meanwhile (we are paused), so the children may map it
+ *      before; a fork that fails later leaves the parent so, which costs
+ *      nothing.  Except on huge pages: there the private mapping reserves
+ *      its pages and may find too few, so it waits for every answer, and a
+ *      shortage is refused with the parent as it was;
+ *   4. each child answers 'K' (or 'E': every child is dropped, they exit
+ *      on EOF without having run, and the parent goes on);
+ *   5. 'G' to every child, which runs once it reads it;
+ *   6. the parent resumes if it was running.
  *
  * A parent forked before keeps its RAM private over the frozen memfd; its
  * later forks send each child the pages that differ from the memfd
@@ -277,7 +279,7 @@ static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img
 	return r;
 }
 
-/* Step 2, once per VM: 0 at once if done before. */
+/* Step 3, once per VM: 0 at once if done before. */
 static int freeze(struct vm *vm, char *err, size_t errlen)
 {
 	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
@@ -295,7 +297,7 @@ static int freeze(struct vm *vm, char *err, size_t errlen)
 }
 
 /*
- * Step 4.  Not waiting for each child to read it: that only waits for ten
+ * Step 5.  Not waiting for each child to read it: that only waits for ten
  * processes to be scheduled, and a child that dies now is as dead as one
  * that dies a moment after it would have confirmed.
  */
@@ -337,8 +339,6 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	/* Forked before: the children also need what we wrote since (fork_pages.h). */
 	if (!r && vm->ram_frozen && (r = fork_pages_diff(vm, &bits, &pages)))
 		snprintf(err, errlen, "Fork failed: comparing RAM with its base: %s", strerror(-r));
-	if (!r && !vm->mem.region[0].hugetlb)
-		r = freeze(vm, err, errlen);
 	for (unsigned i = 0; !r && i < f->nr; i++) {
 		struct fork_msg msg;
 
@@ -351,6 +351,8 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 		else
 			nr++;
 	}
+	if (!r && !vm->mem.region[0].hugetlb)
+		r = freeze(vm, err, errlen);
 	/* They build their VMs side by side; each answers once it is ready. */
 	for (unsigned i = 0; !r && i < nr; i++) {
 		r = read_answer(ctl[i], why, sizeof(why));
