@@ -12,6 +12,11 @@
 #             is the last child's (every child is checked to echo too)
 #   fork1     PUT /vm/fork of another parent into 1 child: one new VM
 #             made by fork against one made by restore
+#   fork10pool  fork10 from a parent run with --fork-pool 10: its children
+#             were started (each a process with an empty KVM VM, waiting)
+#             while it booted, as the restore's ember was started before
+#             its load; pooled: the PSS of each such waiting child
+#   fork1pool fork1 from a parent run with --fork-pool 1
 #   pss       each child's PSS and a restored clone's, with the guests up,
 #             each with its process starter's (spawn.c: every ember with
 #             an API has one, a child too, so that it can fork in turn);
@@ -78,10 +83,11 @@ cat >"$d/vm.json" <<JSON
  "vsock": {"guest_cid": 3, "uds_path": "$d/p.vsock"}}
 JSON
 
-# boot_parent: a parent up and echoing on $d/p.vsock; sets parent.
+# boot_parent: a parent up and echoing on $d/p.vsock; sets parent.  POOL:
+# more options for it (--fork-pool).
 boot_parent() {
 	rm -f "$d/p.sock" "$d/p.vsock"
-	line=$("$RESTORETIME" "$d/p.vsock" 5000 120 -- "$EMBER" --api-sock "$d/p.sock" --config-file "$d/vm.json") ||
+	line=$("$RESTORETIME" "$d/p.vsock" 5000 120 -- "$EMBER" --api-sock "$d/p.sock" --config-file "$d/vm.json" ${POOL:-}) ||
 		{ echo "bench: fork: the parent did not start" >&2; exit 1; }
 	parent=$(field pid "$line")
 }
@@ -146,6 +152,27 @@ while [ $run -le "$RUNS" ]; do
 	fork_into 1
 	row fork1 "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
 		- "$(pss "$parent")" "${nfs#* *=}"
+	stop "$parent" $kids
+	# The fork into 10 again, its children started ahead (--fork-pool):
+	# all ten are waiting once the parent echoes (it boots for seconds).
+	rm -f "$d"/c*.sock "$d"/c*.vsock "$d"/c*.out
+	POOL="--fork-pool $N" boot_parent
+	pooled=$(children)
+	[ "$(echo $pooled | wc -w)" = "$N" ] ||
+		{ echo "bench: fork: not $N pooled children: $pooled" >&2; stop "$parent" $pooled; exit 1; }
+	for k in $pooled; do row pooled "$run" - - - "$(pss "$k")" -; done
+	fork_into $N
+	row fork10pool "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
+		- "$(pss "$parent")" -
+	echo "bench: fork run $run, pooled: 204 after $(ms $(($(field load_us "$line") - sent))) ms"
+	stop "$parent" $kids
+	# And into 1 from a pool of 1: one child's own latency, with no
+	# sibling on the CPUs.
+	rm -f "$d"/c*.sock "$d"/c*.vsock "$d"/c*.out
+	POOL="--fork-pool 1" boot_parent
+	fork_into 1
+	row fork1pool "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
+		- "$(pss "$parent")" -
 	stop "$parent" $kids
 	run=$((run + 1))
 done

@@ -14,6 +14,7 @@ rows = list(csv.DictReader(open(tsv), delimiter="\t"))
 by = lambda w: [r for r in rows if r["what"] == w]
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs if r[k] not in ("-", ""))
 rest, fork, kids, one = by("restore"), by("fork10"), by("child"), by("fork1")
+pool, pooled, pool1 = by("fork10pool"), by("pooled"), by("fork1pool")
 if not rest or not fork or "api_ms" not in rows[0]:
     sys.exit("report: fork.tsv lacks restore or fork10 rows (or is of an older bench)")
 r_echo, r_api, r_start = med(rest, "echo_ms"), med(rest, "api_ms"), med(rest, "start_ms")
@@ -34,11 +35,29 @@ lines = [
     f"| live fork into 10 (PUT /vm/fork) | {f_api:.1f} | {f_echo:.1f} | {10000 / f_echo:.2f} |",
 ] + ([
     f"| live fork into 1 (another parent) | {med(one, 'api_ms'):.1f} | {med(one, 'echo_ms'):.1f} | "
-    f"{1000 / med(one, 'echo_ms'):.2f} |"] if one else []) + [
+    f"{1000 / med(one, 'echo_ms'):.2f} |"] if one else []) + ([
+    f"| live fork into 10, children pooled (--fork-pool 10) | {med(pool, 'api_ms'):.1f} | "
+    f"{med(pool, 'echo_ms'):.1f} | {10000 / med(pool, 'echo_ms'):.2f} |"] if pool else []) + ([
+    f"| live fork into 1, child pooled (--fork-pool 1) | {med(pool1, 'api_ms'):.1f} | "
+    f"{med(pool1, 'echo_ms'):.1f} | {1000 / med(pool1, 'echo_ms'):.2f} |"] if pool1 else []) + [
     "",
     f"- fork of 10 / one restore (target: <= 1): {f_api / r_api:.2f} to the 204, "
     f"{f_echo / r_echo:.2f} to the guest's echo.",
 ] + ([
+    f"- fork of 10 from a pool of started children / one restore (target: <= 1): "
+    f"{med(pool, 'api_ms') / r_api:.2f} to the 204 (per run: "
+    + ", ".join(f"{float(p['api_ms']) / float(r['api_ms']):.2f}" for p, r in zip(pool, rest))
+    + f"), {med(pool, 'echo_ms') / r_echo:.2f} to the guest's echo. Each pooled child "
+    "was an ember process with its own process starter and an empty KVM VM (created, with its "
+    "irqchip and PIT), started while its parent "
+    "booted, as the restore's ember was started before its load request; "
+    f"waiting, one costs {statistics.mean(float(r['pss_kb']) for r in pooled):.0f} KiB PSS "
+    f"on average over {len(pooled)} (KVM's kernel memory for the empty VM not counted)."]
+    if pool and pooled else []) + ([
+    f"- One new VM from a pool of 1 / one restore: {med(pool1, 'api_ms') / r_api:.2f} to the 204, "
+    f"{med(pool1, 'echo_ms') / r_echo:.2f} to the guest's echo: a child's own latency with no "
+    "sibling on the CPUs. Ten pooled children take about ten children's CPU time on the L1's "
+    "two CPUs, hence the fork of 10's ratio above."] if pool1 else []) + ([
     f"- One new VM, fork into 1 / one restore: {med(one, 'api_ms') / r_api:.2f} to the 204, "
     f"{med(one, 'echo_ms') / r_echo:.2f} to the guest's echo."] if one else []) + [
     f"- The restore from its ember's start (process start, API socket, load) to the echo: "
@@ -68,7 +87,9 @@ if k_own and r_own:
 open(os.path.join(out, "fork.md"), "w").write("\n".join(lines) + "\n")
 open(os.path.join(out, "fork.dat"), "w").write(
     f'"restore (1 VM)" {r_api:.1f} {r_echo:.1f}\n"fork (10 VMs)" {f_api:.1f} {f_echo:.1f}\n'
-    + (f'"fork (1 VM)" {med(one, "api_ms"):.1f} {med(one, "echo_ms"):.1f}\n' if one else ""))
+    + (f'"fork (1 VM)" {med(one, "api_ms"):.1f} {med(one, "echo_ms"):.1f}\n' if one else "")
+    + (f'"fork (10, pooled)" {med(pool, "api_ms"):.1f} {med(pool, "echo_ms"):.1f}\n' if pool else "")
+    + (f'"fork (1, pooled)" {med(pool1, "api_ms"):.1f} {med(pool1, "echo_ms"):.1f}\n' if pool1 else ""))
 print("\n".join(lines))
 PY
 
