@@ -386,14 +386,17 @@ jail_same() {
 # pids.current counts them), every child thread under its seccomp filter.
 # Their API sockets and consoles are paths inside the jail; each child
 # answers as Running and continues the parent's count; the parent counts on.
+# The parent has --fork-pool 1: one child comes from the pool, and the one
+# started for the pool after the fork waits in the jail too.
 t_fork_jailer() {
 	[ "$(id -u)" = 0 ] || { fail "needs root"; return 1; }
-	jail_start it-fork --cgroup-version 2 --cgroup pids.max=200 || return 1
+	JAIL_EMBER_ARGS="--fork-pool 1" jail_start it-fork --cgroup-version 2 --cgroup pids.max=200 || return 1
 	jail_boot snap-counter 128 && wait_in "$LOG" '^EMBER_COUNT 3$' 150 || { kill -9 "$API_PID"; return 1; }
 	_b=$(counts "$LOG" | tail -n 1)
 	api_ok 204 PUT /vm/fork '{"children":[{"api_sock":"/fork1.sock","serial_out_path":"/fork1.out"},{"api_sock":"/fork2.sock","serial_out_path":"/fork2.out"}]}' ||
 		{ fork_jail_cleanup; return 1; }
-	_kids=$(fork_pids)
+	# Running a VM: more than one thread (a pooled child waiting has one).
+	_kids=$(for _p in $(fork_pids); do [ "$(nthreads "$_p")" -gt 1 ] && echo "$_p"; done)
 	_starter=$(for _d in /proc/[0-9]*; do
 		[ "$(cat "$_d/comm" 2>/dev/null)" = ember-starter ] &&
 			[ "$(awk '/^PPid:/ { print $2 }' "$_d/status")" = "$API_PID" ] && echo "${_d#/proc/}"
@@ -424,6 +427,10 @@ t_fork_jailer() {
 				{ fail "child $_p thread ${_t##*/} not filtered"; _r=1; break; }
 		done
 	done
+	_idle=$(for _p in $(fork_pids); do [ "$(nthreads "$_p")" = 1 ] && echo "$_p"; done)
+	echo "+ waiting in the pool: '$_idle'" >>"$LOG.api"
+	[ $_r = 1 ] || [ "$(echo $_idle | wc -w)" = 1 ] || { fail "not 1 child waiting in the pool: '$_idle'"; _r=1; }
+	[ $_r = 1 ] || jail_same "$_idle" "pooled child" || _r=1
 	SOCK=$JROOT/api.sock
 	[ $_r = 1 ] || counts_on "$LOG" || _r=1
 	fork_jail_cleanup

@@ -121,10 +121,11 @@ jail_start() {
 	shift
 	rm -rf "${LOGDIR:?}/$_id"
 	mkdir -p "$LOGDIR/$_id"
-	echo "+ ember-jailer --id $_id $* -- --api-sock /api.sock" >>"$LOG"
+	echo "+ ember-jailer --id $_id $* -- --api-sock /api.sock ${JAIL_EMBER_ARGS-}" >>"$LOG"
+	# shellcheck disable=SC2086 # JAIL_EMBER_ARGS: more options for ember, split
 	"$JAILER" --id "$_id" --exec-file "$EMBER" --uid 4242 --gid 4242 \
 		--chroot-base-dir "$LOGDIR/$_id" "$@" \
-		-- --api-sock /api.sock </dev/null >>"$LOG" 2>&1 &
+		-- --api-sock /api.sock ${JAIL_EMBER_ARGS-} </dev/null >>"$LOG" 2>&1 &
 	API_PID=$!
 	JROOT=$LOGDIR/$_id/$(basename "$EMBER")/$_id/root
 	SOCK=$JROOT/api.sock
