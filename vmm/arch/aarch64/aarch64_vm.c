@@ -42,13 +42,14 @@ static int gic_attr(struct vm *vm, uint32_t group, uint64_t attr, const void *va
 	return kvm_ioctl(vm->arch.gic_fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
-/* The GICv3 (the only vGIC the KVM we test on emulates) and where it sits. */
+/* Nothing ahead: the GIC's redistributors, below, are laid out per vCPU. */
 int arch_vm_pre_init(int vm_fd)
 {
 	(void)vm_fd;
 	return 0;
 }
 
+/* The GICv3 (the only vGIC the KVM we test on emulates) and where it sits. */
 int arch_vm_init(struct vm *vm)
 {
 	struct kvm_create_device cd = {.type = KVM_DEV_TYPE_ARM_VGIC_V3};
