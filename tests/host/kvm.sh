@@ -17,8 +17,7 @@ BASE_CMDLINE="console=ttyS0 reboot=k panic=-1 no_timer_check ember.timeout=30"
 . "$it/lib.sh"
 . "$it/kvm_host.sh"
 
-# -c first: "<>" would create a plain file where there is no device node.
-is_kvm_pvm() { [ -e /sys/module/kvm_pvm ] && [ -c /dev/kvm ] && { exec 5<>/dev/kvm; } 2>/dev/null && exec 5>&-; }
+is_kvm_pvm() { [ -e /sys/module/kvm_pvm ] && kvm_dev_opens; }
 
 # On a real kvm-pvm host: the refusal is up front (exit 2, no guest run);
 # with --allow-kvm-pvm the stock guest does run and dies as it does there,

@@ -98,6 +98,10 @@ wait_gone() {
 # nthreads PID: how many threads PID has (a fork child waiting in the pool
 # has one; one that runs a VM has its vCPU, API and other threads too).
 nthreads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+# fork_running, fork_waiting: fork_pids running a VM (more than one
+# thread), and those waiting in a pool (one); a pid a line.
+fork_running() { for _p in $(fork_pids); do [ "$(nthreads "$_p")" -gt 1 ] && echo "$_p"; done; }
+fork_waiting() { for _p in $(fork_pids); do [ "$(nthreads "$_p")" = 1 ] && echo "$_p"; done; }
 
 # --fork-pool 3: three children wait, started, before any fork.  One of
 # them is killed; a fork into 3 then uses the other two (each now runs a
@@ -124,13 +128,10 @@ t_fork_pool() {
 		[ $_r = 1 ] || [ "$(nthreads "$_p")" -gt 1 ] ||
 			{ fail "pooled child $_p is not running a VM ($(nthreads "$_p") thread)"; _r=1; }
 	done
-	_busy= _idle=
-	for _p in $(fork_pids); do
-		if [ "$(nthreads "$_p")" -gt 1 ]; then _busy="$_busy $_p"; else _idle="$_idle $_p"; fi
-	done
-	echo "+ after the fork: running$_busy, waiting$_idle" >>"$LOG.api"
+	_busy=$(echo $(fork_running)) _idle=$(echo $(fork_waiting))
+	echo "+ after the fork: running $_busy, waiting $_idle" >>"$LOG.api"
 	[ $_r = 1 ] || { [ "$(echo $_busy | wc -w)" = 3 ] && [ "$(echo $_idle | wc -w)" = 3 ]; } ||
-		{ fail "not 3 children running and 3 waiting:$_busy /$_idle"; _r=1; }
+		{ fail "not 3 children running and 3 waiting: $_busy / $_idle"; _r=1; }
 	snap_kill "$API_PID"
 	for _p in $_idle; do
 		[ $_r = 1 ] || wait_gone "$_p" 10 || { fail "waiting child $_p outlived its parent"; _r=1; }
@@ -395,8 +396,7 @@ t_fork_jailer() {
 	_b=$(counts "$LOG" | tail -n 1)
 	api_ok 204 PUT /vm/fork '{"children":[{"api_sock":"/fork1.sock","serial_out_path":"/fork1.out"},{"api_sock":"/fork2.sock","serial_out_path":"/fork2.out"}]}' ||
 		{ fork_jail_cleanup; return 1; }
-	# Running a VM: more than one thread (a pooled child waiting has one).
-	_kids=$(for _p in $(fork_pids); do [ "$(nthreads "$_p")" -gt 1 ] && echo "$_p"; done)
+	_kids=$(fork_running)
 	_starter=$(for _d in /proc/[0-9]*; do
 		[ "$(cat "$_d/comm" 2>/dev/null)" = ember-starter ] &&
 			[ "$(awk '/^PPid:/ { print $2 }' "$_d/status")" = "$API_PID" ] && echo "${_d#/proc/}"
@@ -427,7 +427,7 @@ t_fork_jailer() {
 				{ fail "child $_p thread ${_t##*/} not filtered"; _r=1; break; }
 		done
 	done
-	_idle=$(for _p in $(fork_pids); do [ "$(nthreads "$_p")" = 1 ] && echo "$_p"; done)
+	_idle=$(fork_waiting)
 	echo "+ waiting in the pool: '$_idle'" >>"$LOG.api"
 	[ $_r = 1 ] || [ "$(echo $_idle | wc -w)" = 1 ] || { fail "not 1 child waiting in the pool: '$_idle'"; _r=1; }
 	[ $_r = 1 ] || jail_same "$_idle" "pooled child" || _r=1

@@ -6,6 +6,10 @@
 # seconds_since T0: whole seconds from T0 (date +%s) to now.
 seconds_since() { echo $(($(date +%s) - $1)); }
 
+# kvm_dev_opens: /dev/kvm is a device node that opens read-write.  -c
+# first: "<>" would create a plain file where there is no node.
+kvm_dev_opens() { [ -c /dev/kvm ] && { exec 5<>/dev/kvm; } 2>/dev/null && exec 5>&-; }
+
 # in_ns SETUP ember-args...: runs ember in a new mount namespace after the
 # shell commands SETUP, with vm()'s timeout and logging; sets RC.
 in_ns() {
@@ -49,9 +53,7 @@ FAKE_PVM='mount -t tmpfs none /sys/module && mkdir /sys/module/kvm_pvm'
 # whose fault_message says the same, and ember keeps serving.
 t_kvm_pvm_refused() {
 	[ "$(id -u)" = 0 ] || { skip "needs root (unshare -m)"; return 1; }
-	# -c first: "<>" would create a plain file where there is no device node.
-	[ -c /dev/kvm ] && { exec 5<>/dev/kvm; } 2>/dev/null || { skip "/dev/kvm does not open here"; return 1; }
-	exec 5>&-
+	kvm_dev_opens || { skip "/dev/kvm does not open here"; return 1; }
 	_t0=$(date +%s)
 	in_ns "$FAKE_PVM" run --kernel "$VMLINUX" --initrd "$INITRD" \
 		--cmdline "$BASE_CMDLINE"
@@ -78,8 +80,7 @@ t_api_no_kvm() {
 # /dev/kvm, tests/nested/test-decide.sh and the tests above cover it.)
 t_canary_on_real_kvm() {
 	[ ! -e /sys/module/kvm_pvm ] || { skip "kvm-pvm: the harness skips the canary there"; return 1; }
-	[ -c /dev/kvm ] && { exec 5<>/dev/kvm; } 2>/dev/null || { skip "no /dev/kvm here"; return 1; }
-	exec 5>&-
+	kvm_dev_opens || { skip "no /dev/kvm here"; return 1; }
 	_decide=
 	for _d in "$here" "$here/../nested"; do
 		[ -f "$_d/decide.sh" ] && _decide=$_d/decide.sh && break
