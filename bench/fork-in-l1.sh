@@ -65,6 +65,12 @@ pss() {
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6% *}" "$7" "${6#* }" >>"$out"; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+# timed_row WHAT START PSS-PAIR NPF: the row of the request restoretime
+# just timed ($line, from $sent): sets echo_ms and api_ms and writes them.
+timed_row() {
+	echo_ms=$(ms $(($(field ready_us "$line") - sent))) api_ms=$(ms $(($(field load_us "$line") - sent)))
+	row "$1" "$run" "$echo_ms" "$api_ms" "$2" "$3" "$4"
+}
 stop() { kill -9 "$@" 2>/dev/null; for p in "$@"; do wait "$p" 2>/dev/null; done; }
 api() { "$CURL" -s -f --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' -d "$4" "http://localhost$3" >/dev/null; }
 # The fork children: their command line is fixed ("ember fork-child"); their
@@ -132,14 +138,12 @@ while [ $run -le "$RUNS" ]; do
 	clone=$(field pid "$line") sent=$(field sent_us "$line")
 	nf=$(npf "$clone")
 	sleep 2
-	row restore "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
-		"$(ms "$(field ready_us "$line")")" "$(pss "$clone")" "$nf"
+	timed_row restore "$(ms "$(field ready_us "$line")")" "$(pss "$clone")" "$nf"
 	stop "$clone"
 	rm -f "$d/s.mem" "$d/s.state"
 	fork_into $N
 	sleep 2
-	echo_ms=$(ms $(($(field ready_us "$line") - sent))) api_ms=$(ms $(($(field load_us "$line") - sent)))
-	row fork10 "$run" "$echo_ms" "$api_ms" - "$(pss "$parent")" -
+	timed_row fork10 - "$(pss "$parent")" -
 	for k in $kids; do
 		row child "$run" - - - "$(pss "$k")" "$(echo "$nfs" | tr ' ' '\n' | sed -n "s/^$k=//p")"
 	done
@@ -150,8 +154,7 @@ while [ $run -le "$RUNS" ]; do
 	rm -f "$d"/c*.sock "$d"/c*.vsock "$d"/c*.out
 	boot_parent
 	fork_into 1
-	row fork1 "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
-		- "$(pss "$parent")" "${nfs#* *=}"
+	timed_row fork1 - "$(pss "$parent")" "${nfs#* *=}"
 	stop "$parent" $kids
 	# The fork into 10 again, its children started ahead (--fork-pool):
 	# all ten are waiting once the parent echoes (it boots for seconds).
@@ -162,17 +165,15 @@ while [ $run -le "$RUNS" ]; do
 		{ echo "bench: fork: not $N pooled children: $pooled" >&2; stop "$parent" $pooled; exit 1; }
 	for k in $pooled; do row pooled "$run" - - - "$(pss "$k")" -; done
 	fork_into $N
-	row fork10pool "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
-		- "$(pss "$parent")" -
-	echo "bench: fork run $run, pooled: 204 after $(ms $(($(field load_us "$line") - sent))) ms"
+	timed_row fork10pool - "$(pss "$parent")" -
+	echo "bench: fork run $run, pooled: 204 after $api_ms ms"
 	stop "$parent" $kids
 	# And into 1 from a pool of 1: one child's own latency, with no
 	# sibling on the CPUs.
 	rm -f "$d"/c*.sock "$d"/c*.vsock "$d"/c*.out
 	POOL="--fork-pool 1" boot_parent
 	fork_into 1
-	row fork1pool "$run" "$(ms $(($(field ready_us "$line") - sent)))" "$(ms $(($(field load_us "$line") - sent)))" \
-		- "$(pss "$parent")" -
+	timed_row fork1pool - "$(pss "$parent")" -
 	stop "$parent" $kids
 	run=$((run + 1))
 done
