@@ -3,7 +3,10 @@
  * vmm/sparse.h: the results equal memcpy / memset, and pages whose contents
  * stay zero are never written, so a fresh anonymous mapping keeps them out
  * of its RSS (what each snapshot clone would otherwise pay for).  RSS is
- * read from /proc/self/smaps for the test's own mapping.
+ * read from /proc/self/smaps for the test's own mapping.  Some host kernels
+ * (seen: a 6.18 build) give a read fault its own page instead of the shared
+ * zero page; there nothing can stay out of RSS, and the RSS checks say so
+ * and are left out, while the contents are still checked.
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -37,6 +40,34 @@ static long rss_kb(const void *p)
 
 /* A fresh mapping of its own: PROT_NONE pages on both sides keep the
  * kernel from merging it with a neighbour (its smaps line is then its own). */
+static void unmap(char *p);
+static char *fresh(void);
+
+/* Whether reading an untouched anonymous page maps the zero page here. */
+static bool zero_page_reads(void)
+{
+	static int known = -1;
+	char *p;
+
+	if (known < 0) {
+		p = fresh();
+		(void)*(volatile char *)p;
+		known = rss_kb(p) == 0;
+		unmap(p);
+		if (!known)
+			print_message(
+			    "this kernel gives read faults their own page: RSS not checked\n");
+	}
+	return known;
+}
+
+/* @p's RSS is @kb, where untouched pages read as the zero page. */
+static void expect_rss(const char *p, long kb)
+{
+	if (zero_page_reads())
+		assert_in_range(rss_kb(p), kb, kb);
+}
+
 static char *fresh(void)
 {
 	char *p = mmap(NULL, LEN + 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -64,7 +95,7 @@ static void test_copy(void **state)
 	memcpy(want + 1, src + 1, LEN - 1);
 	assert_memory_equal(dst, want, LEN);
 	/* Written: page 3, pages 9 and 10; the other 61 read as zero and stay out. */
-	assert_in_range(rss_kb(dst), 12, 12);
+	expect_rss(dst, 12);
 	/* A second copy over different contents still equals memcpy, zeros included. */
 	memset(src + 3 * 4096, 0, 100);
 	memset(src + 40 * 4096, 1, 4096);
@@ -81,14 +112,14 @@ static void test_zero(void **state)
 
 	(void)state;
 	sparse_zero(p, LEN);
-	assert_in_range(rss_kb(p), 0, 0);
+	expect_rss(p, 0);
 	memset(p + 5 * 4096 + 4095, 1, 1);
 	memset(p + 20 * 4096, 2, 4096);
 	sparse_zero(p + 1, LEN - 1);
 	for (size_t i = 0; i < LEN; i++)
 		if (p[i])
 			fail_msg("byte %zu is %d after sparse_zero", i, p[i]);
-	assert_in_range(rss_kb(p), 8, 8);
+	expect_rss(p, 8);
 	unmap(p);
 }
 
