@@ -373,11 +373,9 @@ static int vb_activate(void *dev, struct virtio_mmio *t)
 	b->q_stats = f & (1ull << VIRTIO_BALLOON_F_STATS_VQ) ? q++ : VB_NOQ;
 	b->q_hint = f & (1ull << VIRTIO_BALLOON_F_FREE_PAGE_HINT) ? q++ : VB_NOQ;
 	b->q_report = f & (1ull << VIRTIO_BALLOON_F_REPORTING) ? q++ : VB_NOQ;
-	/* Linux posts its first statistics buffer (and kicks) before DRIVER_OK;
-	 * a restore gave the held one back to the ring: take it now, or the
-	 * guest waits for it for ever. */
-	if (b->q_stats != VB_NOQ)
-		virtio_mmio_kick(t, b->q_stats);
+	/* Linux posts its first statistics buffer (and kicks) before DRIVER_OK,
+	 * and a restore gives the held one back to the ring: the transport's
+	 * kick of every ready queue once we are live takes it. */
 	/* A run under way here is a restored one (a reset stops runs): as
 	 * Firecracker, it ends, so the guest takes its hinted pages back. */
 	if (b->cfg.hint_cmd > VBALLOON_HINT_DONE) {

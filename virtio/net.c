@@ -449,10 +449,7 @@ static int vnet_activate(void *dev, struct virtio_mmio *t)
 		log_err("%s: TUNSETOFFLOAD 0x%x: %s", n->t.name, n->offloads, strerror(errno));
 		return -errno;
 	}
-	/* The transport sets activated after us: process from the loop instead. */
-	virtio_mmio_kick(&n->t, VNET_RXQ);
-	virtio_mmio_kick(&n->t, VNET_TXQ);
-	return 0;
+	return 0; /* the transport kicks both queues once we are live */
 }
 
 static void vnet_reset(void *dev)

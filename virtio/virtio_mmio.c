@@ -210,6 +210,21 @@ static bool vm_features_ok(struct virtio_mmio *t)
 	return true;
 }
 
+/*
+ * Once live (DRIVER_OK, or a restore), every ready queue is looked at once,
+ * as if kicked: a driver may post buffers before DRIVER_OK (Linux's balloon
+ * and net do), a restored device must serve what a source had not reached
+ * (a kick still in its eventfd when the state was taken is not in the
+ * state), and chains given back by ops->held must be popped again.  A kick
+ * with nothing behind it costs one look at the avail index.
+ */
+static void vm_kick_ready(struct virtio_mmio *t)
+{
+	for (unsigned q = 0; q < t->ops->num_queues; q++)
+		if (t->st.vq[q].ready)
+			vm_kick(t->notify_fd[q]);
+}
+
 /* DRIVER_OK: every ready queue must be usable before the device sees it. */
 static void vm_activate(struct virtio_mmio *t)
 {
@@ -239,6 +254,7 @@ static void vm_activate(struct virtio_mmio *t)
 		return;
 	}
 	t->st.activated = true;
+	vm_kick_ready(t);
 }
 
 static void vm_set_status(struct virtio_mmio *t, uint32_t val)
@@ -667,6 +683,7 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s
 			goto out;
 		}
 		t->st.activated = true;
+		vm_kick_ready(t);
 	}
 	/* An interrupt raised just before the snapshot may not have reached the
 	 * IOAPIC state we saved: raise it again; the driver reads the status. */

@@ -304,17 +304,6 @@ static void vsock_queue_notify(void *dev, unsigned q)
 	/* Event queue: buffers for TRANSPORT_RESET, which we only send on restore. */
 }
 
-static int vsock_activate(void *dev, struct virtio_mmio *t)
-{
-	struct vsock *v = dev;
-
-	(void)t;
-	/* Live only after we return: let the loop start both directions. */
-	virtio_mmio_kick(&v->t, VSOCK_RXQ);
-	virtio_mmio_kick(&v->t, VSOCK_TXQ);
-	return 0;
-}
-
 static void vsock_reset(void *dev)
 {
 	struct vsock *v = dev;
@@ -340,7 +329,6 @@ static const struct virtio_dev_ops vsock_ops = {
     .config_read = vsock_config_read,
     .config_write = vsock_config_write,
     .config_size = 8,
-    .activate = vsock_activate,
     .held = vsock_held,
     .reset = vsock_reset,
     .queue_notify = vsock_queue_notify,
