@@ -409,7 +409,11 @@ bench)
 		/^EMBER_TSV_END$/ { if (f) close(f); f = ""; next }
 		f { print >f }
 		END { exit n ? 0 : 1 }' || die "no benchmark results; see $log"
-	exec "$repo/bench/report.sh" "$repo/bench/results"
+	# As in direct mode: a module that failed in L1 fails the bench, after
+	# the report of what the others measured.
+	"$repo/bench/report.sh" "$repo/bench/results" || exit
+	tr -d '\r' <"$log" | grep '^l1: bench .* failed' >&2 && exit 1
+	[ "$(l1_rc "$log")" = 0 ] || die "L1 did not finish the bench (rc '$(l1_rc "$log")'); see $log"
 	;;
 xhost)
 	xhost_run
