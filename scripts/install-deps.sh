@@ -16,8 +16,9 @@ PKGS=(
 	qemu-system-arm
 	# nested harness: L1 kernel + modules, emulator, firmware for QEMU microvm
 	qemu-system-x86 qemu-utils linux-image-amd64 kmod
-	# guest kernel build
-	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils
+	# guest kernel builds: x86 from 6.1; aarch64 from 6.12, the first Debian
+	# source whose vmgenid driver reads a device tree (guest/arm64-kernel.sh)
+	linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev xz-utils
 	# guest rootfs / initramfs
 	busybox-static e2fsprogs cpio
 	# bench plot, tests

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The VM Generation ID.  Linux finds it through the DSDT (_HID VMGENCTR,
- * ADDR), maps its 16 bytes at boot and, on Notify(0x80) from the Generic
- * Event Device's _EVT, compares them with what it saw last: if they
- * changed it calls add_vmfork_randomness(), which reseeds the RNG at once.
+ * The VM Generation ID.  Linux finds it through the DSDT on x86 (_HID
+ * VMGENCTR, ADDR) or the device tree on aarch64 ("microsoft,vmgenid", 6.10
+ * and later), maps its 16 bytes at boot and, on its interrupt (x86: the
+ * Generic Event Device's, whose _EVT does Notify(0x80); aarch64: the
+ * node's own SPI), compares them with what it saw last: if they changed
+ * it calls add_vmfork_randomness(), which reseeds the RNG at once.
  * So after a restore the new id must be in memory before the interrupt,
  * and the interrupt must come before the vCPUs can draw random numbers:
  * snapshot.c calls vmgenid_restored() after the interrupt controllers are
@@ -82,9 +84,9 @@ static int start(struct vm *vm, const struct vmgenid *g)
 	return 0;
 }
 
-int vmgenid_boot(struct vm *vm)
+int vmgenid_boot(struct vm *vm, uint64_t gpa)
 {
-	const struct vmgenid g = {.on = true, .gpa = LAYOUT_VMGENID, .gsi = IRQ_GED};
+	const struct vmgenid g = {.on = true, .gpa = gpa, .gsi = IRQ_GED};
 	int r = start(vm, &g);
 
 	if (!r) {

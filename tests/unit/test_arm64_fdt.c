@@ -3,8 +3,8 @@
  * The aarch64 device tree builder (vmm/arch/aarch64/fdt.c): a sample
  * machine's tree parsed back with libfdt, every node and property checked,
  * and no node in it that the test does not know; then the variants (no
- * initrd, no command line, one vCPU) and the refusals (too small a buffer,
- * configurations no guest could boot with).
+ * initrd, no command line, one vCPU, no VM Generation ID) and the refusals
+ * (too small a buffer, configurations no guest could boot with).
  */
 #include <libfdt.h>
 #include <stdio.h>
@@ -43,6 +43,9 @@ static struct arm64_fdt_config sample(void)
 	    .serial = {LAYOUT_SERIAL, 0x1000, IRQ_SERIAL},
 	    .virtio = virtio,
 	    .nr_virtio = NR_VIRTIO,
+	    .vmgenid = {LAYOUT_DRAM_START + MiB(256) - LAYOUT_VMGENID_BLOCK, 16, IRQ_GED},
+	    .vmgenid_block = LAYOUT_DRAM_START + MiB(256) - LAYOUT_VMGENID_BLOCK,
+	    .vmgenid_block_size = LAYOUT_VMGENID_BLOCK,
 	};
 }
 
@@ -237,8 +240,27 @@ static void check_tree(const void *fdt, const struct arm64_fdt_config *c)
 		irq_is(fdt, off, ARM64_FDT_GIC_SPI, c->virtio[i].gsi, ARM64_FDT_IRQ_EDGE_RISING);
 		empty_is(fdt, off, "dma-coherent");
 	}
-	/* Root, cpus and each cpu, memory, chosen, intc, timer, psci, uart, virtio: no more. */
-	assert_int_equal(count_nodes(fdt), 1 + 1 + c->nr_cpus + 6 + c->nr_virtio);
+	/* Linux's vmgenid driver maps the id: its RAM block is no-map reserved memory. */
+	if (c->vmgenid.size) {
+		off = node(fdt, "/reserved-memory");
+		u32_is(fdt, off, "#address-cells", 2);
+		u32_is(fdt, off, "#size-cells", 2);
+		empty_is(fdt, off, "ranges");
+		snprintf(path, sizeof(path), "/reserved-memory/vmgenid@%llx",
+			 (unsigned long long)c->vmgenid_block);
+		off = node(fdt, path);
+		reg_is(fdt, off, c->vmgenid_block, c->vmgenid_block_size);
+		empty_is(fdt, off, "no-map");
+		snprintf(path, sizeof(path), "/vmgenid@%llx", (unsigned long long)c->vmgenid.base);
+		off = node(fdt, path);
+		str_is(fdt, off, "compatible", "microsoft,vmgenid");
+		reg_is(fdt, off, c->vmgenid.base, c->vmgenid.size);
+		irq_is(fdt, off, ARM64_FDT_GIC_SPI, c->vmgenid.gsi, ARM64_FDT_IRQ_EDGE_RISING);
+	}
+	/* Root, cpus and each cpu, memory, chosen, intc, timer, psci, uart, virtio,
+	 * reserved-memory with its one block and the vmgenid: no more. */
+	assert_int_equal(count_nodes(fdt),
+			 1 + 1 + c->nr_cpus + 6 + c->nr_virtio + (c->vmgenid.size ? 3 : 0));
 }
 
 static void test_sample(void **state)
@@ -261,6 +283,7 @@ static void test_variants(void **state)
 	c.cmdline = NULL;
 	c.nr_virtio = 0;
 	c.nr_cpus = 1;
+	c.vmgenid.size = 0;
 	fdt = build(&c);
 	check_tree(fdt, &c);
 	free(fdt);
@@ -308,6 +331,22 @@ static void test_bad_config(void **state)
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
 	c = sample(), c.virtio = &sized0, c.nr_virtio = 1;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	/* The id must lie in its block, and the block in RAM, whatever wraps. */
+	c = sample(), c.vmgenid.base += LAYOUT_VMGENID_BLOCK - 8;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid.base = c.vmgenid_block - 16;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid.size = UINT64_MAX;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid_block += 4096, c.vmgenid.base += 4096;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid_block = c.vmgenid.base = LAYOUT_DRAM_START - LAYOUT_VMGENID_BLOCK;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid_block_size = UINT64_MAX;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	/* And the sample itself is fine in this buffer: the refusals above are the checks'. */
+	c = sample();
+	assert_true(arm64_fdt_build(buf, sizeof(buf), &c) > 0);
 }
 
 int main(void)

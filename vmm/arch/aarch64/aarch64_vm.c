@@ -3,7 +3,10 @@
  * aarch64 behind vmm/arch.h: an in-kernel GICv3 and the architected timer,
  * RAM from 2 GiB (layout.h), the 8250 UART and the boot timer on the MMIO
  * bus, and the Linux arm64 boot (booting.rst): the Image at the start of
- * RAM, the device tree (fdt.c) in RAM's last 2 MiB, the initrd below it.
+ * RAM, the device tree (fdt.c) in RAM's last 2 MiB, the VM Generation ID's
+ * 64 KiB block below it (outside the tree's 2 MiB: booting.rst wants that
+ * block mapped with no special attributes, and the id's is device memory
+ * to the guest), the initrd below that.
  * The vCPUs' own set-up is in aarch64_vcpu.c.
  *
  * Order, as KVM wants it: the GIC device is created with the VM (so irqfds
@@ -18,6 +21,7 @@
 #include "arch.h"
 #include "arm64_fdt.h"
 #include "vm.h"
+#include "vmgenid.h"
 
 /* KVM_DEV_ARM_VGIC_GRP_NR_IRQS counts the 32 private interrupts too. */
 #define GIC_NR_IRQS (32u + IOAPIC_PINS)
@@ -142,7 +146,7 @@ int arch_setup_devices(struct vm *vm)
 	return r ? r : bus_register(&vm->mmio, LAYOUT_BOOT_TIMER, 1, &vm_boot_timer_ops, vm);
 }
 
-static int write_fdt(struct vm *vm, uint64_t initrd_gpa, uint64_t initrd_len)
+static int write_fdt(struct vm *vm, uint64_t initrd_gpa, uint64_t initrd_len, uint64_t genid)
 {
 	struct arm64_fdt_dev devs[MAX_VIRTIO_DEVS];
 	uint64_t mpidr[MAX_VCPUS];
@@ -161,6 +165,9 @@ static int write_fdt(struct vm *vm, uint64_t initrd_gpa, uint64_t initrd_len)
 	    .serial = {LAYOUT_SERIAL, UART_SIZE, IRQ_SERIAL},
 	    .virtio = devs,
 	    .nr_virtio = vm->nr_devs,
+	    .vmgenid = {genid, VMGENID_SIZE, IRQ_GED},
+	    .vmgenid_block = genid,
+	    .vmgenid_block_size = LAYOUT_VMGENID_BLOCK,
 	};
 	void *buf = calloc(1, LAYOUT_FDT_MAX);
 	int r = buf ? 0 : -ENOMEM;
@@ -183,14 +190,15 @@ int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct
 		 const uint8_t *initrd, size_t initrd_len)
 {
 	uint64_t ram_end = arch_ram_end(vm->cfg->mem_mib << 20);
-	uint64_t kernel = arm64_image_addr(ki, LAYOUT_DRAM_START), initrd_gpa = 0;
+	uint64_t kernel = arm64_image_addr(ki, LAYOUT_DRAM_START), initrd_gpa = 0, genid;
 	const char *why;
 	int r;
 
 	/* The tree in RAM's last 2 MiB block (booting.rst), past the kernel and its bss. */
 	vm->arch.fdt_gpa = (ram_end - LAYOUT_FDT_MAX) & ~(ARM64_IMAGE_ALIGN - 1);
-	if (ram_end < LAYOUT_DRAM_START + LAYOUT_FDT_MAX ||
-	    vm->arch.fdt_gpa < kernel + ki->image_size) {
+	genid = vm->arch.fdt_gpa - LAYOUT_VMGENID_BLOCK;
+	if (ram_end < LAYOUT_DRAM_START + LAYOUT_FDT_MAX + LAYOUT_VMGENID_BLOCK ||
+	    genid < kernel + ki->image_size) {
 		log_err("%s: the kernel (%llu bytes with its bss) and the device tree do not fit "
 			"in %llu MiB of guest memory",
 			vm->cfg->kernel, (unsigned long long)ki->image_size,
@@ -203,8 +211,8 @@ int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct
 		return r;
 	}
 	if (initrd) {
-		initrd_gpa = (vm->arch.fdt_gpa - initrd_len) & ~(uint64_t)(GM_PAGE_SIZE - 1);
-		if (initrd_len > vm->arch.fdt_gpa || initrd_gpa < kernel + ki->image_size ||
+		initrd_gpa = (genid - initrd_len) & ~(uint64_t)(GM_PAGE_SIZE - 1);
+		if (initrd_len > genid || initrd_gpa < kernel + ki->image_size ||
 		    gm_write(&vm->mem, initrd_gpa, initrd, initrd_len)) {
 			log_err("%s: initrd (%zu bytes) does not fit in guest memory between the "
 				"kernel and the device tree",
@@ -213,11 +221,12 @@ int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct
 		}
 	}
 	vm->arch.entry = kernel;
-	r = write_fdt(vm, initrd_gpa, initrd_len);
-	if (!r)
-		log_debug("boot: Image at 0x%llx, device tree at 0x%llx",
-			  (unsigned long long)kernel, (unsigned long long)vm->arch.fdt_gpa);
-	return r;
+	r = write_fdt(vm, initrd_gpa, initrd_len, genid);
+	if (r)
+		return r;
+	log_debug("boot: Image at 0x%llx, device tree at 0x%llx", (unsigned long long)kernel,
+		  (unsigned long long)vm->arch.fdt_gpa);
+	return vmgenid_boot(vm, genid);
 }
 
 void arch_vm_destroy(struct vm *vm)

@@ -28,6 +28,14 @@ struct arm64_fdt_config {
 	struct arm64_fdt_dev serial; /* the 8250 (ns16550a); stdout-path names it */
 	const struct arm64_fdt_dev *virtio;
 	unsigned nr_virtio;
+	/*
+	 * The VM Generation ID ("microsoft,vmgenid": its 16 bytes at
+	 * vmgenid.base and its SPI) and the RAM block holding it, kept from
+	 * the guest's own use (reserved-memory, no-map: Linux ioremaps it).
+	 * vmgenid.size 0: none.
+	 */
+	struct arm64_fdt_dev vmgenid;
+	uint64_t vmgenid_block, vmgenid_block_size;
 };
 
 /*

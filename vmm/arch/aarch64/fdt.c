@@ -130,10 +130,40 @@ static int add_dev(void *fdt, const char *name, const char *compatible,
 	return r ? r : prop_irq(fdt, ARM64_FDT_GIC_SPI, d->gsi, ARM64_FDT_IRQ_EDGE_RISING);
 }
 
+/*
+ * The VM Generation ID (bindings/rng/microsoft,vmgenid.yaml; Linux 6.10+
+ * binds drivers/virt/vmgenid.c to it) and the RAM it lives in, withheld
+ * from the guest's allocator: the driver ioremaps the id, which arm64
+ * refuses for RAM in its linear map, hence no-map.
+ */
+static int add_vmgenid(void *fdt, const struct arm64_fdt_config *c)
+{
+	int r = fdt_begin_node(fdt, "reserved-memory");
+
+	r = r ? r : fdt_property_u32(fdt, "#address-cells", 2);
+	r = r ? r : fdt_property_u32(fdt, "#size-cells", 2);
+	r = r ? r : fdt_property(fdt, "ranges", NULL, 0);
+	r = r ? r : begin_at(fdt, "vmgenid", c->vmgenid_block);
+	r = r ? r : prop_reg(fdt, c->vmgenid_block, c->vmgenid_block_size);
+	r = r ? r : fdt_property(fdt, "no-map", NULL, 0);
+	r = r ? r : fdt_end_node(fdt);
+	r = r ? r : fdt_end_node(fdt);
+	r = r ? r : add_dev(fdt, "vmgenid", "microsoft,vmgenid", &c->vmgenid);
+	return r ? r : fdt_end_node(fdt);
+}
+
 static bool config_ok(const struct arm64_fdt_config *c)
 {
+	const struct arm64_fdt_dev *g = &c->vmgenid;
+
 	if (!c->nr_cpus || c->nr_cpus > ARM64_FDT_MAX_CPUS || !c->mpidr || !c->mem_size ||
 	    !c->gicd_size || !c->gicr_size || !c->serial.size || (c->nr_virtio && !c->virtio))
+		return false;
+	/* The id inside its block, the block inside RAM (sizes checked against wrapping). */
+	if (g->size && (g->base < c->vmgenid_block || g->size > c->vmgenid_block_size ||
+			g->base - c->vmgenid_block > c->vmgenid_block_size - g->size ||
+			c->vmgenid_block < c->mem_start || c->vmgenid_block_size > c->mem_size ||
+			c->vmgenid_block - c->mem_start > c->mem_size - c->vmgenid_block_size))
 		return false;
 	for (unsigned i = 0; i < c->nr_virtio; i++)
 		if (!c->virtio[i].size)
@@ -176,6 +206,8 @@ int arm64_fdt_build(void *buf, size_t cap, const struct arm64_fdt_config *c)
 		r = r ? r : fdt_property(buf, "dma-coherent", NULL, 0);
 		r = r ? r : fdt_end_node(buf);
 	}
+	if (c->vmgenid.size)
+		r = r ? r : add_vmgenid(buf, c);
 	r = r ? r : fdt_end_node(buf);
 	r = r ? r : fdt_finish(buf);
 	return r ? fdt_errno(r) : (int)fdt_totalsize(buf);

@@ -47,11 +47,12 @@
 /* The GSIs ember hands out (vmgenid.c bounds its line with this name). */
 #define IOAPIC_PINS 64u
 /*
- * The VM Generation ID's page and line.  No device tree node announces it
- * yet (the x86 guest finds it through ACPI), so nothing uses it on aarch64.
+ * The VM Generation ID: its 16 bytes start RAM's last 64 KiB, a block the
+ * device tree withholds from the guest (fdt.c: no-map, whatever the guest's
+ * page size), and its line is the last SPI, the GED's on x86.
  */
-#define LAYOUT_VMGENID LAYOUT_DRAM_START
-#define IRQ_GED	       (IOAPIC_PINS - 1)
+#define LAYOUT_VMGENID_BLOCK 0x10000ull
+#define IRQ_GED		     (IOAPIC_PINS - 1)
 _Static_assert(IRQ_VIRTIO_FIRST + MAX_VIRTIO_DEVS <= IRQ_GED, "the GED's line is past virtio's");
 
 #endif /* EMBER_LAYOUT_H */

@@ -168,7 +168,7 @@ static int write_acpi(struct vm *vm, uint64_t *rsdp)
 		return r;
 	}
 	*rsdp = LAYOUT_ACPI;
-	return vmgenid_boot(vm);
+	return vmgenid_boot(vm, LAYOUT_VMGENID);
 }
 
 int arch_vm_load(struct vm *vm, const uint8_t *img, size_t img_len, const struct kernel_info *ki,
