@@ -40,8 +40,19 @@ static long rss_kb(const void *p)
 
 /* A fresh mapping of its own: PROT_NONE pages on both sides keep the
  * kernel from merging it with a neighbour (its smaps line is then its own). */
-static void unmap(char *p);
-static char *fresh(void);
+static char *fresh(void)
+{
+	char *p = mmap(NULL, LEN + 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	assert_ptr_not_equal(p, MAP_FAILED);
+	assert_int_equal(mprotect(p + 4096, LEN, PROT_READ | PROT_WRITE), 0);
+	return p + 4096;
+}
+
+static void unmap(char *p)
+{
+	munmap(p - 4096, LEN + 8192);
+}
 
 /* Whether reading an untouched anonymous page maps the zero page here. */
 static bool zero_page_reads(void)
@@ -66,20 +77,6 @@ static void expect_rss(const char *p, long kb)
 {
 	if (zero_page_reads())
 		assert_in_range(rss_kb(p), kb, kb);
-}
-
-static char *fresh(void)
-{
-	char *p = mmap(NULL, LEN + 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	assert_ptr_not_equal(p, MAP_FAILED);
-	assert_int_equal(mprotect(p + 4096, LEN, PROT_READ | PROT_WRITE), 0);
-	return p + 4096;
-}
-
-static void unmap(char *p)
-{
-	munmap(p - 4096, LEN + 8192);
 }
 
 static void test_copy(void **state)
