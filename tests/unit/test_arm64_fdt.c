@@ -44,8 +44,7 @@ static struct arm64_fdt_config sample(void)
 	    .virtio = virtio,
 	    .nr_virtio = NR_VIRTIO,
 	    .vmgenid = {LAYOUT_DRAM_START + MiB(256) - LAYOUT_VMGENID_BLOCK, 16, IRQ_GED},
-	    .vmgenid_block = LAYOUT_DRAM_START + MiB(256) - LAYOUT_VMGENID_BLOCK,
-	    .vmgenid_block_size = LAYOUT_VMGENID_BLOCK,
+	    .vmgenid_reserve = LAYOUT_VMGENID_BLOCK,
 	};
 }
 
@@ -247,9 +246,9 @@ static void check_tree(const void *fdt, const struct arm64_fdt_config *c)
 		u32_is(fdt, off, "#size-cells", 2);
 		empty_is(fdt, off, "ranges");
 		snprintf(path, sizeof(path), "/reserved-memory/vmgenid@%llx",
-			 (unsigned long long)c->vmgenid_block);
+			 (unsigned long long)c->vmgenid.base);
 		off = node(fdt, path);
-		reg_is(fdt, off, c->vmgenid_block, c->vmgenid_block_size);
+		reg_is(fdt, off, c->vmgenid.base, c->vmgenid_reserve);
 		empty_is(fdt, off, "no-map");
 		snprintf(path, sizeof(path), "/vmgenid@%llx", (unsigned long long)c->vmgenid.base);
 		off = node(fdt, path);
@@ -331,18 +330,18 @@ static void test_bad_config(void **state)
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
 	c = sample(), c.virtio = &sized0, c.nr_virtio = 1;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
-	/* The id must lie in its block, and the block in RAM, whatever wraps. */
-	c = sample(), c.vmgenid.base += LAYOUT_VMGENID_BLOCK - 8;
-	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
-	c = sample(), c.vmgenid.base = c.vmgenid_block - 16;
+	/* The id must lie in its reserved block, and the block in RAM, whatever wraps. */
+	c = sample(), c.vmgenid_reserve = 8;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
 	c = sample(), c.vmgenid.size = UINT64_MAX;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
-	c = sample(), c.vmgenid_block += 4096, c.vmgenid.base += 4096;
+	c = sample(), c.vmgenid.base += 4096;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
-	c = sample(), c.vmgenid_block = c.vmgenid.base = LAYOUT_DRAM_START - LAYOUT_VMGENID_BLOCK;
+	c = sample(), c.vmgenid.base = LAYOUT_DRAM_START - LAYOUT_VMGENID_BLOCK;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
-	c = sample(), c.vmgenid_block_size = UINT64_MAX;
+	c = sample(), c.vmgenid.base = UINT64_MAX - 8;
+	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
+	c = sample(), c.vmgenid_reserve = UINT64_MAX;
 	assert_int_equal(arm64_fdt_build(buf, sizeof(buf), &c), -EINVAL);
 	/* And the sample itself is fine in this buffer: the refusals above are the checks'. */
 	c = sample();

@@ -166,8 +166,7 @@ static int write_fdt(struct vm *vm, uint64_t initrd_gpa, uint64_t initrd_len, ui
 	    .virtio = devs,
 	    .nr_virtio = vm->nr_devs,
 	    .vmgenid = {genid, VMGENID_SIZE, IRQ_GED},
-	    .vmgenid_block = genid,
-	    .vmgenid_block_size = LAYOUT_VMGENID_BLOCK,
+	    .vmgenid_reserve = LAYOUT_VMGENID_BLOCK,
 	};
 	void *buf = calloc(1, LAYOUT_FDT_MAX);
 	int r = buf ? 0 : -ENOMEM;

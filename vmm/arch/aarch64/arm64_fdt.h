@@ -30,12 +30,12 @@ struct arm64_fdt_config {
 	unsigned nr_virtio;
 	/*
 	 * The VM Generation ID ("microsoft,vmgenid": its 16 bytes at
-	 * vmgenid.base and its SPI) and the RAM block holding it, kept from
+	 * vmgenid.base and its SPI) and how much RAM from there is kept from
 	 * the guest's own use (reserved-memory, no-map: Linux ioremaps it).
 	 * vmgenid.size 0: none.
 	 */
 	struct arm64_fdt_dev vmgenid;
-	uint64_t vmgenid_block, vmgenid_block_size;
+	uint64_t vmgenid_reserve;
 };
 
 /*

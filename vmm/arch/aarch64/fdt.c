@@ -143,8 +143,8 @@ static int add_vmgenid(void *fdt, const struct arm64_fdt_config *c)
 	r = r ? r : fdt_property_u32(fdt, "#address-cells", 2);
 	r = r ? r : fdt_property_u32(fdt, "#size-cells", 2);
 	r = r ? r : fdt_property(fdt, "ranges", NULL, 0);
-	r = r ? r : begin_at(fdt, "vmgenid", c->vmgenid_block);
-	r = r ? r : prop_reg(fdt, c->vmgenid_block, c->vmgenid_block_size);
+	r = r ? r : begin_at(fdt, "vmgenid", c->vmgenid.base);
+	r = r ? r : prop_reg(fdt, c->vmgenid.base, c->vmgenid_reserve);
 	r = r ? r : fdt_property(fdt, "no-map", NULL, 0);
 	r = r ? r : fdt_end_node(fdt);
 	r = r ? r : fdt_end_node(fdt);
@@ -159,11 +159,10 @@ static bool config_ok(const struct arm64_fdt_config *c)
 	if (!c->nr_cpus || c->nr_cpus > ARM64_FDT_MAX_CPUS || !c->mpidr || !c->mem_size ||
 	    !c->gicd_size || !c->gicr_size || !c->serial.size || (c->nr_virtio && !c->virtio))
 		return false;
-	/* The id inside its block, the block inside RAM (sizes checked against wrapping). */
-	if (g->size && (g->base < c->vmgenid_block || g->size > c->vmgenid_block_size ||
-			g->base - c->vmgenid_block > c->vmgenid_block_size - g->size ||
-			c->vmgenid_block < c->mem_start || c->vmgenid_block_size > c->mem_size ||
-			c->vmgenid_block - c->mem_start > c->mem_size - c->vmgenid_block_size))
+	/* The id inside the reserved block, the block inside RAM (checked against wrapping). */
+	if (g->size && (g->size > c->vmgenid_reserve || g->base < c->mem_start ||
+			c->vmgenid_reserve > c->mem_size ||
+			g->base - c->mem_start > c->mem_size - c->vmgenid_reserve))
 		return false;
 	for (unsigned i = 0; i < c->nr_virtio; i++)
 		if (!c->virtio[i].size)
