@@ -33,7 +33,10 @@ struct fork_child_in {
 struct fork_child_in *fork_child_read(const char *argv0);
 /* 'K' once the VM is built and its API socket listens, or 'E' and @why. */
 int fork_child_answer(struct fork_child_in *in, int result, const char *why);
-/* Waits for the parent's 'G': 0, or -errno (do not run). */
+/*
+ * Waits for the parent's 'G': 0, with every thread an ordinary task again
+ * (the child is SCHED_BATCH until then, fork_child.c), or -errno (do not run).
+ */
 int fork_child_go(struct fork_child_in *in);
 void fork_child_free(struct fork_child_in *in);
 

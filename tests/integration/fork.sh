@@ -102,12 +102,19 @@ nthreads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
 # thread), and those waiting in a pool (one); a pid a line.
 fork_running() { for _p in $(fork_pids); do [ "$(nthreads "$_p")" -gt 1 ] && echo "$_p"; done; }
 fork_waiting() { for _p in $(fork_pids); do [ "$(nthreads "$_p")" = 1 ] && echo "$_p"; done; }
+# policies PID: its threads' scheduling policies, each once (0 ordinary,
+# 3 SCHED_BATCH: a child until it runs, vmm/fork_child.c).
+policies() {
+	for _t in /proc/"$1"/task/*/stat; do sed 's/.*) //' "$_t" | awk '{ print $39 }'; done |
+		sort -u | tr '\n' ' '
+}
 
 # --fork-pool 3: three children wait, started, before any fork.  One of
 # them is killed; a fork into 3 then uses the other two (each now runs a
 # VM: more than one thread) and one new child, and every child continues
 # the count.  After the fork the pool is full again (three children
-# waiting, one thread each), and once the parent is gone its waiting
+# waiting, one thread each).  Waiting children are SCHED_BATCH, running
+# ones ordinary in every thread.  Once the parent is gone its waiting
 # children leave too while the forked ones count on.
 t_fork_pool() {
 	rm -f "$LOG".r*
@@ -132,6 +139,14 @@ t_fork_pool() {
 	echo "+ after the fork: running $_busy, waiting $_idle" >>"$LOG.api"
 	[ $_r = 1 ] || { [ "$(echo $_busy | wc -w)" = 3 ] && [ "$(echo $_idle | wc -w)" = 3 ]; } ||
 		{ fail "not 3 children running and 3 waiting: $_busy / $_idle"; _r=1; }
+	for _p in $_busy; do
+		[ $_r = 1 ] || [ "$(policies "$_p")" = "0 " ] ||
+			{ fail "running child $_p has threads not ordinary: policies $(policies "$_p")"; _r=1; }
+	done
+	for _p in $_idle; do
+		[ $_r = 1 ] || [ "$(policies "$_p")" = "3 " ] ||
+			{ fail "waiting child $_p is not SCHED_BATCH: policy $(policies "$_p")"; _r=1; }
+	done
 	snap_kill "$API_PID"
 	for _p in $_idle; do
 		[ $_r = 1 ] || wait_gone "$_p" 10 || { fail "waiting child $_p outlived its parent"; _r=1; }
