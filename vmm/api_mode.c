@@ -277,6 +277,7 @@ static void on_cmd(struct ev_handler *h, uint32_t events)
 
 	(void)events;
 	cmdq_process(&m->q, exec_cmd, m);
+	fork_finish(m); /* the reply is on its way: the rest of a fork, if one ran */
 	/* Before the start, our own loop only waits for InstanceStart. */
 	if (m->vm_live && m->pre.epfd >= 0)
 		evloop_stop(&m->pre);

@@ -49,6 +49,12 @@ struct api_mode {
 	/* --fork-pool: children started ahead, each waiting on its control socket (fork.c). */
 	int fork_pool[CONFIG_FORK_POOL_MAX];
 	unsigned fork_pool_nr;
+	/* A fork answered but not finished: what fork_finish does after the reply. */
+	struct {
+		bool pending, resume;
+		unsigned nr;
+		uint64_t t0, pages;
+	} fork_post;
 };
 
 /* PUT /serial's stream and rate into @c (api_mode.c; a snapshot load applies it too). */
@@ -73,8 +79,9 @@ int api_snap_migrate_send(struct api_mode *m, const struct api_migrate *mc, char
 
 /* api_snap.c: a live fork's child builds its VM from the parent's request. */
 int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen);
-/* fork.c: PUT /vm/fork. */
+/* fork.c: PUT /vm/fork; then, once its reply is on its way, fork_finish. */
 int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen);
+void fork_finish(struct api_mode *m);
 /* fork.c: --fork-pool: start children up to the pool's size; release them all. */
 void fork_pool_fill(struct api_mode *m);
 void fork_pool_drain(struct api_mode *m);

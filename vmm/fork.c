@@ -13,22 +13,22 @@
  * The fork, with the vCPUs paused and the devices quiesced:
  *   1. the state, once;
  *   2. each child: started (or taken from the pool, --fork-pool) and sent
- *      the request; all of them build their VMs and bind their API
- *      sockets side by side, while
- *   3. the parent's RAM is remapped MAP_PRIVATE over the same memfd at the
- *      same address (MAP_FIXED: KVM's memory slots keep their addresses;
- *      the unmap's MMU notifier drops KVM's mappings of the old pages, so
- *      the guest faults the new ones in).  The memfd is frozen from then
- *      on: the parent and every child write into private copies.  Nothing
- *      writes it meanwhile (we are paused), so the children may map it
- *      before; a fork that fails later leaves the parent so, which costs
- *      nothing.  Except on huge pages: there the private mapping reserves
- *      its pages and may find too few, so it waits for every answer, and a
- *      shortage is refused with the parent as it was;
- *   4. each child answers 'K' (or 'E': every child is dropped, they exit
- *      on EOF without having run, and the parent goes on);
- *   5. 'G' to every child, which runs once it reads it;
- *   6. the parent resumes if it was running.
+ *      the request; all of them map the memfd privately, build their VMs
+ *      and bind their API sockets side by side;
+ *   3. each child answers 'K' (or 'E': every child is dropped, they exit
+ *      on EOF without having run, and the parent goes on as it was);
+ *   4. 'G' to every child, which runs once it reads it, and the 204;
+ *   5. then (fork_finish) the parent's RAM is remapped MAP_PRIVATE over
+ *      the same memfd at the same address (MAP_FIXED: KVM's memory slots
+ *      keep their addresses; the unmap's MMU notifier drops KVM's mappings
+ *      of the old pages, so the guest faults the new ones in).  The memfd
+ *      is frozen from then on: the parent and every child write into
+ *      private copies.  Nothing wrote it since step 1: we stay paused and
+ *      the children write their own copies.  Except on huge pages: there
+ *      the private mapping reserves its pages and may find too few, so it
+ *      is done before 'G', and a shortage is refused with the parent as it
+ *      was;
+ *   6. the parent resumes if it was running, and its pool fills again.
  *
  * A parent forked before keeps its RAM private over the frozen memfd; its
  * later forks send each child the pages that differ from the memfd
@@ -236,7 +236,7 @@ static int start_child(struct api_mode *m, const struct fork_msg *msg, const uin
 }
 
 /*
- * Step 3: the memfd becomes the children's base; we write privately on top.
+ * Step 5: the memfd becomes the children's base; we write privately on top.
  * On 2 MiB pages the private mapping reserves the pages its copies may
  * need: with fewer free than that it is refused before anything changed
  * (-ENOMEM, every region as it was), not by a MAP_FIXED mmap that would
@@ -279,7 +279,7 @@ static int build_state(struct vm *vm, struct snap_writer *w, const uint8_t **img
 	return r;
 }
 
-/* Step 3, once per VM: 0 at once if done before. */
+/* Step 5, once per VM: 0 at once if done before. */
 static int freeze(struct vm *vm, char *err, size_t errlen)
 {
 	int r = vm->ram_frozen ? 0 : freeze_ram(vm);
@@ -297,7 +297,7 @@ static int freeze(struct vm *vm, char *err, size_t errlen)
 }
 
 /*
- * Step 5.  Not waiting for each child to read it: that only waits for ten
+ * Step 4.  Not waiting for each child to read it: that only waits for ten
  * processes to be scheduled, and a child that dies now is as dead as one
  * that dies a moment after it would have confirmed.
  */
@@ -351,8 +351,6 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 		else
 			nr++;
 	}
-	if (!r && !vm->mem.region[0].hugetlb)
-		r = freeze(vm, err, errlen);
 	/* They build their VMs side by side; each answers once it is ready. */
 	for (unsigned i = 0; !r && i < nr; i++) {
 		r = read_answer(ctl[i], why, sizeof(why));
@@ -360,8 +358,8 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
 				 f->child[i].api_sock, why);
 	}
-	if (!r)
-		r = freeze(vm, err, errlen); /* huge pages: now */
+	if (!r && vm->mem.region[0].hugetlb)
+		r = freeze(vm, err, errlen); /* may find too few pages: before any child runs */
 	if (!r)
 		release_children(ctl, nr);
 	/* Children not released read EOF and exit without having run. */
@@ -369,13 +367,48 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 		close(ctl[i]);
 	snap_w_free(&w);
 	free(bits);
+	if (!r) {
+		/* Paused until fork_finish: the children's base must not change. */
+		m->fork_post.pending = true;
+		m->fork_post.resume = !was_paused;
+		m->fork_post.nr = f->nr;
+		m->fork_post.t0 = t0;
+		m->fork_post.pages = pages;
+		return 0;
+	}
+	log_err("%s", err);
 	if (!was_paused)
 		vcpus_resume(vm);
-	fork_pool_fill(m); /* after the resume: the guest need not wait for these */
-	if (r)
-		log_err("%s", err);
-	else
-		log_info("fork: %u children in %llu us (%llu pages of our own sent to each)", f->nr,
-			 (unsigned long long)(time_now_us() - t0), (unsigned long long)pages);
+	fork_pool_fill(m);
 	return r;
+}
+
+/*
+ * Steps 5 and 6, after the 204 is on its way: every child runs already,
+ * on its private mapping of the memfd, which nothing writes while we stay
+ * paused.  Remapping our RAM is the parent's largest share of a fork
+ * (10 to 16 ms of its CPU for a 128 MiB guest in the nested bench, and several
+ * times that while ten children build beside it on two CPUs); the caller
+ * waits for none of it, nor for the pool to fill again.
+ */
+void fork_finish(struct api_mode *m)
+{
+	struct vm *vm = &m->vm;
+	char err[API_ERR_MAX];
+	int r;
+
+	if (!m->fork_post.pending)
+		return;
+	m->fork_post.pending = false;
+	r = freeze(vm, err, sizeof(err));
+	if (r) {
+		log_err("%s", err); /* it exits: part of its RAM is the base's */
+		return;
+	}
+	if (m->fork_post.resume)
+		vcpus_resume(vm);
+	fork_pool_fill(m);
+	log_info("fork: %u children in %llu us (%llu pages of our own sent to each)",
+		 m->fork_post.nr, (unsigned long long)(time_now_us() - m->fork_post.t0),
+		 (unsigned long long)m->fork_post.pages);
 }
