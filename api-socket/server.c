@@ -480,7 +480,7 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 		goto fail;
 	}
 	if (opts->initial_cfg)
-		sparse_copy(&srv->st->cfg, opts->initial_cfg, sizeof(srv->st->cfg));
+		sparse_fill(&srv->st->cfg, opts->initial_cfg, sizeof(srv->st->cfg)); /* calloc'd */
 	srv->st->mmds = opts->mmds;
 	srv->st->migration = opts->migration;
 	if (opts->started)

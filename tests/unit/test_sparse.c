@@ -6,7 +6,8 @@
  * read from /proc/self/smaps for the test's own mapping.  Some host kernels
  * (seen: a 6.18 build) give a read fault its own page instead of the shared
  * zero page; there nothing can stay out of RSS, and the RSS checks say so
- * and are left out, while the contents are still checked.
+ * and are left out, while the contents are still checked.  sparse_fill's
+ * check needs no zero page: it counts the destination's mapped pages.
  */
 #include <stdio.h>
 #include <sys/mman.h>
@@ -103,6 +104,34 @@ static void test_copy(void **state)
 	free(want);
 }
 
+/* Pages of the mapping at @p with a page-table entry: read ones too (zero page or not). */
+static int mapped_pages(char *p)
+{
+	unsigned char vec[PAGES];
+	int n = 0;
+
+	assert_int_equal(mincore(p, LEN, vec), 0);
+	for (int i = 0; i < PAGES; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* Into a fresh (zero) destination: as memcpy, and its pages that stay
+ * zero are not even read, so they never fault (on any kernel). */
+static void test_fill(void **state)
+{
+	char *src = fresh(), *dst = fresh();
+
+	(void)state;
+	memset(src + 3 * 4096, 0xab, 100);
+	memset(src + 10 * 4096 - 7, 0xcd, 20);
+	sparse_fill(dst + 1, src + 1, LEN - 1);
+	assert_int_equal(mapped_pages(dst), 3); /* pages 3, 9 and 10; before reading it below */
+	assert_memory_equal(dst + 1, src + 1, LEN - 1);
+	unmap(src);
+	unmap(dst);
+}
+
 static void test_zero(void **state)
 {
 	char *p = fresh();
@@ -163,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_copy),
+	    cmocka_unit_test(test_fill),
 	    cmocka_unit_test(test_zero),
 	    cmocka_unit_test(test_thread_trim),
 	};
