@@ -97,6 +97,23 @@ boot_parent() {
 		{ echo "bench: fork: the parent did not start" >&2; exit 1; }
 	parent=$(field pid "$line")
 }
+# silent CONSOLE: what a child that does not echo was doing: its console's
+# end and, twice a second apart, KVM's counters of every child's VM (a
+# guest that spins, halts or faults without end looks different there).
+silent() {
+	echo "bench: its console ends:" >&2
+	tail -n 20 "$1" >&2
+	echo >&2 # the console may end mid-line
+	for _t in 1 2; do
+		for k in $kids; do
+			for _f in exits halt_exits pf_taken io_exits mmio_exits irq_injections; do
+				printf '%s=%s ' "$_f" "$(cat /sys/kernel/debug/kvm/"$k"-*/"$_f" 2>/dev/null | head -n 1)"
+			done | sed "s/^/bench: child pid $k: /" >&2
+			echo >&2
+		done
+		sleep 1
+	done
+}
 # fork_into N: PUT /vm/fork of $parent into N children, timed by
 # restoretime, which sends the request to the parent as it sends a load and
 # waits for the last child's echo (its command is a stand-in); every other
@@ -119,7 +136,7 @@ fork_into() {
 	i=1
 	while [ $i -lt "$1" ]; do
 		"$RESTORETIME" "$d/c$i.vsock" 5000 30 -- true >/dev/null ||
-			{ echo "bench: fork: child $i does not echo" >&2; stop "$parent" $kids; exit 1; }
+			{ echo "bench: fork: child $i does not echo" >&2; silent "$d/c$i.out"; stop "$parent" $kids; exit 1; }
 		i=$((i + 1))
 	done
 }
