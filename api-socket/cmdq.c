@@ -8,18 +8,25 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmdq.h"
 
 int cmdq_init(struct cmdq *q)
 {
+	pthread_condattr_t ca;
+
 	memset(q, 0, sizeof(*q));
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		return -errno;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->done_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->replied_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return 0;
 }
 
@@ -29,6 +36,7 @@ void cmdq_destroy(struct cmdq *q)
 		close(q->efd);
 	q->efd = -1;
 	pthread_cond_destroy(&q->done_cv);
+	pthread_cond_destroy(&q->replied_cv);
 	pthread_mutex_destroy(&q->lock);
 }
 
@@ -94,16 +102,45 @@ int cmdq_process(struct cmdq *q, cmdq_exec_fn exec, void *ctx)
 	if (!q->done) {
 		q->result = rc;
 		q->done = true;
+		q->replied = false;
 		pthread_cond_broadcast(&q->done_cv);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return 1;
 }
 
+void cmdq_replied(struct cmdq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->replied = true;
+	pthread_cond_broadcast(&q->replied_cv);
+	pthread_mutex_unlock(&q->lock);
+}
+
+int cmdq_wait_replied(struct cmdq *q, unsigned timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!q->replied && !q->closed && !rc)
+		rc = pthread_cond_timedwait(&q->replied_cv, &q->lock, &until);
+	pthread_mutex_unlock(&q->lock);
+	return rc ? -rc : 0;
+}
+
 void cmdq_close(struct cmdq *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->closed = true;
+	pthread_cond_broadcast(&q->replied_cv);
 	/* A command being executed finishes normally: its submitter's buffers
 	 * must outlive exec, so only a command still waiting is failed here. */
 	if (q->cmd && !q->done && !q->running) {

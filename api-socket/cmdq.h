@@ -9,6 +9,11 @@
  *                fires call cmdq_process(q, exec, ctx), which runs
  *                exec(ctx, cmd, err, errlen) for the pending command and
  *                wakes the submitter with its result.
+ *   Replies:     the API thread calls cmdq_replied() once it has written a
+ *                reply; the VMM thread may wait for that (cmdq_wait_replied)
+ *                before work that must not delay the reply of the command
+ *                it ran last.  The API thread serves one request at a time,
+ *                so the first reply after a command is that command's.
  *   Shutdown:    cmdq_close() before api_server_stop(): it fails the pending
  *                and every later submit with -ESHUTDOWN, so the API thread
  *                can never wait on a VMM thread that has stopped looping.
@@ -29,12 +34,14 @@ struct cmdq {
 	int efd; /* eventfd, non-blocking: counts commands waiting */
 	pthread_mutex_t lock;
 	pthread_cond_t done_cv;
-	struct api_cmd *cmd; /* pending, NULL when none */
+	pthread_cond_t replied_cv; /* CLOCK_MONOTONIC, for cmdq_wait_replied's timeout */
+	struct api_cmd *cmd;	   /* pending, NULL when none */
 	char *err;
 	size_t errlen;
 	int result;
 	bool done;
 	bool running; /* exec is using cmd right now */
+	bool replied; /* a reply written since the last command ran */
 	bool closed;
 };
 
@@ -46,5 +53,9 @@ int cmdq_submit(void *opaque, struct api_cmd *cmd, char *err, size_t errlen);
 /* VMM thread: runs the pending command, if any.  Returns 1 if one ran, else 0. */
 int cmdq_process(struct cmdq *q, cmdq_exec_fn exec, void *ctx);
 void cmdq_close(struct cmdq *q);
+/* API thread: a reply is written (the server's on_request). */
+void cmdq_replied(struct cmdq *q);
+/* VMM thread: until the last command's reply is written: 0, or -ETIMEDOUT after @timeout_ms. */
+int cmdq_wait_replied(struct cmdq *q, unsigned timeout_ms);
 
 #endif /* EMBER_CMDQ_H */

@@ -296,6 +296,7 @@ static void on_request(void *opaque, const struct http_request *req, int status,
 		atomic_store(&m->api_latency_us_max, usecs);
 	if (status >= 400)
 		atomic_fetch_add(&m->api_errors, 1);
+	cmdq_replied(&m->q); /* what fork_finish waits for */
 }
 
 /*

@@ -58,7 +58,8 @@
 #include "snap_dev.h"
 #include "spawn.h"
 
-#define FORK_TIMEOUT_S 30 /* a child silent this long has failed */
+#define FORK_TIMEOUT_S	   30	/* a child silent this long has failed */
+#define FORK_REPLY_WAIT_MS 1000 /* for the 204 to be written before the remap */
 
 static int fork_refused(const struct api_mode *m, char *err, size_t errlen)
 {
@@ -384,7 +385,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 }
 
 /*
- * Steps 5 and 6, after the 204 is on its way: every child runs already,
+ * Steps 5 and 6, once the 204 is written: every child runs already,
  * on its private mapping of the memfd, which nothing writes while we stay
  * paused.  Remapping our RAM is the parent's largest share of a fork
  * (10 to 16 ms of its CPU for a 128 MiB guest in the nested bench, and several
@@ -400,6 +401,16 @@ void fork_finish(struct api_mode *m)
 	if (!m->fork_post.pending)
 		return;
 	m->fork_post.pending = false;
+	/*
+	 * The 204 first: the remap holds our mmap lock throughout, and an API
+	 * thread that faults a page in while writing it waits for all of it
+	 * (seen in the nested bench: the 204 arriving only as the remap
+	 * ended, ~150 ms after the children were released; the lock is the
+	 * likely cause, not proven).
+	 */
+	if (cmdq_wait_replied(&m->q, FORK_REPLY_WAIT_MS))
+		log_warn("fork: the API thread wrote no reply in %u ms; going on",
+			 FORK_REPLY_WAIT_MS);
 	r = freeze(vm, err, sizeof(err));
 	if (r) {
 		log_err("%s", err); /* it exits: part of its RAM is the base's */

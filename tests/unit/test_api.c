@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The router: every endpoint's validation, pre-boot vs runtime rules, the config document. */
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -602,6 +603,53 @@ static void test_cmdq(void **state)
 	cmdq_destroy(&q);
 }
 
+static atomic_bool cmdq_may_reply;
+
+/* The API thread: one command, and its reply once the test lets it. */
+static void *cmdq_api(void *arg)
+{
+	struct cmdq *q = arg;
+	struct api_cmd cmd = {.kind = API_CMD_START};
+	char err[64];
+
+	assert_int_equal(cmdq_submit(q, &cmd, err, sizeof(err)), 0);
+	while (!atomic_load(&cmdq_may_reply))
+		usleep(1000);
+	cmdq_replied(q); /* as the server's on_request, once the reply is out */
+	return NULL;
+}
+
+/* The VMM thread's wait for the reply to the command it ran (fork_finish). */
+static void test_cmdq_replied(void **state)
+{
+	struct cmdq q;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(cmdq_init(&q), 0);
+	for (int round = 0; round < 2; round++) {
+		/* The second command needs a reply of its own: the first's does not count. */
+		atomic_store(&cmdq_may_reply, false);
+		assert_int_equal(pthread_create(&th, NULL, cmdq_api, &q), 0);
+		while (!cmdq_process(&q, cmdq_exec_ok, NULL))
+			usleep(1000);
+		assert_int_equal(cmdq_wait_replied(&q, 20), -ETIMEDOUT);
+		atomic_store(&cmdq_may_reply, true);
+		assert_int_equal(cmdq_wait_replied(&q, 5000), 0);
+		pthread_join(th, NULL);
+	}
+	/* Closed: nobody would reply, so nobody waits. */
+	atomic_store(&cmdq_may_reply, false);
+	assert_int_equal(pthread_create(&th, NULL, cmdq_api, &q), 0);
+	while (!cmdq_process(&q, cmdq_exec_ok, NULL))
+		usleep(1000);
+	cmdq_close(&q);
+	assert_int_equal(cmdq_wait_replied(&q, 5000), 0);
+	atomic_store(&cmdq_may_reply, true);
+	pthread_join(th, NULL);
+	cmdq_destroy(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +666,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_document, setup, teardown),
 	    cmocka_unit_test(test_state_init),
 	    cmocka_unit_test(test_cmdq),
+	    cmocka_unit_test(test_cmdq_replied),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }
