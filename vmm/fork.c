@@ -388,8 +388,8 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
  * Steps 5 and 6, once the 204 is written: every child runs already,
  * on its private mapping of the memfd, which nothing writes while we stay
  * paused.  Remapping our RAM is the parent's largest share of a fork
- * (10 to 16 ms of its CPU for a 128 MiB guest in the nested bench, and several
- * times that while ten children build beside it on two CPUs); the caller
+ * (10 to 16 ms of its CPU for a 128 MiB guest in the nested bench, several
+ * times that in wall time beside ten new VMs on two CPUs); the caller
  * waits for none of it, nor for the pool to fill again.
  */
 void fork_finish(struct api_mode *m)
