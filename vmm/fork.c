@@ -319,6 +319,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	const uint8_t *img;
 	char why[FORK_MAX_ERR + 40];
 	uint64_t t0 = time_now_us(), *bits = NULL, pages = 0;
+	uint64_t t[4] = {0}; /* paused with the state built, sent, all answered, released */
 	size_t len;
 
 	if (!m->vm_live) {
@@ -340,6 +341,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 	/* Forked before: the children also need what we wrote since (fork_pages.h). */
 	if (!r && vm->ram_frozen && (r = fork_pages_diff(vm, &bits, &pages)))
 		snprintf(err, errlen, "Fork failed: comparing RAM with its base: %s", strerror(-r));
+	t[0] = time_now_us();
 	for (unsigned i = 0; !r && i < f->nr; i++) {
 		struct fork_msg msg;
 
@@ -352,6 +354,7 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 		else
 			nr++;
 	}
+	t[1] = time_now_us();
 	/* They build their VMs side by side; each answers once it is ready. */
 	for (unsigned i = 0; !r && i < nr; i++) {
 		r = read_answer(ctl[i], why, sizeof(why));
@@ -359,10 +362,12 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 			snprintf(err, errlen, "Fork failed: child %u (%s): %s", i,
 				 f->child[i].api_sock, why);
 	}
+	t[2] = time_now_us();
 	if (!r && vm->mem.region[0].hugetlb)
 		r = freeze(vm, err, errlen); /* may find too few pages: before any child runs */
 	if (!r)
 		release_children(ctl, nr);
+	t[3] = time_now_us();
 	/* Children not released read EOF and exit without having run. */
 	for (unsigned i = 0; i < nr; i++)
 		close(ctl[i]);
@@ -375,6 +380,12 @@ int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t err
 		m->fork_post.nr = f->nr;
 		m->fork_post.t0 = t0;
 		m->fork_post.pages = pages;
+		/* With each child's "fork child: ready" line: where a fork's time goes. */
+		log_debug("fork: started at %llu us; paused with %zu bytes of state after %llu, "
+			  "%u requests sent after %llu, all built after %llu, released after %llu",
+			  (unsigned long long)t0, len, (unsigned long long)(t[0] - t0), nr,
+			  (unsigned long long)(t[1] - t0), (unsigned long long)(t[2] - t0),
+			  (unsigned long long)(t[3] - t0));
 		return 0;
 	}
 	log_err("%s", err);

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fork_child.h"
@@ -23,6 +25,25 @@
 
 /* A parent that stops talking for this long is gone: the child ends. */
 #define FORK_CHILD_TIMEOUT_S 30
+
+static uint64_t cpu_us(clockid_t clock)
+{
+	struct timespec ts = {0};
+
+	(void)clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* This process's CPU time (us), this thread's, and the process's minor page faults so far. */
+static void usage_now(uint64_t *proc_us, uint64_t *thread_us, long *faults)
+{
+	struct rusage ru = {0};
+
+	*proc_us = cpu_us(CLOCK_PROCESS_CPUTIME_ID);
+	*thread_us = cpu_us(CLOCK_THREAD_CPUTIME_ID);
+	(void)getrusage(RUSAGE_SELF, &ru);
+	*faults = ru.ru_minflt;
+}
 
 /*
  * The header's first byte, and with it the file guest RAM is mapped from
@@ -62,6 +83,8 @@ static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 
 	if (r == -EPIPE)
 		return r; /* released unused */
+	in->req_us = time_now_us();
+	usage_now(&in->req_cpu_us, &in->req_thread_us, &in->req_faults);
 	(void)setsockopt(in->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(in->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (!r)
@@ -191,7 +214,24 @@ int fork_child_answer(struct fork_child_in *in, int result, const char *why)
 {
 	size_t n = result ? strnlen(why, FORK_MAX_ERR) : 0;
 	uint8_t a[3] = {result ? 'E' : 'K', (uint8_t)n, (uint8_t)(n >> 8)};
-	int r = migrate_send_all(in->ctl, a, sizeof(a));
+	uint64_t proc_us, thread_us;
+	long faults;
+	int r;
+
+	/*
+	 * What a fork's latency is made of, beside the parent's "fork:" line
+	 * (monotonic times line the two up): wall, CPU and page faults from
+	 * the request to this answer.
+	 */
+	usage_now(&proc_us, &thread_us, &faults);
+	if (!result)
+		log_debug(
+		    "fork child: ready %llu us after its request at %llu us (%llu us of "
+		    "CPU, %llu on this thread; %ld page faults)",
+		    (unsigned long long)(time_now_us() - in->req_us),
+		    (unsigned long long)in->req_us, (unsigned long long)(proc_us - in->req_cpu_us),
+		    (unsigned long long)(thread_us - in->req_thread_us), faults - in->req_faults);
+	r = migrate_send_all(in->ctl, a, sizeof(a));
 
 	return !r && n ? migrate_send_all(in->ctl, why, n) : r;
 }

@@ -21,6 +21,9 @@ struct fork_child_in {
 	struct snap_image img; /* the state, parsed and checked */
 	char *argv[12];	       /* the command line the request stands for */
 	int argc;
+	/* When the request came, and CPU time and page faults by then (the 'K' log line). */
+	uint64_t req_us, req_cpu_us, req_thread_us;
+	long req_faults;
 };
 
 /*
