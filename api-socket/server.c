@@ -23,7 +23,6 @@
 #include "ember.h"
 #include "server.h"
 #include "thread.h"
-#include "sparse.h"
 
 #define API_IN_BUF     8192
 #define API_TAG_LISTEN 0u
@@ -479,8 +478,8 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 			 API_ID_MAX - 1);
 		goto fail;
 	}
-	if (opts->initial_cfg)
-		sparse_fill(&srv->st->cfg, opts->initial_cfg, sizeof(srv->st->cfg)); /* calloc'd */
+	if (opts->started && opts->initial_cfg)
+		opts->initial_cfg(opts->opaque, &srv->st->cfg);
 	srv->st->mmds = opts->mmds;
 	srv->st->migration = opts->migration;
 	if (opts->started)

@@ -26,16 +26,15 @@ typedef int (*api_submit_fn)(void *opaque, struct api_cmd *cmd, char *err, size_
 
 struct api_server_opts {
 	const char *sock_path;
-	const char *instance_id;		 /* NULL: API_DEFAULT_ID */
-	size_t max_payload;			 /* 0: HTTP_MAX_PAYLOAD_DEFAULT */
-	unsigned max_conns;			 /* 0: API_SERVER_MAX_CONNS */
-	unsigned timeout_ms;			 /* 0: API_SERVER_TIMEOUT_MS */
-	const struct api_vm_config *initial_cfg; /* NULL: defaults; --config-file passes its own */
-	bool started;				 /* the VM already runs (--config-file) */
-	bool paused;				 /* ... paused (a live fork's paused child) */
-	struct mmds *mmds;			 /* the MMDS store, NULL: none */
-	atomic_int *migration;			 /* api_state.migration */
-	api_submit_fn submit;			 /* NULL: every command fails */
+	const char *instance_id; /* NULL: API_DEFAULT_ID */
+	size_t max_payload;	 /* 0: HTTP_MAX_PAYLOAD_DEFAULT */
+	unsigned max_conns;	 /* 0: API_SERVER_MAX_CONNS */
+	unsigned timeout_ms;	 /* 0: API_SERVER_TIMEOUT_MS */
+	bool started;		 /* the VM already runs (--config-file) */
+	bool paused;		 /* ... paused (a live fork's paused child) */
+	struct mmds *mmds;	 /* the MMDS store, NULL: none */
+	atomic_int *migration;	 /* api_state.migration */
+	api_submit_fn submit;	 /* NULL: every command fails */
 	void *opaque;
 	/*
 	 * Optional, for metrics: called on the API thread after each response
@@ -44,6 +43,15 @@ struct api_server_opts {
 	 */
 	void (*on_request)(void *opaque, const struct http_request *req, int status,
 			   uint64_t usecs);
+	/*
+	 * Optional, with @started: writes the running VM's configuration into
+	 * @cfg, fresh from calloc with only api_config_defaults set (write only
+	 * what is set, as sparse.h's sparse_fill does), on the caller's thread
+	 * before the API thread starts.  A callback, not a struct to copy: reading a ~164 KiB
+	 * struct that is nearly all untouched pages is a page fault per page,
+	 * and those were a good part of a fork child's time to answer.
+	 */
+	void (*initial_cfg)(void *opaque, struct api_vm_config *cfg);
 	/* Optional: runs first on the API thread (ember installs its seccomp
 	 * filter there); non-zero means the thread does not serve. */
 	int (*thread_setup)(void);

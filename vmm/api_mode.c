@@ -284,9 +284,14 @@ static void on_cmd(struct ev_handler *h, uint32_t events)
 }
 
 /* The server hands every callback its one opaque pointer: our cmdq. */
+static struct api_mode *mode_of(void *opaque)
+{
+	return (struct api_mode *)((char *)opaque - offsetof(struct api_mode, q));
+}
+
 static void on_request(void *opaque, const struct http_request *req, int status, uint64_t usecs)
 {
-	struct api_mode *m = (struct api_mode *)((char *)opaque - offsetof(struct api_mode, q));
+	struct api_mode *m = mode_of(opaque);
 
 	(void)req;
 	atomic_fetch_add(&m->api_requests, 1);
@@ -297,6 +302,17 @@ static void on_request(void *opaque, const struct http_request *req, int status,
 	if (status >= 400)
 		atomic_fetch_add(&m->api_errors, 1);
 	cmdq_replied(&m->q); /* what fork_finish waits for */
+}
+
+/* The server's own copy of the configuration of a VM that runs before it does. */
+static void server_cfg(void *opaque, struct api_vm_config *cfg)
+{
+	struct api_mode *m = mode_of(opaque);
+
+	if (m->cli->fork_in)
+		api_snap_fork_config(m, cfg);
+	else
+		sparse_fill(cfg, &m->acfg, sizeof(*cfg)); /* --config-file's */
 }
 
 /*
@@ -479,7 +495,6 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .sock_path = cli->api_sock,
 		    .instance_id = cli->instance_id,
 		    .max_payload = cli->max_payload,
-		    .initial_cfg = m->vm_live ? &m->acfg : NULL,
 		    .started = m->vm_live,
 		    .paused = cli->fork_in && cli->fork_in->msg.paused,
 		    .mmds = m->mmds,
@@ -487,6 +502,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .submit = cmdq_submit,
 		    .opaque = &m->q,
 		    .on_request = on_request,
+		    .initial_cfg = server_cfg,
 		    .thread_setup = cli->no_seccomp ? NULL : api_thread_filter,
 		    .keep_socket = !cli->no_seccomp,
 		};

@@ -77,8 +77,9 @@ int api_snap_migrate_listen(struct api_mode *m, const struct api_migrate *mc, ch
 int api_snap_migrate_send(struct api_mode *m, const struct api_migrate *mc, char *err,
 			  size_t errlen);
 
-/* api_snap.c: a live fork's child builds its VM from the parent's request. */
+/* api_snap.c: a live fork's child builds its VM from the parent's request; its API's config. */
 int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen);
+void api_snap_fork_config(const struct api_mode *m, struct api_vm_config *a);
 /* fork.c: PUT /vm/fork; then, once its reply is on its way, fork_finish. */
 int fork_run(struct api_mode *m, const struct api_fork *f, char *err, size_t errlen);
 void fork_finish(struct api_mode *m);

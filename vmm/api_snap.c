@@ -33,8 +33,13 @@ static void config_to_api(const struct vm_config *c, struct api_vm_config *a)
 	api_devices_from_config(&c->devs, a);
 }
 
-/* A restore's request from the API's (a load, or a migration's overrides), and a fresh config. */
-static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l,
+/*
+ * A restore's request from the API's (a load, a migration's overrides or a
+ * fork child's), and a fresh config.  @cfg_used: m->cfg may hold a failed
+ * start's or load's config; a fork child's m is fresh from calloc, and
+ * reading its 68 KiB would only fault in 17 zero pages.
+ */
+static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l, bool cfg_used,
 			  struct snap_net_override *nets, struct snap_load_req *req)
 {
 	*req = (struct snap_load_req){
@@ -58,13 +63,21 @@ static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l,
 		};
 	/* Field by field after a sparse zeroing: a compound literal would
 	 * write all 68 KiB, which every clone would then keep. */
-	sparse_zero(&m->cfg, sizeof(m->cfg));
+	if (cfg_used)
+		sparse_zero(&m->cfg, sizeof(m->cfg));
 	m->cfg.cmdline = "";
 	m->cfg.console = CONSOLE_STDIO;
 	m->cfg.log_level = m->cli->log_level;
 	m->cfg.no_seccomp = m->cli->no_seccomp;
 	m->cfg.allow_kvm_pvm = m->cli->allow_kvm_pvm;
 	m->cfg.mmds = m->mmds;
+}
+
+/* A fork child's configuration for its API server, into @a, all zeros. */
+void api_snap_fork_config(const struct api_mode *m, struct api_vm_config *a)
+{
+	config_to_api(&m->cfg, a);
+	a->serial = m->acfg.serial;
 }
 
 /* PUT /snapshot/load: a VM from a snapshot instead of InstanceStart. */
@@ -82,7 +95,7 @@ int api_snap_load(struct api_mode *m, const struct api_vm_config *acfg, struct a
 			 "started.");
 		return -EBUSY;
 	}
-	restore_setup(m, l, nets, &req);
+	restore_setup(m, l, true, nets, &req);
 	/* PUT /serial before the load applies to the restored VM, as in Firecracker. */
 	m->acfg.serial = acfg->serial;
 	api_mode_serial_to_config(&m->acfg.serial, &m->cfg);
@@ -150,7 +163,7 @@ static void on_migration(struct ev_handler *h, uint32_t events)
 
 	(void)events;
 	evloop_del(&m->pre, h);
-	restore_setup(m, &m->mig_load, nets, &req);
+	restore_setup(m, &m->mig_load, true, nets, &req);
 	if (migrate_receive(&m->mig, &m->vm, &m->cfg, &m->rs, &req, m->start_us, &paused, err,
 			    sizeof(err))) {
 		log_err("migration: %s", err);
@@ -249,7 +262,7 @@ int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen)
 	}
 	l->has_vsock_override = in->msg.vsock_uds[0] != 0;
 	snprintf(l->vsock_uds_path, sizeof(l->vsock_uds_path), "%s", in->msg.vsock_uds);
-	restore_setup(m, l, nets, &req);
+	restore_setup(m, l, false, nets, &req);
 	req.img = &in->img;
 	req.mem_fd = in->ram_fd;
 	m->cfg.pre = &in->pre;
@@ -264,10 +277,7 @@ int api_snap_fork_child(struct api_mode *m, char *err, size_t errlen)
 		snap_restored_release(&m->rs);
 	}
 	if (!r) {
-		struct api_serial serial = m->acfg.serial;
-
-		config_to_api(&m->cfg, &m->acfg);
-		m->acfg.serial = serial;
+		/* m->acfg keeps only the console: api_snap_fork_config is the API's. */
 		if (in->msg.paused)
 			vcpus_start_paused(&m->vm);
 		m->vm_live = true;

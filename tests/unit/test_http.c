@@ -362,9 +362,10 @@ struct srv_fixture {
 	struct api_server *srv;
 };
 
-static void fixture_up(struct srv_fixture *f, unsigned max_conns, unsigned timeout_ms)
+/* A server on its own socket with options @base, and a fake VMM behind it. */
+static void fixture_up_opts(struct srv_fixture *f, const struct api_server_opts *base)
 {
-	struct api_server_opts o = {.max_conns = max_conns, .timeout_ms = timeout_ms};
+	struct api_server_opts o = *base;
 	char err[256];
 
 	memset(&f->vmm, 0, sizeof(f->vmm));
@@ -377,6 +378,13 @@ static void fixture_up(struct srv_fixture *f, unsigned max_conns, unsigned timeo
 	o.submit = cmdq_submit;
 	o.opaque = &f->vmm.q;
 	assert_int_equal(api_server_start(&o, &f->srv, err, sizeof(err)), 0);
+}
+
+static void fixture_up(struct srv_fixture *f, unsigned max_conns, unsigned timeout_ms)
+{
+	struct api_server_opts o = {.max_conns = max_conns, .timeout_ms = timeout_ms};
+
+	fixture_up_opts(f, &o);
 }
 
 static void fixture_down(struct srv_fixture *f)
@@ -493,6 +501,52 @@ static void test_server_basics(void **state)
 	assert_int_equal(recv(fd2, buf, sizeof(buf), 0), 0);
 	close(fd2);
 	close(fd);
+	fixture_down(&f);
+}
+
+static unsigned cfg_calls;
+
+/* The VMM's side of api_server_opts.initial_cfg: it writes over the defaults. */
+static void fill_cfg(void *opaque, struct api_vm_config *cfg)
+{
+	struct api_vm_config *def = calloc(1, sizeof(*def));
+
+	assert_non_null(opaque); /* the submit callback's, the cmdq */
+	assert_non_null(def);
+	api_config_defaults(def);
+	assert_memory_equal(cfg, def, sizeof(*def));
+	free(def);
+	cfg->machine.vcpu_count = 3;
+	cfg->machine.mem_size_mib = 77;
+	cfg_calls++;
+}
+
+/* A VM that runs before its server (a fork's child, --config-file): the
+ * server shows its state and the configuration the VMM wrote, once. */
+static void test_server_started(void **state)
+{
+	struct api_server_opts o = {.started = true, .paused = true, .initial_cfg = fill_cfg};
+	struct srv_fixture f;
+	char buf[4096];
+	int fd;
+
+	(void)state;
+	cfg_calls = 0;
+	fixture_up_opts(&f, &o);
+	assert_int_equal(cfg_calls, 1);
+	fd = client(f.path);
+	send_str(fd, "GET / HTTP/1.1\r\n\r\nGET /machine-config HTTP/1.1\r\n\r\n");
+	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\"state\":\"Paused\""));
+	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\"vcpu_count\":3"));
+	assert_non_null(strstr(buf, "\"mem_size_mib\":77"));
+	close(fd);
+	fixture_down(&f);
+	/* Not started: nothing to copy, the defaults. */
+	o.started = false;
+	fixture_up_opts(&f, &o);
+	assert_int_equal(cfg_calls, 1);
 	fixture_down(&f);
 }
 
@@ -629,12 +683,13 @@ static void test_socket_path_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_simple_get),	  cmocka_unit_test(test_connection_semantics),
-	    cmocka_unit_test(test_split_reads),	  cmocka_unit_test(test_pipelined),
-	    cmocka_unit_test(test_payload_limit), cmocka_unit_test(test_bad_requests),
-	    cmocka_unit_test(test_size_limits),	  cmocka_unit_test(test_response_build),
-	    cmocka_unit_test(test_server_basics), cmocka_unit_test(test_server_survives_garbage),
-	    cmocka_unit_test(test_server_limits), cmocka_unit_test(test_socket_path_rules),
+	    cmocka_unit_test(test_simple_get),	   cmocka_unit_test(test_connection_semantics),
+	    cmocka_unit_test(test_split_reads),	   cmocka_unit_test(test_pipelined),
+	    cmocka_unit_test(test_payload_limit),  cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_size_limits),	   cmocka_unit_test(test_response_build),
+	    cmocka_unit_test(test_server_basics),  cmocka_unit_test(test_server_survives_garbage),
+	    cmocka_unit_test(test_server_limits),  cmocka_unit_test(test_socket_path_rules),
+	    cmocka_unit_test(test_server_started),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
