@@ -444,11 +444,10 @@ static void api_server_free(struct api_server *srv)
 	free(srv);
 }
 
-int api_server_start(const struct api_server_opts *opts, struct api_server **out, char *err,
-		     size_t errlen)
+int api_server_open(const struct api_server_opts *opts, struct api_server **out, char *err,
+		    size_t errlen)
 {
 	struct api_server *srv;
-	sigset_t all, old;
 	int rc;
 
 	/*
@@ -499,19 +498,25 @@ int api_server_start(const struct api_server_opts *opts, struct api_server **out
 		rc = api_epoll_add(srv->epfd, srv->stopfd, &srv->stopfd);
 	if (rc)
 		goto fail;
+	*out = srv;
+	return 0;
+fail:
+	api_server_free(srv);
+	return rc;
+}
+
+int api_server_run(struct api_server *srv, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	int rc;
+
 	/* Signals belong to the VMM thread; the API thread must never take one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = thread_start(&srv->thread, THREAD_STACK, api_thread, srv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
+	if (rc)
 		snprintf(err, errlen, "cannot start the API thread: %s", strerror(-rc));
-		goto fail;
-	}
-	*out = srv;
-	return 0;
-fail:
-	api_server_free(srv);
 	return rc;
 }
 

@@ -64,12 +64,16 @@ struct api_server;
 
 /*
  * Creates the socket (0600; a leftover socket nobody listens on is replaced,
- * anything else at @sock_path is refused), and starts the API thread with
- * every signal blocked.  The socket accepts connections when this returns.
- * Returns 0 or -errno with a message in @err.
+ * anything else at @sock_path is refused): it accepts connections when this
+ * returns, and they wait in its backlog until api_server_run starts the API
+ * thread (with every signal blocked), which serves them.  A fork child
+ * answers its parent in between: its API thread is then not part of the
+ * fork's wait, and is born an ordinary task (vmm/fork_child.c).  Each
+ * returns 0 or -errno with a message in @err; after a failed run, stop it.
  */
-int api_server_start(const struct api_server_opts *opts, struct api_server **out, char *err,
-		     size_t errlen);
+int api_server_open(const struct api_server_opts *opts, struct api_server **out, char *err,
+		    size_t errlen);
+int api_server_run(struct api_server *srv, char *err, size_t errlen);
 /* Stops and joins the thread, closes every connection, removes the socket.
  * Call cmdq_close() first if a submit may be waiting on the calling thread. */
 void api_server_stop(struct api_server *srv);

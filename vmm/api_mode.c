@@ -506,11 +506,16 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		    .thread_setup = cli->no_seccomp ? NULL : api_thread_filter,
 		    .keep_socket = !cli->no_seccomp,
 		};
-		r = api_server_start(&o, &m->srv, err, sizeof(err));
+		/* A fork child's thread starts after 'G' (below; api_server_open). */
+		r = api_server_open(&o, &m->srv, err, sizeof(err));
+		if (!r && !cli->fork_in)
+			r = api_server_run(m->srv, err, sizeof(err));
 		if (r) {
 			log_err("API socket %s: %s", cli->api_sock, err);
 			if (cli->fork_in)
 				fork_child_answer(cli->fork_in, r, err);
+			api_server_stop(m->srv); /* opened, not run */
+			m->srv = NULL;
 			code = EXIT_CONFIG;
 			goto out_vm;
 		}
@@ -524,6 +529,11 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 		if (r) {
 			log_err("fork child: the parent did not let this child run (%s)",
 				strerror(-r));
+			goto out_srv;
+		}
+		r = m->srv ? api_server_run(m->srv, err, sizeof(err)) : 0;
+		if (r) {
+			log_err("API socket %s: %s", cli->api_sock, err);
 			goto out_srv;
 		}
 	}

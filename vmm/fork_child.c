@@ -4,7 +4,6 @@
  * is a snapshot restore, api_snap.c's api_snap_fork_child).  Nothing here
  * runs under a seccomp filter: the filters go on in vm_run, after 'G'.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -144,33 +143,17 @@ static void build_argv(struct fork_child_in *in)
  * after the other, and each wakes a child; as ordinary tasks the
  * children, just woken after long sleeps, took the parent's CPU at every
  * send, and ten requests took it ~65 ms instead of ~2 (the nested bench,
- * two CPUs).  A /proc-less jail keeps the other threads batch: no harm,
- * the API thread only answers requests.  Going back needs no privilege:
- * both are fair policies at the same nice.
+ * two CPUs).  Going back needs no privilege: both are fair policies at the
+ * same nice.  Only this thread exists until then (the API thread and the
+ * vCPUs start after 'G' and inherit the policy), so no thread is left
+ * batch, with or without /proc (a jail has none).
  */
-static void sched_policy(pid_t tid, int policy)
+static void sched_policy(int policy)
 {
 	struct sched_param p = {0};
 
-	if (sched_setscheduler(tid, policy, &p))
-		log_debug("fork child: scheduling policy %d for thread %d: %s", policy, (int)tid,
-			  strerror(errno));
-}
-
-/* Every thread made so far (the API server's, devices') back to ordinary. */
-static void sched_normal(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-
-	if (!d) {
-		sched_policy(0, SCHED_OTHER);
-		return;
-	}
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			sched_policy((pid_t)atoi(e->d_name), SCHED_OTHER);
-	closedir(d);
+	if (sched_setscheduler(0, policy, &p))
+		log_debug("fork child: scheduling policy %d: %s", policy, strerror(errno));
 }
 
 struct fork_child_in *fork_child_read(const char *argv0)
@@ -192,7 +175,7 @@ struct fork_child_in *fork_child_read(const char *argv0)
 	in->spawner.pid = -1;
 	if (!seccomp_drop_caps())
 		(void)spawner_start(&in->spawner, argv0);
-	sched_policy(0, SCHED_BATCH); /* after the starter: it stays ordinary */
+	sched_policy(SCHED_BATCH); /* after the starter: it stays ordinary */
 	(void)vm_pre_create(&in->pre);
 	r = read_request(in, err, sizeof(err));
 	if (r == -EPIPE) {
@@ -244,7 +227,7 @@ int fork_child_go(struct fork_child_in *in)
 	if (!r && c != 'G')
 		r = -EPROTO;
 	if (!r)
-		sched_normal();
+		sched_policy(SCHED_OTHER);
 	return r;
 }
 

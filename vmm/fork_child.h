@@ -34,10 +34,10 @@ struct fork_child_in {
  * without a request (the child then exits).
  */
 struct fork_child_in *fork_child_read(const char *argv0);
-/* 'K' once the VM is built and its API socket listens, or 'E' and @why. */
+/* 'K' once the VM is built and its API socket listens (served after 'G'), or 'E' and @why. */
 int fork_child_answer(struct fork_child_in *in, int result, const char *why);
 /*
- * Waits for the parent's 'G': 0, with every thread an ordinary task again
+ * Waits for the parent's 'G': 0, with the child an ordinary task again
  * (the child is SCHED_BATCH until then, fork_child.c), or -errno (do not run).
  */
 int fork_child_go(struct fork_child_in *in);

@@ -403,7 +403,8 @@ jail_same() {
 # Fork under ember-jailer: the children (and the process starter that made
 # them) stay in the jail, seen from outside: uid/gid 4242, no capabilities,
 # no_new_privs, the jail's root, mount namespace and cgroup (whose
-# pids.current counts them), every child thread under its seccomp filter.
+# pids.current counts them), every child thread under its seccomp filter
+# and no longer SCHED_BATCH.
 # Their API sockets and consoles are paths inside the jail; each child
 # answers as Running and continues the parent's count; the parent counts on.
 # The parent has --fork-pool 1: one child comes from the pool, and the one
@@ -438,13 +439,16 @@ t_fork_jailer() {
 		SOCK=$JROOT/fork$_i.sock
 		api_ok 200 GET / && has_body '"state":"Running"' && continues "$JROOT/fork$_i.out" "$_b" || _r=1
 	done
-	# Running: every thread of every child is filtered.
+	# Running: every thread of every child is filtered, and an ordinary
+	# task again (the jail has no /proc for a child to list its threads in).
 	for _p in $_kids; do
 		[ $_r = 0 ] || break
 		for _t in /proc/"$_p"/task/*; do
 			grep -q '^Seccomp:[[:space:]]*2' "$_t/status" ||
 				{ fail "child $_p thread ${_t##*/} not filtered"; _r=1; break; }
 		done
+		[ $_r = 1 ] || [ "$(policies "$_p")" = "0 " ] ||
+			{ fail "jailed child $_p has threads not ordinary: policies $(policies "$_p")"; _r=1; }
 	done
 	_idle=$(fork_waiting)
 	echo "+ waiting in the pool: '$_idle'" >>"$LOG.api"

@@ -362,8 +362,9 @@ struct srv_fixture {
 	struct api_server *srv;
 };
 
-/* A server on its own socket with options @base, and a fake VMM behind it. */
-static void fixture_up_opts(struct srv_fixture *f, const struct api_server_opts *base)
+/* A server listening on its own socket with options @base (its thread not
+ * started: api_server_open), and a fake VMM behind it. */
+static void fixture_open(struct srv_fixture *f, const struct api_server_opts *base)
 {
 	struct api_server_opts o = *base;
 	char err[256];
@@ -377,7 +378,16 @@ static void fixture_up_opts(struct srv_fixture *f, const struct api_server_opts 
 	o.sock_path = f->path;
 	o.submit = cmdq_submit;
 	o.opaque = &f->vmm.q;
-	assert_int_equal(api_server_start(&o, &f->srv, err, sizeof(err)), 0);
+	assert_int_equal(api_server_open(&o, &f->srv, err, sizeof(err)), 0);
+}
+
+/* ... and serving. */
+static void fixture_up_opts(struct srv_fixture *f, const struct api_server_opts *base)
+{
+	char err[256];
+
+	fixture_open(f, base);
+	assert_int_equal(api_server_run(f->srv, err, sizeof(err)), 0);
 }
 
 static void fixture_up(struct srv_fixture *f, unsigned max_conns, unsigned timeout_ms)
@@ -550,6 +560,30 @@ static void test_server_started(void **state)
 	fixture_down(&f);
 }
 
+/* Opened, the socket takes a connection and its request, which waits for
+ * the thread api_server_run starts (a fork child answers its parent in
+ * between); then it is served. */
+static void test_server_open_run(void **state)
+{
+	struct api_server_opts o = {0};
+	struct srv_fixture f;
+	struct pollfd p;
+	char err[256], buf[4096];
+	int fd;
+
+	(void)state;
+	fixture_open(&f, &o);
+	fd = client(f.path);
+	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 200), 0); /* nobody serves yet */
+	assert_int_equal(api_server_run(f.srv, err, sizeof(err)), 0);
+	assert_int_equal(read_response(fd, buf, sizeof(buf)), 200);
+	assert_non_null(strstr(buf, "\"state\":\"Not started\""));
+	close(fd);
+	fixture_down(&f);
+}
+
 static const char *const garbage[] = {
     "POST / HTTP/1.1\r\n\r\n",
     "GET / HTTP/9.9\r\n\r\n",
@@ -653,7 +687,7 @@ static void test_socket_path_rules(void **state)
 	fixture_up(&f, 0, 0);
 	/* A live socket is not replaced. */
 	o.sock_path = f.path;
-	assert_int_equal(api_server_start(&o, &srv2, err, sizeof(err)), -EADDRINUSE);
+	assert_int_equal(api_server_open(&o, &srv2, err, sizeof(err)), -EADDRINUSE);
 	assert_non_null(strstr(err, "in use"));
 	/* A stale one (bound, never listening) is. */
 	snprintf(path, sizeof(path), "%s/stale.sock", f.dir);
@@ -676,7 +710,7 @@ static void test_socket_path_rules(void **state)
 	assert_int_equal(api_socket_listen(path, err, sizeof(err)), -ENAMETOOLONG);
 	o.sock_path = "/tmp/ember-never.sock";
 	o.instance_id = "bad id!";
-	assert_int_equal(api_server_start(&o, &srv2, err, sizeof(err)), -EINVAL);
+	assert_int_equal(api_server_open(&o, &srv2, err, sizeof(err)), -EINVAL);
 	fixture_down(&f);
 }
 
@@ -689,7 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_size_limits),	   cmocka_unit_test(test_response_build),
 	    cmocka_unit_test(test_server_basics),  cmocka_unit_test(test_server_survives_garbage),
 	    cmocka_unit_test(test_server_limits),  cmocka_unit_test(test_socket_path_rules),
-	    cmocka_unit_test(test_server_started),
+	    cmocka_unit_test(test_server_started), cmocka_unit_test(test_server_open_run),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
