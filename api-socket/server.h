@@ -46,10 +46,10 @@ struct api_server_opts {
 	/*
 	 * Optional, with @started: writes the running VM's configuration into
 	 * @cfg, fresh from calloc with only api_config_defaults set (write only
-	 * what is set, as sparse.h's sparse_fill does), on the caller's thread
-	 * before the API thread starts.  A callback, not a struct to copy: reading a ~164 KiB
-	 * struct that is nearly all untouched pages is a page fault per page,
-	 * and those were a good part of a fork child's time to answer.
+	 * what is set, as sparse.h's sparse_fill does), in api_server_open.
+	 * A callback, not a struct to copy: reading a ~164 KiB struct that is
+	 * nearly all untouched pages is a page fault per page, and those were
+	 * a good part of a fork child's time to answer.
 	 */
 	void (*initial_cfg)(void *opaque, struct api_vm_config *cfg);
 	/* Optional: runs first on the API thread (ember installs its seccomp

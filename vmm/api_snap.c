@@ -73,7 +73,7 @@ static void restore_setup(struct api_mode *m, const struct api_snapshot_load *l,
 	m->cfg.mmds = m->mmds;
 }
 
-/* A fork child's configuration for its API server, into @a, all zeros. */
+/* A fork child's configuration, into its API server's fresh copy @a (api_server_opts). */
 void api_snap_fork_config(const struct api_mode *m, struct api_vm_config *a)
 {
 	config_to_api(&m->cfg, a);
