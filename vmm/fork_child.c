@@ -215,7 +215,6 @@ int fork_child_answer(struct fork_child_in *in, int result, const char *why)
 		    (unsigned long long)in->req_us, (unsigned long long)(proc_us - in->req_cpu_us),
 		    (unsigned long long)(thread_us - in->req_thread_us), faults - in->req_faults);
 	r = migrate_send_all(in->ctl, a, sizeof(a));
-
 	return !r && n ? migrate_send_all(in->ctl, why, n) : r;
 }
 
