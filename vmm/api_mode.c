@@ -323,11 +323,8 @@ static void server_cfg(void *opaque, struct api_vm_config *cfg)
 static void log_api_ready(struct api_mode *m)
 {
 	const struct cli_fc *fc = &m->cli->fc;
-	struct timespec ts;
-	uint64_t now = time_now_us(), cpu_us;
+	uint64_t now = time_now_us(), cpu_us = clock_us(CLOCK_PROCESS_CPUTIME_ID);
 
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	cpu_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	if (fc->start_time_us != CLI_TIME_UNSET && now >= fc->start_time_us)
 		m->startup_us = now - fc->start_time_us;
 	/* The CPU clock carries across exec, so the jailer's share is in it. */

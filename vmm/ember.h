@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define EMBER_VERSION "0.1.0"
 /*
@@ -97,7 +98,9 @@ bool ratelimit_ok(struct ratelimit *rl);
 			log_msg(lvl, __VA_ARGS__);                                                 \
 	} while (0)
 
-uint64_t time_now_us(void); /* CLOCK_MONOTONIC */
+/* @clock in microseconds (CPU clocks too: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID). */
+uint64_t clock_us(clockid_t clock);
+uint64_t time_now_us(void); /* clock_us(CLOCK_MONOTONIC) */
 
 /*
  * Decimal digits only (no sign, spaces, suffix or base prefix), value in

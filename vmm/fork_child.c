@@ -13,7 +13,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fork_child.h"
@@ -25,21 +24,13 @@
 /* A parent that stops talking for this long is gone: the child ends. */
 #define FORK_CHILD_TIMEOUT_S 30
 
-static uint64_t cpu_us(clockid_t clock)
-{
-	struct timespec ts = {0};
-
-	(void)clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* This process's CPU time (us), this thread's, and the process's minor page faults so far. */
 static void usage_now(uint64_t *proc_us, uint64_t *thread_us, long *faults)
 {
 	struct rusage ru = {0};
 
-	*proc_us = cpu_us(CLOCK_PROCESS_CPUTIME_ID);
-	*thread_us = cpu_us(CLOCK_THREAD_CPUTIME_ID);
+	*proc_us = clock_us(CLOCK_PROCESS_CPUTIME_ID);
+	*thread_us = clock_us(CLOCK_THREAD_CPUTIME_ID);
 	(void)getrusage(RUSAGE_SELF, &ru);
 	*faults = ru.ru_minflt;
 }

@@ -108,12 +108,17 @@ void log_msg_at(enum log_level lvl, const char *file, int lineno, const char *fm
 	}
 }
 
+uint64_t clock_us(clockid_t clock)
+{
+	struct timespec ts = {0};
+
+	(void)clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 uint64_t time_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 bool ratelimit_ok(struct ratelimit *rl)

@@ -196,18 +196,16 @@ void vm_request_exit(struct vm *vm, int code)
 static void boot_timer_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
 {
 	struct vm *vm = dev;
-	struct timespec cpu;
-	uint64_t us = time_now_us() - vm->start_us;
+	uint64_t us = time_now_us() - vm->start_us, cpu_ms;
 
 	(void)off;
 	(void)data;
 	(void)len;
 	if (atomic_exchange(&vm->boot_timer_fired, true))
 		return;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	cpu_ms = clock_us(CLOCK_PROCESS_CPUTIME_ID) / 1000;
 	log_info("guest init after %llu ms (%llu us, %llu CPU ms)", (unsigned long long)(us / 1000),
-		 (unsigned long long)us,
-		 (unsigned long long)(cpu.tv_sec * 1000 + cpu.tv_nsec / 1000000));
+		 (unsigned long long)us, (unsigned long long)cpu_ms);
 }
 
 static void boot_timer_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
