@@ -47,10 +47,10 @@ static inline bool sparse_is_zero(const char *p, size_t n)
 }
 
 /*
- * sparse_copy into @dst known to be all zeros (fresh from calloc): never
- * reads it.  Each read of an untouched page is a page fault too, and
- * faults are about half of what a fork child does before it answers
- * (some 150 of them, ~20 us each in the nested bench's L1).
+ * sparse_copy into @dst fresh from calloc: never reads it (each read of an
+ * untouched page is a page fault too).  A page all zeros in @src is not
+ * written, so @dst keeps what it holds there: zeros, or defaults set
+ * before (the API server's config: api_config_defaults).
  */
 static inline void sparse_fill(void *dst, const void *src, size_t len)
 {
