@@ -543,6 +543,7 @@ int api_mode_main(const struct vm_config *cli, uint64_t start_us)
 			goto out_srv;
 		}
 	}
+	fork_pool_fill(m); /* the VM exists: the pool can make theirs ahead (fork.c) */
 	r = evloop_add(&m->vm.loop, &m->h_cmd, EPOLLIN);
 	if (!r)
 		r = metrics_timer_start(m);

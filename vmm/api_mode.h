@@ -49,6 +49,7 @@ struct api_mode {
 	/* --fork-pool: children started ahead, each waiting on its control socket (fork.c). */
 	int fork_pool[CONFIG_FORK_POOL_MAX];
 	unsigned fork_pool_nr;
+	unsigned fork_pool_told; /* the first ones, told our machine ('P', fork_msg.h) */
 	/* A fork answered but not finished: what fork_finish does after the reply. */
 	struct {
 		bool pending, resume;

@@ -25,17 +25,7 @@ struct vm_mem_source {
 	bool uffd; /* anonymous; snapshot/ hands it to the handler */
 };
 
-/*
- * A KVM VM made before anyone knew what it would be: a pooled fork child
- * (--fork-pool) makes it while it waits, so that its fork does not wait
- * for KVM_CREATE_VM and what needs no configuration after it
- * (arch_vm_pre_init), in a nested L1 the slowest steps of building a VM.
- * vm_create takes both fds (and sets them to -1); vm_pre_create fills it.
- */
-struct vm_pre {
-	int kvm_fd, vm_fd; /* -1: none */
-	bool arch_done;	   /* arch_vm_pre_init did all of arch_vm_init */
-};
+struct vm_pre; /* vm.h */
 
 #define CONFIG_DEFAULT_VCPUS	1u
 #define CONFIG_DEFAULT_MEM_MIB	128u

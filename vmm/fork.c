@@ -14,7 +14,8 @@
  *   1. the state, once;
  *   2. each child: started (or taken from the pool, --fork-pool) and sent
  *      the request; all of them map the memfd privately, build their VMs
- *      and bind their API sockets side by side;
+ *      and bind their API sockets side by side (a pooled child has mapped
+ *      it and made its vCPUs while it waited: pool_tell);
  *   3. each child answers 'K' (or 'E': every child is dropped, they exit
  *      on EOF without having run, and the parent goes on as it was);
  *   4. 'G' to every child, which runs once it reads it, and the 204;
@@ -162,6 +163,51 @@ static void child_msg(const struct api_mode *m, const struct api_fork_child *c, 
 	}
 }
 
+/* Pooled child @i leaves the pool (the oldest first: FIFO). */
+static int pool_take(struct api_mode *m, unsigned i)
+{
+	int fd = m->fork_pool[i];
+
+	m->fork_pool_nr--;
+	memmove(m->fork_pool + i, m->fork_pool + i + 1, (m->fork_pool_nr - i) * sizeof(fd));
+	if (i < m->fork_pool_told)
+		m->fork_pool_told--;
+	return fd;
+}
+
+/*
+ * Once our VM exists, each pooled child not told yet gets our machine and
+ * the file RAM is mapped from ('P', fork_msg.h), and maps RAM and makes its
+ * vCPUs while it waits.  Our machine does not change while we run; a child
+ * whose fork finds otherwise (vm_create's pre_fits) builds them anew.  On
+ * 2 MiB pages RAM is not mapped ahead: that would reserve a copy per child.
+ */
+static void pool_tell(struct api_mode *m)
+{
+	const struct vm *vm = &m->vm;
+	uint8_t b[FORK_PREP_LEN];
+
+	if (!m->vm_live || vm->ram_fd < 0)
+		return;
+	fork_prep_encode(&(struct fork_prep){.vcpus = vm->nr_vcpus,
+					     .mem_mib = vm->cfg->mem_mib,
+					     .huge = vm->mem.region[0].hugetlb},
+			 b);
+	while (m->fork_pool_told < m->fork_pool_nr) {
+		int fd = m->fork_pool[m->fork_pool_told];
+		int r = send_ram_fd(fd, b, vm->ram_fd);
+
+		if (!r)
+			r = migrate_send_all(fd, b + 1, sizeof(b) - 1);
+		if (!r) {
+			m->fork_pool_told++;
+			continue;
+		}
+		log_warn("fork: a pooled child is gone (%s)", strerror(-r));
+		close(pool_take(m, m->fork_pool_told));
+	}
+}
+
 void fork_pool_fill(struct api_mode *m)
 {
 	while (m->fork_pool_nr < m->cli->fork_pool) {
@@ -169,10 +215,11 @@ void fork_pool_fill(struct api_mode *m)
 
 		if (fd < 0) {
 			log_warn("fork: cannot start a child for the pool: %s", strerror(-fd));
-			return;
+			break;
 		}
 		m->fork_pool[m->fork_pool_nr++] = fd;
 	}
+	pool_tell(m);
 }
 
 /* Each reads EOF before any request and exits (fork_child.c). */
@@ -180,6 +227,7 @@ void fork_pool_drain(struct api_mode *m)
 {
 	while (m->fork_pool_nr)
 		close(m->fork_pool[--m->fork_pool_nr]);
+	m->fork_pool_told = 0;
 }
 
 /*
@@ -188,15 +236,8 @@ void fork_pool_drain(struct api_mode *m)
  */
 static int child_connect(struct api_mode *m, bool *pooled)
 {
-	int fd;
-
 	*pooled = m->fork_pool_nr > 0;
-	if (!*pooled)
-		return spawner_connect(&m->spawner);
-	fd = m->fork_pool[0];
-	m->fork_pool_nr--;
-	memmove(m->fork_pool, m->fork_pool + 1, m->fork_pool_nr * sizeof(fd));
-	return fd;
+	return *pooled ? pool_take(m, 0) : spawner_connect(&m->spawner);
 }
 
 /* One child started and sent its request: 0 with *@ctl open, or -errno with @why. */

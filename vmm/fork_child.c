@@ -62,6 +62,28 @@ static int recv_ram_fd(struct fork_child_in *in, uint8_t *first)
 	return 0;
 }
 
+/*
+ * A pooled child's hint ('P', fork_msg.h), its first byte read: RAM mapped
+ * and vCPUs made now, while we wait.  A hint we cannot use costs only that:
+ * the fork builds them as a child without a pool does.
+ */
+static int read_prep(struct fork_child_in *in, uint8_t *b)
+{
+	_Static_assert(FORK_PREP_LEN <= FORK_MSG_HDR, "read into the request's header");
+	struct fork_prep p;
+	int r = migrate_recv_all(in->ctl, b + 1, FORK_PREP_LEN - 1);
+
+	if (!r && !fork_prep_decode(b, &p) && in->pre.vm_fd >= 0) {
+		r = vm_pre_prepare(&in->pre, in->ram_fd, p.vcpus, p.mem_mib, p.huge);
+		if (r)
+			log_debug("fork child: making RAM and vCPUs ahead: %s", strerror(-r));
+		r = 0;
+	}
+	close(in->ram_fd); /* the request brings it again */
+	in->ram_fd = -1;
+	return r;
+}
+
 static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 {
 	struct timeval tv = {.tv_sec = FORK_CHILD_TIMEOUT_S};
@@ -71,6 +93,8 @@ static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 	/* No time limit on the first byte: a pooled child (--fork-pool) waits for its fork. */
 	int r = recv_ram_fd(in, hdr);
 
+	if (!r && hdr[0] == 'P' && !(r = read_prep(in, hdr)))
+		r = recv_ram_fd(in, hdr);
 	if (r == -EPIPE)
 		return r; /* released unused */
 	in->req_us = time_now_us();

@@ -7,10 +7,10 @@
 #ifndef EMBER_FORK_CHILD_H
 #define EMBER_FORK_CHILD_H
 
-#include "config.h"
 #include "fork_msg.h"
 #include "snapfile.h"
 #include "spawn.h"
+#include "vm.h"
 
 struct fork_child_in {
 	int ctl;		/* fd 3, the control socket */

@@ -23,6 +23,38 @@ static uint32_t get_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+void fork_prep_encode(const struct fork_prep *p, uint8_t out[FORK_PREP_LEN])
+{
+	memset(out, 0, FORK_PREP_LEN);
+	out[0] = 'P';
+	out[1] = p->huge ? FORK_PREP_HUGE : 0;
+	put_le32(out + 4, p->vcpus);
+	put_le64(out + 8, p->mem_mib);
+}
+
+int fork_prep_decode(const uint8_t in[FORK_PREP_LEN], struct fork_prep *p)
+{
+	uint32_t vcpus = get_le32(in + 4);
+	uint64_t mib = get_le64(in + 8);
+
+	if (in[0] != 'P' || (in[1] & ~FORK_PREP_HUGE) || in[2] || in[3] || !vcpus ||
+	    vcpus > FORK_PREP_MAX_VCPUS || !mib || mib > FORK_PREP_MAX_MIB)
+		return -EINVAL;
+	*p = (struct fork_prep){.vcpus = vcpus, .mem_mib = mib, .huge = in[1] & FORK_PREP_HUGE};
+	return 0;
+}
+
 int fork_msg_encode(const struct fork_msg *m, uint8_t **out, size_t *len)
 {
 	json_t *nets = json_array(), *o;

@@ -12,7 +12,15 @@
  *   child -> parent   'K' (built, API socket ready) or 'E', u16 LE length, message
  *   parent -> child   'G' (every child is ready: run); EOF instead: exit
  *
- * RAM itself is never sent: the child maps that file privately.
+ * RAM itself is never sent: the child maps that file privately.  A pooled
+ * child (--fork-pool) may get a hint first, once its parent's VM exists:
+ *
+ *   parent -> child   'P' (carrying, SCM_RIGHTS, the file guest RAM is mapped
+ *                     from), u8 flags (FORK_PREP_HUGE), u16 0, u32 LE vCPUs,
+ *                     u64 LE MiB of RAM: FORK_PREP_LEN bytes
+ *
+ * with which it maps RAM and makes its vCPUs while it waits (vm_pre_prepare):
+ * they are the slowest part of building a VM that needs no state.
  */
 #ifndef EMBER_FORK_MSG_H
 #define EMBER_FORK_MSG_H
@@ -24,7 +32,7 @@
 #include "ember.h"
 
 #define FORK_MSG_MAGIC	 "EMBERFRK"
-#define FORK_MSG_VERSION 3u /* 2: RAM's fd with the header; 3: no 'R' after 'G' */
+#define FORK_MSG_VERSION 4u /* 2: RAM's fd with the header; 3: no 'R' after 'G'; 4: 'P' */
 #define FORK_MSG_HDR	 16u
 #define FORK_MSG_MAX	 (64u << 10) /* the JSON */
 #define FORK_MAX_NETS	 8
@@ -46,6 +54,22 @@ struct fork_msg {
 	uint64_t state_len;
 	uint64_t pages; /* the parent's own pages that follow the state (fork_pages.h) */
 };
+
+#define FORK_PREP_LEN	    16u
+#define FORK_PREP_HUGE	    1u	       /* RAM on 2 MiB pages: not mapped ahead (fork_child.c) */
+#define FORK_PREP_MAX_VCPUS 1024u      /* beyond any arch's MAX_VCPUS */
+#define FORK_PREP_MAX_MIB   (1u << 20) /* CONFIG_MAX_MEM_MIB */
+
+/* The machine a pooled child is made ready for. */
+struct fork_prep {
+	unsigned vcpus;
+	uint64_t mem_mib;
+	bool huge;
+};
+
+void fork_prep_encode(const struct fork_prep *p, uint8_t out[FORK_PREP_LEN]);
+/* 0, or -EINVAL for anything but a well-formed hint within the bounds above. */
+int fork_prep_decode(const uint8_t in[FORK_PREP_LEN], struct fork_prep *p);
 
 /* malloc'ed header + JSON into *@out (*@len bytes), or -ENOMEM / -EINVAL. */
 int fork_msg_encode(const struct fork_msg *m, uint8_t **out, size_t *len);

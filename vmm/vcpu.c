@@ -33,40 +33,63 @@ int vcpu_signal_init(void)
 	return sigaction(SIG_VCPU_KICK, &sa, NULL) ? -errno : 0;
 }
 
-int vcpu_create(struct vm *vm, unsigned index)
+int vcpu_open(int kvm_fd, int vm_fd, unsigned index, struct vcpu_kvm *out)
+{
+	int fd = kvm_ioctl(vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index), size;
+	void *run;
+
+	if (fd < 0)
+		return fd;
+	size = kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (size < 0) {
+		close(fd);
+		return size;
+	}
+	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (run == MAP_FAILED) {
+		size = -errno;
+		close(fd);
+		return size;
+	}
+	*out = (struct vcpu_kvm){.fd = fd, .run = run, .run_size = (size_t)size};
+	return 0;
+}
+
+void vcpu_close(struct vcpu_kvm *k)
+{
+	if (k->run)
+		munmap(k->run, k->run_size);
+	if (k->fd >= 0)
+		close(k->fd);
+	*k = (struct vcpu_kvm){.fd = -1};
+}
+
+int vcpu_create(struct vm *vm, unsigned index, struct vcpu_kvm *made)
 {
 	struct vcpu *v = &vm->vcpus[index];
-	int r;
+	struct vcpu_kvm k;
+	int r = made ? 0 : vcpu_open(vm->kvm_fd, vm->vm_fd, index, &k);
 
+	if (r)
+		return r;
+	if (made) {
+		k = *made;
+		*made = (struct vcpu_kvm){.fd = -1};
+	}
 	v->vm = vm;
 	v->index = index;
 	v->rl_mmio = (struct ratelimit)RATELIMIT_INIT(1000, 5);
-	v->fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index);
-	if (v->fd < 0)
-		return v->fd;
-	r = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (r < 0)
-		goto err_close;
-	v->run_size = (size_t)r;
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-	if (v->run == MAP_FAILED) {
-		r = -errno;
-		goto err_close;
-	}
+	v->fd = k.fd;
+	v->run = k.run;
+	v->run_size = k.run_size;
 	return 0;
-
-err_close:
-	close(v->fd);
-	v->fd = -1;
-	return r;
 }
 
 void vcpu_destroy(struct vcpu *v)
 {
-	if (v->run && v->run != MAP_FAILED)
-		munmap(v->run, v->run_size);
-	if (v->fd >= 0)
-		close(v->fd);
+	struct vcpu_kvm k = {.fd = v->fd, .run = v->run, .run_size = v->run_size};
+
+	vcpu_close(&k);
 	v->run = NULL;
 	v->fd = -1;
 }

@@ -38,8 +38,19 @@ struct vcpu_ctl {
 	unsigned parked; /* under lock */
 };
 
+/* A vCPU's KVM side: its fd and run structure. */
+struct vcpu_kvm {
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
 void vcpu_ctl_init(struct vcpu_ctl *c);
-int vcpu_create(struct vm *vm, unsigned index);
+/* KVM_CREATE_VCPU @index and its run structure mapped: 0 or -errno. */
+int vcpu_open(int kvm_fd, int vm_fd, unsigned index, struct vcpu_kvm *out);
+void vcpu_close(struct vcpu_kvm *k);
+/* vCPU @index of @vm: its KVM side made now, or taken from @made (NULL: none). */
+int vcpu_create(struct vm *vm, unsigned index, struct vcpu_kvm *made);
 int vcpu_start(struct vcpu *v);
 /* Out of KVM_RUN now (a signal, and immediate_exit if it is not in yet). */
 void vcpu_kick(struct vcpu *v);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +81,24 @@ static int check_kvm_pvm(struct vm *vm)
 	return -ENOTSUP;
 }
 
+/* Memory slot @slot: region @g, with KVM's dirty log if @dirty_log. */
+static int set_slot(int vm_fd, unsigned slot, const struct gm_region *g, bool dirty_log)
+{
+	struct kvm_userspace_memory_region kr = {
+	    .slot = slot,
+	    .flags = dirty_log ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+	    .guest_phys_addr = g->gpa,
+	    .memory_size = g->size,
+	    .userspace_addr = (uintptr_t)g->host,
+	};
+
+	return kvm_ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
+}
+
+/*
+ * RAM's regions: mapped and given their slots here, or already in vm->mem,
+ * taken from what a pooled fork child made ahead (take_pre).
+ */
 static int setup_memory(struct vm *vm)
 {
 	uint64_t start[GM_MAX_REGIONS], len[GM_MAX_REGIONS];
@@ -98,6 +117,8 @@ static int setup_memory(struct vm *vm)
 	 * RAM is anonymous and the VM merely cannot be forked: that is no
 	 * reason to refuse to boot it.
 	 */
+	if (vm->mem.nr_regions)
+		n = 0; /* made ahead (vm_pre_prepare): only the base's fd below */
 	if (!src) {
 		int fd = huge ? hugetlb_memfd(vm->cfg->mem_mib << 20)
 			      : memfd_create("ember-ram", MFD_CLOEXEC);
@@ -130,14 +151,6 @@ static int setup_memory(struct vm *vm)
 					   (off_t)file_off)
 				    : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
 					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		struct kvm_userspace_memory_region kr = {
-		    .slot = i,
-		    .flags = vm->cfg->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-		    .guest_phys_addr = start[i],
-		    .memory_size = len[i],
-		    .userspace_addr = (uintptr_t)p,
-		};
-
 		if (p == MAP_FAILED)
 			return -errno;
 		*g = (struct gm_region){
@@ -149,7 +162,7 @@ static int setup_memory(struct vm *vm)
 			if (!g->dirty)
 				return -ENOMEM;
 		}
-		int r = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
+		int r = set_slot(vm->vm_fd, i, g, vm->cfg->track_dirty_pages);
 
 		if (r < 0)
 			return r;
@@ -264,7 +277,7 @@ int vm_pre_create(struct vm_pre *p)
 {
 	int r;
 
-	p->vm_fd = -1;
+	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1};
 	p->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (p->kvm_fd < 0)
 		return -errno;
@@ -279,13 +292,110 @@ int vm_pre_create(struct vm_pre *p)
 	return 0;
 }
 
+int vm_pre_prepare(struct vm_pre *p, int ram_fd, unsigned vcpus, uint64_t mem_mib, bool huge)
+{
+	uint64_t start[GM_MAX_REGIONS], len[GM_MAX_REGIONS], off = 0;
+	unsigned n;
+	struct stat st;
+	int r = -EINVAL;
+
+	if (p->vm_fd < 0 || p->nr_vcpus || p->nr_mem || vcpus > MAX_VCPUS ||
+	    mem_mib > CONFIG_MAX_MEM_MIB)
+		goto fail;
+	n = huge ? 0 : arch_mem_regions(mem_mib << 20, start, len);
+	if (n && fstat(ram_fd, &st)) {
+		r = -errno;
+		goto fail;
+	}
+	for (unsigned i = 0; i < n && len[i]; i++) {
+		struct gm_region *g = &p->mem[i];
+		void *h = mmap(NULL, len[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+			       ram_fd, (off_t)off);
+
+		if (h == MAP_FAILED) {
+			r = -errno;
+			goto fail;
+		}
+		*g = (struct gm_region){.gpa = start[i], .size = len[i], .host = h};
+		p->nr_mem++;
+		off += len[i];
+		r = set_slot(p->vm_fd, i, g, false);
+		if (r < 0)
+			goto fail;
+	}
+	p->mem_mib = mem_mib;
+	p->ram_dev = n ? st.st_dev : 0;
+	p->ram_ino = n ? st.st_ino : 0;
+	/*
+	 * x86 only (arch_done): its irqchip, which a vCPU must find, is made
+	 * ahead too; aarch64 makes its vGIC (arch_vm_init) before the vCPUs.
+	 */
+	for (unsigned i = 0; p->arch_done && i < vcpus; i++) {
+		r = vcpu_open(p->kvm_fd, p->vm_fd, i, &p->vcpu[i]);
+		if (r)
+			goto fail;
+		p->nr_vcpus++;
+	}
+	return 0;
+fail:
+	vm_pre_release(p);
+	return r;
+}
+
 void vm_pre_release(struct vm_pre *p)
 {
+	for (unsigned i = 0; i < p->nr_vcpus; i++)
+		vcpu_close(&p->vcpu[i]);
+	for (unsigned i = 0; i < p->nr_mem; i++)
+		munmap(p->mem[i].host, p->mem[i].size);
 	if (p->vm_fd >= 0)
 		close(p->vm_fd);
 	if (p->kvm_fd >= 0)
 		close(p->kvm_fd);
-	*p = (struct vm_pre){-1, -1, false};
+	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1};
+}
+
+/*
+ * Whether what a pooled child made ahead is part of the VM @cfg describes:
+ * no more vCPUs, and RAM (if any) from the same file, of the same size,
+ * mapped as a restore would map it.
+ */
+static bool pre_fits(const struct vm_pre *p, const struct vm_config *cfg)
+{
+	const struct vm_mem_source *src = cfg->mem_src;
+	struct stat st;
+
+	if (p->nr_vcpus > cfg->vcpus)
+		return false;
+	if (!p->nr_mem)
+		return true;
+	return src && !src->uffd && !cfg->huge_2m && !cfg->track_dirty_pages &&
+	       p->mem_mib == cfg->mem_mib && !fstat(src->fd, &st) && st.st_dev == p->ram_dev &&
+	       st.st_ino == p->ram_ino;
+}
+
+/* Into @vm what fits of cfg->pre (which is empty after): 0, or -1 for nothing. */
+static int take_pre(struct vm *vm, const struct vm_config *cfg)
+{
+	struct vm_pre *p = cfg->pre;
+
+	if (!p || p->vm_fd < 0)
+		return -1;
+	if (!pre_fits(p, cfg)) {
+		log_debug("the VM made ahead does not fit this one: building it afresh");
+		vm_pre_release(p);
+		return -1;
+	}
+	vm->kvm_fd = p->kvm_fd;
+	vm->vm_fd = p->vm_fd;
+	for (unsigned i = 0; i < p->nr_vcpus; i++)
+		(void)vcpu_create(vm, i, &p->vcpu[i]);
+	memcpy(vm->mem.region, p->mem, p->nr_mem * sizeof(p->mem[0]));
+	vm->mem.nr_regions = p->nr_mem;
+	if (p->nr_vcpus || p->nr_mem)
+		log_info("VM made ahead: %u vCPUs, %u RAM regions", p->nr_vcpus, p->nr_mem);
+	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1, .arch_done = p->arch_done};
+	return 0;
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
@@ -307,14 +417,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
-	if (cfg->pre && cfg->pre->vm_fd >= 0) {
-		vm->kvm_fd = cfg->pre->kvm_fd;
-		vm->vm_fd = cfg->pre->vm_fd;
+	vm->nr_vcpus = cfg->vcpus;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	if (!take_pre(vm, cfg))
 		arch_done = cfg->pre->arch_done;
-		*cfg->pre = (struct vm_pre){-1, -1, false};
-	} else {
+	else
 		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	}
 	if (vm->kvm_fd < 0) {
 		r = -errno;
 		log_err("/dev/kvm: %s (no KVM on this host? `make test` and `make run` use the "
@@ -349,11 +458,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 			phys_bits);
 	if (r)
 		goto fail;
-	vm->nr_vcpus = cfg->vcpus;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		r = vcpu_create(vm, i);
+		r = vm->vcpus[i].fd >= 0 ? 0 : vcpu_create(vm, i, NULL);
 		if (r) {
 			log_err("vCPU %u: KVM_CREATE_VCPU: %s", i, strerror(-r));
 			goto fail;

@@ -103,12 +103,41 @@ struct vm {
 };
 
 /*
+ * A KVM VM made before anyone knew what it would be: a pooled fork child
+ * (--fork-pool) makes it while it waits (vm_pre_create), so that its fork
+ * does not wait for KVM_CREATE_VM and what needs no configuration after it
+ * (arch_vm_pre_init).  Told its parent's machine (vm_pre_prepare, fork.c),
+ * it also maps guest RAM and makes the vCPUs: in a nested L1 the memory
+ * slots and vCPUs are, after the devices, the slowest part of building a
+ * VM that needs no state.  vm_create (cfg->pre) takes all of it if it fits
+ * the VM it builds, else releases it and starts afresh.
+ */
+struct vm_pre {
+	int kvm_fd, vm_fd; /* -1: none */
+	bool arch_done;	   /* arch_vm_pre_init did all of arch_vm_init */
+	unsigned nr_vcpus; /* vCPUs 0 .. nr_vcpus - 1 */
+	struct vcpu_kvm vcpu[MAX_VCPUS];
+	/* RAM: mapped privately from the file (st_dev, st_ino) as a fork maps it; slots set. */
+	unsigned nr_mem;
+	struct gm_region mem[GM_MAX_REGIONS];
+	uint64_t mem_mib;
+	dev_t ram_dev;
+	ino_t ram_ino;
+};
+
+/*
  * Opens KVM and builds the machine: memory, irqchip, PIT, vCPUs, devices.
  * On failure everything built so far is torn down and -errno returned.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us);
-/* /dev/kvm, KVM_CREATE_VM and arch_vm_pre_init (config.h): 0, or -errno with both -1. */
+/* /dev/kvm, KVM_CREATE_VM and arch_vm_pre_init: 0, or -errno with both -1. */
 int vm_pre_create(struct vm_pre *p);
+/*
+ * Guest RAM of @mem_mib MiB mapped privately from @ram_fd with its memory
+ * slots (not on 2 MiB pages, @huge: a private mapping of those reserves a
+ * whole copy), and @vcpus vCPUs.  0, or -errno with @p released.
+ */
+int vm_pre_prepare(struct vm_pre *p, int ram_fd, unsigned vcpus, uint64_t mem_mib, bool huge);
 void vm_pre_release(struct vm_pre *p);
 /*
  * Loads the kernel and initrd and writes the boot structures.  Fails only

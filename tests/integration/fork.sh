@@ -109,19 +109,39 @@ policies() {
 		sort -u | tr '\n' ' '
 }
 
-# --fork-pool 3: three children wait, started, before any fork.  One of
-# them is killed; a fork into 3 then uses the other two (each now runs a
-# VM: more than one thread) and one new child, and every child continues
-# the count.  After the fork the pool is full again (three children
-# waiting, one thread each).  Waiting children are SCHED_BATCH, running
-# ones ordinary in every thread.  Once the parent is gone its waiting
-# children leave too while the forked ones count on.
+# made_ahead PID: that waiting child has mapped the parent's RAM and, on
+# x86, made its vCPU, as told once the parent's VM exists (vmm/fork.c:
+# pool_tell); waits for it up to 10 s (a child refilled after a fork starts
+# as the test looks).
+made_ahead() {
+	_i=0
+	while [ $_i -lt 20 ]; do
+		grep -q 'memfd:ember-ram' "/proc/$1/maps" 2>/dev/null &&
+			{ [ "$(uname -m)" != x86_64 ] || ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'kvm-vcpu:0$'; } &&
+			return 0
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	fail "waiting child $1 has not made its VM ahead: $(grep -c ember-ram "/proc/$1/maps" 2>/dev/null) RAM mappings, $(ls -l "/proc/$1/fd" 2>/dev/null | grep -c kvm-vcpu) vCPUs"
+	return 1
+}
+
+# --fork-pool 3: three children wait, started, before any fork, each with
+# the parent's RAM mapped and its vCPU made.  One of them is killed; a fork
+# into 3 then uses the other two (each now runs a VM: more than one thread,
+# and says it took what it made ahead) and one new child, and every child
+# continues the count.  After the fork the pool is full again (three
+# children waiting, one thread each, each with its VM made ahead).  Waiting
+# children are SCHED_BATCH, running ones ordinary in every thread.  Once
+# the parent is gone its waiting children leave too while the forked ones
+# count on.
 t_fork_pool() {
 	rm -f "$LOG".r*
 	SNAP_EMBER_ARGS="--fork-pool 3" snap_boot || { fork_cleanup; return 1; }
 	_pool=$(fork_pids)
 	echo "+ pooled before the fork: $_pool" >>"$LOG.api"
 	[ "$(echo $_pool | wc -w)" = 3 ] || { fail "not 3 pooled children: $_pool"; fork_cleanup; return 1; }
+	for _p in $_pool; do made_ahead "$_p" || { fork_cleanup; return 1; }; done
 	_dead=${_pool%% *}
 	kill -9 "$_dead"
 	_b=$(counts "$LOG" | tail -n 1)
@@ -139,6 +159,11 @@ t_fork_pool() {
 	echo "+ after the fork: running $_busy, waiting $_idle" >>"$LOG.api"
 	[ $_r = 1 ] || { [ "$(echo $_busy | wc -w)" = 3 ] && [ "$(echo $_idle | wc -w)" = 3 ]; } ||
 		{ fail "not 3 children running and 3 waiting: $_busy / $_idle"; _r=1; }
+	_took=$(grep -c 'VM made ahead: [0-9]* vCPUs, 1 RAM regions' "$LOG")
+	[ $_r = 1 ] || [ "$_took" = 2 ] || { fail "$_took children took a VM made ahead, not 2"; _r=1; }
+	for _p in $_idle; do
+		[ $_r = 1 ] || made_ahead "$_p" || _r=1
+	done
 	for _p in $_busy; do
 		[ $_r = 1 ] || [ "$(policies "$_p")" = "0 " ] ||
 			{ fail "running child $_p has threads not ordinary: policies $(policies "$_p")"; _r=1; }

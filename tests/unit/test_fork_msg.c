@@ -25,6 +25,40 @@ static void sample(struct fork_msg *m)
 	strcpy(m->nets[1].host_dev_name, "tap2");
 }
 
+/* A pooled child's hint: its fields back, and nothing else taken for one. */
+static void test_prep(void **state)
+{
+	struct fork_prep in = {.vcpus = 2, .mem_mib = 5ull << 30 >> 20, .huge = true}, out;
+	uint8_t b[FORK_PREP_LEN];
+
+	(void)state;
+	fork_prep_encode(&in, b);
+	assert_int_equal(b[0], 'P');
+	assert_int_equal(fork_prep_decode(b, &out), 0);
+	assert_int_equal(out.vcpus, 2);
+	assert_int_equal(out.mem_mib, 5120);
+	assert_true(out.huge);
+	in.huge = false;
+	fork_prep_encode(&in, b);
+	assert_int_equal(fork_prep_decode(b, &out), 0);
+	assert_false(out.huge);
+	/* A request's first byte, unknown flags or padding, no or too many vCPUs, bad sizes. */
+	static const struct {
+		unsigned off;
+		uint8_t v;
+	} bad[] = {{0, 'E'}, {1, 2}, {2, 1}, {3, 1}, {4, 0}, {5, 4}, {8, 0}, {11, 0x10}, {15, 1}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t c[FORK_PREP_LEN];
+
+		fork_prep_encode(&(struct fork_prep){.vcpus = 1, .mem_mib = 128}, c);
+		assert_int_equal(fork_prep_decode(c, &out), 0);
+		c[bad[i].off] = bad[i].v;
+		if (bad[i].off == 8) /* 0 MiB */
+			c[9] = 0;
+		assert_int_equal(fork_prep_decode(c, &out), -EINVAL);
+	}
+}
+
 static void test_round_trip(void **state)
 {
 	struct fork_msg in, out;
@@ -120,6 +154,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_prep),
 	    cmocka_unit_test(test_bad_documents),
 	};
 
