@@ -374,8 +374,11 @@ static bool pre_fits(const struct vm_pre *p, const struct vm_config *cfg)
 	       st.st_ino == p->ram_ino;
 }
 
-/* Into @vm what fits of cfg->pre (which is empty after): 0, or -1 for nothing. */
-static int take_pre(struct vm *vm, const struct vm_config *cfg)
+/*
+ * Into @vm what fits of cfg->pre (which is empty after), and whether
+ * arch_vm_init is done: 0, or -1 for nothing taken.
+ */
+static int take_pre(struct vm *vm, const struct vm_config *cfg, bool *arch_done)
 {
 	struct vm_pre *p = cfg->pre;
 
@@ -394,7 +397,8 @@ static int take_pre(struct vm *vm, const struct vm_config *cfg)
 	vm->mem.nr_regions = p->nr_mem;
 	if (p->nr_vcpus || p->nr_mem)
 		log_info("VM made ahead: %u vCPUs, %u RAM regions", p->nr_vcpus, p->nr_mem);
-	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1, .arch_done = p->arch_done};
+	*arch_done = p->arch_done;
+	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1};
 	return 0;
 }
 
@@ -420,9 +424,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us)
 	vm->nr_vcpus = cfg->vcpus;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
-	if (!take_pre(vm, cfg))
-		arch_done = cfg->pre->arch_done;
-	else
+	if (take_pre(vm, cfg, &arch_done))
 		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		r = -errno;
