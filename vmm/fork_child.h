@@ -15,7 +15,7 @@
 struct fork_child_in {
 	int ctl;		/* fd 3, the control socket */
 	int ram_fd;		/* the parent's frozen RAM, mapped privately by the restore */
-	struct vm_pre pre;	/* the KVM VM made while waiting for the request */
+	struct vm_pre pre;	/* the KVM VM made meanwhile (and RAM, vCPUs: 'P') */
 	struct spawner spawner; /* our own process starter, also started then */
 	struct fork_msg msg;
 	struct snap_image img; /* the state, parsed and checked */
@@ -28,9 +28,10 @@ struct fork_child_in {
 
 /*
  * First what needs no request: its own process starter (spawn.h; @argv0 as
- * for spawner_start) and a KVM VM (vm_pre_create); then reads and checks
- * the request, as long as it takes to come (a pooled child waits for its
- * fork).  NULL after telling the parent why, or for a parent that closed
+ * for spawner_start) and a KVM VM (vm_pre_create), with RAM and vCPUs if a
+ * pooled child is told the machine first ('P', fork_msg.h); then reads and
+ * checks the request, as long as it takes to come (a pooled child waits
+ * for its fork).  NULL after telling the parent why, or for a parent that closed
  * without a request (the child then exits).
  */
 struct fork_child_in *fork_child_read(const char *argv0);

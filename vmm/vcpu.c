@@ -35,24 +35,25 @@ int vcpu_signal_init(void)
 
 int vcpu_open(int kvm_fd, int vm_fd, unsigned index, struct vcpu_kvm *out)
 {
-	int fd = kvm_ioctl(vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index), size;
+	int fd = kvm_ioctl(vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index), r;
 	void *run;
 
 	if (fd < 0)
 		return fd;
-	size = kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	if (size < 0) {
-		close(fd);
-		return size;
-	}
-	run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	r = kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (r < 0)
+		goto err_close;
+	run = mmap(NULL, (size_t)r, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (run == MAP_FAILED) {
-		size = -errno;
-		close(fd);
-		return size;
+		r = -errno;
+		goto err_close;
 	}
-	*out = (struct vcpu_kvm){.fd = fd, .run = run, .run_size = (size_t)size};
+	*out = (struct vcpu_kvm){.fd = fd, .run = run, .run_size = (size_t)r};
 	return 0;
+
+err_close:
+	close(fd);
+	return r;
 }
 
 void vcpu_close(struct vcpu_kvm *k)
