@@ -414,6 +414,7 @@ bench)
 	"$repo/bench/report.sh" "$repo/bench/results" || exit
 	tr -d '\r' <"$log" | grep '^l1: bench .* failed' >&2 && exit 1
 	[ "$(l1_rc "$log")" = 0 ] || die "L1 did not finish the bench (rc '$(l1_rc "$log")'); see $log"
+	exit 0 # not on into the tests below, which would boot L1 again and again in bench mode
 	;;
 xhost)
 	xhost_run
