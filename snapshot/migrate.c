@@ -236,13 +236,6 @@ static int dirty_log_set(struct vm *vm, bool on)
 {
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		struct gm_region *g = &vm->mem.region[i];
-		struct kvm_userspace_memory_region kr = {
-		    .slot = i,
-		    .flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-		    .guest_phys_addr = g->gpa,
-		    .memory_size = g->size,
-		    .userspace_addr = (uintptr_t)g->host,
-		};
 		int r;
 
 		if (on && !g->dirty) {
@@ -253,7 +246,7 @@ static int dirty_log_set(struct vm *vm, bool on)
 			/* Devices on the vCPU threads read it: publish it whole. */
 			__atomic_store_n(&g->dirty, d, __ATOMIC_RELEASE);
 		}
-		r = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
+		r = vm_set_slot(vm->vm_fd, i, g, on);
 		if (r < 0)
 			return r;
 	}

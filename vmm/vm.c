@@ -81,8 +81,7 @@ static int check_kvm_pvm(struct vm *vm)
 	return -ENOTSUP;
 }
 
-/* Memory slot @slot: region @g, with KVM's dirty log if @dirty_log. */
-static int set_slot(int vm_fd, unsigned slot, const struct gm_region *g, bool dirty_log)
+int vm_set_slot(int vm_fd, unsigned slot, const struct gm_region *g, bool dirty_log)
 {
 	struct kvm_userspace_memory_region kr = {
 	    .slot = slot,
@@ -93,6 +92,25 @@ static int set_slot(int vm_fd, unsigned slot, const struct gm_region *g, bool di
 	};
 
 	return kvm_ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &kr);
+}
+
+/*
+ * One region of guest RAM: @len bytes of @fd from @off, or anonymous
+ * (@fd < 0).  MAP_NORESERVE: a guest pays only for pages it touches.  A
+ * restore maps the memory file privately instead: clones of one snapshot
+ * share its page cache until they write.  2 MiB hugetlbfs RAM is reserved
+ * whole instead (hugetlb.c), a private map of it too: a fork child's
+ * copies on write.
+ */
+static void *map_ram(uint64_t len, int fd, uint64_t off, bool huge, bool shared)
+{
+	if (huge)
+		return hugetlb_map(len, fd, off, shared);
+	if (fd < 0)
+		return mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, fd, (off_t)off);
 }
 
 /*
@@ -137,20 +155,9 @@ static int setup_memory(struct vm *vm)
 
 	for (unsigned i = 0; i < n && len[i]; i++) {
 		struct gm_region *g = &vm->mem.region[i];
-		/*
-		 * MAP_NORESERVE: a guest pays only for pages it touches.  A
-		 * restore maps the memory file privately instead: clones of
-		 * one snapshot share its page cache until they write.  2 MiB
-		 * hugetlbfs RAM is reserved whole instead (hugetlb.c), a
-		 * private map of it too: a fork child's copies on write.
-		 */
 		int fd = src && !src->uffd ? src->fd : vm->ram_fd;
-		void *p = huge	    ? hugetlb_map(len[i], fd, file_off, shared)
-			  : fd >= 0 ? mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-					   (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_NORESERVE, fd,
-					   (off_t)file_off)
-				    : mmap(NULL, len[i], PROT_READ | PROT_WRITE,
-					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *p = map_ram(len[i], fd, file_off, huge, shared);
+
 		if (p == MAP_FAILED)
 			return -errno;
 		*g = (struct gm_region){
@@ -162,7 +169,7 @@ static int setup_memory(struct vm *vm)
 			if (!g->dirty)
 				return -ENOMEM;
 		}
-		int r = set_slot(vm->vm_fd, i, g, vm->cfg->track_dirty_pages);
+		int r = vm_set_slot(vm->vm_fd, i, g, vm->cfg->track_dirty_pages);
 
 		if (r < 0)
 			return r;
@@ -309,8 +316,7 @@ int vm_pre_prepare(struct vm_pre *p, int ram_fd, unsigned vcpus, uint64_t mem_mi
 	}
 	for (unsigned i = 0; i < n && len[i]; i++) {
 		struct gm_region *g = &p->mem[i];
-		void *h = mmap(NULL, len[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
-			       ram_fd, (off_t)off);
+		void *h = map_ram(len[i], ram_fd, off, false, false);
 
 		if (h == MAP_FAILED) {
 			r = -errno;
@@ -319,7 +325,7 @@ int vm_pre_prepare(struct vm_pre *p, int ram_fd, unsigned vcpus, uint64_t mem_mi
 		*g = (struct gm_region){.gpa = start[i], .size = len[i], .host = h};
 		p->nr_mem++;
 		off += len[i];
-		r = set_slot(p->vm_fd, i, g, false);
+		r = vm_set_slot(p->vm_fd, i, g, false);
 		if (r < 0)
 			goto fail;
 	}

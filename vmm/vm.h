@@ -130,6 +130,8 @@ struct vm_pre {
  * On failure everything built so far is torn down and -errno returned.
  */
 int vm_create(struct vm *vm, const struct vm_config *cfg, uint64_t start_us);
+/* Memory slot @slot of the VM @vm_fd: region @g, with KVM's dirty log if @dirty_log. */
+int vm_set_slot(int vm_fd, unsigned slot, const struct gm_region *g, bool dirty_log);
 /* /dev/kvm, KVM_CREATE_VM and arch_vm_pre_init: 0, or -errno with both -1. */
 int vm_pre_create(struct vm_pre *p);
 /*
