@@ -17,35 +17,6 @@
 #include "migrate_stream.h"
 #include "persist.h"
 
-/* Little-endian fields through endian.h; the buffers are not aligned. */
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
-
 void mig_greeting_encode(uint8_t out[MIG_GREETING_SIZE], uint64_t nonce)
 {
 	memcpy(out, MIG_GREETING_MAGIC, 8);

@@ -10,11 +10,13 @@
 #ifndef EMBER_H
 #define EMBER_H
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #define EMBER_VERSION "0.1.0"
@@ -97,6 +99,35 @@ bool ratelimit_ok(struct ratelimit *rl);
 		if (ratelimit_ok(rl))                                                              \
 			log_msg(lvl, __VA_ARGS__);                                                 \
 	} while (0)
+
+/* Little-endian fields of wire and file formats; the buffers need not be aligned. */
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
 
 /* @clock in microseconds (CPU clocks too: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID). */
 uint64_t clock_us(clockid_t clock);
