@@ -630,6 +630,29 @@ int virtio_mmio_notify_fd(const struct virtio_mmio *t, unsigned q)
 	return q < t->ops->num_queues ? t->notify_fd[q] : -EINVAL;
 }
 
+int virtio_mmio_replace_notify_fd(struct virtio_mmio *t, unsigned q, int fd)
+{
+	struct ev_handler *h = &t->notify_h[q];
+	int r;
+
+	if (q >= t->ops->num_queues || fd < 0)
+		return -EINVAL;
+	/* The handler is the same struct: off the loop, re-aimed, back on. */
+	if (t->loop)
+		evloop_del(t->loop, h);
+	h->fd = fd;
+	r = t->loop ? evloop_add(t->loop, h, EPOLLIN) : 0;
+	if (r) {
+		h->fd = t->notify_fd[q];
+		if (t->loop && evloop_add(t->loop, h, EPOLLIN))
+			log_warn("%s: queue %u notifier lost: %s", t->name, q, strerror(-r));
+		return r;
+	}
+	close(t->notify_fd[q]);
+	t->notify_fd[q] = fd;
+	return 0;
+}
+
 void virtio_mmio_set_ioeventfd(struct virtio_mmio *t, bool bound)
 {
 	pthread_mutex_lock(&t->lock);

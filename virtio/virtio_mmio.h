@@ -90,6 +90,13 @@ extern const struct bus_dev_ops virtio_mmio_bus_ops;
 
 int virtio_mmio_irq_fd(const struct virtio_mmio *t);
 int virtio_mmio_notify_fd(const struct virtio_mmio *t, unsigned q);
+/*
+ * Queue @q's notifier becomes @fd, an eventfd the VMM bound with
+ * KVM_IOEVENTFD before the device existed (a pooled fork child's, made
+ * while it waited); the transport's own is closed.  0 with @fd the
+ * transport's, or -errno with nothing changed and @fd still the caller's.
+ */
+int virtio_mmio_replace_notify_fd(struct virtio_mmio *t, unsigned q, int fd);
 void virtio_mmio_set_ioeventfd(struct virtio_mmio *t, bool bound);
 
 /* Called with t->lock held (from ops callbacks, or after virtio_mmio_lock). */

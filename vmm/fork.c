@@ -177,22 +177,28 @@ static int pool_take(struct api_mode *m, unsigned i)
 
 /*
  * Once our VM exists, each pooled child not told yet gets our machine and
- * the file RAM is mapped from ('P', fork_msg.h), and maps RAM and makes its
- * vCPUs while it waits.  Our machine does not change while we run; a child
- * whose fork finds otherwise (vm_create's pre_fits) builds them anew.  On
- * 2 MiB pages RAM is not mapped ahead: that would reserve a copy per child.
+ * the file RAM is mapped from ('P', fork_msg.h), and maps RAM, makes its
+ * vCPUs and binds its devices' queue notifiers while it waits.  Our machine does not change while
+ * we run; a child whose fork finds otherwise (vm_create's pre_fits) builds them anew.  On 2 MiB
+ * pages RAM is not mapped ahead: that would reserve a copy per child.
  */
 static void pool_tell(struct api_mode *m)
 {
+	_Static_assert(MAX_VIRTIO_DEVS <= FORK_PREP_MAX_SLOTS, "every slot fits the hint");
+	_Static_assert(VIRTIO_MMIO_MAX_QUEUES <= FORK_PREP_MAX_QUEUES, "every queue too");
 	const struct vm *vm = &m->vm;
 	uint8_t b[FORK_PREP_LEN];
+	struct fork_prep p;
 
 	if (!m->vm_live || vm->ram_fd < 0)
 		return;
-	fork_prep_encode(&(struct fork_prep){.vcpus = vm->nr_vcpus,
-					     .mem_mib = vm->cfg->mem_mib,
-					     .huge = vm->mem.region[0].hugetlb},
-			 b);
+	p = (struct fork_prep){.vcpus = vm->nr_vcpus,
+			       .mem_mib = vm->cfg->mem_mib,
+			       .huge = vm->mem.region[0].hugetlb,
+			       .nr_slots = vm->nr_devs};
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		p.queues[i] = (uint8_t)vm->dev[i].t->ops->num_queues;
+	fork_prep_encode(&p, b);
 	while (m->fork_pool_told < m->fork_pool_nr) {
 		int fd = m->fork_pool[m->fork_pool_told];
 		int r = send_ram_fd(fd, b, vm->ram_fd);

@@ -19,6 +19,7 @@
 #include "migrate.h"
 #include "seccomp.h"
 #include "spawn.h"
+#include "virtio_devs.h"
 #include "vm.h"
 
 /* A parent that stops talking for this long is gone: the child ends. */
@@ -63,20 +64,23 @@ static int recv_ram_fd(struct fork_child_in *in, uint8_t *first)
 }
 
 /*
- * A pooled child's hint ('P', fork_msg.h), its first byte read: RAM mapped
- * and vCPUs made now, while we wait.  A hint we cannot use costs only that:
- * the fork builds them as a child without a pool does.
+ * A pooled child's hint ('P', fork_msg.h), its first byte read: RAM mapped,
+ * vCPUs made and the queues' notifiers bound now, while we wait.  A hint
+ * we cannot use costs only that: the fork builds them as a child without
+ * a pool does.
  */
-static int read_prep(struct fork_child_in *in, uint8_t *b)
+static int read_prep(struct fork_child_in *in)
 {
-	_Static_assert(FORK_PREP_LEN <= FORK_MSG_HDR, "read into the request's header");
+	uint8_t b[FORK_PREP_LEN] = {'P'};
 	struct fork_prep p;
 	int r = migrate_recv_all(in->ctl, b + 1, FORK_PREP_LEN - 1);
 
 	if (!r && !fork_prep_decode(b, &p) && in->pre.vm_fd >= 0) {
 		r = vm_pre_prepare(&in->pre, in->ram_fd, p.vcpus, p.mem_mib, p.huge);
+		if (!r)
+			r = vm_pre_notifiers(&in->pre, p.nr_slots, p.queues);
 		if (r)
-			log_debug("fork child: making RAM and vCPUs ahead: %s", strerror(-r));
+			log_debug("fork child: making the VM ahead: %s", strerror(-r));
 		r = 0;
 	}
 	close(in->ram_fd); /* the request brings it again */
@@ -93,7 +97,7 @@ static int read_request(struct fork_child_in *in, char *err, size_t errlen)
 	/* No time limit on the first byte: a pooled child (--fork-pool) waits for its fork. */
 	int r = recv_ram_fd(in, hdr);
 
-	if (!r && hdr[0] == 'P' && !(r = read_prep(in, hdr)))
+	if (!r && hdr[0] == 'P' && !(r = read_prep(in)))
 		r = recv_ram_fd(in, hdr);
 	if (r == -EPIPE)
 		return r; /* released unused */

@@ -17,19 +17,29 @@ void fork_prep_encode(const struct fork_prep *p, uint8_t out[FORK_PREP_LEN])
 	memset(out, 0, FORK_PREP_LEN);
 	out[0] = 'P';
 	out[1] = p->huge ? FORK_PREP_HUGE : 0;
+	out[2] = (uint8_t)p->nr_slots;
 	put_le32(out + 4, p->vcpus);
 	put_le64(out + 8, p->mem_mib);
+	memcpy(out + 16, p->queues, p->nr_slots);
 }
 
 int fork_prep_decode(const uint8_t in[FORK_PREP_LEN], struct fork_prep *p)
 {
 	uint32_t vcpus = get_le32(in + 4);
 	uint64_t mib = get_le64(in + 8);
+	unsigned slots = in[2];
 
-	if (in[0] != 'P' || (in[1] & ~FORK_PREP_HUGE) || in[2] || in[3] || !vcpus ||
-	    vcpus > FORK_PREP_MAX_VCPUS || !mib || mib > FORK_PREP_MAX_MIB)
+	if (in[0] != 'P' || (in[1] & ~FORK_PREP_HUGE) || in[3] || !vcpus ||
+	    vcpus > FORK_PREP_MAX_VCPUS || !mib || mib > FORK_PREP_MAX_MIB ||
+	    slots > FORK_PREP_MAX_SLOTS)
 		return -EINVAL;
-	*p = (struct fork_prep){.vcpus = vcpus, .mem_mib = mib, .huge = in[1] & FORK_PREP_HUGE};
+	/* Every slot in use has a device with queues; the rest are zero. */
+	for (unsigned i = 0; i < FORK_PREP_MAX_SLOTS; i++)
+		if (i < slots ? !in[16 + i] || in[16 + i] > FORK_PREP_MAX_QUEUES : in[16 + i] != 0)
+			return -EINVAL;
+	*p = (struct fork_prep){
+	    .vcpus = vcpus, .mem_mib = mib, .huge = in[1] & FORK_PREP_HUGE, .nr_slots = slots};
+	memcpy(p->queues, in + 16, slots);
 	return 0;
 }
 

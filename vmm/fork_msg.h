@@ -16,11 +16,14 @@
  * child (--fork-pool) may get a hint first, once its parent's VM exists:
  *
  *   parent -> child   'P' (carrying, SCM_RIGHTS, the file guest RAM is mapped
- *                     from), u8 flags (FORK_PREP_HUGE), u16 0, u32 LE vCPUs,
- *                     u64 LE MiB of RAM: FORK_PREP_LEN bytes
+ *                     from), u8 flags (FORK_PREP_HUGE), u8 virtio slots N,
+ *                     u8 0, u32 LE vCPUs, u64 LE MiB of RAM, then
+ *                     FORK_PREP_MAX_SLOTS bytes: the queues of the device in
+ *                     each slot (0 from slot N on): FORK_PREP_LEN bytes
  *
- * with which it maps RAM and makes its vCPUs while it waits (vm_pre_prepare):
- * they are the slowest part of building a VM that needs no state.
+ * with which it maps RAM, makes its vCPUs (vm_pre_prepare) and registers
+ * the queues' notifiers (vm_pre_notifiers) while it waits: they are the
+ * slowest part of building a VM that needs no state.
  */
 #ifndef EMBER_FORK_MSG_H
 #define EMBER_FORK_MSG_H
@@ -31,8 +34,9 @@
 
 #include "ember.h"
 
-#define FORK_MSG_MAGIC	 "EMBERFRK"
-#define FORK_MSG_VERSION 4u /* 2: RAM's fd with the header; 3: no 'R' after 'G'; 4: 'P' */
+#define FORK_MSG_MAGIC "EMBERFRK"
+/* 2: RAM's fd with the header; 3: no 'R' after 'G'; 4: 'P'; 5: 'P' with the queues */
+#define FORK_MSG_VERSION 5u
 #define FORK_MSG_HDR	 16u
 #define FORK_MSG_MAX	 (64u << 10) /* the JSON */
 #define FORK_MAX_NETS	 8
@@ -55,16 +59,20 @@ struct fork_msg {
 	uint64_t pages; /* the parent's own pages that follow the state (fork_pages.h) */
 };
 
-#define FORK_PREP_LEN	    16u
-#define FORK_PREP_HUGE	    1u	       /* RAM on 2 MiB pages: not mapped ahead (fork_child.c) */
-#define FORK_PREP_MAX_VCPUS 1024u      /* beyond any arch's MAX_VCPUS */
-#define FORK_PREP_MAX_MIB   (1u << 20) /* CONFIG_MAX_MEM_MIB */
+#define FORK_PREP_MAX_SLOTS  32u /* beyond any arch's MAX_VIRTIO_DEVS */
+#define FORK_PREP_MAX_QUEUES 8u	 /* VIRTIO_MMIO_MAX_QUEUES */
+#define FORK_PREP_LEN	     (16u + FORK_PREP_MAX_SLOTS)
+#define FORK_PREP_HUGE	     1u		/* RAM on 2 MiB pages: not mapped ahead (fork_child.c) */
+#define FORK_PREP_MAX_VCPUS  1024u	/* beyond any arch's MAX_VCPUS */
+#define FORK_PREP_MAX_MIB    (1u << 20) /* CONFIG_MAX_MEM_MIB */
 
 /* The machine a pooled child is made ready for. */
 struct fork_prep {
 	unsigned vcpus;
 	uint64_t mem_mib;
 	bool huge;
+	unsigned nr_slots;		     /* virtio slots 0 .. nr_slots - 1 */
+	uint8_t queues[FORK_PREP_MAX_SLOTS]; /* each one's device's queues, 1 .. MAX_QUEUES */
 };
 
 void fork_prep_encode(const struct fork_prep *p, uint8_t out[FORK_PREP_LEN]);

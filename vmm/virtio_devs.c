@@ -14,6 +14,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "virtio_devs.h"
 
@@ -35,6 +37,90 @@ static int cmdline_add(struct vm *vm, const char *fmt, ...)
 	return 0;
 }
 
+/* Queue @q of the device in @slot: KVM signals @fd on its QueueNotify write (or stops). */
+static int bind_notifier(int vm_fd, unsigned slot, unsigned q, int fd, bool unbind)
+{
+	struct kvm_ioeventfd io = {
+	    .datamatch = q,
+	    .addr = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT + 0x50, /* QueueNotify */
+	    .len = 4,
+	    .fd = fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (unbind ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	};
+
+	return kvm_ioctl(vm_fd, KVM_IOEVENTFD, &io);
+}
+
+/* Unbinds (with @vm_fd >= 0) and closes the notifiers left in @n. */
+static void drop_notifiers(struct vm_notifiers *n, int vm_fd)
+{
+	for (unsigned slot = 0; slot < MAX_VIRTIO_DEVS; slot++) {
+		for (unsigned q = 0; q < n->queues[slot]; q++) {
+			if (n->fd[slot][q] < 0)
+				continue;
+			if (vm_fd >= 0)
+				(void)bind_notifier(vm_fd, slot, q, n->fd[slot][q], true);
+			close(n->fd[slot][q]);
+		}
+		n->queues[slot] = 0;
+	}
+}
+
+void vm_notifiers_close(struct vm_notifiers *n)
+{
+	drop_notifiers(n, -1);
+}
+
+int vm_pre_notifiers(struct vm_pre *p, unsigned nr_slots, const uint8_t *queues)
+{
+	struct vm_notifiers *n = &p->notify;
+	int r = 0;
+
+	if (p->vm_fd < 0 || nr_slots > MAX_VIRTIO_DEVS)
+		return -EINVAL;
+	for (unsigned slot = 0; !r && slot < nr_slots; slot++) {
+		if (queues[slot] > VIRTIO_MMIO_MAX_QUEUES)
+			r = -EINVAL;
+		for (unsigned q = 0; !r && q < queues[slot]; q++) {
+			int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+			if (fd < 0) {
+				r = -errno;
+				break;
+			}
+			n->fd[slot][q] = fd;
+			n->queues[slot] = (uint8_t)(q + 1);
+			r = bind_notifier(p->vm_fd, slot, q, fd, false);
+			if (r < 0) {
+				close(fd);
+				n->fd[slot][q] = -1;
+			}
+		}
+	}
+	if (r < 0)
+		drop_notifiers(n, p->vm_fd);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Queue @q of the device in @slot signals the notifier made ahead for it,
+ * if there is one: true, the transport's own is closed.
+ */
+static bool take_notifier(struct vm *vm, struct virtio_mmio *t, unsigned slot, unsigned q)
+{
+	struct vm_notifiers *n = &vm->pre_notify;
+	int fd = q < n->queues[slot] ? n->fd[slot][q] : -1;
+
+	if (fd < 0)
+		return false;
+	n->fd[slot][q] = -1;
+	if (!virtio_mmio_replace_notify_fd(t, q, fd))
+		return true;
+	(void)bind_notifier(vm->vm_fd, slot, q, fd, true); /* make room for the transport's */
+	close(fd);
+	return false;
+}
+
 /* Places @t in the next slot: MMIO bus, irqfd, one ioeventfd per queue. */
 static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 {
@@ -42,6 +128,7 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 	uint64_t base = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT;
 	unsigned gsi = IRQ_VIRTIO_FIRST + slot;
 	struct kvm_irqfd irqfd = {.fd = (uint32_t)virtio_mmio_irq_fd(t), .gsi = gsi};
+	unsigned ahead = 0;
 	bool bound = true;
 	int r;
 
@@ -53,18 +140,14 @@ static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 		return r;
 	}
 	for (unsigned q = 0; q < t->ops->num_queues; q++) {
-		struct kvm_ioeventfd io = {
-		    .datamatch = q,
-		    .addr = base + 0x50, /* QueueNotify */
-		    .len = 4,
-		    .fd = virtio_mmio_notify_fd(t, q),
-		    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-		};
-
+		if (take_notifier(vm, t, slot, q))
+			ahead++;
 		/* Without it the transport signals the eventfd from the MMIO exit. */
-		if (kvm_ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		else if (bind_notifier(vm->vm_fd, slot, q, virtio_mmio_notify_fd(t, q), false) < 0)
 			bound = false;
 	}
+	if (ahead)
+		log_debug("%s: %u queue notifiers made ahead", t->name, ahead);
 	if (!bound)
 		log_warn("%s: no ioeventfd, queue kicks exit to userspace", t->name);
 	virtio_mmio_set_ioeventfd(t, bound);
@@ -129,6 +212,8 @@ int vm_add_devices(struct vm *vm)
 		if (r)
 			return r;
 	}
+	/* Made ahead for a device this VM does not have: no guest write may reach them. */
+	drop_notifiers(&vm->pre_notify, vm->vm_fd);
 	return 0;
 }
 

@@ -350,6 +350,7 @@ fail:
 
 void vm_pre_release(struct vm_pre *p)
 {
+	vm_notifiers_close(&p->notify);
 	for (unsigned i = 0; i < p->nr_vcpus; i++)
 		vcpu_close(&p->vcpu[i]);
 	for (unsigned i = 0; i < p->nr_mem; i++)
@@ -387,6 +388,7 @@ static bool pre_fits(const struct vm_pre *p, const struct vm_config *cfg)
 static int take_pre(struct vm *vm, const struct vm_config *cfg, bool *arch_done)
 {
 	struct vm_pre *p = cfg->pre;
+	unsigned nr_notify = 0;
 
 	if (!p || p->vm_fd < 0)
 		return -1;
@@ -401,8 +403,12 @@ static int take_pre(struct vm *vm, const struct vm_config *cfg, bool *arch_done)
 		(void)vcpu_create(vm, i, &p->vcpu[i]);
 	memcpy(vm->mem.region, p->mem, p->nr_mem * sizeof(p->mem[0]));
 	vm->mem.nr_regions = p->nr_mem;
+	vm->pre_notify = p->notify; /* for vm_add_devices */
+	for (unsigned i = 0; i < MAX_VIRTIO_DEVS; i++)
+		nr_notify += p->notify.queues[i];
 	if (p->nr_vcpus || p->nr_mem)
-		log_info("VM made ahead: %u vCPUs, %u RAM regions", p->nr_vcpus, p->nr_mem);
+		log_info("VM made ahead: %u vCPUs, %u RAM regions, %u queue notifiers", p->nr_vcpus,
+			 p->nr_mem, nr_notify);
 	*arch_done = p->arch_done;
 	*p = (struct vm_pre){.kvm_fd = -1, .vm_fd = -1};
 	return 0;
@@ -567,6 +573,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	vm->nr_vcpus = 0;
 	vm_remove_devices(vm); /* before the loop its handlers are on */
+	vm_notifiers_close(&vm->pre_notify);
 	vmgenid_close(vm);
 	console_close(&vm->console);
 	arch_vm_destroy(vm);

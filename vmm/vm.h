@@ -60,6 +60,18 @@ struct vm_dev {
 	unsigned gsi;
 };
 
+/*
+ * Queue notifiers bound (KVM_IOEVENTFD) before the devices exist:
+ * eventfds, -1 where none, for the first @queues[slot] queues of each slot.
+ * Registering one waits for a KVM SRCU grace period (kernel work too): in
+ * a nested L1 each took a child of a fork into ten ~2 ms, on CPUs its
+ * siblings keep busy.  A pooled child does it before its fork instead.
+ */
+struct vm_notifiers {
+	uint8_t queues[MAX_VIRTIO_DEVS];
+	int fd[MAX_VIRTIO_DEVS][VIRTIO_MMIO_MAX_QUEUES];
+};
+
 struct vm {
 	const struct vm_config *cfg;
 	uint64_t start_us; /* process start, for the boot timer */
@@ -96,6 +108,7 @@ struct vm {
 	/* virtio-mmio devices, in slot order (virtio_devs.c). */
 	struct vm_dev dev[MAX_VIRTIO_DEVS];
 	unsigned nr_devs;
+	struct vm_notifiers pre_notify; /* made ahead (take_pre), until vm_add_devices */
 	/* What ember adds to the user's command line: device list, root=. */
 	char cmdline_extra[LAYOUT_CMDLINE_MAX];
 	size_t cmdline_extra_len;
@@ -123,6 +136,7 @@ struct vm_pre {
 	uint64_t mem_mib;
 	dev_t ram_dev;
 	ino_t ram_ino;
+	struct vm_notifiers notify; /* the queues' ioeventfds (vm_pre_notifiers) */
 };
 
 /*

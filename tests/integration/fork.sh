@@ -129,8 +129,9 @@ made_ahead() {
 # --fork-pool 3: three children wait, started, before any fork, each with
 # the parent's RAM mapped and its vCPU made.  One of them is killed; a fork
 # into 3 then uses the other two (each now runs a VM: more than one thread,
-# and says it took what it made ahead) and one new child, and every child
-# continues the count.  After the fork the pool is full again (three
+# and says it took what it made ahead, the vsock's three queue notifiers
+# too) and one new child, and every child continues the count and echoes
+# on its vsock (its kicks come through those notifiers).  After the fork the pool is full again (three
 # children waiting, one thread each, each with its VM made ahead).  Waiting
 # children are SCHED_BATCH, running ones ordinary in every thread.  Once
 # the parent is gone its waiting children leave too while the forked ones
@@ -149,7 +150,8 @@ t_fork_pool() {
 	_r=0
 	for i in 1 2 3; do
 		child_api "$i"
-		continues "$LOG.r$i" "$_b" && counts_on "$LOG.r$i" || { _r=1; break; }
+		continues "$LOG.r$i" "$_b" && counts_on "$LOG.r$i" && vsock_echo "$LOGDIR/fork$i.vsock" ||
+			{ _r=1; break; }
 	done
 	for _p in ${_pool#* }; do
 		[ $_r = 1 ] || [ "$(nthreads "$_p")" -gt 1 ] ||
@@ -159,7 +161,7 @@ t_fork_pool() {
 	echo "+ after the fork: running $_busy, waiting $_idle" >>"$LOG.api"
 	[ $_r = 1 ] || { [ "$(echo $_busy | wc -w)" = 3 ] && [ "$(echo $_idle | wc -w)" = 3 ]; } ||
 		{ fail "not 3 children running and 3 waiting: $_busy / $_idle"; _r=1; }
-	_took=$(grep -c 'VM made ahead: [0-9]* vCPUs, 1 RAM regions' "$LOG")
+	_took=$(grep -c 'VM made ahead: [0-9]* vCPUs, 1 RAM regions, 3 queue notifiers' "$LOG")
 	[ $_r = 1 ] || [ "$_took" = 2 ] || { fail "$_took children took a VM made ahead, not 2"; _r=1; }
 	for _p in $_idle; do
 		[ $_r = 1 ] || made_ahead "$_p" || _r=1

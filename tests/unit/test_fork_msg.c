@@ -42,6 +42,29 @@ static void test_prep(void **state)
 	fork_prep_encode(&in, b);
 	assert_int_equal(fork_prep_decode(b, &out), 0);
 	assert_false(out.huge);
+	assert_int_equal(out.nr_slots, 0);
+	/* The queues of each slot's device, and only of the slots in use. */
+	in.nr_slots = 2;
+	in.queues[0] = 3;
+	in.queues[1] = FORK_PREP_MAX_QUEUES;
+	fork_prep_encode(&in, b);
+	assert_int_equal(fork_prep_decode(b, &out), 0);
+	assert_int_equal(out.nr_slots, 2);
+	assert_int_equal(out.queues[0], 3);
+	assert_int_equal(out.queues[1], FORK_PREP_MAX_QUEUES);
+	assert_int_equal(out.queues[2], 0);
+	static const struct {
+		unsigned off;
+		uint8_t v;
+	} bad_q[] = {{2, FORK_PREP_MAX_SLOTS + 1},   {2, 3},  {16, 0},
+		     {17, FORK_PREP_MAX_QUEUES + 1}, {18, 1}, {FORK_PREP_LEN - 1, 1}};
+	for (size_t i = 0; i < sizeof(bad_q) / sizeof(bad_q[0]); i++) {
+		uint8_t c[FORK_PREP_LEN];
+
+		memcpy(c, b, sizeof(c));
+		c[bad_q[i].off] = bad_q[i].v;
+		assert_int_equal(fork_prep_decode(c, &out), -EINVAL);
+	}
 	/* A request's first byte, unknown flags or padding, no or too many vCPUs, bad sizes. */
 	static const struct {
 		unsigned off;

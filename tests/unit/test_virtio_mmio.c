@@ -5,6 +5,7 @@
  * queue registers, config space bounds, odd accesses, DRIVER_OK refusing bad
  * queues with NEEDS_RESET, reset, notifications and interrupts.
  */
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -275,6 +276,35 @@ static void test_bring_up(void **state)
 	poll_loop(r);
 	assert_int_equal(r->f.notifies[0], 3);
 	assert_int_equal(virtio_mmio_notify_fd(&r->t, 2), -EINVAL);
+}
+
+/* A notifier bound before the device existed (a pooled fork child's) replaces the transport's. */
+static void test_replace_notify_fd(void **state)
+{
+	struct rig *r = *state;
+	int old = virtio_mmio_notify_fd(&r->t, 1), fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int before;
+
+	assert_true(fd >= 0);
+	assert_int_equal(virtio_mmio_replace_notify_fd(&r->t, 2, fd), -EINVAL);
+	assert_int_equal(virtio_mmio_replace_notify_fd(&r->t, 1, -1), -EINVAL);
+	assert_int_equal(virtio_mmio_notify_fd(&r->t, 1), old);
+	assert_int_equal(virtio_mmio_replace_notify_fd(&r->t, 1, fd), 0);
+	assert_int_equal(virtio_mmio_notify_fd(&r->t, 1), fd);
+	assert_int_equal(fcntl(old, F_GETFD), -1); /* the transport's own is closed */
+	driver_up(r, good_q);
+	poll_loop(r);
+	before = r->f.notifies[1];
+	/* What KVM does on the guest's QueueNotify write: the loop watches the new one. */
+	virtio_mmio_set_ioeventfd(&r->t, true);
+	assert_int_equal(eventfd_write(fd, 1), 0);
+	poll_loop(r);
+	assert_int_equal(r->f.notifies[1], before + 1);
+	/* An MMIO write still kicks it, as without KVM's ioeventfd. */
+	virtio_mmio_set_ioeventfd(&r->t, false);
+	wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	poll_loop(r);
+	assert_int_equal(r->f.notifies[1], before + 2);
 }
 
 static void test_features_need_version_1(void **state)
@@ -633,6 +663,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_probe),
 	    T(test_bring_up),
+	    T(test_replace_notify_fd),
 	    T(test_features_need_version_1),
 	    T(test_driver_features_window),
 	    T(test_status_machine),
