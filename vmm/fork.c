@@ -178,9 +178,10 @@ static int pool_take(struct api_mode *m, unsigned i)
 /*
  * Once our VM exists, each pooled child not told yet gets our machine and
  * the file RAM is mapped from ('P', fork_msg.h), and maps RAM, makes its
- * vCPUs and binds its devices' queue notifiers while it waits.  Our machine does not change while
- * we run; a child whose fork finds otherwise (vm_create's pre_fits) builds them anew.  On 2 MiB
- * pages RAM is not mapped ahead: that would reserve a copy per child.
+ * vCPUs and binds its devices' queue notifiers while it waits.  Our
+ * machine does not change while we run; a child whose fork finds otherwise
+ * (vm_create's pre_fits, attach_slot) builds them anew.  On 2 MiB pages
+ * RAM is not mapped ahead: that would reserve a copy per child.
  */
 static void pool_tell(struct api_mode *m)
 {
