@@ -78,7 +78,8 @@ static void warm_up(void)
 	void *heap = malloc(FORK_CHILD_WARM_HEAP);
 
 	if (heap) {
-		explicit_bzero(heap, FORK_CHILD_WARM_HEAP); /* a memset before free() may be dropped */
+		/* Not memset: a store right before free() may be optimised away. */
+		explicit_bzero(heap, FORK_CHILD_WARM_HEAP);
 		free(heap);
 	}
 	/* jansson seeds its hashes from /dev/urandom at the first JSON object: the request's. */
