@@ -9,6 +9,12 @@
  *   ember-guest reset            pulse the i8042 reset line (port 0x64 <- 0xfe)
  *   ember-guest cpus             print the number of online CPUs
  *   ember-guest memkb            print MemTotal from /proc/meminfo, in kB
+ *   ember-guest tsc              print the CPU's time stamp counter (x86:
+ *                                rdtsc; aarch64: CNTVCT_EL0) and, read right
+ *                                after it, CLOCK_MONOTONIC in ns: the first
+ *                                is what the VMM restores as a register, the
+ *                                second the guest's own clock, for checking
+ *                                one against the other across a restore
  *
  * Port access needs ioperm(), i.e. root, which the guest's init is; aarch64
  * has no I/O ports (outb, inb and reset fail there).  Numbers accept C
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <sys/io.h>
@@ -40,7 +47,8 @@ static const char *prog = "ember-guest";
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: %s boot-done | outb PORT VALUE | inb PORT | reset | cpus | memkb\n",
+	fprintf(stderr,
+		"usage: %s boot-done | outb PORT VALUE | inb PORT | reset | cpus | memkb | tsc\n",
 		prog);
 	return 2;
 }
@@ -151,6 +159,28 @@ static int print_memkb(void)
 	return 1;
 }
 
+static int print_tsc(void)
+{
+	struct timespec ts;
+	unsigned long long tsc;
+
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	tsc = (unsigned long long)hi << 32 | lo;
+#else
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(tsc));
+#endif
+	if (clock_gettime(CLOCK_MONOTONIC, &ts)) {
+		perror("clock_gettime");
+		return 1;
+	}
+	printf("%llu %llu\n", tsc,
+	       (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -201,6 +231,9 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "memkb") && argc == 2)
 		return print_memkb();
+
+	if (!strcmp(cmd, "tsc") && argc == 2)
+		return print_tsc();
 
 	return usage();
 }

@@ -46,10 +46,11 @@ counts_on() {
 }
 
 # Fork a running guest into 3: each child continues the parent's count (no
-# reboot), prints to its own console, answers GET / as Running on its own
-# socket, echoes on its own vsock and, with a new VM generation ID, reseeds
-# its RNG: the 16 bytes the three draw at one count all differ.  The parent
-# runs on, still Running, its count going on.
+# reboot) with its TSC where the parent's was, prints to its own console,
+# answers GET / as Running on its own socket, echoes on its own vsock and,
+# with a new VM generation ID, reseeds its RNG: the 16 bytes the three draw
+# at one count all differ.  The parent runs on, still Running, its count
+# going on.
 t_fork_three() {
 	rm -f "$LOG".r*
 	snap_boot || { fork_cleanup; return 1; }
@@ -65,7 +66,8 @@ t_fork_three() {
 		child_api "$i"
 		api_ok 200 GET / && has_body '"state":"Running"' &&
 			api_ok 200 GET /vm/config && has_body '"mem_size_mib":128' &&
-			continues "$LOG.r$i" "$_b" && vsock_echo "$LOGDIR/fork$i.vsock" || { _r=1; break; }
+			continues "$LOG.r$i" "$_b" && tsc_continues "$LOG" "$LOG.r$i" &&
+				vsock_echo "$LOGDIR/fork$i.vsock" || { _r=1; break; }
 		grep -q 'crng reseeded due to virtual machine fork' "$LOG.r$i" ||
 			{ fail "child $i's kernel did not reseed"; _r=1; break; }
 		wait_in "$LOG.r$i" "^EMBER_RAND $_cnt " 60 || { _r=1; break; }
@@ -130,9 +132,12 @@ made_ahead() {
 # the parent's RAM mapped and its vCPU made.  One of them is killed; a fork
 # into 3 then uses the other two (each now runs a VM: more than one thread,
 # and says it took what it made ahead, the vsock's three queue notifiers
-# too) and one new child, and every child continues the count and echoes
-# on its vsock (its kicks come through those notifiers).  After the fork the pool is full again (three
-# children waiting, one thread each, each with its VM made ahead).  Waiting
+# too) and one new child, and every child continues the count, with its
+# TSC where the parent's was (tsc_continues: a vCPU made seconds before
+# the fork once got KVM's sync rule and a TSC set back), and echoes on its
+# vsock (its kicks come through those notifiers).  After the fork the pool
+# is full again (three children waiting, one thread each, each with its VM
+# made ahead).  Waiting
 # children are SCHED_BATCH, running ones ordinary in every thread.  Once
 # the parent is gone its waiting children leave too while the forked ones
 # count on.
@@ -150,7 +155,8 @@ t_fork_pool() {
 	_r=0
 	for i in 1 2 3; do
 		child_api "$i"
-		continues "$LOG.r$i" "$_b" && counts_on "$LOG.r$i" && vsock_echo "$LOGDIR/fork$i.vsock" ||
+		continues "$LOG.r$i" "$_b" && tsc_continues "$LOG" "$LOG.r$i" && counts_on "$LOG.r$i" &&
+			vsock_echo "$LOGDIR/fork$i.vsock" ||
 			{ _r=1; break; }
 	done
 	for _p in ${_pool#* }; do

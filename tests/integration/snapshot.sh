@@ -98,6 +98,32 @@ continues() {
 	! grep -q EMBER_GUEST_INIT "$1" || fail "the restored guest booted again"
 }
 
+# tsc_continues FROM_FILE FILE: the guest in FILE, restored (or forked) from
+# the one in FROM_FILE, has its CPU's counter back where the restore found
+# it.  Each EMBER_TSC sample pairs the counter with the guest's clock
+# (kvm-clock, which KVM restores apart from the counter); in one guest the
+# two move together, at the rate FROM_FILE's samples show.  So the counter
+# at FILE's first count, its own sample, must be where the clock says from
+# FROM_FILE's sample at the count before.  More than 30 ms off fails: KVM's
+# TSC sync rule set pooled fork children's counters back by 0.1-0.35 s.
+# aarch64's clock is its counter: it passes there.
+tsc_continues() {
+	_first=$(counts "$2" | head -n 1)
+	wait_in "$2" "^EMBER_TSC $_first " 60 && wait_in "$1" "^EMBER_TSC $((_first - 1)) " 60 || return 1
+	_dev=$(tr -d '\r' <"$1" | awk -v at=$((_first - 1)) '
+		$1 == "EMBER_TSC" && NF == 4 && n0 == "" { t0 = $3; n0 = $4 }
+		$1 == "EMBER_TSC" && NF == 4 && $2 == at { tp = $3; np = $4 }
+		END { if (np > n0) printf "%.17g %.17g %.17g\n", (tp - t0) / (np - n0), tp, np }')
+	_dev=$(tr -d '\r' <"$2" | awk -v p="$_dev" -v at="$_first" '
+		BEGIN { split(p, a, " ") }
+		$1 == "EMBER_TSC" && NF == 4 && $2 == at && a[1] > 0 {
+			printf "%d\n", (($3 - a[2]) / a[1] - ($4 - a[3])) / 1e6 }')
+	echo "ember-test: INFO ${IT_T:-?}: $(basename "$2"): TSC ${_dev:-?} ms off the clock at count $_first" >&2
+	[ -n "$_dev" ] || { fail "no TSC rate from $(basename "$1") up to count $((_first - 1))"; return 1; }
+	[ "$_dev" -le 30 ] && [ "$_dev" -ge -30 ] ||
+		fail "$(basename "$2"): the guest's TSC is $_dev ms off its clock after the restore"
+}
+
 # vsock_echo UDS: a 64 KiB echo with the guest's listener on port 5000.
 vsock_echo() {
 	"$VSOCK_HOST" connect "$1" 5000 65536 >"$LOG.vsock" 2>&1
@@ -116,8 +142,8 @@ snap_logs() {
 
 # Boot, count, pause, Full snapshot, kill; a new ember loads it (File
 # backend, a new vsock uds_path, Firecracker 1.17's huge_pages "None"): the
-# counter goes on, the disk sees the new counts, vsock echoes, GET / says
-# Running and GET /vm/config shows the restored machine.
+# counter goes on, the TSC too, the disk sees the new counts, vsock
+# echoes, GET / says Running and GET /vm/config shows the restored machine.
 t_snap_restore() {
 	_disk=$LOGDIR/snap-data.img
 	mkdisk "$_disk" 1
@@ -130,7 +156,8 @@ t_snap_restore() {
 		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"},\"huge_pages\":\"None\"" &&
 		api_ok 200 GET / && has_body '"state":"Running"' &&
 		api_ok 200 GET /vm/config && has_body '"mem_size_mib":128' && has_body 'snap-data.img' &&
-		continues "$LOG.r1" "$_at" && vsock_echo "$LOGDIR/snap-v2.sock" &&
+		continues "$LOG.r1" "$_at" && tsc_continues "$LOG" "$LOG.r1" &&
+		vsock_echo "$LOGDIR/snap-v2.sock" &&
 		{ dd if="$_disk" bs=512 count=1 2>/dev/null | grep -q "EMBER_DISK_COUNT $((_at + 3))" ||
 			wait_disk_count "$_disk" $((_at + 3)); }
 	_r=$?
@@ -154,14 +181,16 @@ wait_disk_count() {
 # Two vCPUs, the second brought up by the guest (PSCI CPU_ON on aarch64):
 # snap-counter prints every other count from the second CPU, so the
 # restored guest counts on only if both vCPUs came back with their timer
-# and interrupt controller state; vsock echoes too.
+# and interrupt controller state; the TSC goes on (on whichever vCPU reads
+# it: the two share one offset); vsock echoes too.
 t_snap_two_vcpus() {
 	SNAP_VCPUS=2 snap_full || return 1
 	grep -q "smp: Brought up 1 node, 2 CPUs" "$LOG" || { fail "the guest did not bring up 2 CPUs"; return 1; }
 	echo "ember-test: INFO snap_two_vcpus: state file $(wc -c <"$LOGDIR/snap.state") bytes" >&2
 	snap_load "$LOG.r1" "$LOGDIR/api.sock" "$LOGDIR/snap.state" File "$LOGDIR/snap.mem" true \
 		"\"vsock_override\":{\"uds_path\":\"$LOGDIR/snap-v2.sock\"}" &&
-		continues "$LOG.r1" "$_at" && vsock_echo "$LOGDIR/snap-v2.sock"
+		continues "$LOG.r1" "$_at" && tsc_continues "$LOG" "$LOG.r1" &&
+		vsock_echo "$LOGDIR/snap-v2.sock"
 	_r=$?
 	snap_kill "$SNAP_PID"
 	snap_logs
