@@ -17,6 +17,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <linux/virtio_mmio.h>
+
 #include "virtio_devs.h"
 
 static int cmdline_add(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -37,12 +39,18 @@ static int cmdline_add(struct vm *vm, const char *fmt, ...)
 	return 0;
 }
 
+/* Where the transport in @slot sits on the MMIO bus. */
+static uint64_t slot_base(unsigned slot)
+{
+	return LAYOUT_VIRTIO_BASE + (uint64_t)slot * LAYOUT_VIRTIO_SLOT;
+}
+
 /* Queue @q of the device in @slot: KVM signals @fd on its QueueNotify write (or stops). */
 static int bind_notifier(int vm_fd, unsigned slot, unsigned q, int fd, bool unbind)
 {
 	struct kvm_ioeventfd io = {
 	    .datamatch = q,
-	    .addr = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT + 0x50, /* QueueNotify */
+	    .addr = slot_base(slot) + VIRTIO_MMIO_QUEUE_NOTIFY,
 	    .len = 4,
 	    .fd = fd,
 	    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (unbind ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
@@ -125,7 +133,7 @@ static bool take_notifier(struct vm *vm, struct virtio_mmio *t, unsigned slot, u
 static int attach_slot(struct vm *vm, struct virtio_mmio *t)
 {
 	unsigned slot = vm->nr_devs;
-	uint64_t base = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SLOT;
+	uint64_t base = slot_base(slot);
 	unsigned gsi = IRQ_VIRTIO_FIRST + slot;
 	struct kvm_irqfd irqfd = {.fd = (uint32_t)virtio_mmio_irq_fd(t), .gsi = gsi};
 	unsigned ahead = 0;
