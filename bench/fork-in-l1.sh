@@ -53,6 +53,7 @@ pss1() {
 # pss PID: "PSS guest-RAM-PSS" of that ember with its process starter's
 # (comm ember-starter).
 pss() {
+	[ -r "/proc/$1/smaps" ] || { echo "bench: fork: process $1 is gone (its PSS left blank)" >&2; echo " "; return; }
 	set -- "$1" $(pss1 "$1")
 	for _p in /proc/[0-9]*; do
 		[ "$(cat "$_p/comm" 2>/dev/null)" = ember-starter ] &&

@@ -20,8 +20,13 @@ if not rest or not fork or "api_ms" not in rows[0]:
 r_echo, r_api, r_start = med(rest, "echo_ms"), med(rest, "api_ms"), med(rest, "start_ms")
 f_echo, f_api = med(fork, "echo_ms"), med(fork, "api_ms")
 r_pss = med(rest, "pss_kb")
-k_pss = statistics.mean(float(r["pss_kb"]) for r in kids) if kids else float("nan")
-npf = lambda rs: [float(r["npf"]) for r in rs if r.get("npf") not in (None, "-", "")]
+# A column's numbers: "-" is a figure not measured, "" one whose process
+# was gone when it was read (fork-in-l1.sh says which, on stderr).
+num = lambda rs, k: [float(r[k]) for r in rs if r.get(k) not in (None, "-", "")]
+k_pss_all = num(kids, "pss_kb")
+k_pss = statistics.mean(k_pss_all) if k_pss_all else float("nan")
+k_gone = len(kids) - len(k_pss_all)
+npf = lambda rs: num(rs, "npf")
 r_npf, k_npf = npf(rest), npf(kids)
 lines = [
     f"Nested KVM (1 vCPU, 128 MiB guest, snap-counter), {len(fork)} run(s), medians; "
@@ -51,8 +56,8 @@ lines = [
     "was an ember process with its own process starter and an empty KVM VM (created, with its "
     "irqchip and PIT), started while its parent "
     "booted, as the restore's ember was started before its load request; "
-    f"waiting, one costs {statistics.mean(float(r['pss_kb']) for r in pooled):.0f} KiB PSS "
-    f"on average over {len(pooled)} (KVM's kernel memory for the empty VM not counted)."]
+    f"waiting, one costs {statistics.mean(num(pooled, 'pss_kb')):.0f} KiB PSS "
+    f"on average over {len(num(pooled, 'pss_kb'))} (KVM's kernel memory for the empty VM not counted)."]
     if pool and pooled else []) + ([
     f"- One new VM from a pool of 1 / one restore: {med(pool1, 'api_ms') / r_api:.2f} to the 204, "
     f"{med(pool1, 'echo_ms') / r_echo:.2f} to the guest's echo: a child's own latency with no "
@@ -71,10 +76,12 @@ if r_npf and k_npf:
         "page, an exit to L1's KVM each: ten children do that ten times, with their guests "
         "running, on L1's 2 CPUs; the restore does it once.")
 lines.append(
-    f"- PSS per child (its ember and its process starter, guest up): {k_pss:.0f} KiB on average over {len(kids)} "
+    f"- PSS per child (its ember and its process starter, guest up): {k_pss:.0f} KiB on average over {len(k_pss_all)} "
     f"children; a restored clone: {r_pss:.0f} KiB. Both include the guest pages the VM has "
-    "dirtied since (its own copies) and its share of the base pages.")
-own = lambda rs: [float(r["pss_kb"]) - float(r["ram_kb"]) for r in rs if r.get("ram_kb") not in (None, "-", "")]
+    "dirtied since (its own copies) and its share of the base pages."
+    + (f" {k_gone} child(ren) had exited by the time their PSS was read." if k_gone else ""))
+own = lambda rs: [float(r["pss_kb"]) - float(r["ram_kb"]) for r in rs
+                  if r.get("ram_kb") not in (None, "-", "") and r.get("pss_kb") not in (None, "-", "")]
 k_own, r_own = own(kids), own(rest)
 if k_own and r_own:
     lines.append(
