@@ -19,14 +19,17 @@ int snap_kvm_save_vm(struct vm *vm, struct snap_writer *w, char *err, size_t err
  */
 int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t errlen);
 
-/* @clock_realtime: advance kvmclock by the wall time since the snapshot. */
-int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_realtime, char *err,
-			size_t errlen);
+/* Before the vCPUs: x86's interrupt controllers and PIT; nothing on aarch64. */
+int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, char *err, size_t errlen);
 int snap_kvm_restore_vcpu(struct vcpu *v, const struct snap_image *img, char *err, size_t errlen);
 /*
  * After every vCPU's state, before any runs: aarch64's vGIC, whose per-CPU
- * parts KVM addresses by the vCPUs' MPIDR; nothing on x86.
+ * parts KVM addresses by the vCPUs' MPIDR; x86's kvmclock, set last (as
+ * QEMU does at resume) so that it starts from the moment the TSCs, set just
+ * before, did.  @clock_realtime: advance kvmclock by the wall time since
+ * the snapshot.
  */
-int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, char *err, size_t errlen);
+int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, bool clock_realtime,
+			     char *err, size_t errlen);
 
 #endif /* EMBER_SNAP_KVM_H */

@@ -595,12 +595,12 @@ static int restore_state(struct vm *vm, struct snap_restored *rs, const struct s
 	 * raise interrupts (pending ones again, vsock's TRANSPORT_RESET), and
 	 * KVM_SET_IRQCHIP or KVM_SET_LAPIC after that would wipe them out.
 	 */
-	int r = snap_kvm_restore_vm(vm, img, clock_realtime, err, errlen);
+	int r = snap_kvm_restore_vm(vm, img, err, errlen);
 
 	for (unsigned i = 0; !r && i < vm->nr_vcpus; i++)
 		r = snap_kvm_restore_vcpu(&vm->vcpus[i], img, err, errlen);
 	if (!r)
-		r = snap_kvm_restore_vm_late(vm, img, err, errlen);
+		r = snap_kvm_restore_vm_late(vm, img, clock_realtime, err, errlen);
 	if (!r)
 		r = snap_dev_mem_restore(vm, rs->src.fd, err, errlen);
 	if (!r)

@@ -356,22 +356,22 @@ int snap_kvm_save_vcpu(struct vcpu *v, struct snap_writer *w, char *err, size_t 
 
 /* ---- restore ----------------------------------------------------------------- */
 
-int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, bool clock_realtime, char *err,
-			size_t errlen)
+int snap_kvm_restore_vm(struct vm *vm, const struct snap_image *img, char *err, size_t errlen)
 {
 	(void)vm;
 	(void)img;
 	(void)err;
 	(void)errlen;
+	return 0;
+}
+
+int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, bool clock_realtime,
+			     char *err, size_t errlen)
+{
 	/* The virtual counter is a register of each vCPU's, restored with them. */
 	if (clock_realtime)
 		log_warn("clock_realtime is x86-only (kvmclock); the aarch64 guest's counter "
 			 "resumes where it stopped");
-	return 0;
-}
-
-int snap_kvm_restore_vm_late(struct vm *vm, const struct snap_image *img, char *err, size_t errlen)
-{
 	return gic_each(vm, NULL, img, err, errlen);
 }
 
