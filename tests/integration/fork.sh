@@ -413,6 +413,30 @@ t_fork_huge() {
 	return $_r
 }
 
+# A pooled child of a 2 MiB huge-page parent makes its vCPU ahead (x86) but
+# not its RAM: a private map of hugetlbfs reserves its pages, 64 that a
+# waiting child would hold for nothing.  At the fork it takes the vCPU
+# ("VM made ahead: 1 vCPUs, 0 RAM regions"), maps the parent's RAM and
+# continues the count, its TSC where the parent's was and its copies on
+# write on huge pages.
+t_fork_huge_pool() {
+	hp_set 200 || return 1
+	rm -f "$LOG".r*
+	SNAP_HUGE=2M SNAP_EMBER_ARGS="--fork-pool 1" snap_boot || { fork_cleanup; hp_restore; return 1; }
+	_kid=$(fork_pids)
+	_b=$(counts "$LOG" | tail -n 1)
+	_r=0
+	[ "$(echo $_kid | wc -w)" = 1 ] || { fail "not 1 pooled child: $_kid"; _r=1; }
+	[ $_r = 1 ] || { api_ok 204 PUT /vm/fork "$(fork_children 1)" && continues "$LOG.r1" "$_b" &&
+		tsc_continues "$LOG" "$LOG.r1"; } || _r=1
+	[ $_r = 1 ] || [ "$(uname -m)" != x86_64 ] || grep -q 'VM made ahead: 1 vCPUs, 0 RAM regions' "$LOG" ||
+		{ fail "the pooled child did not take its vCPU made ahead"; _r=1; }
+	[ $_r = 1 ] || [ "$(hp_faulted_kb $_kid)" -gt 0 ] || { fail "the pooled child $_kid has no private huge pages"; _r=1; }
+	fork_cleanup
+	hp_restore
+	return $_r
+}
+
 # jail_same PID WHAT: process PID (a fork child or the process starter) is
 # in the jail exactly as the jailed parent ember ($API_PID): uid/gid 4242,
 # no capabilities, no_new_privs, the same root directory, mount namespace
