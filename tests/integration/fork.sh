@@ -137,7 +137,9 @@ made_ahead() {
 # the fork once got KVM's sync rule and a TSC set back), and echoes on its
 # vsock (its kicks come through those notifiers).  After the fork the pool
 # is full again (three children waiting, one thread each, each with its VM
-# made ahead).  Waiting
+# made ahead), the parent counts on, and a second fork takes a child from
+# the refilled pool: it continues the parent's count of then, from pages
+# the parent wrote since the first fork.  Waiting
 # children are SCHED_BATCH, running ones ordinary in every thread.  Once
 # the parent is gone its waiting children leave too while the forked ones
 # count on.
@@ -180,6 +182,20 @@ t_fork_pool() {
 		[ $_r = 1 ] || [ "$(policies "$_p")" = "3 " ] ||
 			{ fail "waiting child $_p is not SCHED_BATCH: policy $(policies "$_p")"; _r=1; }
 	done
+	# The parent counts on, and the refilled pool serves a second fork,
+	# whose child continues the count the parent has now: pages the parent
+	# wrote after the first fork, sent on top of the frozen base.
+	SOCK=$LOGDIR/api.sock
+	[ $_r = 1 ] || counts_on "$LOG" || _r=1
+	_c=$(counts "$LOG" | tail -n 1)
+	rm -f "$LOGDIR/fork4.sock" "$LOGDIR/fork4.vsock"
+	[ $_r = 1 ] || { api_ok 204 PUT /vm/fork "{\"children\":[{\"api_sock\":\"$LOGDIR/fork4.sock\",\"serial_out_path\":\"$LOG.r4\",\"vsock_override\":{\"uds_path\":\"$LOGDIR/fork4.vsock\"}}]}" &&
+		continues "$LOG.r4" "$_c" && tsc_continues "$LOG" "$LOG.r4"; } || _r=1
+	_took=$(grep -c 'VM made ahead: [0-9]* vCPUs, 1 RAM regions, 3 queue notifiers' "$LOG")
+	[ $_r = 1 ] || [ "$_took" = 3 ] || { fail "$_took children took a VM made ahead after two forks, not 3"; _r=1; }
+	[ $_r = 1 ] || grep -q 'fork: 1 children in [0-9]* us ([1-9][0-9]* pages of our own sent to each)' "$LOG" ||
+		{ fail "the second fork sent its child none of the parent's own pages"; _r=1; }
+	_idle=$(echo $(fork_waiting))
 	snap_kill "$API_PID"
 	for _p in $_idle; do
 		[ $_r = 1 ] || wait_gone "$_p" 10 || { fail "waiting child $_p outlived its parent"; _r=1; }
