@@ -12,7 +12,10 @@ import csv, statistics, sys, os
 tsv, out = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(tsv), delimiter="\t"))
 by = lambda w: [r for r in rows if r["what"] == w]
-med = lambda rs, k: statistics.median(float(r[k]) for r in rs if r[k] not in ("-", ""))
+# A column's numbers: "-" is a figure not measured, "" one whose process
+# was gone when it was read (fork-in-l1.sh says which, on stderr).
+num = lambda rs, k: [float(r[k]) for r in rs if r.get(k) not in (None, "-", "")]
+med = lambda rs, k: statistics.median(num(rs, k))
 rest, fork, kids, one = by("restore"), by("fork10"), by("child"), by("fork1")
 pool, pooled, pool1 = by("fork10pool"), by("pooled"), by("fork1pool")
 if not rest or not fork or "api_ms" not in rows[0]:
@@ -20,14 +23,10 @@ if not rest or not fork or "api_ms" not in rows[0]:
 r_echo, r_api, r_start = med(rest, "echo_ms"), med(rest, "api_ms"), med(rest, "start_ms")
 f_echo, f_api = med(fork, "echo_ms"), med(fork, "api_ms")
 r_pss = med(rest, "pss_kb")
-# A column's numbers: "-" is a figure not measured, "" one whose process
-# was gone when it was read (fork-in-l1.sh says which, on stderr).
-num = lambda rs, k: [float(r[k]) for r in rs if r.get(k) not in (None, "-", "")]
 k_pss_all = num(kids, "pss_kb")
 k_pss = statistics.mean(k_pss_all) if k_pss_all else float("nan")
 k_gone = len(kids) - len(k_pss_all)
-npf = lambda rs: num(rs, "npf")
-r_npf, k_npf = npf(rest), npf(kids)
+r_npf, k_npf = num(rest, "npf"), num(kids, "npf")
 lines = [
     f"Nested KVM (1 vCPU, 128 MiB guest, snap-counter), {len(fork)} run(s), medians; "
     "the peer is one snapshot restore of the same VM in the same L1 run. Both are timed "
